@@ -1,0 +1,274 @@
+/* dataset.c — the in-memory dataset: X (features x samples, column-major, owned or borrowed),
+ * labels (label_width x samples floats), class names, source paths, image shape.
+ * It does not read or write files; io/ does. */
+#include "dataset.h"
+
+#include "error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hood_dataset {
+    size_t features, samples;
+    const float *x;
+    float *x_owned; /* == x when the dataset owns X, NULL when it wraps caller memory */
+    hood_label_mode label_mode;
+    size_t label_width, num_classes;
+    float *labels;
+    char **class_names;
+    size_t num_class_names;
+    char **paths;
+    size_t height, width, channels;
+};
+
+static hood_status dataset_new(hood_dataset **out, size_t features, size_t samples)
+{
+    *out = NULL;
+    if (features == 0 || samples == 0)
+        return hood__fail(HOOD_EINVAL, "dataset needs at least one feature and one sample "
+                                       "(got %zu features x %zu samples)", features, samples);
+    hood_dataset *ds = calloc(1, sizeof *ds);
+    if (ds == NULL)
+        return hood__fail(HOOD_ENOMEM, "out of memory for a dataset");
+    ds->features = features;
+    ds->samples = samples;
+    ds->label_mode = HOOD_LABELS_NONE;
+    *out = ds;
+    return HOOD_OK;
+}
+
+hood_status hood_dataset_create(hood_dataset **out, size_t features, size_t samples)
+{
+    hood_status status = dataset_new(out, features, samples);
+    if (status != HOOD_OK)
+        return status;
+    size_t count, bytes;
+    if (hood__mul_overflows(features, samples, &count) ||
+        hood__mul_overflows(count, sizeof(float), &bytes)) {
+        hood_dataset_free(*out);
+        *out = NULL;
+        return hood__fail(HOOD_ENOMEM, "a %zu x %zu float matrix does not fit in memory",
+                          features, samples);
+    }
+    /* calloc: the pages of a large matrix are mapped zeroed and touched only when filled. */
+    (*out)->x_owned = calloc(count, sizeof(float));
+    if ((*out)->x_owned == NULL) {
+        hood_dataset_free(*out);
+        *out = NULL;
+        return hood__fail(HOOD_ENOMEM, "cannot allocate a %zu x %zu float matrix (%zu bytes)",
+                          features, samples, bytes);
+    }
+    (*out)->x = (*out)->x_owned;
+    return HOOD_OK;
+}
+
+hood_status hood_dataset_wrap(hood_dataset **out, const float *x, size_t features, size_t samples)
+{
+    if (x == NULL) {
+        *out = NULL;
+        return hood__fail(HOOD_EINVAL, "hood_dataset_wrap: x is NULL");
+    }
+    hood_status status = dataset_new(out, features, samples);
+    if (status == HOOD_OK)
+        (*out)->x = x;
+    return status;
+}
+
+static void free_strings(char **strings, size_t count)
+{
+    if (strings == NULL)
+        return;
+    for (size_t i = 0; i < count; i++)
+        free(strings[i]);
+    free(strings);
+}
+
+void hood_dataset_free(hood_dataset *ds)
+{
+    if (ds == NULL)
+        return;
+    free(ds->x_owned);
+    free(ds->labels);
+    free_strings(ds->class_names, ds->num_class_names);
+    free_strings(ds->paths, ds->samples);
+    free(ds);
+}
+
+size_t hood_dataset_features(const hood_dataset *ds) { return ds->features; }
+size_t hood_dataset_samples(const hood_dataset *ds) { return ds->samples; }
+const float *hood_dataset_x(const hood_dataset *ds) { return ds->x; }
+float *hood_dataset_x_mutable(hood_dataset *ds) { return ds->x_owned; }
+hood_label_mode hood_dataset_label_mode(const hood_dataset *ds) { return ds->label_mode; }
+size_t hood_dataset_label_width(const hood_dataset *ds) { return ds->label_width; }
+const float *hood_dataset_labels(const hood_dataset *ds) { return ds->labels; }
+size_t hood_dataset_num_classes(const hood_dataset *ds) { return ds->num_classes; }
+
+/* Replaces the labels with a new zeroed width x samples block. */
+static hood_status reset_labels(hood_dataset *ds, hood_label_mode mode, size_t width,
+                                size_t num_classes)
+{
+    float *labels = NULL;
+    if (width > 0) {
+        size_t count;
+        if (hood__mul_overflows(width, ds->samples, &count) ||
+            (labels = calloc(count, sizeof(float))) == NULL)
+            return hood__fail(HOOD_ENOMEM, "cannot allocate %zu x %zu labels", width,
+                              ds->samples);
+    }
+    free(ds->labels);
+    ds->labels = labels;
+    ds->label_mode = mode;
+    ds->label_width = width;
+    ds->num_classes = num_classes;
+    return HOOD_OK;
+}
+
+hood_status hood_dataset_set_labels(hood_dataset *ds, hood_label_mode mode,
+                                    const int32_t *labels, size_t num_classes)
+{
+    if (mode == HOOD_LABELS_NONE)
+        return reset_labels(ds, mode, 0, 0);
+    if (labels == NULL)
+        return hood__fail(HOOD_EINVAL, "labels are NULL");
+    if (num_classes == 0 || num_classes > (1u << 24))
+        return hood__fail(HOOD_EINVAL, "number of classes must be 1..16777216, got %zu",
+                          num_classes);
+    if (mode == HOOD_LABELS_BINARY && num_classes != 2)
+        return hood__fail(HOOD_EINVAL, "binary labels need exactly 2 classes, got %zu",
+                          num_classes);
+    if (mode != HOOD_LABELS_INT && mode != HOOD_LABELS_CATEGORICAL && mode != HOOD_LABELS_BINARY)
+        return hood__fail(HOOD_EINVAL, "unknown label mode %d", (int)mode);
+    for (size_t j = 0; j < ds->samples; j++)
+        if (labels[j] < 0 || (size_t)labels[j] >= num_classes)
+            return hood__fail(HOOD_EDATA, "label of sample %zu is %d, outside 0..%zu", j,
+                              (int)labels[j], num_classes - 1);
+    size_t width = mode == HOOD_LABELS_CATEGORICAL ? num_classes : 1;
+    hood_status status = reset_labels(ds, mode, width, num_classes);
+    if (status != HOOD_OK)
+        return status;
+    for (size_t j = 0; j < ds->samples; j++) {
+        if (mode == HOOD_LABELS_CATEGORICAL)
+            ds->labels[j * width + (size_t)labels[j]] = 1.0f;
+        else
+            ds->labels[j] = (float)labels[j];
+    }
+    return HOOD_OK;
+}
+
+hood_status hood_dataset_set_label_values(hood_dataset *ds, hood_label_mode mode, const float *y,
+                                          size_t width, size_t num_classes)
+{
+    if (mode == HOOD_LABELS_NONE)
+        return reset_labels(ds, mode, 0, 0);
+    if (y == NULL || width == 0)
+        return hood__fail(HOOD_EINVAL, "label values are NULL or of width 0");
+    if ((mode == HOOD_LABELS_INT || mode == HOOD_LABELS_BINARY) && width != 1)
+        return hood__fail(HOOD_ESHAPE, "%s labels have one value per sample, got %zu",
+                          mode == HOOD_LABELS_INT ? "int" : "binary", width);
+    if (mode == HOOD_LABELS_CATEGORICAL && num_classes != 0 && num_classes != width)
+        return hood__fail(HOOD_ESHAPE, "categorical labels of width %zu for %zu classes", width,
+                          num_classes);
+    for (size_t j = 0; j < ds->samples; j++) {
+        for (size_t i = 0; i < width; i++) {
+            float v = y[j * width + i];
+            if (!isfinite(v))
+                return hood__fail(HOOD_EDATA, "label of sample %zu is not finite", j);
+            if (mode == HOOD_LABELS_INT &&
+                (v < 0 || v != floorf(v) || (num_classes != 0 && v >= (float)num_classes)))
+                return hood__fail(HOOD_EDATA, "label of sample %zu is %g, not a class index", j,
+                                  (double)v);
+        }
+    }
+    size_t classes = num_classes;
+    if (mode == HOOD_LABELS_CATEGORICAL)
+        classes = width;
+    else if (mode == HOOD_LABELS_BINARY)
+        classes = 2;
+    hood_status status = reset_labels(ds, mode, width, classes);
+    if (status != HOOD_OK)
+        return status;
+    memcpy(ds->labels, y, width * ds->samples * sizeof(float));
+    if (mode == HOOD_LABELS_INT && classes == 0) {
+        float top = 0;
+        for (size_t j = 0; j < ds->samples; j++)
+            top = ds->labels[j] > top ? ds->labels[j] : top;
+        ds->num_classes = (size_t)top + 1;
+    }
+    return HOOD_OK;
+}
+
+hood_status hood_dataset_set_class_names(hood_dataset *ds, const char *const *names, size_t count)
+{
+    if (count > 0 && names == NULL)
+        return hood__fail(HOOD_EINVAL, "class names are NULL");
+    if (ds->num_classes != 0 && count != 0 && count != ds->num_classes)
+        return hood__fail(HOOD_ESHAPE, "%zu class names for %zu classes", count,
+                          ds->num_classes);
+    char **copy = count > 0 ? calloc(count, sizeof *copy) : NULL;
+    if (count > 0 && copy == NULL)
+        return hood__fail(HOOD_ENOMEM, "out of memory for class names");
+    for (size_t i = 0; i < count; i++) {
+        if (names[i] == NULL || (copy[i] = strdup(names[i])) == NULL) {
+            free_strings(copy, count);
+            return hood__fail(names[i] == NULL ? HOOD_EINVAL : HOOD_ENOMEM,
+                              "class name %zu is NULL or cannot be copied", i);
+        }
+    }
+    free_strings(ds->class_names, ds->num_class_names);
+    ds->class_names = copy;
+    ds->num_class_names = count;
+    if (ds->num_classes == 0)
+        ds->num_classes = count;
+    return HOOD_OK;
+}
+
+const char *hood_dataset_class_name(const hood_dataset *ds, size_t i)
+{
+    return i < ds->num_class_names ? ds->class_names[i] : NULL;
+}
+
+const char *hood_dataset_path(const hood_dataset *ds, size_t j)
+{
+    return ds->paths != NULL && j < ds->samples ? ds->paths[j] : NULL;
+}
+
+void hood_dataset_image_shape(const hood_dataset *ds, size_t *height, size_t *width,
+                              size_t *channels)
+{
+    if (height != NULL)
+        *height = ds->height;
+    if (width != NULL)
+        *width = ds->width;
+    if (channels != NULL)
+        *channels = ds->channels;
+}
+
+hood_status hood_dataset_check_finite(const hood_dataset *ds)
+{
+    for (size_t j = 0; j < ds->samples; j++) {
+        const float *column = ds->x + j * ds->features;
+        for (size_t i = 0; i < ds->features; i++)
+            if (!isfinite(column[i]))
+                return hood__fail(HOOD_EDATA, "sample %zu, feature %zu is %s", j, i,
+                                  isnan(column[i]) ? "NaN" : "infinite");
+    }
+    for (size_t k = 0; k < ds->label_width * ds->samples; k++)
+        if (!isfinite(ds->labels[k]))
+            return hood__fail(HOOD_EDATA, "label of sample %zu is not finite",
+                              k / ds->label_width);
+    return HOOD_OK;
+}
+
+void hood__dataset_take_paths(hood_dataset *ds, char **paths)
+{
+    free_strings(ds->paths, ds->samples);
+    ds->paths = paths;
+}
+
+void hood__dataset_set_image_shape(hood_dataset *ds, size_t height, size_t width, size_t channels)
+{
+    ds->height = height;
+    ds->width = width;
+    ds->channels = channels;
+}

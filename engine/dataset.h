@@ -1,0 +1,18 @@
+/* dataset.h — the parts of hood_dataset that io/ fills in but users do not set: source paths
+ * and image shape. Not public API. */
+#ifndef HOOD_DATASET_H
+#define HOOD_DATASET_H
+
+#include "hood.h"
+
+/* Takes ownership of paths (samples strings, each malloc'd, and the malloc'd array). */
+void hood__dataset_take_paths(hood_dataset *ds, char **paths);
+void hood__dataset_set_image_shape(hood_dataset *ds, size_t height, size_t width,
+                                   size_t channels);
+/* Label value of sample j, element i (no checks: i < label_width, j < samples). */
+static inline float hood__dataset_label(const hood_dataset *ds, size_t i, size_t j)
+{
+    return hood_dataset_labels(ds)[j * hood_dataset_label_width(ds) + i];
+}
+
+#endif

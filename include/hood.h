@@ -1,0 +1,413 @@
+/* hood.h — the one public header of libhood: Keras-style dense networks trained with batched
+ * cblas_sgemm, and image folders ingested by libvips into one float32 matrix.
+ * Everything here is stable API; nothing else in the source tree is. */
+#ifndef HOOD_H
+#define HOOD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HOOD_VERSION_MAJOR 0
+#define HOOD_VERSION_MINOR 1
+#define HOOD_VERSION_PATCH 0
+
+#if defined(HOOD_BUILDING) && defined(__GNUC__)
+#define HOOD_API __attribute__((visibility("default")))
+#else
+#define HOOD_API
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Conventions
+ *   - Matrices are float32, column-major, features x samples: sample j is the contiguous column
+ *     X + j*d. That is the same bytes as a NumPy C-order (n, d) array.
+ *   - Every fallible call returns hood_status. On failure the function that found the problem
+ *     has written a one-line message (file, line or field, what was expected) that
+ *     hood_last_error() returns on the calling thread until the next failing call.
+ *   - Objects come in create/free pairs; every *_free(NULL) is a no-op.
+ *   - The library never prints, never exits and never aborts on user input.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum hood_status {
+    HOOD_OK = 0,
+    HOOD_EINVAL,       /* an argument is out of range: a size, an option, a NULL */
+    HOOD_ENOMEM,       /* allocation failed, or the request would not fit in memory */
+    HOOD_EIO,          /* the file system refused: open, read, write, rename */
+    HOOD_EFORMAT,      /* a file's bytes are not what its format says */
+    HOOD_ESHAPE,       /* dimensions do not match */
+    HOOD_EDATA,        /* values are unusable: NaN/Inf inputs, labels out of range */
+    HOOD_EDIVERGED,    /* training produced a non-finite loss or weight */
+    HOOD_ESTOPPED,     /* a callback asked to stop */
+    HOOD_EUNSUPPORTED, /* a valid request this build cannot do */
+    HOOD_EMPI          /* a distributed-run failure (another rank failed) */
+} hood_status;
+
+/* A short fixed description of a status ("invalid argument"); never NULL. */
+HOOD_API const char *hood_strerror(hood_status status);
+/* The message of the last failing call on this thread ("" if none); valid until the next call
+ * into hood on this thread. */
+HOOD_API const char *hood_last_error(void);
+/* "0.1.0" */
+HOOD_API const char *hood_version_string(void);
+
+/* Called with one line of text, no trailing newline ("Found 10 files belonging to 2 classes."). */
+typedef void (*hood_message_fn)(void *user, const char *message);
+/* Called with work done so far and the total (files for ingest). */
+typedef void (*hood_progress_fn)(void *user, size_t done, size_t total);
+
+/* ---------------------------------------------------------------------------------------------
+ * Dataset: X (d x n) plus labels, class names, image shape and source paths.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct hood_dataset hood_dataset;
+
+typedef enum hood_label_mode {
+    HOOD_LABELS_INT = 0,     /* one value per sample: the class index 0..k-1 */
+    HOOD_LABELS_CATEGORICAL, /* k values per sample: one-hot (or any distribution) */
+    HOOD_LABELS_BINARY,      /* one value per sample, 0 or 1 (two classes) */
+    HOOD_LABELS_NONE         /* no labels */
+} hood_label_mode;
+
+/* A dataset owning a zeroed X (features x samples) and no labels. */
+HOOD_API hood_status hood_dataset_create(hood_dataset **out, size_t features, size_t samples);
+/* A dataset over caller-owned X (features x samples, column-major, ld = features), no copy;
+ * the caller keeps ownership and keeps x alive and unchanged until hood_dataset_free. */
+HOOD_API hood_status hood_dataset_wrap(hood_dataset **out, const float *x, size_t features,
+                                       size_t samples);
+HOOD_API void hood_dataset_free(hood_dataset *ds);
+
+HOOD_API size_t hood_dataset_features(const hood_dataset *ds);
+HOOD_API size_t hood_dataset_samples(const hood_dataset *ds);
+/* X: features x samples, column-major; owned by ds. */
+HOOD_API const float *hood_dataset_x(const hood_dataset *ds);
+/* Writable X of a dataset made by hood_dataset_create (NULL for a wrapped one). */
+HOOD_API float *hood_dataset_x_mutable(hood_dataset *ds);
+
+/* Labels from class indices (labels[j] in 0..num_classes-1, copied), stored in `mode`:
+ * INT keeps the index, CATEGORICAL one-hot encodes (num_classes values per sample),
+ * BINARY stores 0/1 and needs num_classes == 2. */
+HOOD_API hood_status hood_dataset_set_labels(hood_dataset *ds, hood_label_mode mode,
+                                             const int32_t *labels, size_t num_classes);
+/* Labels as given values: y is width x samples, column-major (copied). mode is BINARY
+ * (width 1, values in [0,1]), CATEGORICAL (width = classes) or INT (width 1, whole numbers),
+ * or NONE with y NULL to drop labels. For regression targets use CATEGORICAL/BINARY shapes. */
+HOOD_API hood_status hood_dataset_set_label_values(hood_dataset *ds, hood_label_mode mode,
+                                                   const float *y, size_t width,
+                                                   size_t num_classes);
+HOOD_API hood_label_mode hood_dataset_label_mode(const hood_dataset *ds);
+/* Values per sample in hood_dataset_labels: 1 for INT/BINARY, k for CATEGORICAL, 0 for NONE. */
+HOOD_API size_t hood_dataset_label_width(const hood_dataset *ds);
+/* Labels: label_width x samples, column-major (class indices stored as exact floats); NULL if
+ * NONE; owned by ds. */
+HOOD_API const float *hood_dataset_labels(const hood_dataset *ds);
+/* Number of classes (0 if unknown). */
+HOOD_API size_t hood_dataset_num_classes(const hood_dataset *ds);
+
+/* Class names, copied; count must equal the number of classes when labels are set. */
+HOOD_API hood_status hood_dataset_set_class_names(hood_dataset *ds, const char *const *names,
+                                                  size_t count);
+/* Name of class i, or NULL when the dataset has no names; owned by ds. */
+HOOD_API const char *hood_dataset_class_name(const hood_dataset *ds, size_t i);
+/* Source file of sample j (ingested datasets), or NULL; owned by ds. */
+HOOD_API const char *hood_dataset_path(const hood_dataset *ds, size_t j);
+/* Image shape of each sample (height x width x channels, HWC order inside the column);
+ * 0s when the dataset did not come from images. */
+HOOD_API void hood_dataset_image_shape(const hood_dataset *ds, size_t *height, size_t *width,
+                                       size_t *channels);
+/* Checks every value of X and the labels is finite (HOOD_EDATA names the sample otherwise). */
+HOOD_API hood_status hood_dataset_check_finite(const hood_dataset *ds);
+
+/* ---------------------------------------------------------------------------------------------
+ * Image ingest: image_dataset_from_directory.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum hood_color_mode {
+    HOOD_COLOR_GRAYSCALE = 0, /* 1 channel: ITU-R 601 luma of the 8-bit values, Pillow's 'L' */
+    HOOD_COLOR_RGB,           /* 3 channels */
+    HOOD_COLOR_RGBA           /* 4 channels */
+} hood_color_mode;
+
+typedef enum hood_interpolation {
+    HOOD_INTERP_BILINEAR = 0, /* Keras' default */
+    HOOD_INTERP_NEAREST,
+    HOOD_INTERP_BICUBIC,
+    HOOD_INTERP_LANCZOS3,
+    HOOD_INTERP_AREA
+} hood_interpolation;
+
+/* How one image becomes one column; stored in a model so predict repeats it. */
+typedef struct hood_preprocess {
+    size_t height, width;             /* output size; default 256 x 256 as Keras */
+    hood_color_mode color_mode;       /* default grayscale */
+    hood_interpolation interpolation; /* default bilinear */
+    bool crop_to_aspect_ratio;        /* centre crop to the output aspect before resizing */
+    bool pad_to_aspect_ratio;         /* pad with black to the output aspect before resizing */
+    bool raw_values;                  /* false (default): value / 255 in [0,1]; true: 0..255 */
+} hood_preprocess;
+
+HOOD_API void hood_preprocess_init(hood_preprocess *pp);
+/* Channels per pixel for a colour mode (1, 3 or 4). */
+HOOD_API size_t hood_color_mode_channels(hood_color_mode mode);
+
+typedef enum hood_subset {
+    HOOD_SUBSET_ALL = 0,    /* no validation split */
+    HOOD_SUBSET_TRAINING,   /* the first N - floor(split*N) files after the shuffle */
+    HOOD_SUBSET_VALIDATION, /* the last floor(split*N) files after the shuffle */
+    HOOD_SUBSET_BOTH        /* both: training in *out, validation in *validation_out */
+} hood_subset;
+
+typedef struct hood_ingest_options {
+    hood_preprocess image;
+    hood_label_mode label_mode;     /* default INT */
+    const char *const *class_names; /* NULL: every class folder, byte-sorted; else this order */
+    size_t num_class_names;
+    const char *labels_file; /* NULL: labels from folders; else "relative/path,label" lines */
+    bool shuffle;            /* default true */
+    bool has_seed;           /* false: a seed is drawn (and a validation split is an error) */
+    uint64_t seed;
+    double validation_split; /* 0 (default) .. <1 */
+    hood_subset subset;
+    bool follow_links;    /* default false */
+    bool strict;          /* default false: skip unreadable files; true: fail on the first */
+    bool block_untrusted; /* refuse libvips loaders marked untrusted (ImageMagick, PDF, ...) */
+    int threads;          /* decoding threads; 0 = one per core */
+    hood_message_fn on_message; /* "Found N files belonging to K classes." and skip reports */
+    hood_progress_fn on_progress;
+    void *user;
+} hood_ingest_options;
+
+HOOD_API void hood_ingest_options_init(hood_ingest_options *opts);
+/* Scans dir (one sub-folder per class) and ingests it into a new dataset. With subset BOTH,
+ * *validation_out receives the validation part (it may be NULL otherwise). */
+HOOD_API hood_status hood_dataset_from_directory(const char *dir, const hood_ingest_options *opts,
+                                                 hood_dataset **out,
+                                                 hood_dataset **validation_out);
+/* One image file, preprocessed as pp says, into column (height*width*channels floats, HWC). */
+HOOD_API hood_status hood_image_load(const char *path, const hood_preprocess *pp, float *column);
+
+/* ---------------------------------------------------------------------------------------------
+ * Dataset files: the seed's CSV rows (x1,...,xn,y) and NumPy .npy/.npz.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct hood_csv_options {
+    bool header;                /* write: a header row; read: first row is a header */
+    long label_column;          /* read: -1 (default) = last column; -2 = no label column */
+    size_t label_columns;       /* read: how many label columns (k for one-hot); default 1 */
+    hood_label_mode label_mode; /* read: how to store the labels; default INT */
+} hood_csv_options;
+
+HOOD_API void hood_csv_options_init(hood_csv_options *opts);
+/* Writes (atomically) one row per sample: x1,...,xd then the labels (one-hot as k columns). */
+HOOD_API hood_status hood_dataset_save_csv(const hood_dataset *ds, const char *path,
+                                           const hood_csv_options *opts);
+HOOD_API hood_status hood_dataset_load_csv(const char *path, const hood_csv_options *opts,
+                                           hood_dataset **out);
+/* .npz with x float32 (n, d), y int32 (n,) or float32 (n, k), class_names (unicode array). */
+HOOD_API hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path);
+HOOD_API hood_status hood_dataset_load_npz(const char *path, hood_dataset **out);
+/* .npy of x alone (n, d); loading gives a dataset without labels. */
+HOOD_API hood_status hood_dataset_save_npy(const hood_dataset *ds, const char *path);
+HOOD_API hood_status hood_dataset_load_npy(const char *path, hood_dataset **out);
+/* Picks the format from the extension: .csv, .npz or .npy (opts may be NULL). */
+HOOD_API hood_status hood_dataset_save(const hood_dataset *ds, const char *path,
+                                       const hood_csv_options *opts);
+HOOD_API hood_status hood_dataset_load(const char *path, const hood_csv_options *opts,
+                                       hood_dataset **out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Model: a Sequential stack of Dense layers.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct hood_model hood_model;
+
+typedef enum hood_activation {
+    HOOD_ACT_LINEAR = 0,
+    HOOD_ACT_RELU,
+    HOOD_ACT_TANH,
+    HOOD_ACT_SIGMOID,
+    HOOD_ACT_SOFTMAX
+} hood_activation;
+
+typedef enum hood_loss {
+    HOOD_LOSS_BINARY_CROSSENTROPY = 0,
+    HOOD_LOSS_CATEGORICAL_CROSSENTROPY,
+    HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+    HOOD_LOSS_MEAN_SQUARED_ERROR
+} hood_loss;
+
+typedef enum hood_initializer {
+    HOOD_INIT_GLOROT_UNIFORM = 0, /* Keras' default kernel initializer */
+    HOOD_INIT_HE_NORMAL,
+    HOOD_INIT_HE_UNIFORM,
+    HOOD_INIT_ORTHOGONAL,
+    HOOD_INIT_ZEROS
+} hood_initializer;
+
+typedef enum hood_optimizer_kind { HOOD_OPT_SGD = 0, HOOD_OPT_ADAM, HOOD_OPT_RMSPROP } hood_optimizer_kind;
+
+typedef struct hood_optimizer_config {
+    hood_optimizer_kind kind;
+    float learning_rate; /* SGD 0.01; Adam, RMSprop 0.001 */
+    float momentum;      /* SGD, RMSprop: 0 */
+    bool nesterov;       /* SGD: false */
+    float beta_1;        /* Adam: 0.9 */
+    float beta_2;        /* Adam: 0.999 */
+    float rho;           /* RMSprop: 0.9 */
+    float epsilon;       /* Adam, RMSprop: 1e-7 */
+} hood_optimizer_config;
+
+/* Keras' defaults for the optimizer kind. */
+HOOD_API void hood_optimizer_config_init(hood_optimizer_config *cfg, hood_optimizer_kind kind);
+
+/* Names as Keras spells them ("relu", "binary_crossentropy", "sgd", "glorot_uniform");
+ * parsing is case-insensitive; HOOD_EINVAL with a message for an unknown name. */
+HOOD_API const char *hood_activation_name(hood_activation act);
+HOOD_API hood_status hood_activation_parse(const char *name, hood_activation *out);
+HOOD_API const char *hood_loss_name(hood_loss loss);
+HOOD_API hood_status hood_loss_parse(const char *name, hood_loss *out);
+HOOD_API const char *hood_optimizer_name(hood_optimizer_kind kind);
+HOOD_API hood_status hood_optimizer_parse(const char *name, hood_optimizer_kind *out);
+HOOD_API const char *hood_initializer_name(hood_initializer init);
+HOOD_API hood_status hood_initializer_parse(const char *name, hood_initializer *out);
+
+/* A model taking `input_features` values per sample, with no layers yet. */
+HOOD_API hood_status hood_model_create(hood_model **out, size_t input_features);
+HOOD_API void hood_model_free(hood_model *model);
+/* Appends Dense(units, activation, use_bias) with a glorot_uniform kernel and zero bias. */
+HOOD_API hood_status hood_model_add_dense(hood_model *model, size_t units, hood_activation act,
+                                          bool use_bias);
+/* Kernel initializer of layer i (before compile; default glorot_uniform). */
+HOOD_API hood_status hood_model_set_initializer(hood_model *model, size_t layer,
+                                                hood_initializer init);
+/* Fixes the loss and optimizer, allocates the parameter arena and initialises the weights from
+ * seed (same seed -> same weights, on any machine). Checks the output layer fits the loss. */
+HOOD_API hood_status hood_model_compile(hood_model *model, hood_loss loss,
+                                        const hood_optimizer_config *opt, uint64_t seed);
+/* BLAS threads used by fit/evaluate/predict (default 1; 0 = one per core). Never slower with
+ * more threads: hood picks how to split each product. */
+HOOD_API hood_status hood_model_set_threads(hood_model *model, int threads);
+HOOD_API int hood_model_threads(const hood_model *model);
+
+HOOD_API size_t hood_model_input_features(const hood_model *model);
+HOOD_API size_t hood_model_num_layers(const hood_model *model);
+/* Units of layer i; 0 if i is out of range. */
+HOOD_API size_t hood_model_layer_units(const hood_model *model, size_t layer);
+HOOD_API hood_activation hood_model_layer_activation(const hood_model *model, size_t layer);
+HOOD_API bool hood_model_layer_use_bias(const hood_model *model, size_t layer);
+/* Width of the last layer (0 with no layers). */
+HOOD_API size_t hood_model_output_units(const hood_model *model);
+/* Trainable parameters (kernels and biases), as Keras' summary() counts them. */
+HOOD_API size_t hood_model_num_params(const hood_model *model);
+HOOD_API bool hood_model_is_compiled(const hood_model *model);
+HOOD_API hood_loss hood_model_loss(const hood_model *model);
+HOOD_API void hood_model_optimizer(const hood_model *model, hood_optimizer_config *out);
+
+/* Kernel of layer i in Keras' layout: (in, out) C-order, in*out floats (which is the bytes of
+ * the column-major out x in matrix W). Copies; the caller owns `kernel`. */
+HOOD_API hood_status hood_model_get_kernel(const hood_model *model, size_t layer, float *kernel);
+HOOD_API hood_status hood_model_set_kernel(hood_model *model, size_t layer, const float *kernel);
+/* Bias of layer i: out floats (HOOD_EINVAL if the layer has no bias). */
+HOOD_API hood_status hood_model_get_bias(const hood_model *model, size_t layer, float *bias);
+HOOD_API hood_status hood_model_set_bias(hood_model *model, size_t layer, const float *bias);
+
+/* What the model knows about its data, kept in the model file so predict can repeat it. */
+HOOD_API hood_status hood_model_set_preprocess(hood_model *model, const hood_preprocess *pp);
+/* false when the model was not trained on images. */
+HOOD_API bool hood_model_preprocess(const hood_model *model, hood_preprocess *out);
+HOOD_API hood_status hood_model_set_class_names(hood_model *model, const char *const *names,
+                                                size_t count);
+HOOD_API size_t hood_model_num_classes(const hood_model *model);
+/* Name of class i or NULL; owned by the model. */
+HOOD_API const char *hood_model_class_name(const hood_model *model, size_t i);
+
+/* ---------------------------------------------------------------------------------------------
+ * Training.
+ * ------------------------------------------------------------------------------------------- */
+
+/* What Keras' History holds for one epoch, plus where the time went. */
+typedef struct hood_epoch_log {
+    size_t epoch; /* 0-based */
+    double loss, accuracy;
+    bool has_validation;
+    double val_loss, val_accuracy;
+    double seconds;                                  /* wall time of the epoch */
+    double gather_seconds, forward_seconds, backward_seconds, update_seconds;
+    size_t samples; /* training samples seen this epoch */
+} hood_epoch_log;
+
+typedef enum hood_monitor {
+    HOOD_MONITOR_VAL_LOSS = 0, /* Keras' default; falls back to loss without validation */
+    HOOD_MONITOR_LOSS,
+    HOOD_MONITOR_VAL_ACCURACY,
+    HOOD_MONITOR_ACCURACY
+} hood_monitor;
+
+/* Called after each epoch with its log; return non-zero to stop training (fit returns HOOD_OK;
+ * the epoch is kept). */
+typedef int (*hood_epoch_fn)(void *user, hood_model *model, const hood_epoch_log *log);
+/* Called after each batch with the running epoch means; return non-zero to stop at once (fit
+ * returns HOOD_ESTOPPED; the weights are those after this batch). */
+typedef int (*hood_batch_fn)(void *user, size_t epoch, size_t batch, size_t num_batches,
+                             double loss, double accuracy);
+
+typedef struct hood_fit_options {
+    size_t epochs;           /* default 1 */
+    size_t batch_size;       /* default 32; the last partial batch is kept */
+    bool shuffle;            /* default true: a new permutation each epoch from (seed, epoch) */
+    uint64_t seed;           /* default 0 */
+    double validation_split; /* the last fraction of the samples, taken before shuffling */
+    const hood_dataset *validation_data; /* or explicit validation data (wins over the split) */
+    bool early_stopping;
+    hood_monitor monitor;
+    size_t patience;     /* default 0 */
+    double min_delta;    /* default 0 */
+    bool restore_best_weights;
+    hood_epoch_fn on_epoch_end;
+    hood_batch_fn on_batch_end;
+    void *user;
+} hood_fit_options;
+
+HOOD_API void hood_fit_options_init(hood_fit_options *opts);
+/* Trains from the model's current training position (epoch and batch, see
+ * hood_model_epochs_done) for opts->epochs more epochs, appending to the model's history.
+ * HOOD_EDIVERGED names the epoch and batch where the loss or a weight became non-finite; the
+ * weights are then those before that batch. */
+HOOD_API hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
+                                    const hood_fit_options *opts);
+/* Loss and accuracy over the whole dataset (batched); either out pointer may be NULL. */
+HOOD_API hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data,
+                                         size_t batch_size, double *loss, double *accuracy);
+/* out (output_units x samples, column-major) = model(x (features x samples)); caller owns out. */
+HOOD_API hood_status hood_model_predict(hood_model *model, const float *x, size_t samples,
+                                        size_t batch_size, float *out);
+
+/* History: one hood_epoch_log per trained epoch, kept in the model (and its file). */
+HOOD_API size_t hood_model_history_length(const hood_model *model);
+HOOD_API const hood_epoch_log *hood_model_history(const hood_model *model, size_t epoch);
+/* Epochs completed so far; a fit continues from there (the resume position). */
+HOOD_API size_t hood_model_epochs_done(const hood_model *model);
+
+/* ---------------------------------------------------------------------------------------------
+ * Model files (.hood) and weight files (.npz).
+ * ------------------------------------------------------------------------------------------- */
+
+/* Saves architecture, loss, optimizer and its state, training position, history, preprocess,
+ * class names and weights, checksummed, atomically (temp file, fsync, rename). Refuses a model
+ * whose weights are not finite. */
+HOOD_API hood_status hood_model_save(const hood_model *model, const char *path);
+HOOD_API hood_status hood_model_load(const char *path, hood_model **out);
+/* kernel_0, bias_0, kernel_1, ... with Keras shapes (in, out) and (out,). */
+HOOD_API hood_status hood_model_save_weights_npz(const hood_model *model, const char *path);
+/* Reads the same names; every shape must match the model (HOOD_ESHAPE names the array). */
+HOOD_API hood_status hood_model_load_weights_npz(hood_model *model, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HOOD_H */
