@@ -1,0 +1,27 @@
+/* loss.h — loss values and output gradients with Keras numerics; the output activation's
+ * derivative is folded in here (exactly, for sigmoid+BCE and softmax+CE), so train.c starts
+ * backward from dZ of the last layer. Also the accuracy metric. */
+#ifndef HOOD_LOSS_H
+#define HOOD_LOSS_H
+
+#include "hood.h"
+
+/* Whether an output layer (activation, units) and labels (mode, width, classes) fit the loss;
+ * HOOD_ESHAPE/HOOD_EINVAL with a message naming what does not fit. */
+hood_status hood__loss_check(hood_loss loss, hood_activation out_act, size_t units,
+                             hood_label_mode mode, size_t label_width, size_t num_classes);
+
+/* For one batch: A = act(Z) outputs and Z its pre-activations (units x batch), Y the labels
+ * (label_width x batch).
+ *   *loss_sum  += sum over the batch of the per-sample loss (double)
+ *   *correct   += samples predicted right (sigmoid/1 unit: A > 0.5 vs Y > 0.5; else argmax)
+ *   dZ (units x batch), if not NULL, = d(sum of per-sample losses)/dZ / scale: pass the batch
+ *   size (Keras' batch mean) or the global batch size when the batch is split over workers.
+ * BCE with a sigmoid output uses the logits form (max(z,0) - z*y + log1p(exp(-|z|))) and
+ * dZ = sigma(z) - y; other BCE clips A to [1e-7, 1-1e-7]. CCE/SCCE with softmax use
+ * log-softmax of Z and dZ = A - onehot; MSE is the mean over units. */
+void hood__loss_batch(hood_loss loss, hood_activation out_act, const float *Z, const float *A,
+                      const float *Y, size_t label_width, size_t units, size_t batch, float scale,
+                      float *dZ, double *loss_sum, size_t *correct);
+
+#endif
