@@ -1,0 +1,59 @@
+/* npy.h — NumPy .npy arrays and .npz archives (uncompressed zip of .npy members), read and
+ * written by hood's own code. Used by the dataset files and the weight files. Not public API. */
+#ifndef HOOD_NPY_H
+#define HOOD_NPY_H
+
+#include "hood.h"
+
+#include <stdint.h>
+
+typedef enum hood__dtype {
+    HOOD_DTYPE_F32 = 0, /* '<f4' */
+    HOOD_DTYPE_F64,     /* '<f8' */
+    HOOD_DTYPE_I32,     /* '<i4' */
+    HOOD_DTYPE_I64,     /* '<i8' */
+    HOOD_DTYPE_U8,      /* '|u1' */
+    HOOD_DTYPE_UNICODE  /* '<U<n>': n UCS-4 code points per element */
+} hood__dtype;
+
+enum { HOOD_NPY_MAX_DIMS = 8 };
+
+/* An array read from a file, converted to native byte order and C order. */
+typedef struct hood__array {
+    hood__dtype dtype;
+    size_t ndim;
+    size_t shape[HOOD_NPY_MAX_DIMS];
+    size_t item_size; /* bytes per element (UNICODE: 4 * code points) */
+    void *data;       /* malloc'd, count * item_size bytes */
+} hood__array;
+
+void hood__array_release(hood__array *array); /* frees data; the struct itself is the caller's */
+size_t hood__array_count(const hood__array *array);
+/* The array's values as float32 (any numeric dtype), malloc'd; HOOD_EDATA names `what` if a
+ * value does not fit. */
+hood_status hood__array_to_f32(const hood__array *array, const char *what, float **out);
+
+/* Writing an .npz: members are added one by one, the file appears whole on commit. */
+typedef struct hood__npz_writer hood__npz_writer;
+hood_status hood__npz_writer_open(hood__npz_writer **out, const char *path);
+/* Adds `name`.npy with the given dtype, shape (C order) and data (native little-endian). */
+hood_status hood__npz_writer_add(hood__npz_writer *w, const char *name, hood__dtype dtype,
+                                 const size_t *shape, size_t ndim, size_t item_size,
+                                 const void *data);
+hood_status hood__npz_writer_commit(hood__npz_writer *w); /* frees w */
+void hood__npz_writer_abort(hood__npz_writer *w);         /* frees w; NULL is a no-op */
+
+/* Reading an .npz: the directory is read on open; members are decoded on request. */
+typedef struct hood__npz_reader hood__npz_reader;
+hood_status hood__npz_reader_open(hood__npz_reader **out, const char *path);
+/* HOOD_EFORMAT naming the file and member when absent ("x.npy" is looked up as "x"). */
+hood_status hood__npz_reader_get(hood__npz_reader *r, const char *name, hood__array *out);
+bool hood__npz_reader_has(const hood__npz_reader *r, const char *name);
+void hood__npz_reader_close(hood__npz_reader *r);
+
+/* A single .npy file. */
+hood_status hood__npy_read(const char *path, hood__array *out);
+hood_status hood__npy_write(const char *path, hood__dtype dtype, const size_t *shape, size_t ndim,
+                            size_t item_size, const void *data);
+
+#endif
