@@ -1,0 +1,236 @@
+/* test_dataset.c — the in-memory dataset: ownership, labels in each mode, class names, the
+ * errors a caller can trigger, and the per-thread error message. */
+#include "check_main.h"
+
+#include "dataset.h"
+#include "error.h"
+#include "hood.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(create_is_zeroed_and_sized)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 3, 4), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_features(ds), 3);
+    ck_assert_uint_eq(hood_dataset_samples(ds), 4);
+    const float *x = hood_dataset_x(ds);
+    for (size_t k = 0; k < 12; k++)
+        ck_assert_float_eq(x[k], 0.0f);
+    ck_assert_ptr_eq(hood_dataset_x_mutable(ds), x);
+    ck_assert_int_eq(hood_dataset_label_mode(ds), HOOD_LABELS_NONE);
+    ck_assert_ptr_null(hood_dataset_labels(ds));
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(zero_sizes_are_errors)
+{
+    hood_dataset *ds = (hood_dataset *)1;
+    ck_assert_int_eq(hood_dataset_create(&ds, 0, 4), HOOD_EINVAL);
+    ck_assert_ptr_null(ds);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "0 features"));
+    ck_assert_int_eq(hood_dataset_create(&ds, 4, 0), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "0 samples"));
+}
+END_TEST
+
+START_TEST(huge_matrix_is_refused_before_allocating)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, SIZE_MAX / 2, 3), HOOD_ENOMEM);
+    ck_assert_ptr_null(ds);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "does not fit"));
+}
+END_TEST
+
+START_TEST(wrap_borrows_without_copy)
+{
+    float x[6] = {1, 2, 3, 4, 5, 6};
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_wrap(&ds, x, 2, 3), HOOD_OK);
+    ck_assert_ptr_eq(hood_dataset_x(ds), x);
+    ck_assert_ptr_null(hood_dataset_x_mutable(ds));
+    hood_dataset_free(ds);
+    ck_assert_float_eq(x[5], 6.0f); /* still the caller's */
+    ck_assert_int_eq(hood_dataset_wrap(&ds, NULL, 2, 3), HOOD_EINVAL);
+}
+END_TEST
+
+START_TEST(int_labels_stay_indices)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 1, 3), HOOD_OK);
+    const int32_t y[3] = {2, 0, 1};
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, 3), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_label_width(ds), 1);
+    ck_assert_uint_eq(hood_dataset_num_classes(ds), 3);
+    ck_assert_float_eq(hood_dataset_labels(ds)[0], 2.0f);
+    ck_assert_float_eq(hood__dataset_label(ds, 0, 2), 1.0f);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(categorical_labels_are_one_hot)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 1, 2), HOOD_OK);
+    const int32_t y[2] = {2, 0};
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_CATEGORICAL, y, 3), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_label_width(ds), 3);
+    const float expected[6] = {0, 0, 1, 1, 0, 0};
+    ck_assert_mem_eq(hood_dataset_labels(ds), expected, sizeof expected);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(binary_labels_need_two_classes)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 1, 2), HOOD_OK);
+    const int32_t y[2] = {1, 0};
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_BINARY, y, 3), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "exactly 2 classes"));
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_BINARY, y, 2), HOOD_OK);
+    ck_assert_float_eq(hood_dataset_labels(ds)[0], 1.0f);
+    ck_assert_float_eq(hood_dataset_labels(ds)[1], 0.0f);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(label_out_of_range_names_the_sample)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 1, 3), HOOD_OK);
+    const int32_t y[3] = {0, 1, 5};
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, 3), HOOD_EDATA);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "sample 2"));
+    ck_assert_int_eq(hood_dataset_label_mode(ds), HOOD_LABELS_NONE); /* unchanged */
+    const int32_t negative[3] = {0, -1, 0};
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, negative, 3), HOOD_EDATA);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(label_values_are_checked)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 1, 2), HOOD_OK);
+    const float fractional[2] = {0.5f, 1.0f};
+    ck_assert_int_eq(hood_dataset_set_label_values(ds, HOOD_LABELS_INT, fractional, 1, 0),
+                     HOOD_EDATA);
+    const float nan_label[2] = {NAN, 1.0f};
+    ck_assert_int_eq(hood_dataset_set_label_values(ds, HOOD_LABELS_BINARY, nan_label, 1, 2),
+                     HOOD_EDATA);
+    ck_assert_int_eq(hood_dataset_set_label_values(ds, HOOD_LABELS_INT, fractional, 2, 0),
+                     HOOD_ESHAPE);
+    const float whole[2] = {3.0f, 1.0f};
+    ck_assert_int_eq(hood_dataset_set_label_values(ds, HOOD_LABELS_INT, whole, 1, 0), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_num_classes(ds), 4); /* inferred: largest index + 1 */
+    const float soft[4] = {0.25f, 0.75f, 1.0f, 0.0f};
+    ck_assert_int_eq(hood_dataset_set_label_values(ds, HOOD_LABELS_CATEGORICAL, soft, 2, 0),
+                     HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_num_classes(ds), 2);
+    ck_assert_mem_eq(hood_dataset_labels(ds), soft, sizeof soft);
+    ck_assert_int_eq(hood_dataset_set_label_values(ds, HOOD_LABELS_NONE, NULL, 0, 0), HOOD_OK);
+    ck_assert_ptr_null(hood_dataset_labels(ds));
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(class_names_are_copied_and_counted)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 1, 2), HOOD_OK);
+    const int32_t y[2] = {1, 0};
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, 2), HOOD_OK);
+    const char *three[3] = {"a", "b", "c"};
+    ck_assert_int_eq(hood_dataset_set_class_names(ds, three, 3), HOOD_ESHAPE);
+    char cats[] = "cats";
+    const char *two[2] = {cats, "dogs"};
+    ck_assert_int_eq(hood_dataset_set_class_names(ds, two, 2), HOOD_OK);
+    cats[0] = 'r';
+    ck_assert_str_eq(hood_dataset_class_name(ds, 0), "cats");
+    ck_assert_str_eq(hood_dataset_class_name(ds, 1), "dogs");
+    ck_assert_ptr_null(hood_dataset_class_name(ds, 2));
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(check_finite_names_sample_and_feature)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 3, 2), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_check_finite(ds), HOOD_OK);
+    hood_dataset_x_mutable(ds)[4] = INFINITY; /* sample 1, feature 1 */
+    ck_assert_int_eq(hood_dataset_check_finite(ds), HOOD_EDATA);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "sample 1, feature 1 is infinite"));
+    hood_dataset_x_mutable(ds)[4] = NAN;
+    ck_assert_int_eq(hood_dataset_check_finite(ds), HOOD_EDATA);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "NaN"));
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(paths_and_image_shape)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 12, 2), HOOD_OK);
+    ck_assert_ptr_null(hood_dataset_path(ds, 0));
+    char **paths = calloc(2, sizeof *paths);
+    ck_assert_ptr_nonnull(paths);
+    paths[0] = strdup("a/1.png");
+    paths[1] = strdup("b/2.png");
+    hood__dataset_take_paths(ds, paths);
+    hood__dataset_set_image_shape(ds, 2, 2, 3);
+    ck_assert_str_eq(hood_dataset_path(ds, 1), "b/2.png");
+    ck_assert_ptr_null(hood_dataset_path(ds, 2));
+    size_t h, w, c;
+    hood_dataset_image_shape(ds, &h, &w, &c);
+    ck_assert_uint_eq(h * 100 + w * 10 + c, 223);
+    hood_dataset_free(ds);
+    hood_dataset_free(NULL);
+}
+END_TEST
+
+START_TEST(errors_have_names_and_prefixes)
+{
+    ck_assert_str_eq(hood_strerror(HOOD_EFORMAT), "malformed file");
+    ck_assert_str_eq(hood_strerror((hood_status)999), "unknown status");
+    ck_assert_int_eq(hood__fail(HOOD_EIO, "%s: cannot open", "x.csv"), HOOD_EIO);
+    ck_assert_int_eq(hood__fail_prefix(HOOD_EIO, "loading %s: ", "model"), HOOD_EIO);
+    ck_assert_str_eq(hood_last_error(), "loading model: x.csv: cannot open");
+    hood__clear_error();
+    ck_assert_str_eq(hood_last_error(), "");
+    size_t product = 7;
+    ck_assert_int_ne(hood__mul_overflows(SIZE_MAX, 2, &product), 0);
+    ck_assert_uint_eq(product, 7);
+    ck_assert_int_eq(hood__mul_overflows(6, 7, &product), 0);
+    ck_assert_uint_eq(product, 42);
+    ck_assert_str_eq(hood_version_string(), "0.1.0");
+}
+END_TEST
+
+Suite *hood_test_suite(void)
+{
+    Suite *s = suite_create("dataset");
+    TCase *tc = tcase_create("dataset");
+    tcase_add_test(tc, create_is_zeroed_and_sized);
+    tcase_add_test(tc, zero_sizes_are_errors);
+    tcase_add_test(tc, huge_matrix_is_refused_before_allocating);
+    tcase_add_test(tc, wrap_borrows_without_copy);
+    tcase_add_test(tc, int_labels_stay_indices);
+    tcase_add_test(tc, categorical_labels_are_one_hot);
+    tcase_add_test(tc, binary_labels_need_two_classes);
+    tcase_add_test(tc, label_out_of_range_names_the_sample);
+    tcase_add_test(tc, label_values_are_checked);
+    tcase_add_test(tc, class_names_are_copied_and_counted);
+    tcase_add_test(tc, check_finite_names_sample_and_feature);
+    tcase_add_test(tc, paths_and_image_shape);
+    tcase_add_test(tc, errors_have_names_and_prefixes);
+    suite_add_tcase(s, tc);
+    return s;
+}
