@@ -1,0 +1,476 @@
+/* model.c — the Sequential model: its layers, compile (one parameter, gradient and optimizer
+ * arena each, carved per layer from a size table, weights drawn from the seed), weight get/set,
+ * and what the model remembers about its data. Training lives in train.c, files in io/. */
+#include "model.h"
+
+#include "error.h"
+#include "init.h"
+#include "loss.h"
+#include "matrix.h"
+#include "optimizer.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+hood_status hood_model_create(hood_model **out, size_t input_features)
+{
+    if (out == NULL)
+        return hood__fail(HOOD_EINVAL, "model: output pointer is NULL");
+    *out = NULL;
+    if (input_features == 0)
+        return hood__fail(HOOD_EINVAL, "model: input_features must be > 0");
+    hood_model *model = calloc(1, sizeof *model);
+    if (model == NULL)
+        return hood__fail(HOOD_ENOMEM, "model: out of memory");
+    model->input_features = input_features;
+    model->threads = 1;
+    hood_optimizer_config_init(&model->opt, HOOD_OPT_SGD);
+    *out = model;
+    return HOOD_OK;
+}
+
+static void free_arenas(hood_model *model)
+{
+    hood__matrix_free(model->params);
+    hood__matrix_free(model->grads);
+    hood__matrix_free(model->opt_state);
+    model->params = model->grads = model->opt_state = NULL;
+    model->num_params = 0;
+    model->opt_slots = 0;
+    for (size_t i = 0; i < model->num_layers; i++) {
+        hood__dense *l = &model->layers[i];
+        l->W = l->b = l->dW = l->db = NULL;
+    }
+    model->compiled = false;
+}
+
+static void free_class_names(hood_model *model)
+{
+    for (size_t i = 0; i < model->num_classes; i++)
+        free(model->class_names[i]);
+    free(model->class_names);
+    model->class_names = NULL;
+    model->num_classes = 0;
+}
+
+void hood_model_free(hood_model *model)
+{
+    if (model == NULL)
+        return;
+    free_arenas(model);
+    free_class_names(model);
+    free(model->layers);
+    free(model->inits);
+    free(model->history);
+    free(model);
+}
+
+hood_status hood_model_add_dense(hood_model *model, size_t units, hood_activation act,
+                                 bool use_bias)
+{
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "model: NULL model");
+    if (model->compiled)
+        return hood__fail(HOOD_EINVAL,
+                          "model: already compiled; add layers before hood_model_compile");
+    if (units == 0)
+        return hood__fail(HOOD_EINVAL, "model: layer %zu: units must be > 0", model->num_layers);
+    if ((unsigned)act > (unsigned)HOOD_ACT_SOFTMAX)
+        return hood__fail(HOOD_EINVAL, "model: layer %zu: unknown activation %d", model->num_layers,
+                          (int)act);
+    if (model->num_layers == model->layers_capacity) {
+        size_t cap = model->layers_capacity ? 2 * model->layers_capacity : 4;
+        hood__dense *layers = realloc(model->layers, cap * sizeof *layers);
+        if (layers == NULL)
+            return hood__fail(HOOD_ENOMEM, "model: out of memory adding a layer");
+        model->layers = layers;
+        hood_initializer *inits = realloc(model->inits, cap * sizeof *inits);
+        if (inits == NULL)
+            return hood__fail(HOOD_ENOMEM, "model: out of memory adding a layer");
+        model->inits = inits;
+        model->layers_capacity = cap;
+    }
+    size_t in =
+        model->num_layers == 0 ? model->input_features : model->layers[model->num_layers - 1].out;
+    model->layers[model->num_layers] =
+        (hood__dense){.in = in, .out = units, .act = act, .use_bias = use_bias};
+    model->inits[model->num_layers] = HOOD_INIT_GLOROT_UNIFORM;
+    model->num_layers++;
+    return HOOD_OK;
+}
+
+hood_status hood_model_set_initializer(hood_model *model, size_t layer, hood_initializer init)
+{
+    if (model == NULL || layer >= model->num_layers)
+        return hood__fail(HOOD_EINVAL, "model: no layer %zu (the model has %zu)", layer,
+                          model == NULL ? (size_t)0 : model->num_layers);
+    if ((unsigned)init > (unsigned)HOOD_INIT_ZEROS)
+        return hood__fail(HOOD_EINVAL, "model: layer %zu: unknown initializer %d", layer,
+                          (int)init);
+    model->inits[layer] = init;
+    return HOOD_OK;
+}
+
+size_t hood__model_layer_offset(const hood_model *model, size_t layer)
+{
+    size_t offset = 0;
+    for (size_t i = 0; i < layer; i++)
+        offset += model->layers[i].in * model->layers[i].out +
+                  (model->layers[i].use_bias ? model->layers[i].out : 0);
+    return offset;
+}
+
+/* The size table: parameters of each layer, checked for overflow since a model file can ask
+ * for any shape. */
+static hood_status count_params(const hood_model *model, size_t *total)
+{
+    size_t sum = 0;
+    for (size_t i = 0; i < model->num_layers; i++) {
+        const hood__dense *l = &model->layers[i];
+        size_t w;
+        if (hood__mul_overflows(l->in, l->out, &w) || w > SIZE_MAX - sum ||
+            (l->use_bias && l->out > SIZE_MAX - sum - w))
+            return hood__fail(HOOD_ENOMEM, "model: layer %zu: %zu x %zu parameters overflow", i,
+                              l->out, l->in);
+        sum += w + (l->use_bias ? l->out : 0);
+    }
+    /* Arenas are float arrays: their byte size must fit too. */
+    size_t bytes;
+    if (hood__mul_overflows(sum, sizeof(float) * 4, &bytes))
+        return hood__fail(HOOD_ENOMEM, "model: %zu parameters do not fit in memory", sum);
+    *total = sum;
+    return HOOD_OK;
+}
+
+hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
+                                    const hood_optimizer_config *opt, uint64_t seed)
+{
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "compile: NULL model");
+    if (model->num_layers == 0)
+        return hood__fail(HOOD_EINVAL, "compile: the model has no layers");
+    if ((unsigned)loss > (unsigned)HOOD_LOSS_MEAN_SQUARED_ERROR)
+        return hood__fail(HOOD_EINVAL, "compile: unknown loss %d", (int)loss);
+    hood_status st = hood__optimizer_check(opt);
+    if (st != HOOD_OK)
+        return hood__fail_prefix(st, "compile: ");
+    const hood__dense *last = &model->layers[model->num_layers - 1];
+    /* The labels are not known yet: check against the labels this loss would want, so an
+     * output layer that can never fit (softmax over 1 unit, sparse CCE over 1 unit) fails here
+     * rather than at fit. */
+    bool one = last->out == 1;
+    hood_label_mode mode = loss == HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? HOOD_LABELS_INT
+                           : loss == HOOD_LOSS_BINARY_CROSSENTROPY && one    ? HOOD_LABELS_BINARY
+                                                                          : HOOD_LABELS_CATEGORICAL;
+    size_t width = mode == HOOD_LABELS_CATEGORICAL ? last->out : 1;
+    st = hood__loss_check(loss, last->act, last->out, mode, width, one ? 2 : last->out);
+    if (st != HOOD_OK)
+        return hood__fail_prefix(st, "compile: ");
+    size_t n = 0;
+    if ((st = count_params(model, &n)) != HOOD_OK)
+        return st;
+    size_t slots = hood__optimizer_slots(opt);
+
+    /* Recompiling starts over (new weights, fresh optimizer, empty history), as building a new
+     * Keras model would. */
+    free_arenas(model);
+    model->history_length = 0;
+    memset(&model->position, 0, sizeof model->position);
+    model->opt_step = 0;
+
+    model->params = hood__matrix_alloc(n, 1);
+    model->grads = hood__matrix_alloc(n, 1);
+    model->opt_state = slots > 0 ? hood__matrix_alloc(n, slots) : NULL;
+    if (model->params == NULL || model->grads == NULL || (slots > 0 && model->opt_state == NULL)) {
+        free_arenas(model);
+        return hood__fail(HOOD_ENOMEM, "compile: out of memory for %zu parameters", n);
+    }
+    memset(model->params, 0, n * sizeof(float));
+    memset(model->grads, 0, n * sizeof(float));
+    if (slots > 0)
+        memset(model->opt_state, 0, n * slots * sizeof(float));
+    model->num_params = n;
+    model->opt_slots = slots;
+
+    size_t offset = 0;
+    for (size_t i = 0; i < model->num_layers; i++) {
+        hood__dense *l = &model->layers[i];
+        l->W = model->params + offset;
+        l->dW = model->grads + offset;
+        offset += l->in * l->out;
+        if (l->use_bias) {
+            l->b = model->params + offset;
+            l->db = model->grads + offset;
+            offset += l->out;
+        }
+    }
+    model->loss = loss;
+    model->opt = *opt;
+    model->seed = seed;
+    model->compiled = true;
+    return HOOD_OK;
+}
+
+hood_status hood_model_compile(hood_model *model, hood_loss loss, const hood_optimizer_config *opt,
+                               uint64_t seed)
+{
+    hood_status st = hood__model_compile_raw(model, loss, opt, seed);
+    if (st != HOOD_OK)
+        return st;
+    /* One stream for the whole model, drawn layer by layer in order: the weights depend only
+     * on the seed and the architecture. Biases stay zero (Keras' default). */
+    hood_rng rng;
+    hood__rng_seed(&rng, seed);
+    for (size_t i = 0; i < model->num_layers; i++) {
+        hood__dense *l = &model->layers[i];
+        st = hood__init_kernel(model->inits[i], l->W, l->out, l->in, &rng);
+        if (st != HOOD_OK) {
+            free_arenas(model);
+            return hood__fail_prefix(st, "compile: layer %zu: ", i);
+        }
+    }
+    return HOOD_OK;
+}
+
+hood_status hood_model_set_threads(hood_model *model, int threads)
+{
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "model: NULL model");
+    if (threads < 0)
+        return hood__fail(HOOD_EINVAL, "model: threads must be >= 0 (got %d)", threads);
+    model->threads = threads;
+    return HOOD_OK;
+}
+
+int hood_model_threads(const hood_model *model)
+{
+    return model->threads;
+}
+size_t hood_model_input_features(const hood_model *model)
+{
+    return model->input_features;
+}
+size_t hood_model_num_layers(const hood_model *model)
+{
+    return model->num_layers;
+}
+
+size_t hood_model_layer_units(const hood_model *model, size_t layer)
+{
+    return layer < model->num_layers ? model->layers[layer].out : 0;
+}
+
+hood_activation hood_model_layer_activation(const hood_model *model, size_t layer)
+{
+    return layer < model->num_layers ? model->layers[layer].act : HOOD_ACT_LINEAR;
+}
+
+bool hood_model_layer_use_bias(const hood_model *model, size_t layer)
+{
+    return layer < model->num_layers && model->layers[layer].use_bias;
+}
+
+size_t hood_model_output_units(const hood_model *model)
+{
+    return model->num_layers ? model->layers[model->num_layers - 1].out : 0;
+}
+
+size_t hood_model_num_params(const hood_model *model)
+{
+    size_t n = 0;
+    /* Counted from the architecture so an uncompiled model reports it too (Keras' summary). */
+    for (size_t i = 0; i < model->num_layers; i++)
+        n += model->layers[i].in * model->layers[i].out +
+             (model->layers[i].use_bias ? model->layers[i].out : 0);
+    return n;
+}
+
+bool hood_model_is_compiled(const hood_model *model)
+{
+    return model->compiled;
+}
+hood_loss hood_model_loss(const hood_model *model)
+{
+    return model->loss;
+}
+void hood_model_optimizer(const hood_model *model, hood_optimizer_config *out)
+{
+    *out = model->opt;
+}
+
+static hood_status check_layer(const hood_model *model, size_t layer, const void *buf,
+                               const char *what)
+{
+    if (model == NULL || buf == NULL)
+        return hood__fail(HOOD_EINVAL, "%s: NULL argument", what);
+    if (!model->compiled)
+        return hood__fail(HOOD_EINVAL,
+                          "%s: the model is not compiled (weights exist after "
+                          "hood_model_compile)",
+                          what);
+    if (layer >= model->num_layers)
+        return hood__fail(HOOD_EINVAL, "%s: no layer %zu (the model has %zu)", what, layer,
+                          model->num_layers);
+    return HOOD_OK;
+}
+
+/* Keras' kernel (in, out) in C order is element [i][o] at i*out + o; the column-major
+ * out x in W holds W(o, i) at o + i*out: the same bytes, so get/set are copies. */
+hood_status hood_model_get_kernel(const hood_model *model, size_t layer, float *kernel)
+{
+    hood_status st = check_layer(model, layer, kernel, "get_kernel");
+    if (st != HOOD_OK)
+        return st;
+    const hood__dense *l = &model->layers[layer];
+    memcpy(kernel, l->W, l->in * l->out * sizeof(float));
+    return HOOD_OK;
+}
+
+hood_status hood_model_set_kernel(hood_model *model, size_t layer, const float *kernel)
+{
+    hood_status st = check_layer(model, layer, kernel, "set_kernel");
+    if (st != HOOD_OK)
+        return st;
+    hood__dense *l = &model->layers[layer];
+    memcpy(l->W, kernel, l->in * l->out * sizeof(float));
+    return HOOD_OK;
+}
+
+hood_status hood_model_get_bias(const hood_model *model, size_t layer, float *bias)
+{
+    hood_status st = check_layer(model, layer, bias, "get_bias");
+    if (st != HOOD_OK)
+        return st;
+    const hood__dense *l = &model->layers[layer];
+    if (!l->use_bias)
+        return hood__fail(HOOD_EINVAL, "get_bias: layer %zu has no bias", layer);
+    memcpy(bias, l->b, l->out * sizeof(float));
+    return HOOD_OK;
+}
+
+hood_status hood_model_set_bias(hood_model *model, size_t layer, const float *bias)
+{
+    hood_status st = check_layer(model, layer, bias, "set_bias");
+    if (st != HOOD_OK)
+        return st;
+    hood__dense *l = &model->layers[layer];
+    if (!l->use_bias)
+        return hood__fail(HOOD_EINVAL, "set_bias: layer %zu has no bias", layer);
+    memcpy(l->b, bias, l->out * sizeof(float));
+    return HOOD_OK;
+}
+
+static size_t color_channels(hood_color_mode mode)
+{
+    return mode == HOOD_COLOR_RGB ? 3 : mode == HOOD_COLOR_RGBA ? 4 : 1;
+}
+
+hood_status hood_model_set_preprocess(hood_model *model, const hood_preprocess *pp)
+{
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "model: NULL model");
+    if (pp == NULL) {
+        model->has_preprocess = false;
+        return HOOD_OK;
+    }
+    if ((unsigned)pp->color_mode > (unsigned)HOOD_COLOR_RGBA ||
+        (unsigned)pp->interpolation > (unsigned)HOOD_INTERP_AREA)
+        return hood__fail(HOOD_EINVAL, "model: preprocess: unknown color mode or interpolation");
+    size_t pixels, values;
+    if (pp->height == 0 || pp->width == 0 || hood__mul_overflows(pp->height, pp->width, &pixels) ||
+        hood__mul_overflows(pixels, color_channels(pp->color_mode), &values))
+        return hood__fail(HOOD_EINVAL, "model: preprocess: image size %zu x %zu is not valid",
+                          pp->height, pp->width);
+    if (values != model->input_features)
+        return hood__fail(HOOD_ESHAPE,
+                          "model: preprocess: %zu x %zu x %zu = %zu values per image, but the "
+                          "model takes %zu input features",
+                          pp->height, pp->width, color_channels(pp->color_mode), values,
+                          model->input_features);
+    model->preprocess = *pp;
+    model->has_preprocess = true;
+    return HOOD_OK;
+}
+
+bool hood_model_preprocess(const hood_model *model, hood_preprocess *out)
+{
+    if (model->has_preprocess && out != NULL)
+        *out = model->preprocess;
+    return model->has_preprocess;
+}
+
+hood_status hood_model_set_class_names(hood_model *model, const char *const *names, size_t count)
+{
+    if (model == NULL || (names == NULL && count > 0))
+        return hood__fail(HOOD_EINVAL, "model: class names: NULL argument");
+    char **copy = NULL;
+    if (count > 0) {
+        if ((copy = calloc(count, sizeof *copy)) == NULL)
+            return hood__fail(HOOD_ENOMEM, "model: class names: out of memory");
+        for (size_t i = 0; i < count; i++) {
+            if (names[i] == NULL || (copy[i] = strdup(names[i])) == NULL) {
+                for (size_t j = 0; j < i; j++)
+                    free(copy[j]);
+                free(copy);
+                return names[i] == NULL
+                           ? hood__fail(HOOD_EINVAL, "model: class name %zu is NULL", i)
+                           : hood__fail(HOOD_ENOMEM, "model: class names: out of memory");
+            }
+        }
+    }
+    free_class_names(model);
+    model->class_names = copy;
+    model->num_classes = count;
+    return HOOD_OK;
+}
+
+size_t hood_model_num_classes(const hood_model *model)
+{
+    return model->num_classes;
+}
+
+const char *hood_model_class_name(const hood_model *model, size_t i)
+{
+    return i < model->num_classes ? model->class_names[i] : NULL;
+}
+
+size_t hood_model_history_length(const hood_model *model)
+{
+    return model->history_length;
+}
+
+const hood_epoch_log *hood_model_history(const hood_model *model, size_t epoch)
+{
+    return epoch < model->history_length ? &model->history[epoch] : NULL;
+}
+
+size_t hood_model_epochs_done(const hood_model *model)
+{
+    return model->position.epochs_done;
+}
+
+hood_status hood__model_push_history(hood_model *model, const hood_epoch_log *log)
+{
+    if (model->history_length == model->history_capacity) {
+        size_t cap = model->history_capacity ? 2 * model->history_capacity : 16;
+        hood_epoch_log *h = realloc(model->history, cap * sizeof *h);
+        if (h == NULL)
+            return hood__fail(HOOD_ENOMEM, "model: out of memory growing the history");
+        model->history = h;
+        model->history_capacity = cap;
+    }
+    model->history[model->history_length++] = *log;
+    return HOOD_OK;
+}
+
+bool hood__model_params_finite(const hood_model *model)
+{
+    int bad = 0;
+    for (size_t i = 0; i < model->num_params; i++)
+        bad |= !isfinite(model->params[i]);
+    for (size_t i = 0; i < model->num_params * model->opt_slots; i++)
+        bad |= !isfinite(model->opt_state[i]);
+    return bad == 0;
+}

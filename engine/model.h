@@ -1,0 +1,67 @@
+/* model.h — the inside of hood_model, for the rooms that need it: train.c (fit/evaluate/
+ * predict), io/model_file.c and io/weights.c. Not public API; users see only include/hood.h. */
+#ifndef HOOD_MODEL_H
+#define HOOD_MODEL_H
+
+#include "dense.h"
+#include "hood.h"
+
+#include <stdint.h>
+
+/* Where training stands: whole epochs done, and inside a stopped epoch the batches done and the
+ * epoch's running sums, so the next fit finishes that epoch exactly as an uninterrupted run. */
+typedef struct hood__train_position {
+    size_t epochs_done;
+    size_t batch; /* batches of epoch `epochs_done` already trained (0: at an epoch boundary) */
+    /* The stopped epoch's batching, so a resume with different settings is refused rather than
+     * silently training other samples (meaningful only when batch > 0). */
+    size_t batch_size, train_samples;
+    bool shuffle;
+    uint64_t shuffle_seed;
+    size_t samples, correct;
+    double loss_sum; /* sum over the epoch's samples so far of the per-sample loss */
+    double seconds, gather_seconds, forward_seconds, backward_seconds, update_seconds;
+} hood__train_position;
+
+struct hood_model {
+    size_t input_features;
+    size_t num_layers, layers_capacity;
+    hood__dense *layers;     /* W, b, dW, db are views into the arenas below once compiled */
+    hood_initializer *inits; /* per layer */
+
+    bool compiled;
+    hood_loss loss;
+    hood_optimizer_config opt;
+    uint64_t seed; /* of the last compile */
+    int threads;
+
+    /* One block each, carved per layer in order [W_0, b_0, W_1, b_1, ...] (llm.c style), so the
+     * optimizer step is one loop and zeroing the gradients one memset. */
+    size_t num_params;
+    float *params, *grads;
+    size_t opt_slots;  /* state arrays of num_params floats each (see optimizer.h) */
+    float *opt_state;  /* opt_slots * num_params floats, zero before the first step */
+    uint64_t opt_step; /* Keras' `iterations`: updates applied so far */
+
+    hood__train_position position;
+    hood_epoch_log *history;
+    size_t history_length, history_capacity;
+
+    bool has_preprocess;
+    hood_preprocess preprocess;
+    char **class_names;
+    size_t num_classes;
+};
+
+/* Offset of layer i's kernel in the arenas (its bias follows the kernel). */
+size_t hood__model_layer_offset(const hood_model *model, size_t layer);
+/* Compile without drawing weights: allocates the arenas (params zeroed) and fixes loss and
+ * optimizer; used by compile and by the model-file loader, which fills the arenas itself. */
+hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
+                                    const hood_optimizer_config *opt, uint64_t seed);
+/* Appends one epoch log to the history (grows it geometrically). */
+hood_status hood__model_push_history(hood_model *model, const hood_epoch_log *log);
+/* Whether every parameter (and optimizer state value) is finite. */
+bool hood__model_params_finite(const hood_model *model);
+
+#endif

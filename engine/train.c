@@ -1,0 +1,583 @@
+/* train.c — fit, evaluate and predict for the Sequential model: epochs, per-epoch shuffles,
+ * batches gathered into one buffer, forward/loss/backward/update, validation, history, early
+ * stopping, callbacks, per-phase timing and the divergence guard. The math is in the kernels
+ * (dense.c, loss.c, optimizer.c); this file only sequences it. */
+#include "model.h"
+
+#include "activation.h"
+#include "dataset.h"
+#include "dense.h"
+#include "error.h"
+#include "gemm.h"
+#include "loss.h"
+#include "matrix.h"
+#include "optimizer.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { DEFAULT_EVAL_BATCH = 32, ALIGN_FLOATS = 16 /* 64 bytes */ };
+
+/* Every buffer a run needs, in one block sized once for the largest batch: nothing is
+ * allocated per batch. */
+typedef struct workspace {
+    float *block;
+    float **A;    /* A[l]: layer l's outputs (out_l x batch); forward keeps them for backward */
+    float *Z;     /* the output layer's pre-activations (the fused losses need the logits) */
+    float *Xb;    /* gathered batch inputs (features x batch), training only */
+    float *Yb;    /* gathered batch labels (label_width x batch), training only */
+    float *d[2];  /* backward ping-pong: dZ of one layer, dX of the next (max units x batch) */
+    size_t *perm; /* the epoch's sample order, training only */
+} workspace;
+
+static size_t round_up(size_t n)
+{
+    return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+}
+
+static void workspace_free(workspace *ws)
+{
+    hood__matrix_free(ws->block);
+    free(ws->A);
+    free(ws->perm);
+    memset(ws, 0, sizeof *ws);
+}
+
+/* Sizes the buffers for batches of up to `batch` columns; with train_samples > 0 also the
+ * training buffers (gathered batch, gradients scratch, permutation). */
+static hood_status workspace_init(workspace *ws, const hood_model *model, size_t batch,
+                                  size_t label_width, size_t train_samples)
+{
+    memset(ws, 0, sizeof *ws);
+    size_t L = model->num_layers, max_units = 0, total = 0, sz;
+    bool training = train_samples > 0;
+    /* Each term is checked: batch comes from the caller. */
+#define ADD_BUF(rows)                                                                              \
+    do {                                                                                           \
+        if (hood__mul_overflows((rows), batch, &sz) || round_up(sz) < sz ||                        \
+            total > SIZE_MAX / 8 - round_up(sz))                                                   \
+            goto too_big;                                                                          \
+        total += round_up(sz);                                                                     \
+    } while (0)
+    for (size_t l = 0; l < L; l++) {
+        ADD_BUF(model->layers[l].out);
+        if (model->layers[l].out > max_units)
+            max_units = model->layers[l].out;
+    }
+    ADD_BUF(model->layers[L - 1].out);
+    if (training) {
+        ADD_BUF(model->input_features);
+        ADD_BUF(label_width);
+        ADD_BUF(max_units);
+        ADD_BUF(max_units);
+    }
+#undef ADD_BUF
+    ws->block = hood__matrix_alloc(total, 1);
+    ws->A = malloc(L * sizeof *ws->A);
+    if (training && train_samples <= SIZE_MAX / sizeof(size_t))
+        ws->perm = malloc(train_samples * sizeof *ws->perm);
+    if (ws->block == NULL || ws->A == NULL || (training && ws->perm == NULL)) {
+        workspace_free(ws);
+        return hood__fail(HOOD_ENOMEM, "out of memory for batches of %zu samples", batch);
+    }
+    float *p = ws->block;
+    for (size_t l = 0; l < L; l++) {
+        ws->A[l] = p;
+        p += round_up(model->layers[l].out * batch);
+    }
+    ws->Z = p;
+    p += round_up(model->layers[L - 1].out * batch);
+    if (training) {
+        ws->Xb = p;
+        p += round_up(model->input_features * batch);
+        ws->Yb = p;
+        p += round_up(label_width * batch);
+        ws->d[0] = p;
+        p += round_up(max_units * batch);
+        ws->d[1] = p;
+    }
+    return HOOD_OK;
+too_big:
+    return hood__fail(HOOD_ENOMEM, "batches of %zu samples do not fit in memory", batch);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void apply_threads(const hood_model *model)
+{
+    int threads = model->threads;
+    if (threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (int)cores : 1;
+    }
+    hood__blas_set_threads(threads);
+}
+
+/* out_last (units x batch) = the model applied to X (features x batch, ld = ldx); the hidden
+ * layers' outputs stay in ws->A, the output layer's logits in ws->Z when keep_z. */
+static void forward(const hood_model *model, workspace *ws, float *out_last, bool keep_z,
+                    const float *X, size_t ldx, size_t batch)
+{
+    const float *in = X;
+    size_t ld = ldx;
+    for (size_t l = 0; l < model->num_layers; l++) {
+        const hood__dense *layer = &model->layers[l];
+        bool last = l + 1 == model->num_layers;
+        float *A = last && out_last != NULL ? out_last : ws->A[l];
+        /* A (out x batch) = act(W (out x in) · in (in x batch) + b) */
+        hood__dense_forward(layer, A, last && keep_z ? ws->Z : NULL, in, ld, batch);
+        in = A;
+        ld = layer->out;
+    }
+}
+
+/* Loss sum and correct count over columns [0, n) of X and Y, in batches; no gradients. */
+static void evaluate_columns(const hood_model *model, workspace *ws, const float *X, const float *Y,
+                             size_t label_width, size_t n, size_t batch, double *loss_sum,
+                             size_t *correct)
+{
+    const hood__dense *last = &model->layers[model->num_layers - 1];
+    size_t d = model->input_features;
+    *loss_sum = 0.0;
+    *correct = 0;
+    for (size_t j = 0; j < n; j += batch) {
+        size_t B = n - j < batch ? n - j : batch;
+        forward(model, ws, NULL, true, X + j * d, d, B);
+        hood__loss_batch(model->loss, last->act, ws->Z, ws->A[model->num_layers - 1],
+                         Y + j * label_width, label_width, last->out, B, (float)B, NULL, loss_sum,
+                         correct);
+    }
+}
+
+/* What the data must be for this model: features, labels that fit the loss, finite values. */
+static hood_status check_data(const hood_model *model, const hood_dataset *ds, const char *what)
+{
+    if (ds == NULL)
+        return hood__fail(HOOD_EINVAL, "%s: dataset is NULL", what);
+    if (!model->compiled)
+        return hood__fail(HOOD_EINVAL,
+                          "%s: the model is not compiled; call hood_model_compile "
+                          "first",
+                          what);
+    size_t n = hood_dataset_samples(ds), d = hood_dataset_features(ds);
+    if (n == 0)
+        return hood__fail(HOOD_EINVAL, "%s: the dataset is empty (0 samples)", what);
+    if (d != model->input_features)
+        return hood__fail(HOOD_ESHAPE,
+                          "%s: dimension mismatch: the dataset has %zu features per sample, the "
+                          "model's input takes %zu",
+                          what, d, model->input_features);
+    hood_label_mode mode = hood_dataset_label_mode(ds);
+    if (mode == HOOD_LABELS_NONE || hood_dataset_labels(ds) == NULL)
+        return hood__fail(HOOD_EINVAL, "%s: the dataset has no labels", what);
+    const hood__dense *last = &model->layers[model->num_layers - 1];
+    size_t width = hood_dataset_label_width(ds);
+    hood_status st = hood__loss_check(model->loss, last->act, last->out, mode, width,
+                                      hood_dataset_num_classes(ds));
+    if (st != HOOD_OK)
+        return hood__fail_prefix(st, "%s: ", what);
+    if ((st = hood_dataset_check_finite(ds)) != HOOD_OK)
+        return hood__fail_prefix(st, "%s: ", what);
+    /* Labels index the output units in the sparse loss: one out of range would read past a
+     * column, so every one is checked here, once per call, never in the batch loop. */
+    const float *Y = hood_dataset_labels(ds);
+    for (size_t j = 0; j < n * width; j++) {
+        float y = Y[j];
+        if (model->loss == HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY &&
+            (y < 0.0f || y >= (float)last->out || y != floorf(y)))
+            return hood__fail(HOOD_EDATA,
+                              "%s: sample %zu: label %g is not a class index below %zu (the "
+                              "output layer's units)",
+                              what, j / width, (double)y, last->out);
+        if (model->loss == HOOD_LOSS_BINARY_CROSSENTROPY && (y < 0.0f || y > 1.0f))
+            return hood__fail(HOOD_EDATA, "%s: sample %zu: label %g is not in [0, 1]", what,
+                              j / width, (double)y);
+    }
+    return HOOD_OK;
+}
+
+hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data, size_t batch_size,
+                                double *loss, double *accuracy)
+{
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "evaluate: model is NULL");
+    hood_status st = check_data(model, data, "evaluate");
+    if (st != HOOD_OK)
+        return st;
+    size_t n = hood_dataset_samples(data), width = hood_dataset_label_width(data);
+    size_t batch = batch_size == 0 ? DEFAULT_EVAL_BATCH : batch_size;
+    if (batch > n)
+        batch = n;
+    workspace ws;
+    if ((st = workspace_init(&ws, model, batch, width, 0)) != HOOD_OK)
+        return hood__fail_prefix(st, "evaluate: ");
+    apply_threads(model);
+    double loss_sum;
+    size_t correct;
+    evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n, batch,
+                     &loss_sum, &correct);
+    workspace_free(&ws);
+    if (loss != NULL)
+        *loss = loss_sum / (double)n;
+    if (accuracy != NULL)
+        *accuracy = (double)correct / (double)n;
+    return HOOD_OK;
+}
+
+hood_status hood_model_predict(hood_model *model, const float *x, size_t samples, size_t batch_size,
+                               float *out)
+{
+    if (model == NULL || x == NULL || out == NULL)
+        return hood__fail(HOOD_EINVAL, "predict: NULL argument");
+    if (!model->compiled)
+        return hood__fail(HOOD_EINVAL,
+                          "predict: the model is not compiled; call hood_model_compile first");
+    if (samples == 0)
+        return hood__fail(HOOD_EINVAL, "predict: no samples (0)");
+    size_t d = model->input_features, count;
+    if (hood__mul_overflows(d, samples, &count))
+        return hood__fail(HOOD_EINVAL, "predict: %zu samples of %zu features overflow", samples, d);
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(x[i]))
+            return hood__fail(HOOD_EDATA, "predict: sample %zu, feature %zu is %g (not finite)",
+                              i / d, i % d, (double)x[i]);
+    size_t batch = batch_size == 0 ? DEFAULT_EVAL_BATCH : batch_size;
+    if (batch > samples)
+        batch = samples;
+    workspace ws;
+    hood_status st = workspace_init(&ws, model, batch, 0, 0);
+    if (st != HOOD_OK)
+        return hood__fail_prefix(st, "predict: ");
+    apply_threads(model);
+    size_t units = hood_model_output_units(model);
+    for (size_t j = 0; j < samples; j += batch) {
+        size_t B = samples - j < batch ? samples - j : batch;
+        /* the output layer writes straight into the caller's columns j .. j+B */
+        forward(model, &ws, out + j * units, false, x + j * d, d, B);
+    }
+    workspace_free(&ws);
+    return HOOD_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+/* Keras' EarlyStopping state for one fit call. */
+typedef struct early_stop {
+    bool enabled, maximize, restore;
+    hood_monitor monitor;
+    double best, min_delta;
+    size_t wait, patience;
+    float *best_params; /* copy of the parameter arena at the best epoch (restore only) */
+} early_stop;
+
+static double monitor_value(hood_monitor monitor, const hood_epoch_log *log)
+{
+    /* Without validation, val_* falls back to the training value (hood.h). */
+    switch (monitor) {
+    case HOOD_MONITOR_VAL_LOSS:
+        return log->has_validation ? log->val_loss : log->loss;
+    case HOOD_MONITOR_LOSS:
+        return log->loss;
+    case HOOD_MONITOR_VAL_ACCURACY:
+        return log->has_validation ? log->val_accuracy : log->accuracy;
+    case HOOD_MONITOR_ACCURACY:
+        return log->accuracy;
+    }
+    return log->loss;
+}
+
+/* Keras semantics: an improvement is better than the best by more than min_delta; after
+ * `patience` epochs in a row without one (and not on the fit's first epoch) training stops and,
+ * if asked, the best epoch's weights come back. Returns true to stop. */
+static bool early_stop_update(early_stop *es, hood_model *model, const hood_epoch_log *log,
+                              size_t epoch_in_fit)
+{
+    double current = monitor_value(es->monitor, log);
+    if (es->restore && epoch_in_fit == 0)
+        memcpy(es->best_params, model->params, model->num_params * sizeof(float));
+    es->wait++;
+    bool improved =
+        es->maximize ? current - es->min_delta > es->best : current + es->min_delta < es->best;
+    if (improved) {
+        es->best = current;
+        es->wait = 0;
+        if (es->restore)
+            memcpy(es->best_params, model->params, model->num_params * sizeof(float));
+        return false;
+    }
+    if (es->wait >= es->patience && epoch_in_fit > 0) {
+        if (es->restore)
+            memcpy(model->params, es->best_params, model->num_params * sizeof(float));
+        return true;
+    }
+    return false;
+}
+
+/* The split of the training data: columns [0, n_train) train, [n_train, n) validate. */
+typedef struct split {
+    const float *X, *Y;
+    size_t n_train, width;
+    const float *val_X, *val_Y;
+    size_t n_val, val_width;
+} split;
+
+static hood_status make_split(const hood_model *model, const hood_dataset *train,
+                              const hood_fit_options *opts, split *sp)
+{
+    size_t n = hood_dataset_samples(train), d = model->input_features;
+    memset(sp, 0, sizeof *sp);
+    sp->X = hood_dataset_x(train);
+    sp->Y = hood_dataset_labels(train);
+    sp->width = hood_dataset_label_width(train);
+    sp->n_train = n;
+    if (opts->validation_data != NULL) {
+        const hood_dataset *v = opts->validation_data;
+        hood_status st = check_data(model, v, "fit: validation data");
+        if (st != HOOD_OK)
+            return st;
+        if (hood_dataset_label_width(v) != sp->width ||
+            hood_dataset_label_mode(v) != hood_dataset_label_mode(train))
+            return hood__fail(HOOD_ESHAPE,
+                              "fit: validation data labels (%zu per sample) do not match the "
+                              "training labels (%zu per sample)",
+                              hood_dataset_label_width(v), sp->width);
+        sp->val_X = hood_dataset_x(v);
+        sp->val_Y = hood_dataset_labels(v);
+        sp->n_val = hood_dataset_samples(v);
+        sp->val_width = hood_dataset_label_width(v);
+        return HOOD_OK;
+    }
+    if (opts->validation_split > 0.0) {
+        /* Keras: split_at = ceil(n * (1 - split)); the last samples, before any shuffle. */
+        double at = ceil((double)n * (1.0 - opts->validation_split));
+        size_t n_train = at <= 0.0 ? 0 : at >= (double)n ? n : (size_t)at;
+        if (n_train == 0 || n_train == n)
+            return hood__fail(HOOD_EINVAL,
+                              "fit: validation_split %g of %zu samples leaves %zu for training "
+                              "and %zu for validation; both must be > 0",
+                              opts->validation_split, n, n_train, n - n_train);
+        sp->n_train = n_train;
+        sp->val_X = sp->X + n_train * d;
+        sp->val_Y = sp->Y + n_train * sp->width;
+        sp->n_val = n - n_train;
+        sp->val_width = sp->width;
+    }
+    return HOOD_OK;
+}
+
+static hood_status check_fit_options(const hood_fit_options *o)
+{
+    if (o->epochs == 0)
+        return hood__fail(HOOD_EINVAL, "fit: epochs must be > 0");
+    if (o->batch_size == 0)
+        return hood__fail(HOOD_EINVAL, "fit: batch_size must be > 0");
+    if (!(o->validation_split >= 0.0 && o->validation_split < 1.0))
+        return hood__fail(HOOD_EINVAL, "fit: validation_split must be in [0, 1) (got %g)",
+                          o->validation_split);
+    if (o->early_stopping && (!isfinite(o->min_delta) || o->min_delta < 0.0 ||
+                              (unsigned)o->monitor > (unsigned)HOOD_MONITOR_ACCURACY))
+        return hood__fail(HOOD_EINVAL, "fit: early stopping: min_delta must be >= 0 and the "
+                                       "monitor one of val_loss, loss, val_accuracy, accuracy");
+    return HOOD_OK;
+}
+
+/* A fit that continues a stopped epoch must batch the same samples the same way. */
+static hood_status check_resume(const hood_model *model, const hood_fit_options *o, size_t n_train)
+{
+    const hood__train_position *p = &model->position;
+    if (p->batch > 0 && (p->batch_size != o->batch_size || p->train_samples != n_train ||
+                         p->shuffle != o->shuffle || (o->shuffle && p->shuffle_seed != o->seed)))
+        return hood__fail(HOOD_EINVAL,
+                          "fit: the model stopped inside epoch %zu after batch %zu with "
+                          "batch_size %zu, %zu training samples, shuffle %s, seed %llu; continue "
+                          "with the same settings",
+                          p->epochs_done + 1, p->batch, p->batch_size, p->train_samples,
+                          p->shuffle ? "on" : "off", (unsigned long long)p->shuffle_seed);
+    return HOOD_OK;
+}
+
+/* The training loop proper, with the workspace and early-stopping buffers owned by the
+ * caller. */
+static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, const split *sp,
+                            workspace *ws, early_stop *es)
+{
+    const size_t L = model->num_layers, d = model->input_features, B = opts->batch_size;
+    const size_t n = sp->n_train, width = sp->width;
+    const size_t num_batches = (n + B - 1) / B;
+    const hood__dense *last = &model->layers[L - 1];
+    hood__train_position *pos = &model->position;
+    const size_t first_epoch = pos->epochs_done, end_epoch = first_epoch + opts->epochs;
+
+    for (size_t epoch = first_epoch; epoch < end_epoch; epoch++) {
+        double epoch_start = now_seconds();
+        if (opts->shuffle) {
+            /* A stream per epoch: a resumed run draws the same order as an uninterrupted one. */
+            hood_rng rng;
+            hood__rng_seed_stream(&rng, opts->seed, (uint64_t)epoch);
+            hood__rng_permutation(&rng, ws->perm, n);
+        } else {
+            for (size_t j = 0; j < n; j++)
+                ws->perm[j] = j;
+        }
+        if (pos->batch == 0) {
+            pos->batch_size = B;
+            pos->train_samples = n;
+            pos->shuffle = opts->shuffle;
+            pos->shuffle_seed = opts->seed;
+        }
+        for (size_t b = pos->batch; b < num_batches; b++) {
+            const size_t first = b * B, Bn = n - first < B ? n - first : B;
+            double t0 = now_seconds();
+            /* Xb (d x Bn), Yb (width x Bn) = the batch's columns, in permutation order */
+            hood__matrix_gather_cols(ws->Xb, sp->X, d, ws->perm + first, Bn);
+            hood__matrix_gather_cols(ws->Yb, sp->Y, width, ws->perm + first, Bn);
+            double t1 = now_seconds();
+            forward(model, ws, NULL, true, ws->Xb, d, Bn);
+            double batch_loss = 0.0;
+            size_t batch_correct = 0;
+            /* dZ_L (units x Bn) = d(batch mean loss)/dZ: scale by the batch size (Keras) */
+            hood__loss_batch(model->loss, last->act, ws->Z, ws->A[L - 1], ws->Yb, width, last->out,
+                             Bn, (float)Bn, ws->d[0], &batch_loss, &batch_correct);
+            double t2 = now_seconds();
+            if (!isfinite(batch_loss))
+                return hood__fail(HOOD_EDIVERGED,
+                                  "training diverged at epoch %zu, batch %zu of %zu: loss is %s; "
+                                  "try a lower learning rate",
+                                  epoch + 1, b + 1, num_batches, isnan(batch_loss) ? "nan" : "inf");
+            /* Backward, last layer to first; d[cur] holds dZ of layer l. */
+            int cur = 0;
+            for (size_t l = L; l-- > 0;) {
+                const hood__dense *layer = &model->layers[l];
+                const float *in = l == 0 ? ws->Xb : ws->A[l - 1];
+                size_t ld = l == 0 ? d : model->layers[l - 1].out;
+                float *dX = l == 0 ? NULL : ws->d[1 - cur];
+                /* dW = dZ · inᵀ, db = row sums of dZ, dX (in x Bn) = Wᵀ · dZ (not for layer 0) */
+                hood__dense_backward(layer, dX, ws->d[cur], in, ld, Bn);
+                if (l > 0) {
+                    /* dZ of layer l-1 = dX ⊙ act'(A[l-1]), in place */
+                    hood__activation_backward(model->layers[l - 1].act, dX, dX, ws->A[l - 1],
+                                              model->layers[l - 1].out, Bn);
+                    cur = 1 - cur;
+                }
+            }
+            double t3 = now_seconds();
+            /* The guard reads before the step writes, so a refused step leaves the weights as
+             * they were before this batch. */
+            if (!hood__optimizer_step_is_finite(&model->opt, model->opt_step, model->params,
+                                                model->grads, model->opt_state, model->num_params))
+                return hood__fail(HOOD_EDIVERGED,
+                                  "training diverged at epoch %zu, batch %zu of %zu: a gradient or "
+                                  "updated weight is not finite (loss %g); try a lower learning "
+                                  "rate",
+                                  epoch + 1, b + 1, num_batches, batch_loss / (double)Bn);
+            hood__optimizer_step(&model->opt, &model->opt_step, model->params, model->grads,
+                                 model->opt_state, model->num_params);
+            double t4 = now_seconds();
+
+            pos->batch = b + 1;
+            pos->samples += Bn;
+            pos->correct += batch_correct;
+            pos->loss_sum += batch_loss;
+            pos->gather_seconds += t1 - t0;
+            pos->forward_seconds += t2 - t1;
+            pos->backward_seconds += t3 - t2;
+            pos->update_seconds += t4 - t3;
+            if (opts->on_batch_end != NULL &&
+                opts->on_batch_end(opts->user, epoch, b, num_batches,
+                                   pos->loss_sum / (double)pos->samples,
+                                   (double)pos->correct / (double)pos->samples) != 0) {
+                pos->seconds += now_seconds() - epoch_start;
+                return hood__fail(HOOD_ESTOPPED,
+                                  "fit: stopped by the batch callback at epoch %zu, batch %zu of "
+                                  "%zu",
+                                  epoch + 1, b + 1, num_batches);
+            }
+        }
+
+        hood_epoch_log log = {
+            .epoch = epoch,
+            .loss = pos->loss_sum / (double)pos->samples,
+            .accuracy = (double)pos->correct / (double)pos->samples,
+            .samples = pos->samples,
+            .gather_seconds = pos->gather_seconds,
+            .forward_seconds = pos->forward_seconds,
+            .backward_seconds = pos->backward_seconds,
+            .update_seconds = pos->update_seconds,
+        };
+        if (sp->n_val > 0) {
+            double val_loss_sum;
+            size_t val_correct;
+            evaluate_columns(model, ws, sp->val_X, sp->val_Y, sp->val_width, sp->n_val, B,
+                             &val_loss_sum, &val_correct);
+            log.has_validation = true;
+            log.val_loss = val_loss_sum / (double)sp->n_val;
+            log.val_accuracy = (double)val_correct / (double)sp->n_val;
+        }
+        log.seconds = pos->seconds + (now_seconds() - epoch_start);
+        hood_status st = hood__model_push_history(model, &log);
+        if (st != HOOD_OK)
+            return st;
+        memset(pos, 0, sizeof *pos);
+        pos->epochs_done = epoch + 1;
+
+        bool stop = es->enabled && early_stop_update(es, model, &log, epoch - first_epoch);
+        if (opts->on_epoch_end != NULL &&
+            opts->on_epoch_end(opts->user, model, &model->history[model->history_length - 1]) != 0)
+            stop = true;
+        if (stop)
+            break;
+    }
+    return HOOD_OK;
+}
+
+hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
+                           const hood_fit_options *opts)
+{
+    if (model == NULL || opts == NULL)
+        return hood__fail(HOOD_EINVAL, "fit: NULL argument");
+    hood_status st = check_data(model, train, "fit");
+    if (st != HOOD_OK)
+        return st;
+    split sp;
+    if ((st = check_fit_options(opts)) != HOOD_OK ||
+        (st = make_split(model, train, opts, &sp)) != HOOD_OK ||
+        (st = check_resume(model, opts, sp.n_train)) != HOOD_OK)
+        return st;
+
+    /* Buffers for the largest batch either phase runs: training batches are at most
+     * min(batch_size, n_train) columns, validation batches min(batch_size, n_val). */
+    size_t most = sp.n_train > sp.n_val ? sp.n_train : sp.n_val;
+    size_t ws_batch = opts->batch_size < most ? opts->batch_size : most;
+    workspace ws;
+    if ((st = workspace_init(&ws, model, ws_batch, sp.width, sp.n_train)) != HOOD_OK)
+        return hood__fail_prefix(st, "fit: ");
+
+    early_stop es = {
+        .enabled = opts->early_stopping,
+        .maximize =
+            opts->monitor == HOOD_MONITOR_VAL_ACCURACY || opts->monitor == HOOD_MONITOR_ACCURACY,
+        .restore = opts->early_stopping && opts->restore_best_weights,
+        .monitor = opts->monitor,
+        .min_delta = opts->min_delta,
+        .patience = opts->patience,
+    };
+    es.best = es.maximize ? -INFINITY : INFINITY;
+    if (es.restore && (es.best_params = hood__matrix_alloc(model->num_params, 1)) == NULL) {
+        workspace_free(&ws);
+        return hood__fail(HOOD_ENOMEM, "fit: out of memory for the best weights copy");
+    }
+    apply_threads(model);
+    st = fit_loop(model, opts, &sp, &ws, &es);
+    hood__matrix_free(es.best_params);
+    workspace_free(&ws);
+    return st;
+}
