@@ -1,5 +1,9 @@
 /* npy.h — NumPy .npy arrays and .npz archives (uncompressed zip of .npy members), read and
- * written by hood's own code. Used by the dataset files and the weight files. Not public API. */
+ * written by hood's own code. Used by the dataset files and the weight files. Not public API.
+ * Reading accepts .npy versions 1-3, '<'/'>'/'|' byte orders, Fortran or C order (returned in C
+ * order), the dtypes below plus '|b1' (read as U8); .npz members must be STORED (numpy.savez),
+ * deflated ones (numpy.savez_compressed) fail with HOOD_EUNSUPPORTED; every member's CRC-32 is
+ * checked. Writing makes version-1 .npy data (64-byte aligned header, '<' order, C order). */
 #ifndef HOOD_NPY_H
 #define HOOD_NPY_H
 
@@ -33,7 +37,8 @@ size_t hood__array_count(const hood__array *array);
  * value does not fit. */
 hood_status hood__array_to_f32(const hood__array *array, const char *what, float **out);
 
-/* Writing an .npz: members are added one by one, the file appears whole on commit. */
+/* Writing an .npz: members are added one by one, the file appears whole on commit (through
+ * io/atomic.h). After a failed add the caller still calls abort (or commit, which then fails). */
 typedef struct hood__npz_writer hood__npz_writer;
 hood_status hood__npz_writer_open(hood__npz_writer **out, const char *path);
 /* Adds `name`.npy with the given dtype, shape (C order) and data (native little-endian). */
@@ -42,6 +47,9 @@ hood_status hood__npz_writer_add(hood__npz_writer *w, const char *name, hood__dt
                                  const void *data);
 hood_status hood__npz_writer_commit(hood__npz_writer *w); /* frees w */
 void hood__npz_writer_abort(hood__npz_writer *w);         /* frees w; NULL is a no-op */
+/* Tests only: write ZIP64 fields for every member even when small (they are otherwise written
+ * only for members or offsets >= 4 GiB). */
+void hood__npz_writer_force_zip64(hood__npz_writer *w);
 
 /* Reading an .npz: the directory is read on open; members are decoded on request. */
 typedef struct hood__npz_reader hood__npz_reader;
@@ -49,10 +57,20 @@ hood_status hood__npz_reader_open(hood__npz_reader **out, const char *path);
 /* HOOD_EFORMAT naming the file and member when absent ("x.npy" is looked up as "x"). */
 hood_status hood__npz_reader_get(hood__npz_reader *r, const char *name, hood__array *out);
 bool hood__npz_reader_has(const hood__npz_reader *r, const char *name);
-void hood__npz_reader_close(hood__npz_reader *r);
+void hood__npz_reader_close(hood__npz_reader *r); /* NULL is a no-op */
+/* The stored member names ("x.npy", ...), for listing; i < count. */
+size_t hood__npz_reader_count(const hood__npz_reader *r);
+const char *hood__npz_reader_name(const hood__npz_reader *r, size_t i);
+/* An archive in memory (fuzz targets, tests); bytes must outlive the reader; name is used in
+ * messages as the path would be. */
+hood_status hood__npz_reader_open_buffer(hood__npz_reader **out, const void *bytes, size_t len,
+                                         const char *name);
 
 /* A single .npy file. */
 hood_status hood__npy_read(const char *path, hood__array *out);
+/* The same from memory (fuzz targets, tests); name is used in messages. */
+hood_status hood__npy_parse_buffer(const void *bytes, size_t len, const char *name,
+                                   hood__array *out);
 hood_status hood__npy_write(const char *path, hood__dtype dtype, const size_t *shape, size_t ndim,
                             size_t item_size, const void *data);
 
