@@ -1,0 +1,206 @@
+/* cmd_dataset.c — `hood dataset DIR -o OUT`: an image folder (one sub-folder per class) into the
+ * seed's CSV rows or a NumPy .npz, as Keras' image_dataset_from_directory would load it.
+ * Not the ingest itself (io/ingest.c); this file maps flags to hood_ingest_options. */
+#include "common.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const CMD = "dataset";
+
+static void print_help(void)
+{
+    printf("Usage: hood dataset DIR -o OUT [OPTIONS]\n"
+           "Ingests DIR (one sub-folder per class, as Keras' image_dataset_from_directory) into\n"
+           "one matrix and writes it to OUT, whose extension picks the format:\n"
+           "  .csv  the seed's rows x1,...,xn,y (one-hot labels as k columns)\n"
+           "  .npz  x float32 (n, d), y int32 (n,) or float32 (n, k), class_names\n"
+           "  .npy  x alone\n\n"
+           "Options:\n"
+           "  -o, --output OUT            the file to write (atomically; required)\n"
+           "      --subset SUBSET         with --validation-split: training, validation or\n"
+           "                              both (writes OUT's halves: x.train.npz, x.val.npz)\n"
+           "      --header                CSV: write a header row (x1,...,xn,y)\n"
+           "      --threads N             decoding threads (default 0: one per core)\n"
+           "  -h, --help                  this help\n\n");
+    fputs(cli_dataset_help, stdout);
+}
+
+/* ".npz", ".csv" or ".npy" of path, or NULL. */
+static const char *known_extension(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (dot == NULL || (slash != NULL && dot < slash))
+        return NULL;
+    if (strcmp(dot, ".csv") == 0 || strcmp(dot, ".npz") == 0 || strcmp(dot, ".npy") == 0)
+        return dot;
+    return NULL;
+}
+
+/* "x.npz" + ".train" -> "x.train.npz". */
+static char *half_name(const char *path, const char *ext, const char *tag)
+{
+    size_t stem = strlen(path) - strlen(ext);
+    size_t len = stem + strlen(tag) + strlen(ext) + 1;
+    char *out = malloc(len);
+    if (out != NULL)
+        snprintf(out, len, "%.*s%s%s", (int)stem, path, tag, ext);
+    return out;
+}
+
+static hood_status save_as(const hood_dataset *ds, const char *path, const char *ext,
+                           const hood_csv_options *csv)
+{
+    if (strcmp(ext, ".csv") == 0)
+        return hood_dataset_save_csv(ds, path, csv);
+    if (strcmp(ext, ".npz") == 0)
+        return hood_dataset_save_npz(ds, path);
+    return hood_dataset_save_npy(ds, path);
+}
+
+/* Both halves reach their names together or not at all: each is written (atomically) to a
+ * temporary name first, and only when both are complete are they renamed into place. */
+static int save_both(const hood_dataset *train, const hood_dataset *val, const char *out,
+                     const char *ext, const hood_csv_options *csv)
+{
+    char *names[2] = {half_name(out, ext, ".train"), half_name(out, ext, ".val")};
+    char *temps[2] = {NULL, NULL};
+    const hood_dataset *parts[2] = {train, val};
+    int rc = CLI_FAIL;
+    for (int i = 0; i < 2; i++) {
+        if (names[i] == NULL)
+            goto done;
+        size_t len = strlen(names[i]) + 32;
+        temps[i] = malloc(len);
+        if (temps[i] == NULL)
+            goto done;
+        snprintf(temps[i], len, "%s.tmp.%ld", names[i], (long)getpid());
+    }
+    for (int i = 0; i < 2; i++) {
+        hood_status st = save_as(parts[i], temps[i], ext, csv);
+        if (st != HOOD_OK) {
+            /* The library's message names the temporary; say the real name instead. */
+            cli_fail(CMD, "%s: %s", names[i], hood_last_error());
+            goto done;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (rename(temps[i], names[i]) != 0) {
+            cli_fail(CMD, "%s: cannot rename into place", names[i]);
+            goto done;
+        }
+        free(temps[i]);
+        temps[i] = NULL;
+    }
+    rc = CLI_OK;
+done:
+    if (rc != CLI_OK && (names[0] == NULL || names[1] == NULL))
+        cli_fail(CMD, "%s: out of memory", out);
+    for (int i = 0; i < 2; i++) {
+        if (temps[i] != NULL)
+            unlink(temps[i]);
+        free(temps[i]);
+        free(names[i]);
+    }
+    return rc;
+}
+
+int hood_cli_dataset(int argc, char **argv)
+{
+    enum { OPT_HEADER = 1, OPT_THREADS = 2 };
+    struct option opts[64] = {
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {"header", no_argument, NULL, OPT_HEADER},
+        {"threads", required_argument, NULL, OPT_THREADS},
+    };
+    cli_options_append(opts, 4, cli_dataset_options);
+
+    cli_dataset_flags flags;
+    cli_dataset_flags_init(&flags);
+    hood_csv_options csv;
+    hood_csv_options_init(&csv);
+    const char *out = NULL;
+    int rc = CLI_FAIL;
+    hood_dataset *ds = NULL, *val = NULL;
+
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        int handled = cli_dataset_flag(CMD, &flags, c, optarg);
+        if (handled < 0)
+            goto done;
+        if (handled > 0)
+            continue;
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            print_help();
+            rc = CLI_OK;
+            goto done;
+        case OPT_HEADER:
+            csv.header = true;
+            break;
+        case OPT_THREADS:
+            if (!cli_parse_int(CMD, "threads", optarg, 0, 1024, &flags.ingest.threads))
+                goto done;
+            break;
+        default:
+            rc = cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);
+            goto done;
+        }
+    }
+    if (optind != argc - 1) {
+        rc = cli_usage(CMD, optind >= argc ? "missing the image folder DIR"
+                                           : "expected one folder DIR, got more operands");
+        goto done;
+    }
+    if (out == NULL) {
+        rc = cli_usage(CMD, "missing -o OUT");
+        goto done;
+    }
+    const char *dir = argv[optind];
+    const char *ext = known_extension(out);
+    if (ext == NULL) {
+        rc = cli_fail(CMD, "%s: unknown output format (use .csv, .npz or .npy)", out);
+        goto done;
+    }
+    hood_ingest_options *in = &flags.ingest;
+    if (flags.subset_given && in->subset != HOOD_SUBSET_ALL && !flags.split_given) {
+        rc = cli_fail(CMD, "--subset needs --validation-split");
+        goto done;
+    }
+    if (flags.split_given && in->validation_split > 0 && !flags.subset_given) {
+        rc = cli_fail(CMD, "--validation-split needs --subset training, validation or both");
+        goto done;
+    }
+    if (!cli_is_directory(dir)) {
+        rc = cli_fail(CMD, "%s: not a folder", dir);
+        goto done;
+    }
+    if (!cli_check_writable(CMD, out))
+        goto done;
+
+    hood_status st =
+        hood_dataset_from_directory(dir, in, &ds, in->subset == HOOD_SUBSET_BOTH ? &val : NULL);
+    if (st != HOOD_OK) {
+        rc = cli_fail_status(CMD, st);
+        goto done;
+    }
+    if (in->subset == HOOD_SUBSET_BOTH) {
+        rc = save_both(ds, val, out, ext, &csv);
+    } else {
+        st = save_as(ds, out, ext, &csv);
+        rc = st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
+    }
+done:
+    hood_dataset_free(ds);
+    hood_dataset_free(val);
+    cli_dataset_flags_free(&flags);
+    return rc;
+}

@@ -1,0 +1,158 @@
+/* cmd_info.c — `hood info MODEL`: what Keras' model.summary() shows (layers, output shapes,
+ * parameter counts), plus what the model file keeps: loss, optimizer, input, preprocessing,
+ * class names and a summary of the training history. Reads only; writes nothing. */
+#include "common.h"
+
+#include <string.h>
+
+static const char *const CMD = "info";
+
+static void print_help(void)
+{
+    printf("Usage: hood info MODEL\n"
+           "Describes MODEL as Keras' model.summary() does (layers, output shapes, parameter\n"
+           "counts), then its loss, optimizer, input, preprocessing, class names and training\n"
+           "history.\n\n"
+           "Options:\n"
+           "  -h, --help   this help\n");
+}
+
+static const char *color_name(hood_color_mode m)
+{
+    return m == HOOD_COLOR_RGB ? "rgb" : m == HOOD_COLOR_RGBA ? "rgba" : "grayscale";
+}
+
+static const char *interp_name(hood_interpolation i)
+{
+    static const char *const names[] = {"bilinear", "nearest", "bicubic", "lanczos3", "area"};
+    return (unsigned)i < 5 ? names[i] : "?";
+}
+
+static void rule(char c)
+{
+    for (int i = 0; i < 75; i++)
+        putchar(c);
+    putchar('\n');
+}
+
+static void print_summary(const hood_model *m, const char *path)
+{
+    char buf[64], shape[64], name[64];
+    printf("Model: \"%s\"\n", path);
+    rule('_');
+    printf(" %-28s %-16s %-12s %14s\n", "Layer (type)", "Output Shape", "Activation", "Param #");
+    rule('=');
+    size_t in = hood_model_input_features(m);
+    for (size_t i = 0; i < hood_model_num_layers(m); i++) {
+        size_t units = hood_model_layer_units(m, i);
+        size_t params = in * units + (hood_model_layer_use_bias(m, i) ? units : 0);
+        if (i == 0)
+            snprintf(name, sizeof name, "dense (Dense)");
+        else
+            snprintf(name, sizeof name, "dense_%zu (Dense)", i);
+        snprintf(shape, sizeof shape, "(None, %zu)", units);
+        cli_format_thousands(buf, sizeof buf, params);
+        printf(" %-28s %-16s %-12s %14s\n", name, shape,
+               hood_activation_name(hood_model_layer_activation(m, i)), buf);
+        in = units;
+    }
+    rule('=');
+    size_t total = hood_model_num_params(m);
+    cli_format_thousands(buf, sizeof buf, total);
+    double kb = (double)total * 4.0 / 1024.0;
+    printf(" Total params: %s (%.2f KB)\n", buf, kb);
+    printf(" Trainable params: %s (%.2f KB)\n", buf, kb);
+    printf(" Non-trainable params: 0 (0.00 B)\n");
+    rule('_');
+}
+
+static void print_details(const hood_model *m)
+{
+    printf("Input:          %zu values per sample\n", hood_model_input_features(m));
+    if (hood_model_is_compiled(m)) {
+        hood_optimizer_config opt;
+        hood_model_optimizer(m, &opt);
+        printf("Loss:           %s\n", hood_loss_name(hood_model_loss(m)));
+        printf("Optimizer:      %s (learning_rate=%g", hood_optimizer_name(opt.kind),
+               (double)opt.learning_rate);
+        if (opt.kind == HOOD_OPT_SGD)
+            printf(", momentum=%g, nesterov=%s", (double)opt.momentum,
+                   opt.nesterov ? "true" : "false");
+        else if (opt.kind == HOOD_OPT_ADAM)
+            printf(", beta_1=%g, beta_2=%g, epsilon=%g", (double)opt.beta_1, (double)opt.beta_2,
+                   (double)opt.epsilon);
+        else
+            printf(", rho=%g, momentum=%g, epsilon=%g", (double)opt.rho, (double)opt.momentum,
+                   (double)opt.epsilon);
+        printf(")\n");
+    } else {
+        printf("Loss:           (not compiled)\n");
+    }
+    hood_preprocess pp;
+    if (hood_model_preprocess(m, &pp)) {
+        printf("Preprocessing:  %zux%zu %s, %s%s%s, %s\n", pp.height, pp.width,
+               color_name(pp.color_mode), interp_name(pp.interpolation),
+               pp.crop_to_aspect_ratio ? ", crop to aspect ratio" : "",
+               pp.pad_to_aspect_ratio ? ", pad to aspect ratio" : "",
+               pp.raw_values ? "values 0..255" : "values / 255");
+    } else {
+        printf("Preprocessing:  none (trained on a matrix, not images)\n");
+    }
+    size_t k = hood_model_num_classes(m);
+    if (k > 0) {
+        printf("Classes:        %zu:", k);
+        for (size_t i = 0; i < k; i++) {
+            const char *name = hood_model_class_name(m, i);
+            if (name != NULL)
+                printf(" %s%s", name, i + 1 < k ? "," : "");
+            else
+                printf(" %zu%s", i, i + 1 < k ? "," : "");
+        }
+        putchar('\n');
+    }
+    size_t n = hood_model_history_length(m);
+    if (n == 0) {
+        printf("History:        not trained\n");
+        return;
+    }
+    double seconds = 0;
+    for (size_t i = 0; i < n; i++)
+        seconds += hood_model_history(m, i)->seconds;
+    const hood_epoch_log *first = hood_model_history(m, 0);
+    const hood_epoch_log *last = hood_model_history(m, n - 1);
+    printf("History:        %zu epoch%s in %.2fs (epochs done: %zu)\n", n, n == 1 ? "" : "s",
+           seconds, hood_model_epochs_done(m));
+    printf("  first epoch:  loss %.4f - accuracy %.4f\n", first->loss, first->accuracy);
+    printf("  last epoch:   loss %.4f - accuracy %.4f", last->loss, last->accuracy);
+    if (last->has_validation)
+        printf(" - val_loss %.4f - val_accuracy %.4f", last->val_loss, last->val_accuracy);
+    putchar('\n');
+}
+
+int hood_cli_info(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            print_help();
+            return CLI_OK;
+        }
+        return cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);
+    }
+    if (argc - optind != 1)
+        return cli_usage(CMD, "expected one MODEL, got %d operands", argc - optind);
+    hood_model *model = NULL;
+    hood_status st = hood_model_load(argv[optind], &model);
+    if (st != HOOD_OK)
+        return cli_fail_status(CMD, st);
+    print_summary(model, argv[optind]);
+    print_details(model);
+    hood_model_free(model);
+    return CLI_OK;
+}

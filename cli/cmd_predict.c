@@ -1,0 +1,446 @@
+/* cmd_predict.c — `hood predict MODEL INPUT...`: model.predict on new images (the model's stored
+ * preprocessing applied), image folders, or the rows of a .npz/.csv. Readable inputs are
+ * printed first; the unreadable ones are reported afterwards on stderr (exit status 1). */
+#include "common.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+static const char *const CMD = "predict";
+
+enum { CHUNK = 256 }; /* images predicted per call: bounds memory for big folders */
+
+static void print_help(void)
+{
+    printf("Usage: hood predict MODEL INPUT... [OPTIONS]\n"
+           "Predicts the class of each INPUT with MODEL, as Keras' model.predict:\n"
+           "  PATH: CLASS (0.9731)\n"
+           "INPUT is an image file (resized, converted and scaled as the model's stored\n"
+           "preprocessing says), a folder (its image files, recursively, in name order), or a\n"
+           ".npz/.csv/.npy whose rows are samples (printed as FILE[row], rows from 0).\n"
+           "The probability is that of the printed class (for one sigmoid unit, p when the\n"
+           "class is 1, 1 - p when it is 0). A one-unit linear output prints its value.\n"
+           "Unreadable inputs are reported on stderr after the others; the exit status is 1.\n\n"
+           "Options:\n"
+           "      --format text|csv   csv: path,class,probability with a header row\n"
+           "      --top K             the K most probable classes (multi-class models)\n"
+           "      --batch-size N      samples per forward pass (default 32; same result)\n"
+           "      --threads N         BLAS threads (0: one per core; default 1)\n"
+           "      --block-untrusted   refuse libvips loaders marked untrusted (ImageMagick,\n"
+           "                          PDF, SVG, ...)\n"
+           "  -h, --help              this help\n");
+}
+
+/* ---- a list of strings (paths, deferred error lines) -------------------------------------- */
+
+typedef struct strlist {
+    char **items;
+    size_t count, cap;
+} strlist;
+
+static bool strlist_push(strlist *l, const char *s)
+{
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **items = realloc(l->items, cap * sizeof *items);
+        if (items == NULL)
+            return false;
+        l->items = items;
+        l->cap = cap;
+    }
+    char *copy = strdup(s);
+    if (copy == NULL)
+        return false;
+    l->items[l->count++] = copy;
+    return true;
+}
+
+static void strlist_free(strlist *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_image_name(const char *name)
+{
+    static const char *const exts[] = {".png",  ".jpg",  ".jpeg", ".gif", ".bmp", ".tif",
+                                       ".tiff", ".webp", ".ppm",  ".pgm", ".pbm", ".pnm"};
+    const char *dot = strrchr(name, '.');
+    if (dot == NULL)
+        return false;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
+        if (strcasecmp(dot, exts[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The image files under dir, recursively, sorted by name within each folder. Symbolic links
+ * to folders are not followed (no loops). */
+static bool list_images(const char *dir, strlist *out, strlist *errors)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        char line[4096];
+        snprintf(line, sizeof line, "%s: cannot open folder", dir);
+        return strlist_push(errors, line);
+    }
+    strlist names = {0};
+    struct dirent *e;
+    bool ok = true;
+    while (ok && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] != '.')
+            ok = strlist_push(&names, e->d_name);
+    }
+    closedir(d);
+    if (names.count > 0)
+        qsort(names.items, names.count, sizeof *names.items, compare_strings);
+    for (size_t i = 0; ok && i < names.count; i++) {
+        size_t len = strlen(dir) + strlen(names.items[i]) + 2;
+        char *path = malloc(len);
+        if (path == NULL) {
+            ok = false;
+            break;
+        }
+        snprintf(path, len, "%s/%s", dir, names.items[i]);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            ok = list_images(path, out, errors);
+        else if (is_image_name(names.items[i]))
+            ok = strlist_push(out, path);
+        free(path);
+    }
+    strlist_free(&names);
+    return ok;
+}
+
+/* ---- printing ------------------------------------------------------------------------------ */
+
+typedef struct predictor {
+    hood_model *model;
+    size_t features, outputs;
+    size_t top;
+    bool csv;
+    bool binary, regression;
+    size_t batch;
+    float *out; /* outputs x CHUNK */
+    size_t *order;
+} predictor;
+
+static void print_csv_field(const char *s)
+{
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_class(const predictor *p, size_t k, double prob, bool first)
+{
+    const char *name = hood_model_class_name(p->model, k);
+    if (!first)
+        fputs(", ", stdout);
+    if (name != NULL)
+        printf("%s (%.4f)", name, prob);
+    else
+        printf("%zu (%.4f)", k, prob);
+}
+
+static void print_csv_row(const char *path, const predictor *p, size_t k, double prob)
+{
+    const char *name = hood_model_class_name(p->model, k);
+    print_csv_field(path);
+    putchar(',');
+    if (name != NULL)
+        print_csv_field(name);
+    else
+        printf("%zu", k);
+    printf(",%.6f\n", prob);
+}
+
+static void print_one(predictor *p, const char *path, const float *y)
+{
+    if (p->regression) {
+        if (p->csv) {
+            print_csv_field(path);
+            printf(",,%.9g\n", (double)y[0]);
+        } else {
+            printf("%s: %.6g\n", path, (double)y[0]);
+        }
+        return;
+    }
+    if (p->binary) {
+        size_t k = y[0] >= 0.5f ? 1 : 0;
+        double prob = k == 1 ? (double)y[0] : 1.0 - (double)y[0];
+        if (p->csv) {
+            print_csv_row(path, p, k, prob);
+        } else {
+            printf("%s: ", path);
+            print_class(p, k, prob, true);
+            putchar('\n');
+        }
+        return;
+    }
+    /* Top K by a partial selection sort: K is small. Ties keep the lower class index. */
+    for (size_t i = 0; i < p->outputs; i++)
+        p->order[i] = i;
+    size_t top = p->top < p->outputs ? p->top : p->outputs;
+    for (size_t i = 0; i < top; i++) {
+        size_t best = i;
+        for (size_t j = i + 1; j < p->outputs; j++)
+            if (y[p->order[j]] > y[p->order[best]])
+                best = j;
+        size_t t = p->order[i];
+        p->order[i] = p->order[best];
+        p->order[best] = t;
+    }
+    if (!p->csv)
+        printf("%s: ", path);
+    for (size_t i = 0; i < top; i++) {
+        if (p->csv)
+            print_csv_row(path, p, p->order[i], (double)y[p->order[i]]);
+        else
+            print_class(p, p->order[i], (double)y[p->order[i]], i == 0);
+    }
+    if (!p->csv)
+        putchar('\n');
+}
+
+/* Predicts `count` columns of x and prints them, named by names[i] or "file[row]". */
+static hood_status predict_columns(predictor *p, const float *x, size_t count, char *const *names,
+                                   const char *file, size_t first_row)
+{
+    for (size_t start = 0; start < count; start += CHUNK) {
+        size_t n = count - start < CHUNK ? count - start : CHUNK;
+        hood_status st = hood_model_predict(p->model, x + start * p->features, n, p->batch, p->out);
+        if (st != HOOD_OK)
+            return st;
+        for (size_t j = 0; j < n; j++) {
+            const float *y = p->out + j * p->outputs;
+            if (names != NULL) {
+                print_one(p, names[start + j], y);
+            } else {
+                char label[4200];
+                snprintf(label, sizeof label, "%s[%zu]", file, first_row + start + j);
+                print_one(p, label, y);
+            }
+        }
+    }
+    return HOOD_OK;
+}
+
+static bool has_data_extension(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    return dot != NULL &&
+           (strcmp(dot, ".npz") == 0 || strcmp(dot, ".csv") == 0 || strcmp(dot, ".npy") == 0);
+}
+
+/* Images: decoded one by one into a chunk of columns; unreadable ones go to errors. */
+static int predict_images(predictor *p, const hood_preprocess *pp, char *const *paths, size_t count,
+                          float *x, strlist *errors)
+{
+    char *chunk_names[CHUNK];
+    size_t filled = 0;
+    for (size_t i = 0; i <= count; i++) {
+        if (i < count) {
+            hood_status st = hood_image_load(paths[i], pp, x + filled * p->features);
+            if (st != HOOD_OK) {
+                if (!strlist_push(errors, hood_last_error()))
+                    return cli_fail(CMD, "out of memory");
+                continue;
+            }
+            chunk_names[filled++] = paths[i];
+        }
+        if (filled == CHUNK || (i == count && filled > 0)) {
+            hood_status st = predict_columns(p, x, filled, chunk_names, NULL, 0);
+            if (st != HOOD_OK)
+                return cli_fail_status(CMD, st);
+            filled = 0;
+        }
+    }
+    return CLI_OK;
+}
+
+int hood_cli_predict(int argc, char **argv)
+{
+    enum { OPT_FORMAT = 1, OPT_TOP, OPT_BATCH, OPT_THREADS, OPT_BLOCK };
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"top", required_argument, NULL, OPT_TOP},
+        {"batch-size", required_argument, NULL, OPT_BATCH},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"block-untrusted", no_argument, NULL, OPT_BLOCK},
+        {NULL, 0, NULL, 0},
+    };
+    predictor p;
+    memset(&p, 0, sizeof p);
+    p.top = 1;
+    p.batch = 32;
+    int threads = 1;
+    bool has_threads = false;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            print_help();
+            return CLI_OK;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "csv") == 0)
+                p.csv = true;
+            else if (strcmp(optarg, "text") == 0)
+                p.csv = false;
+            else
+                return cli_fail(CMD, "--format: expected text or csv, got '%s'", optarg);
+            break;
+        case OPT_TOP:
+            if (!cli_parse_size(CMD, "top", optarg, 1, &p.top))
+                return CLI_FAIL;
+            break;
+        case OPT_BATCH:
+            if (!cli_parse_size(CMD, "batch-size", optarg, 1, &p.batch))
+                return CLI_FAIL;
+            break;
+        case OPT_THREADS:
+            if (!cli_parse_int(CMD, "threads", optarg, 0, 1024, &threads))
+                return CLI_FAIL;
+            has_threads = true;
+            break;
+        case OPT_BLOCK:
+            setenv("VIPS_BLOCK_UNTRUSTED", "1", 1);
+            break;
+        default:
+            return cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);
+        }
+    }
+    if (argc - optind < 2)
+        return cli_usage(CMD, "expected MODEL and at least one INPUT");
+
+    int rc = CLI_FAIL;
+    strlist errors = {0}, images = {0};
+    float *x = NULL;
+    hood_status st = hood_model_load(argv[optind], &p.model);
+    if (st != HOOD_OK) {
+        rc = cli_fail_status(CMD, st);
+        goto done;
+    }
+    if (has_threads && (st = hood_model_set_threads(p.model, threads)) != HOOD_OK) {
+        rc = cli_fail_status(CMD, st);
+        goto done;
+    }
+    p.features = hood_model_input_features(p.model);
+    p.outputs = hood_model_output_units(p.model);
+    size_t last = hood_model_num_layers(p.model) - 1;
+    hood_activation out_act = hood_model_layer_activation(p.model, last);
+    p.binary = p.outputs == 1 && out_act == HOOD_ACT_SIGMOID;
+    p.regression = p.outputs == 1 && !p.binary;
+    hood_preprocess pp;
+    bool has_pp = hood_model_preprocess(p.model, &pp);
+    p.out = malloc(p.outputs * CHUNK * sizeof *p.out);
+    p.order = malloc(p.outputs * sizeof *p.order);
+    if (p.out == NULL || p.order == NULL) {
+        rc = cli_fail(CMD, "out of memory");
+        goto done;
+    }
+    if (p.csv)
+        printf("path,class,probability\n");
+
+    for (int i = optind + 1; i < argc; i++) {
+        const char *input = argv[i];
+        struct stat sb;
+        if (stat(input, &sb) != 0) {
+            char line[4200];
+            snprintf(line, sizeof line, "%s: no such file or folder", input);
+            if (!strlist_push(&errors, line))
+                goto oom;
+            continue;
+        }
+        if (!S_ISDIR(sb.st_mode) && has_data_extension(input)) {
+            hood_dataset *ds = NULL;
+            st = cli_load_data_file(input, &ds);
+            if (st == HOOD_OK && hood_dataset_features(ds) != p.features) {
+                char line[4200];
+                snprintf(line, sizeof line, "%s: %zu values per sample, but the model takes %zu",
+                         input, hood_dataset_features(ds), p.features);
+                if (!strlist_push(&errors, line))
+                    goto oom;
+            } else if (st == HOOD_OK) {
+                st = predict_columns(&p, hood_dataset_x(ds), hood_dataset_samples(ds), NULL, input,
+                                     0);
+                if (st != HOOD_OK) {
+                    hood_dataset_free(ds);
+                    rc = cli_fail_status(CMD, st);
+                    goto done;
+                }
+            } else if (!strlist_push(&errors, hood_last_error())) {
+                goto oom;
+            }
+            hood_dataset_free(ds);
+            continue;
+        }
+        if (!has_pp) {
+            char line[4200];
+            snprintf(line, sizeof line,
+                     "%s: the model was not trained on images (give a .npz or .csv)", input);
+            if (!strlist_push(&errors, line))
+                goto oom;
+            continue;
+        }
+        if (x == NULL) {
+            x = malloc(p.features * CHUNK * sizeof *x);
+            if (x == NULL)
+                goto oom;
+        }
+        strlist_free(&images);
+        if (S_ISDIR(sb.st_mode)) {
+            if (!list_images(input, &images, &errors))
+                goto oom;
+            if (images.count == 0) {
+                char line[4200];
+                snprintf(line, sizeof line, "%s: no image files in this folder", input);
+                if (!strlist_push(&errors, line))
+                    goto oom;
+                continue;
+            }
+        } else if (!strlist_push(&images, input)) {
+            goto oom;
+        }
+        rc = predict_images(&p, &pp, images.items, images.count, x, &errors);
+        if (rc != CLI_OK)
+            goto done;
+    }
+    fflush(stdout);
+    for (size_t i = 0; i < errors.count; i++)
+        fprintf(stderr, "hood %s: %s\n", CMD, errors.items[i]);
+    rc = errors.count > 0 ? CLI_FAIL : CLI_OK;
+    goto done;
+oom:
+    rc = cli_fail(CMD, "out of memory");
+done:
+    strlist_free(&errors);
+    strlist_free(&images);
+    free(x);
+    free(p.out);
+    free(p.order);
+    hood_model_free(p.model);
+    return rc;
+}

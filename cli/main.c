@@ -1,0 +1,70 @@
+/* main.c — `hood`: picks the sub-command and hands it argv. The commands live one per file
+ * (cmd_*.c); this file only knows their names and the top-level --help/--version. */
+#include "common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"dataset", hood_cli_dataset,
+     "image folder -> .csv/.npz matrix (image_dataset_from_directory)"},
+    {"train", hood_cli_train, "build, compile and fit a Dense network; save the model"},
+    {"evaluate", hood_cli_evaluate, "loss and accuracy of a model on data"},
+    {"predict", hood_cli_predict, "classes and probabilities for images, folders, .npz/.csv"},
+    {"info", hood_cli_info, "a model's layers, parameters, preprocessing and history"},
+    {"export-weights", hood_cli_export_weights, "kernels and biases as a NumPy .npz"},
+#ifdef HOOD_CLI_HAVE_BENCH
+    {"bench", hood_cli_bench, "time ingest and training (JSON)"},
+#endif
+};
+
+static void print_help(FILE *out)
+{
+    fprintf(out, "Usage: hood COMMAND [OPTIONS] [ARGS]\n"
+                 "Keras-style dense networks on cblas_sgemm; image folders ingested by libvips.\n\n"
+                 "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nOptions:\n"
+                 "  -h, --help      this help\n"
+                 "  -V, --version   the version of hood and libhood\n\n"
+                 "'hood COMMAND --help' describes each command. Exit status: 0 success, 1 bad\n"
+                 "input or failure, 2 usage error, 130/143 stopped by SIGINT/SIGTERM.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return CLI_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
+        print_help(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
+        printf("hood %s\n", hood_version_string());
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            int status = commands[i].run(argc - 1, argv + 1);
+            /* stdout may be a full disk or a closed pipe: a lost result is a failure. */
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "hood %s: cannot write to standard output\n", name);
+                if (status == CLI_OK)
+                    status = CLI_FAIL;
+            }
+            return status;
+        }
+    }
+    fprintf(stderr, "hood: '%s' is not a hood command\nTry 'hood --help'.\n", name);
+    return CLI_USAGE;
+}
