@@ -61,6 +61,12 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
                                     const hood_optimizer_config *opt, uint64_t seed);
 /* Appends one epoch log to the history (grows it geometrically). */
 hood_status hood__model_push_history(hood_model *model, const hood_epoch_log *log);
+/* One batch's forward, loss and backward without an update: the model's gradient arena gets
+ * d(sum of per-sample losses)/dparams / scale for X (features x batch) and Y (label_width x
+ * batch); *loss_sum += the batch's loss sum. For tests (batch invariance, gradient checks). */
+hood_status hood__model_batch_gradient(hood_model *model, const float *X, const float *Y,
+                                       size_t label_width, size_t batch, float scale,
+                                       double *loss_sum);
 /* Whether every parameter (and optimizer state value) is finite. */
 bool hood__model_params_finite(const hood_model *model);
 

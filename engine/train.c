@@ -140,6 +140,48 @@ static void forward(const hood_model *model, workspace *ws, float *out_last, boo
     }
 }
 
+/* Gradients into the model's gradient arena from dZ of the output layer in ws->d[0], last
+ * layer to first; the inputs X (d x batch, ld = ldx) and ws->A are forward's. */
+static void backward(const hood_model *model, workspace *ws, const float *X, size_t ldx,
+                     size_t batch)
+{
+    int cur = 0; /* d[cur] holds dZ of layer l */
+    for (size_t l = model->num_layers; l-- > 0;) {
+        const hood__dense *layer = &model->layers[l];
+        const float *in = l == 0 ? X : ws->A[l - 1];
+        size_t ld = l == 0 ? ldx : model->layers[l - 1].out;
+        float *dX = l == 0 ? NULL : ws->d[1 - cur];
+        /* dW = dZ · inᵀ, db = row sums of dZ, dX (in x batch) = Wᵀ · dZ (not for layer 0) */
+        hood__dense_backward(layer, dX, ws->d[cur], in, ld, batch);
+        if (l > 0) {
+            /* dZ of layer l-1 = dX ⊙ act'(A[l-1]), in place */
+            hood__activation_backward(model->layers[l - 1].act, dX, dX, ws->A[l - 1],
+                                      model->layers[l - 1].out, batch);
+            cur = 1 - cur;
+        }
+    }
+}
+
+hood_status hood__model_batch_gradient(hood_model *model, const float *X, const float *Y,
+                                       size_t label_width, size_t batch, float scale,
+                                       double *loss_sum)
+{
+    if (model == NULL || !model->compiled || X == NULL || Y == NULL || batch == 0)
+        return hood__fail(HOOD_EINVAL, "batch gradient: compiled model, data and batch > 0 needed");
+    workspace ws;
+    hood_status st = workspace_init(&ws, model, batch, label_width, 1);
+    if (st != HOOD_OK)
+        return st;
+    const hood__dense *last = &model->layers[model->num_layers - 1];
+    size_t correct = 0;
+    forward(model, &ws, NULL, true, X, model->input_features, batch);
+    hood__loss_batch(model->loss, last->act, ws.Z, ws.A[model->num_layers - 1], Y, label_width,
+                     last->out, batch, scale, ws.d[0], loss_sum, &correct);
+    backward(model, &ws, X, model->input_features, batch);
+    workspace_free(&ws);
+    return HOOD_OK;
+}
+
 /* Loss sum and correct count over columns [0, n) of X and Y, in batches; no gradients. */
 static void evaluate_columns(const hood_model *model, workspace *ws, const float *X, const float *Y,
                              size_t label_width, size_t n, size_t batch, double *loss_sum,
@@ -453,22 +495,7 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
                                   "training diverged at epoch %zu, batch %zu of %zu: loss is %s; "
                                   "try a lower learning rate",
                                   epoch + 1, b + 1, num_batches, isnan(batch_loss) ? "nan" : "inf");
-            /* Backward, last layer to first; d[cur] holds dZ of layer l. */
-            int cur = 0;
-            for (size_t l = L; l-- > 0;) {
-                const hood__dense *layer = &model->layers[l];
-                const float *in = l == 0 ? ws->Xb : ws->A[l - 1];
-                size_t ld = l == 0 ? d : model->layers[l - 1].out;
-                float *dX = l == 0 ? NULL : ws->d[1 - cur];
-                /* dW = dZ · inᵀ, db = row sums of dZ, dX (in x Bn) = Wᵀ · dZ (not for layer 0) */
-                hood__dense_backward(layer, dX, ws->d[cur], in, ld, Bn);
-                if (l > 0) {
-                    /* dZ of layer l-1 = dX ⊙ act'(A[l-1]), in place */
-                    hood__activation_backward(model->layers[l - 1].act, dX, dX, ws->A[l - 1],
-                                              model->layers[l - 1].out, Bn);
-                    cur = 1 - cur;
-                }
-            }
+            backward(model, ws, ws->Xb, d, Bn);
             double t3 = now_seconds();
             /* The guard reads before the step writes, so a refused step leaves the weights as
              * they were before this batch. */

@@ -1,0 +1,345 @@
+/* test_optimizer.c — one and two hand-worked steps of every Keras update rule on a 2-parameter
+ * problem, the divergence probe, option checks, and the Keras names and defaults (names.c). */
+#include "check_main.h"
+
+#include "error.h"
+#include "optimizer.h"
+
+#include <math.h>
+#include <string.h>
+
+/* The problem: L(w) = 0.5 w0 - w1, a linear loss whose gradient is the constant g = (0.5, -1)
+ * at every w, so the second step uses the same g. Start at w = (1, -2). */
+static const float G[2] = {0.5f, -1.0f};
+
+#define ASSERT_NEAR(a, b, tol) ck_assert_double_le(fabs((double)(a) - (double)(b)), (tol))
+
+static void run_steps(const hood_optimizer_config *cfg, int steps, float *w, float *state,
+                      uint64_t *t)
+{
+    w[0] = 1.0f;
+    w[1] = -2.0f;
+    memset(state, 0, 4 * sizeof(float));
+    *t = 0;
+    for (int i = 0; i < steps; i++)
+        hood__optimizer_step(cfg, t, w, G, state, 2);
+}
+
+START_TEST(sgd_plain_step)
+{
+    /* w -= lr g with lr 0.1: (1 - 0.05, -2 + 0.1) = (0.95, -1.9); no state. */
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_SGD);
+    cfg.learning_rate = 0.1f;
+    ck_assert_uint_eq(hood__optimizer_slots(&cfg), 0);
+    float w[2], state[4];
+    uint64_t t;
+    run_steps(&cfg, 1, w, state, &t);
+    ASSERT_NEAR(w[0], 0.95, 1e-7);
+    ASSERT_NEAR(w[1], -1.9, 1e-7);
+    ck_assert_uint_eq(t, 1);
+}
+END_TEST
+
+START_TEST(sgd_momentum_two_steps)
+{
+    /* lr 0.1, momentum 0.9, m = 0:
+     *   step 1: m = -lr g = (-0.05, 0.1);            w = (0.95, -1.9)
+     *   step 2: m = -lr g + 0.9 m = (-0.095, 0.19);  w = (0.855, -1.71) */
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_SGD);
+    cfg.learning_rate = 0.1f;
+    cfg.momentum = 0.9f;
+    ck_assert_uint_eq(hood__optimizer_slots(&cfg), 1);
+    float w[2], state[4];
+    uint64_t t;
+    run_steps(&cfg, 1, w, state, &t);
+    ASSERT_NEAR(w[0], 0.95, 1e-7);
+    ASSERT_NEAR(w[1], -1.9, 1e-7);
+    ASSERT_NEAR(state[0], -0.05, 1e-8);
+    ASSERT_NEAR(state[1], 0.1, 1e-8);
+    run_steps(&cfg, 2, w, state, &t);
+    ASSERT_NEAR(w[0], 0.855, 2e-7);
+    ASSERT_NEAR(w[1], -1.71, 2e-7);
+    ASSERT_NEAR(state[0], -0.095, 1e-8);
+    ASSERT_NEAR(state[1], 0.19, 1e-7);
+}
+END_TEST
+
+START_TEST(sgd_nesterov_two_steps)
+{
+    /* lr 0.1, momentum 0.9, Nesterov: w += -lr g + 0.9 m_new
+     *   step 1: m = (-0.05, 0.1);    w = 1 - 0.05 - 0.045 = 0.905,   -2 + 0.1 + 0.09 = -1.81
+     *   step 2: m = (-0.095, 0.19);  w = 0.905 - 0.05 - 0.0855 = 0.7695,
+     *                                    -1.81 + 0.1 + 0.171 = -1.539 */
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_SGD);
+    cfg.learning_rate = 0.1f;
+    cfg.momentum = 0.9f;
+    cfg.nesterov = true;
+    float w[2], state[4];
+    uint64_t t;
+    run_steps(&cfg, 1, w, state, &t);
+    ASSERT_NEAR(w[0], 0.905, 1e-7);
+    ASSERT_NEAR(w[1], -1.81, 1e-7);
+    run_steps(&cfg, 2, w, state, &t);
+    ASSERT_NEAR(w[0], 0.7695, 2e-7);
+    ASSERT_NEAR(w[1], -1.539, 2e-7);
+}
+END_TEST
+
+START_TEST(adam_step_t1)
+{
+    /* lr 0.1, b1 0.9, b2 0.999, eps 1e-7, t = 1:
+     *   m = 0.1 g = (0.05, -0.1);  v = 0.001 g^2 = (0.00025, 0.001)
+     *   alpha = lr sqrt(1 - 0.999) / (1 - 0.9) = 0.1 * 0.0316228 / 0.1 = 0.0316228
+     *   w0 -= 0.0316228 * 0.05 / (0.0158114 + 1e-7) = 0.0999994 -> 0.9000006
+     *   w1 -= 0.0316228 * -0.1 / (0.0316228 + 1e-7) = -0.0999997 -> -1.9000003
+     * (the first Adam step moves each weight by about lr sign(g)) */
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_ADAM);
+    cfg.learning_rate = 0.1f;
+    ck_assert_uint_eq(hood__optimizer_slots(&cfg), 2);
+    float w[2], state[4];
+    uint64_t t;
+    run_steps(&cfg, 1, w, state, &t);
+    ASSERT_NEAR(w[0], 0.9000006, 3e-7);
+    ASSERT_NEAR(w[1], -1.9000003, 3e-7);
+    ASSERT_NEAR(state[0], 0.05, 1e-7); /* 1 - 0.9f rounds to 0.10000002 */ /* m */
+    ASSERT_NEAR(state[1], -0.1, 1e-7);
+    ASSERT_NEAR(state[2], 0.00025, 1e-8); /* v; 1 - 0.999f = 0.00100005 */
+    ASSERT_NEAR(state[3], 0.001, 1e-8);
+    ck_assert_uint_eq(t, 1);
+}
+END_TEST
+
+START_TEST(adam_step_t2)
+{
+    /* t = 2 with the same g:
+     *   m = 0.9 * 0.05 + 0.1 * 0.5 = 0.095;   v = 0.999 * 0.00025 + 0.001 * 0.25 = 0.00049975
+     *   alpha = 0.1 sqrt(1 - 0.999^2) / (1 - 0.9^2) = 0.1 * 0.0447102 / 0.19 = 0.0235317
+     *   w0 -= 0.0235317 * 0.095 / (0.0223552 + 1e-7) = 0.0999996 -> 0.8000011
+     *   w1: m = -0.19, v = 0.001999, same arithmetic -> -1.8000005 */
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_ADAM);
+    cfg.learning_rate = 0.1f;
+    float w[2], state[4];
+    uint64_t t;
+    run_steps(&cfg, 2, w, state, &t);
+    ASSERT_NEAR(w[0], 0.8000011, 4e-7);
+    ASSERT_NEAR(w[1], -1.8000005, 4e-7);
+    ASSERT_NEAR(state[0], 0.095, 1e-7);
+    ASSERT_NEAR(state[2], 0.00049975, 1e-8);
+    ck_assert_uint_eq(t, 2);
+}
+END_TEST
+
+START_TEST(rmsprop_two_steps)
+{
+    /* lr 0.01, rho 0.9, eps 1e-7 inside the root (Keras 3):
+     *   step 1: v = 0.1 g^2 = (0.025, 0.1)
+     *           w0 -= 0.01 * 0.5 / sqrt(0.0250001) = 0.0316227 -> 0.9683773
+     *           w1 -= 0.01 * -1 / sqrt(0.1000001) = -0.0316228 -> -1.9683772
+     *   step 2: v = 0.9 * 0.025 + 0.1 * 0.25 = 0.0475
+     *           w0 -= 0.005 / sqrt(0.0475001) = 0.0229416 -> 0.9454357 */
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_RMSPROP);
+    cfg.learning_rate = 0.01f;
+    ck_assert_uint_eq(hood__optimizer_slots(&cfg), 1);
+    float w[2], state[4];
+    uint64_t t;
+    run_steps(&cfg, 1, w, state, &t);
+    ASSERT_NEAR(w[0], 0.9683773, 2e-7);
+    ASSERT_NEAR(w[1], -1.9683772, 2e-7);
+    ASSERT_NEAR(state[0], 0.025, 3e-8);
+    run_steps(&cfg, 2, w, state, &t);
+    ASSERT_NEAR(w[0], 0.9454357, 3e-7);
+    ASSERT_NEAR(w[1], -1.9454357, 3e-7);
+    ASSERT_NEAR(state[1], 0.19, 1e-7);
+}
+END_TEST
+
+START_TEST(rmsprop_momentum_step)
+{
+    /* momentum 0.5: mom = 0.5 mom + increment. Step 1 mom = increment (w as plain RMSprop);
+     * step 2: mom0 = 0.5 * 0.0316227 + 0.0229416 = 0.0387529 -> w0 = 0.9683773 - 0.0387529. */
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_RMSPROP);
+    cfg.learning_rate = 0.01f;
+    cfg.momentum = 0.5f;
+    ck_assert_uint_eq(hood__optimizer_slots(&cfg), 2);
+    float w[2], state[4];
+    uint64_t t;
+    run_steps(&cfg, 2, w, state, &t);
+    ASSERT_NEAR(w[0], 0.9683773 - 0.0387529, 3e-7);
+}
+END_TEST
+
+START_TEST(step_is_finite_predicts_overflow)
+{
+    /* w = 3e38, g = -1e38, lr 10: w - g lr = 3e38 + 1e39 overflows float. The probe says so and
+     * leaves everything untouched; a NaN gradient is caught too; a normal step passes. */
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_SGD);
+    cfg.learning_rate = 10.0f;
+    float w[2] = {3e38f, 1.0f}, g[2] = {-1e38f, 0.0f}, state[4] = {0};
+    ck_assert(!hood__optimizer_step_is_finite(&cfg, 0, w, g, state, 2));
+    ck_assert(w[0] == 3e38f && w[1] == 1.0f);
+    g[0] = NAN;
+    ck_assert(!hood__optimizer_step_is_finite(&cfg, 0, w, g, state, 2));
+    g[0] = 1.0f;
+    ck_assert(hood__optimizer_step_is_finite(&cfg, 0, w, g, state, 2));
+    hood_optimizer_config_init(&cfg, HOOD_OPT_ADAM);
+    g[0] = INFINITY;
+    ck_assert(!hood__optimizer_step_is_finite(&cfg, 0, w, g, state, 2));
+}
+END_TEST
+
+START_TEST(step_probe_matches_step)
+{
+    /* The probe and the step share the arithmetic: a probe that says finite is followed by a
+     * step whose weights are all finite, for every kind, over several steps. */
+    hood_optimizer_kind kinds[3] = {HOOD_OPT_SGD, HOOD_OPT_ADAM, HOOD_OPT_RMSPROP};
+    for (int k = 0; k < 3; k++) {
+        hood_optimizer_config cfg;
+        hood_optimizer_config_init(&cfg, kinds[k]);
+        cfg.momentum = kinds[k] == HOOD_OPT_ADAM ? 0.0f : 0.9f;
+        float w[2] = {1.0f, -2.0f}, state[4] = {0};
+        uint64_t t = 0;
+        for (int s = 0; s < 5; s++) {
+            ck_assert(hood__optimizer_step_is_finite(&cfg, t, w, G, state, 2));
+            hood__optimizer_step(&cfg, &t, w, G, state, 2);
+            ck_assert(isfinite(w[0]) && isfinite(w[1]));
+        }
+        ck_assert_uint_eq(t, 5);
+        ck_assert(w[0] < 1.0f && w[1] > -2.0f); /* moved against the gradient */
+    }
+}
+END_TEST
+
+START_TEST(config_check_rejects_bad_values)
+{
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_SGD);
+    ck_assert_int_eq(hood__optimizer_check(&cfg), HOOD_OK);
+    cfg.learning_rate = 0.0f;
+    ck_assert_int_eq(hood__optimizer_check(&cfg), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "learning_rate"));
+    cfg.learning_rate = NAN;
+    ck_assert_int_eq(hood__optimizer_check(&cfg), HOOD_EINVAL);
+    hood_optimizer_config_init(&cfg, HOOD_OPT_SGD);
+    cfg.momentum = 1.0f;
+    ck_assert_int_eq(hood__optimizer_check(&cfg), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "momentum"));
+    hood_optimizer_config_init(&cfg, HOOD_OPT_ADAM);
+    cfg.beta_2 = 1.5f;
+    ck_assert_int_eq(hood__optimizer_check(&cfg), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "beta"));
+    hood_optimizer_config_init(&cfg, HOOD_OPT_RMSPROP);
+    cfg.epsilon = 0.0f;
+    ck_assert_int_eq(hood__optimizer_check(&cfg), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "epsilon"));
+    cfg.epsilon = 1e-7f;
+    cfg.kind = (hood_optimizer_kind)7;
+    ck_assert_int_eq(hood__optimizer_check(&cfg), HOOD_EINVAL);
+}
+END_TEST
+
+START_TEST(config_defaults_are_keras)
+{
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_SGD);
+    ck_assert(cfg.kind == HOOD_OPT_SGD && cfg.learning_rate == 0.01f && cfg.momentum == 0.0f &&
+              !cfg.nesterov);
+    hood_optimizer_config_init(&cfg, HOOD_OPT_ADAM);
+    ck_assert(cfg.learning_rate == 0.001f && cfg.beta_1 == 0.9f && cfg.beta_2 == 0.999f &&
+              cfg.epsilon == 1e-7f);
+    hood_optimizer_config_init(&cfg, HOOD_OPT_RMSPROP);
+    ck_assert(cfg.learning_rate == 0.001f && cfg.rho == 0.9f && cfg.momentum == 0.0f &&
+              cfg.epsilon == 1e-7f);
+    hood_fit_options fo;
+    memset(&fo, 0xff, sizeof fo);
+    hood_fit_options_init(&fo);
+    ck_assert_uint_eq(fo.epochs, 1);
+    ck_assert_uint_eq(fo.batch_size, 32);
+    ck_assert(fo.shuffle && !fo.early_stopping && fo.validation_data == NULL);
+    ck_assert(fo.monitor == HOOD_MONITOR_VAL_LOSS && fo.patience == 0 && fo.min_delta == 0.0);
+    ck_assert(fo.on_epoch_end == NULL && fo.on_batch_end == NULL);
+}
+END_TEST
+
+START_TEST(names_round_trip)
+{
+    for (int a = HOOD_ACT_LINEAR; a <= HOOD_ACT_SOFTMAX; a++) {
+        hood_activation back;
+        ck_assert_int_eq(hood_activation_parse(hood_activation_name(a), &back), HOOD_OK);
+        ck_assert_int_eq(back, a);
+    }
+    for (int l = HOOD_LOSS_BINARY_CROSSENTROPY; l <= HOOD_LOSS_MEAN_SQUARED_ERROR; l++) {
+        hood_loss back;
+        ck_assert_int_eq(hood_loss_parse(hood_loss_name(l), &back), HOOD_OK);
+        ck_assert_int_eq(back, l);
+    }
+    for (int k = HOOD_OPT_SGD; k <= HOOD_OPT_RMSPROP; k++) {
+        hood_optimizer_kind back;
+        ck_assert_int_eq(hood_optimizer_parse(hood_optimizer_name(k), &back), HOOD_OK);
+        ck_assert_int_eq(back, k);
+    }
+    for (int i = HOOD_INIT_GLOROT_UNIFORM; i <= HOOD_INIT_ZEROS; i++) {
+        hood_initializer back;
+        ck_assert_int_eq(hood_initializer_parse(hood_initializer_name(i), &back), HOOD_OK);
+        ck_assert_int_eq(back, i);
+    }
+    ck_assert_str_eq(hood_activation_name(HOOD_ACT_RELU), "relu");
+    ck_assert_str_eq(hood_loss_name(HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY),
+                     "sparse_categorical_crossentropy");
+    ck_assert_str_eq(hood_optimizer_name(HOOD_OPT_ADAM), "adam");
+    ck_assert_str_eq(hood_initializer_name(HOOD_INIT_GLOROT_UNIFORM), "glorot_uniform");
+}
+END_TEST
+
+START_TEST(names_parse_case_and_errors)
+{
+    hood_activation act;
+    ck_assert_int_eq(hood_activation_parse("TanH", &act), HOOD_OK);
+    ck_assert_int_eq(act, HOOD_ACT_TANH);
+    hood_loss loss;
+    ck_assert_int_eq(hood_loss_parse("MSE", &loss), HOOD_OK);
+    ck_assert_int_eq(loss, HOOD_LOSS_MEAN_SQUARED_ERROR);
+    hood_optimizer_kind kind;
+    ck_assert_int_eq(hood_optimizer_parse("RMSprop", &kind), HOOD_OK);
+    ck_assert_int_eq(kind, HOOD_OPT_RMSPROP);
+    ck_assert_int_eq(hood_activation_parse("gelu", &act), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "unknown activation 'gelu'"));
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "softmax"));
+    ck_assert_int_eq(hood_optimizer_parse("adamw", &kind), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "adamw"));
+    ck_assert_int_eq(hood_loss_parse(NULL, &loss), HOOD_EINVAL);
+    hood_initializer init;
+    ck_assert_int_eq(hood_initializer_parse("glorot", &init), HOOD_EINVAL);
+    ck_assert_str_eq(hood_activation_name((hood_activation)42), "unknown");
+}
+END_TEST
+
+Suite *hood_test_suite(void)
+{
+    Suite *s = suite_create("optimizer");
+    TCase *tc = tcase_create("steps");
+    tcase_add_test(tc, sgd_plain_step);
+    tcase_add_test(tc, sgd_momentum_two_steps);
+    tcase_add_test(tc, sgd_nesterov_two_steps);
+    tcase_add_test(tc, adam_step_t1);
+    tcase_add_test(tc, adam_step_t2);
+    tcase_add_test(tc, rmsprop_two_steps);
+    tcase_add_test(tc, rmsprop_momentum_step);
+    tcase_add_test(tc, step_is_finite_predicts_overflow);
+    tcase_add_test(tc, step_probe_matches_step);
+    suite_add_tcase(s, tc);
+    TCase *cfg = tcase_create("config");
+    tcase_add_test(cfg, config_check_rejects_bad_values);
+    tcase_add_test(cfg, config_defaults_are_keras);
+    tcase_add_test(cfg, names_round_trip);
+    tcase_add_test(cfg, names_parse_case_and_errors);
+    suite_add_tcase(s, cfg);
+    return s;
+}
