@@ -1,0 +1,254 @@
+/* test_dense.c — one Dense layer: forward by hand, dW/db/dX against central differences for
+ * every activation, the no-bias and first-layer (dX NULL) paths, an empty batch; and the
+ * matrix helpers the batches are built with (aligned allocation, exact column gather). */
+#include "activation.h"
+#include "check_main.h"
+#include "dense.h"
+#include "matrix.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+START_TEST(forward_by_hand)
+{
+    /* W (2 x 3) = [1 2 3; -1 0 1], b = [0.5, -0.5], X (3 x 2, ld 4: one padding row) with
+     * columns [1,1,1] and [2,0,-1]. Z = [6.5 -0.5; -0.5 -3.5]; relu keeps [6.5 0; 0 0]. */
+    float W[6] = {1, -1, 2, 0, 3, 1}, b[2] = {0.5f, -0.5f};
+    const float X[8] = {1, 1, 1, 99, 2, 0, -1, 99};
+    hood__dense layer = {.in = 3, .out = 2, .act = HOOD_ACT_RELU, .use_bias = true, .W = W, .b = b};
+    float A[4], Z[4];
+    hood__dense_forward(&layer, A, Z, X, 4, 2);
+    const float z_want[4] = {6.5f, -0.5f, -0.5f, -3.5f}, a_want[4] = {6.5f, 0, 0, 0};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_float_eq(Z[i], z_want[i]);
+        ck_assert_float_eq(A[i], a_want[i]);
+    }
+    /* Without bias b is never read (NULL is fine). */
+    layer.use_bias = false;
+    layer.b = NULL;
+    layer.act = HOOD_ACT_LINEAR;
+    hood__dense_forward(&layer, A, NULL, X, 4, 2);
+    const float nobias[4] = {6, 0, -1, -3};
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq(A[i], nobias[i]);
+}
+END_TEST
+
+enum { IN = 5, OUT = 3, BATCH = 4, LDX = IN + 2 };
+
+/* L = sum R ⊙ act(W X + b), so dL/dA = R; evaluated in double from the float forward. */
+static double dense_objective(const hood__dense *layer, const float *X, const float *R)
+{
+    float A[OUT * BATCH];
+    hood__dense_forward(layer, A, NULL, X, LDX, BATCH);
+    double sum = 0.0;
+    for (int i = 0; i < OUT * BATCH; i++)
+        sum += (double)R[i] * A[i];
+    return sum;
+}
+
+/* Central difference of dense_objective in one float parameter p (step h = 1e-3, the step
+ * actually taken in float is used as the divisor). */
+static double numeric_derivative(const hood__dense *layer, const float *X, const float *R, float *p)
+{
+    const float h = 1e-3f, saved = *p;
+    *p = saved + h;
+    double up = dense_objective(layer, X, R);
+    float hi = *p;
+    *p = saved - h;
+    double down = dense_objective(layer, X, R);
+    float lo = *p;
+    *p = saved;
+    return (up - down) / ((double)hi - (double)lo);
+}
+
+/* Budget: |R| <= 1, |x| <= 1, |w| <= 0.5: the objective is a sum of 12 terms of order 1, its
+ * float rounding ~12 * 6e-8 = 7e-7, over 2h = 2e-3 gives 4e-4 worst case (typically far less);
+ * truncation h^2/6 |L'''| <= 1e-6. Tolerance 1e-3 + 1e-3 |g|. Pre-activations are kept at
+ * least 0.02 away from relu's kink, which a 1e-3 step moves by at most 1e-3. */
+static void check_close(double numeric, float analytic, const char *what, int act, int index)
+{
+    ck_assert_msg(fabs(numeric - analytic) <= 1e-3 + 1e-3 * fabs(numeric),
+                  "act %d %s[%d]: analytic %.7g numeric %.7g", act, what, index, analytic, numeric);
+}
+
+START_TEST(backward_matches_central_differences)
+{
+    static const hood_activation acts[5] = {HOOD_ACT_LINEAR, HOOD_ACT_RELU, HOOD_ACT_TANH,
+                                            HOOD_ACT_SIGMOID, HOOD_ACT_SOFTMAX};
+    hood_activation act = acts[_i];
+    hood_rng rng;
+    hood__rng_seed_stream(&rng, 17, (uint64_t)_i);
+    float W[OUT * IN], b[OUT], X[LDX * BATCH], R[OUT * BATCH];
+    float dW[OUT * IN], db[OUT], dX[IN * BATCH], A[OUT * BATCH], Z[OUT * BATCH];
+    float dZ[OUT * BATCH];
+    hood__dense layer = {
+        .in = IN, .out = OUT, .act = act, .use_bias = true, .W = W, .b = b, .dW = dW, .db = db};
+    /* Redraw until every pre-activation is clear of relu's kink (a handful of tries). */
+    for (int attempt = 0;; attempt++) {
+        ck_assert_int_lt(attempt, 1000);
+        for (int i = 0; i < OUT * IN; i++)
+            W[i] = (float)(hood__rng_uniform(&rng) - 0.5);
+        for (int i = 0; i < OUT; i++)
+            b[i] = (float)(0.4 * hood__rng_uniform(&rng) - 0.2);
+        for (int i = 0; i < LDX * BATCH; i++)
+            X[i] = (float)(2.0 * hood__rng_uniform(&rng) - 1.0);
+        hood__dense_forward(&layer, A, Z, X, LDX, BATCH);
+        bool clear = true;
+        for (int i = 0; i < OUT * BATCH; i++)
+            clear = clear && fabsf(Z[i]) > 0.02f;
+        if (clear)
+            break;
+    }
+    for (int i = 0; i < OUT * BATCH; i++)
+        R[i] = (float)(2.0 * hood__rng_uniform(&rng) - 1.0);
+    /* dZ from dA = R through the activation, as train.c does for hidden layers. */
+    hood__activation_backward(act, dZ, R, A, OUT, BATCH);
+    for (int i = 0; i < OUT * IN; i++)
+        dW[i] = NAN; /* overwritten, not accumulated */
+    for (int i = 0; i < OUT; i++)
+        db[i] = NAN;
+    hood__dense_backward(&layer, dX, dZ, X, LDX, BATCH);
+
+    double largest_w = 0, largest_b = 0, largest_x = 0;
+    for (int i = 0; i < OUT * IN; i++) {
+        check_close(numeric_derivative(&layer, X, R, &W[i]), dW[i], "dW", (int)act, i);
+        largest_w = fmax(largest_w, fabs(dW[i]));
+    }
+    for (int i = 0; i < OUT; i++) {
+        check_close(numeric_derivative(&layer, X, R, &b[i]), db[i], "db", (int)act, i);
+        largest_b = fmax(largest_b, fabs(db[i]));
+    }
+    for (int j = 0; j < BATCH; j++)
+        for (int i = 0; i < IN; i++) {
+            /* dX is in x batch with ld = in; X has ld LDX. */
+            check_close(numeric_derivative(&layer, X, R, &X[i + j * LDX]), dX[i + j * IN], "dX",
+                        (int)act, i + j * IN);
+            largest_x = fmax(largest_x, fabs(dX[i + j * IN]));
+        }
+    ck_assert_msg(largest_w > 1e-2 && largest_x > 1e-2, "act %d: gradient (near) zero", (int)act);
+    /* Softmax's bias gradient sums to zero over units per column only when dA is constant;
+     * with random R it is non-zero for every activation. */
+    ck_assert_msg(largest_b > 1e-3, "act %d: db (near) zero", (int)act);
+}
+END_TEST
+
+START_TEST(first_layer_and_no_bias_paths)
+{
+    /* dX NULL (the first layer) must give the same dW/db; without bias db is left alone. */
+    hood_rng rng;
+    hood__rng_seed(&rng, 8);
+    float W[OUT * IN], b[OUT], X[LDX * BATCH], dZ[OUT * BATCH];
+    float dW1[OUT * IN], db1[OUT], dX[IN * BATCH], dW2[OUT * IN], db2[OUT];
+    for (int i = 0; i < OUT * IN; i++)
+        W[i] = (float)hood__rng_normal(&rng);
+    for (int i = 0; i < LDX * BATCH; i++)
+        X[i] = (float)hood__rng_normal(&rng);
+    for (int i = 0; i < OUT * BATCH; i++)
+        dZ[i] = (float)hood__rng_normal(&rng);
+    hood__dense layer = {.in = IN,
+                         .out = OUT,
+                         .act = HOOD_ACT_TANH,
+                         .use_bias = true,
+                         .W = W,
+                         .b = b,
+                         .dW = dW1,
+                         .db = db1};
+    hood__dense_backward(&layer, dX, dZ, X, LDX, BATCH);
+    layer.dW = dW2;
+    layer.db = db2;
+    hood__dense_backward(&layer, NULL, dZ, X, LDX, BATCH);
+    ck_assert(memcmp(dW1, dW2, sizeof dW1) == 0);
+    ck_assert(memcmp(db1, db2, sizeof db1) == 0);
+    /* db = row sums of dZ. */
+    for (int i = 0; i < OUT; i++) {
+        double sum = 0.0;
+        for (int j = 0; j < BATCH; j++)
+            sum += dZ[i + j * OUT];
+        ck_assert_double_eq_tol(db1[i], sum, 1e-5);
+    }
+    layer.use_bias = false;
+    layer.b = NULL;
+    layer.db = NULL;
+    hood__dense_backward(&layer, NULL, dZ, X, LDX, BATCH);
+    ck_assert(memcmp(dW1, dW2, sizeof dW1) == 0);
+}
+END_TEST
+
+START_TEST(empty_batch_gives_zero_gradients)
+{
+    /* A batch of 0 samples (k = 0 in dW = dZ · Xᵀ): gradients are the empty sum, exactly 0. */
+    float W[6] = {1, 2, 3, 4, 5, 6}, b[2] = {1, 1}, dW[6], db[2];
+    for (int i = 0; i < 6; i++)
+        dW[i] = NAN;
+    db[0] = db[1] = NAN;
+    hood__dense layer = {.in = 3,
+                         .out = 2,
+                         .act = HOOD_ACT_SIGMOID,
+                         .use_bias = true,
+                         .W = W,
+                         .b = b,
+                         .dW = dW,
+                         .db = db};
+    const float dummy = 0.0f;
+    hood__dense_backward(&layer, NULL, &dummy, &dummy, 3, 0);
+    for (int i = 0; i < 6; i++)
+        ck_assert_float_eq(dW[i], 0.0f);
+    ck_assert_float_eq(db[0], 0.0f);
+    ck_assert_float_eq(db[1], 0.0f);
+}
+END_TEST
+
+START_TEST(matrix_alloc_is_aligned_and_checks_overflow)
+{
+    float *m = hood__matrix_alloc(7, 13);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_uint_eq((uintptr_t)m % 64, 0);
+    for (int i = 0; i < 7 * 13; i++)
+        m[i] = (float)i; /* the whole block is writable (ASan/valgrind would object) */
+    hood__matrix_free(m);
+    float *empty = hood__matrix_alloc(0, 5);
+    ck_assert_ptr_nonnull(empty);
+    hood__matrix_free(empty);
+    hood__matrix_free(NULL);
+    ck_assert_ptr_null(hood__matrix_alloc(SIZE_MAX / 2, 3));
+    ck_assert_ptr_null(hood__matrix_alloc(SIZE_MAX / 8 + 1, 2));
+}
+END_TEST
+
+START_TEST(gather_cols_is_exact)
+{
+    enum { ROWS = 5, COLS = 9 };
+    float src[ROWS * COLS], dst[ROWS * 6];
+    for (int i = 0; i < ROWS * COLS; i++)
+        src[i] = (float)i * 0.37f - 3.0f;
+    src[2 * ROWS + 1] = NAN; /* bits are copied, not computed */
+    const size_t index[6] = {8, 0, 2, 2, 5, 7};
+    hood__matrix_gather_cols(dst, src, ROWS, index, 6);
+    ck_assert(memcmp(dst + 0 * ROWS, src + 8 * ROWS, ROWS * sizeof(float)) == 0);
+    ck_assert(memcmp(dst + 1 * ROWS, src + 0 * ROWS, ROWS * sizeof(float)) == 0);
+    ck_assert(memcmp(dst + 2 * ROWS, src + 2 * ROWS, ROWS * sizeof(float)) == 0);
+    ck_assert(memcmp(dst + 3 * ROWS, src + 2 * ROWS, ROWS * sizeof(float)) == 0);
+    ck_assert(memcmp(dst + 4 * ROWS, src + 5 * ROWS, ROWS * sizeof(float)) == 0);
+    ck_assert(memcmp(dst + 5 * ROWS, src + 7 * ROWS, ROWS * sizeof(float)) == 0);
+    ck_assert(isnan(dst[2 * ROWS + 1]));
+}
+END_TEST
+
+Suite *hood_test_suite(void)
+{
+    Suite *s = suite_create("dense");
+    TCase *tc = tcase_create("dense");
+    tcase_add_test(tc, forward_by_hand);
+    tcase_add_loop_test(tc, backward_matches_central_differences, 0, 5);
+    tcase_add_test(tc, first_layer_and_no_bias_paths);
+    tcase_add_test(tc, empty_batch_gives_zero_gradients);
+    suite_add_tcase(s, tc);
+    TCase *mat = tcase_create("matrix");
+    tcase_add_test(mat, matrix_alloc_is_aligned_and_checks_overflow);
+    tcase_add_test(mat, gather_cols_is_exact);
+    suite_add_tcase(s, mat);
+    return s;
+}
