@@ -191,9 +191,11 @@ static int parse_layers(const char *spec, size_t **units, hood_activation **acts
         if (items[i][0] >= '0' && items[i][0] <= '9')
             u = strtoull(items[i], &end, 10);
         if (end == NULL || *end != '\0' || u == 0 || u > 1000000) {
+            int rc =
+                cli_fail(CMD, "--layers: layer %zu: expected units from 1 to 1000000, got '%s'",
+                         i + 1, items[i]);
             free(items);
-            return cli_fail(CMD, "--layers: layer %zu: expected units from 1 to 1000000, got '%s'",
-                            i + 1, items[i]);
+            return rc;
         }
         (*units)[i] = (size_t)u;
         if (hood_activation_parse(act_name, &(*acts)[i]) != HOOD_OK) {
@@ -320,6 +322,35 @@ static int load_data(const char *path, const hood_ingest_options *ingest, hood_d
     else
         st = cli_load_data_file(path, out);
     return st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
+}
+
+/* Checks every model option before any data is read, so a typo fails at once. */
+static int check_model_args(const train_args *a)
+{
+    size_t *units = NULL, n = 0;
+    hood_activation *acts = NULL;
+    int rc = a->layers != NULL ? parse_layers(a->layers, &units, &acts, &n) : CLI_OK;
+    free(units);
+    free(acts);
+    hood_loss loss;
+    hood_optimizer_kind kind;
+    hood_initializer init;
+    if (rc == CLI_OK && a->loss != NULL && hood_loss_parse(a->loss, &loss) != HOOD_OK)
+        rc = cli_fail(CMD,
+                      "--loss: unknown loss '%s' (binary_crossentropy, categorical_crossentropy, "
+                      "sparse_categorical_crossentropy, mean_squared_error)",
+                      a->loss);
+    if (rc == CLI_OK && a->optimizer != NULL &&
+        hood_optimizer_parse(a->optimizer, &kind) != HOOD_OK)
+        rc =
+            cli_fail(CMD, "--optimizer: unknown optimizer '%s' (sgd, adam, rmsprop)", a->optimizer);
+    if (rc == CLI_OK && a->initializer != NULL &&
+        hood_initializer_parse(a->initializer, &init) != HOOD_OK)
+        rc = cli_fail(CMD,
+                      "--initializer: unknown initializer '%s' (glorot_uniform, he_normal, "
+                      "he_uniform, orthogonal, zeros)",
+                      a->initializer);
+    return rc;
 }
 
 static int build_model(const train_args *a, const hood_dataset *train, uint64_t seed,
@@ -595,6 +626,9 @@ int hood_cli_train(int argc, char **argv)
         goto done;
     }
     const char *data = argv[optind];
+    if (a.resume == NULL && (rc = check_model_args(&a)) != CLI_OK)
+        goto done;
+    rc = CLI_FAIL;
     if (!cli_check_writable(CMD, a.out) ||
         (a.history != NULL && !cli_check_writable(CMD, a.history)) ||
         (a.checkpoint != NULL && !cli_check_writable(CMD, a.checkpoint)))

@@ -1,0 +1,381 @@
+#!/usr/bin/env bash
+# test_cli.sh — TAP tests of the built `hood` binary: every command's help, usage errors (exit
+# 2), bad inputs (exit 1, one line naming the file, nothing written, existing files untouched),
+# happy paths and round trips (save/load, export/--init-weights, checkpoint/resume, SIGTERM).
+# Usage: HOOD=/path/to/hood tests/cli/test_cli.sh   (meson sets HOOD; needs `vips` for images)
+set -u
+
+HOOD=${HOOD:-${1:-}}
+if [ -z "$HOOD" ] || [ ! -x "$HOOD" ]; then
+    echo "Bail out! set HOOD to the built hood binary"
+    exit 1
+fi
+T=$(mktemp -d "${TMPDIR:-/tmp}/hood-cli-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+export VIPS_WARNING=0
+
+n=0
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() {
+    n=$((n + 1))
+    echo "not ok $n - $1"
+    shift
+    for line in "$@"; do echo "#   $line"; done
+    echo "#   stdout: $(head -c 600 "$T/out" 2>/dev/null | tr '\n' '|')"
+    echo "#   stderr: $(head -c 600 "$T/err" 2>/dev/null | tr '\n' '|')"
+}
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# run CMD...: runs it with stdout/stderr captured; sets rc.
+run() {
+    "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+}
+
+# expect_rc DESC RC CMD...
+expect_rc() {
+    local desc=$1 want=$2
+    shift 2
+    run "$@"
+    if [ "$rc" -eq "$want" ]; then pass "$desc"; else fail "$desc" "exit $rc, wanted $want"; fi
+}
+
+# expect_usage DESC CMD...: exit 2, a message and a hint to --help on stderr, nothing on stdout.
+expect_usage() {
+    local desc=$1
+    shift
+    run "$@"
+    if [ "$rc" -eq 2 ] && grep -q "^hood" "$T/err" && grep -q -- "--help" "$T/err" &&
+        [ ! -s "$T/out" ]; then
+        pass "$desc"
+    else
+        fail "$desc" "exit $rc, wanted 2 with a --help hint"
+    fi
+}
+
+# expect_error DESC PATTERN CMD...: exit 1 and exactly one stderr line "hood CMD: ..." that
+# contains PATTERN (fixed string: the file or option it must name).
+expect_error() {
+    local desc=$1 pattern=$2
+    shift 2
+    run "$@"
+    local lines
+    lines=$(wc -l <"$T/err")
+    if [ "$rc" -eq 1 ] && [ "$lines" -eq 1 ] && grep -q "^hood [a-z-]*: " "$T/err" &&
+        grep -qF -- "$pattern" "$T/err"; then
+        pass "$desc"
+    else
+        fail "$desc" "exit $rc (wanted 1), $lines stderr lines (wanted 1) naming '$pattern'"
+    fi
+}
+
+# no_leftovers DIR: no temporary files (*.tmp.*) left in DIR.
+no_leftovers() {
+    ! ls "$1" | grep -q '\.tmp\.'
+}
+
+# ---- fixtures ------------------------------------------------------------------------------
+
+# A CSV of the seed's rows x1..x4,y: y = 1 when x1 + x2 > x3 + x4, values from a fixed LCG.
+make_csv() { # FILE ROWS [FEATURES]
+    awk -v rows="$2" -v d="${3:-4}" 'BEGIN {
+        s = 12345
+        for (j = 0; j < rows; j++) {
+            line = ""; a = 0; b = 0
+            for (i = 0; i < d; i++) {
+                s = (s * 1103515245 + 12345) % 2147483648
+                v = (s % 1000) / 1000
+                if (i % 2 == 0) a += v; else b += v
+                line = line sprintf("%.3f,", v)
+            }
+            print line (a > b ? 1 : 0)
+        }
+    }' >"$1"
+}
+make_csv "$T/train.csv" 96
+make_csv "$T/small.csv" 24
+make_csv "$T/wide.csv" 8 6
+printf 'x' >"$T/garbage.hood"
+: >"$T/empty.csv"
+
+have_vips=0
+if command -v vips >/dev/null 2>&1; then
+    have_vips=1
+    # Two classes of 8x8 grey ramps: "dark" (low values) and "light" (high values).
+    mkdir -p "$T/img/dark" "$T/img/light" "$T/emptydir" "$T/newimg"
+    vips grey "$T/ramp.v" 8 8
+    for k in 0 1 2 3 4 5; do
+        vips linear "$T/ramp.v" "$T/img/dark/d$k.png" 60 $((k * 6)) --uchar
+        vips linear "$T/ramp.v" "$T/img/light/l$k.png" 60 $((150 + k * 6)) --uchar
+    done
+    vips linear "$T/ramp.v" "$T/newimg/new.png" 50 170 --uchar
+fi
+
+# ---- help and usage ------------------------------------------------------------------------
+
+run "$HOOD" --help
+if [ "$rc" -eq 0 ] && grep -q "export-weights" "$T/out"; then pass "hood --help lists the commands"; else fail "hood --help lists the commands"; fi
+run "$HOOD" --version
+if [ "$rc" -eq 0 ] && grep -qE '^hood [0-9]+\.[0-9]+\.[0-9]+$' "$T/out"; then pass "hood --version"; else fail "hood --version"; fi
+for cmd in dataset train evaluate predict info export-weights; do
+    run "$HOOD" "$cmd" --help
+    if [ "$rc" -eq 0 ] && grep -q "^Usage: hood $cmd" "$T/out"; then pass "hood $cmd --help"; else fail "hood $cmd --help"; fi
+done
+expect_rc "hood without a command exits 2" 2 "$HOOD"
+expect_usage "unknown command" "$HOOD" frobnicate
+expect_usage "train: unknown option" "$HOOD" train --bogus "$T/train.csv" -o "$T/m.hood"
+expect_usage "train: missing -o" "$HOOD" train "$T/train.csv" --layers 1:sigmoid
+expect_usage "train: missing --layers" "$HOOD" train "$T/train.csv" -o "$T/m.hood"
+expect_usage "train: option without its value" "$HOOD" train "$T/train.csv" -o "$T/m.hood" --layers
+expect_usage "dataset: missing DIR" "$HOOD" dataset -o "$T/x.csv"
+expect_usage "evaluate: one operand" "$HOOD" evaluate "$T/m.hood"
+expect_usage "predict: no INPUT" "$HOOD" predict "$T/m.hood"
+expect_usage "info: two operands" "$HOOD" info a b
+expect_usage "export-weights: missing -o" "$HOOD" export-weights "$T/m.hood"
+
+# ---- bad values (exit 1, one line naming the option) ---------------------------------------
+
+L="--layers 8:tanh,1:sigmoid"
+expect_error "--epochs 0" "--epochs" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --epochs 0
+expect_error "--batch-size -3" "--batch-size" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --batch-size -3
+expect_error "--learning-rate 0" "--learning-rate" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --learning-rate 0
+expect_error "--learning-rate -0.1" "--learning-rate" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --learning-rate -0.1
+expect_error "--learning-rate abc" "--learning-rate" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --learning-rate abc
+expect_error "unknown activation" "swish" "$HOOD" train "$T/train.csv" -o "$T/m.hood" --layers 8:swish,1:sigmoid
+expect_error "zero units" "--layers" "$HOOD" train "$T/train.csv" -o "$T/m.hood" --layers 0:relu,1:sigmoid
+expect_error "unknown optimizer" "adagrad" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --optimizer adagrad
+expect_error "unknown loss" "hinge" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --loss hinge
+expect_error "--image-size 0x5" "--image-size" "$HOOD" dataset "$T/img" -o "$T/x.csv" --image-size 0x5
+expect_error "--verbose 7" "--verbose" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --verbose 7
+[ -e "$T/m.hood" ] && fail "bad values leave no model file" || pass "bad values leave no model file"
+
+# ---- bad inputs (exit 1, one line naming the file) -----------------------------------------
+
+expect_error "dataset: missing folder" "$T/nope" "$HOOD" dataset "$T/nope" -o "$T/x.csv"
+expect_error "train: missing data file" "$T/nope.csv" "$HOOD" train "$T/nope.csv" -o "$T/m.hood" $L
+expect_error "train: empty CSV" "empty.csv" "$HOOD" train "$T/empty.csv" -o "$T/m.hood" $L
+expect_error "evaluate: garbage model file" "garbage.hood" "$HOOD" evaluate "$T/garbage.hood" "$T/train.csv"
+expect_error "info: garbage model file" "garbage.hood" "$HOOD" info "$T/garbage.hood"
+expect_error "train: unwritable output" "/nonexistent/m.hood" "$HOOD" train "$T/train.csv" -o /nonexistent/m.hood $L
+expect_error "dataset: unknown output format" "x.txt" "$HOOD" dataset "$T/img" -o "$T/x.txt"
+
+# An existing output stays byte-identical when the command fails.
+printf 'precious\n' >"$T/keep.hood"
+cp "$T/keep.hood" "$T/keep.orig"
+run "$HOOD" train "$T/empty.csv" -o "$T/keep.hood" $L
+if [ "$rc" -eq 1 ] && cmp -s "$T/keep.hood" "$T/keep.orig" && no_leftovers "$T"; then
+    pass "failed train leaves an existing model byte-identical, no temporaries"
+else
+    fail "failed train leaves an existing model byte-identical, no temporaries"
+fi
+
+# ---- train / evaluate / info on the seed's CSV rows ----------------------------------------
+
+run "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --optimizer sgd --learning-rate 0.1 \
+    --epochs 3 --batch-size 16 --verbose 0 --history "$T/hist.csv" --evaluate "$T/train.csv" --json
+if [ "$rc" -eq 0 ] && [ -s "$T/m.hood" ]; then pass "train on a CSV writes the model"; else fail "train on a CSV writes the model"; fi
+train_eval=$(cat "$T/out")
+if [ "$(wc -l <"$T/hist.csv")" -eq 4 ] && head -1 "$T/hist.csv" | grep -q '^epoch,loss,accuracy,val_loss,val_accuracy,seconds$'; then
+    pass "--history: a header and one row per epoch"
+else
+    fail "--history: a header and one row per epoch" "$(cat "$T/hist.csv" 2>/dev/null)"
+fi
+run "$HOOD" evaluate "$T/m.hood" "$T/train.csv" --json
+if [ "$rc" -eq 0 ] && [ -n "$train_eval" ] && [ "$(cat "$T/out")" = "$train_eval" ]; then
+    pass "train -> save -> load -> evaluate gives the same loss and accuracy (full precision)"
+else
+    fail "train -> save -> load -> evaluate gives the same loss and accuracy (full precision)" "train: $train_eval"
+fi
+run "$HOOD" evaluate "$T/m.hood" "$T/train.csv"
+if [ "$rc" -eq 0 ] && grep -qE '^loss: [0-9]+\.[0-9]{4} - accuracy: [0-9]\.[0-9]{4}$' "$T/out"; then
+    pass "evaluate prints 'loss: L - accuracy: A'"
+else
+    fail "evaluate prints 'loss: L - accuracy: A'"
+fi
+run "$HOOD" info "$T/m.hood"
+# 4*8 + 8 + 8*1 + 1 = 49 parameters.
+if [ "$rc" -eq 0 ] && grep -q "Total params: 49 " "$T/out" && grep -q "binary_crossentropy" "$T/out" &&
+    grep -q "sgd" "$T/out" && grep -q "3 epochs" "$T/out"; then
+    pass "info: parameter count, loss, optimizer, history"
+else
+    fail "info: parameter count, loss, optimizer, history"
+fi
+expect_error "evaluate: wrong input width names the file" "wide.csv" "$HOOD" evaluate "$T/m.hood" "$T/wide.csv"
+head -c 200 "$T/m.hood" >"$T/trunc.hood"
+expect_error "evaluate: truncated model file" "trunc.hood" "$HOOD" evaluate "$T/trunc.hood" "$T/train.csv"
+
+# predict on CSV rows
+run "$HOOD" predict "$T/m.hood" "$T/small.csv"
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 24 ] &&
+    grep -qE '^.*small\.csv\[0\]: [01] \(0\.[0-9]{4}|1\.0000\)$' "$T/out"; then
+    pass "predict on CSV rows: 'FILE[row]: CLASS (p)' per row"
+else
+    fail "predict on CSV rows: 'FILE[row]: CLASS (p)' per row"
+fi
+run "$HOOD" predict "$T/m.hood" "$T/small.csv" "$T/missing.png" "$T/small.csv"
+if [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/out")" -eq 48 ] && grep -q "missing.png" "$T/err"; then
+    pass "predict: an unreadable input is reported after the readable ones, exit 1"
+else
+    fail "predict: an unreadable input is reported after the readable ones, exit 1"
+fi
+
+# export-weights -> --init-weights: with SGD (no optimizer state) and no shuffling, 1 epoch from
+# the weights after epoch 1 is bit-for-bit the second epoch of a 2-epoch run.
+S="--optimizer sgd --learning-rate 0.1 --no-shuffle --batch-size 16 --verbose 0"
+run "$HOOD" train "$T/train.csv" -o "$T/e2.hood" $L $S --epochs 2
+run "$HOOD" train "$T/train.csv" -o "$T/e1.hood" $L $S --epochs 1
+run "$HOOD" export-weights "$T/e1.hood" -o "$T/e1.npz"
+if [ "$rc" -eq 0 ] && [ -s "$T/e1.npz" ]; then pass "export-weights writes an .npz"; else fail "export-weights writes an .npz"; fi
+if command -v python3 >/dev/null && python3 -c 'import numpy' 2>/dev/null; then
+    if python3 - "$T/e1.npz" <<'EOF'; then pass "export-weights: numpy.load sees kernel_0 (4, 8), bias_0 (8,), kernel_1 (8, 1), bias_1 (1,)"; else fail "export-weights: numpy.load sees Keras shapes"; fi
+import sys, numpy as np
+w = np.load(sys.argv[1])
+shapes = {k: w[k].shape for k in w.files}
+assert shapes == {'kernel_0': (4, 8), 'bias_0': (8,), 'kernel_1': (8, 1), 'bias_1': (1,)}, shapes
+assert all(w[k].dtype == np.float32 for k in w.files)
+EOF
+else
+    skip "export-weights: numpy.load sees Keras shapes" "no python3-numpy"
+fi
+run "$HOOD" train "$T/train.csv" -o "$T/r2.hood" $L $S --epochs 1 --init-weights "$T/e1.npz"
+"$HOOD" export-weights "$T/e2.hood" -o "$T/e2.npz" 2>/dev/null
+"$HOOD" export-weights "$T/r2.hood" -o "$T/r2.npz" 2>/dev/null
+a=$("$HOOD" evaluate "$T/e2.hood" "$T/train.csv" --json 2>&1)
+b=$("$HOOD" evaluate "$T/r2.hood" "$T/train.csv" --json 2>&1)
+if [ "$rc" -eq 0 ] && cmp -s "$T/e2.npz" "$T/r2.npz" && [ "$a" = "$b" ]; then
+    pass "export-weights -> --init-weights continues bit-identically"
+else
+    fail "export-weights -> --init-weights continues bit-identically" "$a" "$b"
+fi
+make_csv "$T/wide_train.csv" 16 6
+expect_error "--init-weights with the wrong shapes" "e1.npz" "$HOOD" train "$T/wide_train.csv" -o "$T/bad.hood" $L --init-weights "$T/e1.npz"
+
+# Checkpoint + resume = one uninterrupted run (Adam: optimizer state must survive too).
+A="--optimizer adam --batch-size 16 --seed 7 --verbose 0"
+run "$HOOD" train "$T/train.csv" -o "$T/full.hood" $L $A --epochs 4
+run "$HOOD" train "$T/train.csv" -o "$T/half.hood" $L $A --epochs 2 --checkpoint "$T/ck.hood"
+ck_rc=$rc
+run "$HOOD" train "$T/train.csv" -o "$T/resumed.hood" $L $A --epochs 4 --resume "$T/ck.hood"
+"$HOOD" export-weights "$T/full.hood" -o "$T/full.npz" 2>/dev/null
+"$HOOD" export-weights "$T/resumed.hood" -o "$T/resumed.npz" 2>/dev/null
+if [ "$ck_rc" -eq 0 ] && [ "$rc" -eq 0 ] && [ -s "$T/full.npz" ] && cmp -s "$T/full.npz" "$T/resumed.npz"; then
+    pass "checkpoint after 2 epochs + --resume to 4 = 4 uninterrupted epochs (weights bit-identical)"
+else
+    fail "checkpoint after 2 epochs + --resume to 4 = 4 uninterrupted epochs (weights bit-identical)"
+fi
+run "$HOOD" info "$T/resumed.hood"
+if grep -q "4 epochs" "$T/out"; then pass "a resumed model keeps the whole history"; else fail "a resumed model keeps the whole history"; fi
+
+# SIGTERM: the batch finishes, the checkpoint is written, exit 143; resuming ends where an
+# uninterrupted run ends.
+make_csv "$T/big.csv" 20000 64
+B="--layers 256:relu,1:sigmoid --optimizer adam --batch-size 8 --seed 1 --verbose 0"
+"$HOOD" train "$T/big.csv" -o "$T/sig.hood" $B --epochs 50 --checkpoint "$T/sigck.hood" \
+    >"$T/out" 2>"$T/err" &
+pid=$!
+# Wait until training has started (the CSV is loaded), then a little more.
+sleep 1.5
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+if [ "$rc" -eq 143 ] && [ ! -e "$T/sig.hood" ] && "$HOOD" info "$T/sigck.hood" >/dev/null 2>&1 &&
+    no_leftovers "$T"; then
+    pass "SIGTERM during training exits 143 with a valid checkpoint and no model"
+else
+    fail "SIGTERM during training exits 143 with a valid checkpoint and no model" "exit $rc"
+fi
+
+# ---- images: dataset, train on a folder, predict on files and folders ----------------------
+
+if [ "$have_vips" -eq 1 ]; then
+    run "$HOOD" dataset "$T/img" -o "$T/img.csv" --image-size 8x8 --no-shuffle --quiet
+    if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/img.csv")" -eq 12 ] &&
+        [ "$(head -1 "$T/img.csv" | awk -F, '{print NF}')" -eq 65 ]; then
+        pass "dataset -> CSV: 12 rows of 64 pixels + label"
+    else
+        fail "dataset -> CSV: 12 rows of 64 pixels + label"
+    fi
+    run "$HOOD" dataset "$T/img" -o "$T/split.npz" --image-size 8x8 --validation-split 0.25 \
+        --subset both --block-untrusted
+    if [ "$rc" -eq 0 ] && [ -s "$T/split.train.npz" ] && [ -s "$T/split.val.npz" ] &&
+        [ ! -e "$T/split.npz" ]; then
+        pass "dataset --subset both writes OUT's halves .train.npz and .val.npz"
+    else
+        fail "dataset --subset both writes OUT's halves .train.npz and .val.npz"
+    fi
+    expect_error "dataset: empty folder" "emptydir" "$HOOD" dataset "$T/emptydir" -o "$T/e.csv"
+    [ -e "$T/e.csv" ] && fail "an empty folder leaves no output" || pass "an empty folder leaves no output"
+    expect_usage "dataset: --validation-split without --subset" "$HOOD" dataset "$T/img" -o "$T/v.npz" --subset both
+
+    run "$HOOD" train "$T/img" -o "$T/img.hood" --image-size 8x8 --layers 4:tanh,1:sigmoid \
+        --optimizer sgd --learning-rate 0.5 --epochs 20 --batch-size 4 --verbose 0 --quiet
+    if [ "$rc" -eq 0 ]; then pass "train on an image folder"; else fail "train on an image folder"; fi
+    run "$HOOD" info "$T/img.hood"
+    if grep -q "8x8 grayscale" "$T/out" && grep -q "dark, light" "$T/out"; then
+        pass "info: the stored preprocessing and class names"
+    else
+        fail "info: the stored preprocessing and class names"
+    fi
+    run "$HOOD" evaluate "$T/img.hood" "$T/img" --json --quiet
+    if [ "$rc" -eq 0 ] && grep -q '"accuracy": 1[,}]' "$T/out"; then
+        pass "evaluate on the folder: the two classes are learnt"
+    else
+        fail "evaluate on the folder: the two classes are learnt"
+    fi
+    run "$HOOD" predict "$T/img.hood" "$T/img/light/l2.png"
+    one=$(cat "$T/out")
+    run "$HOOD" predict "$T/img.hood" "$T/img"
+    in_folder=$(grep "light/l2.png" "$T/out")
+    if [ -n "$one" ] && [ "$one" = "$in_folder" ] && [ "$(wc -l <"$T/out")" -eq 12 ]; then
+        pass "predict on an image = predict on it inside its folder"
+    else
+        fail "predict on an image = predict on it inside its folder" "$one" "$in_folder"
+    fi
+    # The same image as row 8 of the dataset (sorted: dark d0..d5, light l0..l5).
+    "$HOOD" dataset "$T/img" -o "$T/rows.npz" --image-size 8x8 --no-shuffle --quiet
+    run "$HOOD" predict "$T/img.hood" "$T/rows.npz"
+    row=$(grep '^.*rows\.npz\[8\]: ' "$T/out" | sed 's/^.*: //')
+    if [ -n "$row" ] && [ "${one#*: }" = "$row" ]; then
+        pass "predict on an image = predict on its row of a hood dataset .npz"
+    else
+        fail "predict on an image = predict on its row of a hood dataset .npz" "$one" "$row"
+    fi
+    if echo "$one" | grep -qE 'l2\.png: light \((0\.[5-9][0-9]{3}|1\.0000)\)$'; then
+        pass "predict prints 'PATH: CLASS (p)' with the class name"
+    else
+        fail "predict prints 'PATH: CLASS (p)' with the class name" "$one"
+    fi
+    run "$HOOD" predict "$T/img.hood" "$T/newimg/new.png" --format csv --block-untrusted
+    if [ "$rc" -eq 0 ] && [ "$(head -1 "$T/out")" = "path,class,probability" ] &&
+        grep -qE '^.*new\.png,light,[01]\.[0-9]{6}$' "$T/out"; then
+        pass "predict --format csv"
+    else
+        fail "predict --format csv"
+    fi
+    printf 'not an image' >"$T/newimg/broken.png"
+    run "$HOOD" predict "$T/img.hood" "$T/newimg"
+    if [ "$rc" -eq 1 ] && grep -q "new.png: light" "$T/out" && grep -q "broken.png" "$T/err"; then
+        pass "predict on a folder with a broken image: the good one printed, the bad one reported"
+    else
+        fail "predict on a folder with a broken image: the good one printed, the bad one reported"
+    fi
+    # 10 classes? no: a 3-way softmax on the two folders to exercise --top.
+    run "$HOOD" train "$T/img" -o "$T/soft.hood" --image-size 8x8 --layers 3:softmax \
+        --optimizer adam --epochs 2 --verbose 0 --quiet
+    run "$HOOD" predict "$T/soft.hood" "$T/img/dark/d0.png" --top 2
+    if [ "$rc" -eq 0 ] && grep -qE '^.*d0\.png: [a-z0-9]+ \([01]\.[0-9]{4}\), [a-z0-9]+ \([01]\.[0-9]{4}\)$' "$T/out"; then
+        pass "predict --top 2"
+    else
+        fail "predict --top 2"
+    fi
+else
+    for t in "dataset -> CSV" "dataset --subset both" "dataset: empty folder" "empty folder output" \
+        "dataset usage" "train on folder" "info preprocessing" "evaluate folder" \
+        "predict image = folder" "predict image = npz row" "predict format" "predict csv" \
+        "predict broken" "predict --top"; do
+        skip "$t" "no vips CLI (libvips-tools)"
+    done
+fi
+
+echo "1..$n"
+exit 0
