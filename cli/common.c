@@ -446,15 +446,7 @@ hood_status cli_labels_for_loss(hood_dataset *ds, hood_loss loss, const char *pa
     const float *y = hood_dataset_labels(ds);
     if (mode == HOOD_LABELS_NONE || y == NULL)
         return HOOD_OK; /* fit/evaluate will say that labels are missing */
-    if (loss == HOOD_LOSS_BINARY_CROSSENTROPY && mode == HOOD_LABELS_INT && width == 1) {
-        float *copy = malloc(n * sizeof *copy);
-        if (copy == NULL)
-            return HOOD_ENOMEM;
-        memcpy(copy, y, n * sizeof *copy);
-        hood_status st = hood_dataset_set_label_values(ds, HOOD_LABELS_BINARY, copy, 1, 2);
-        free(copy);
-        return st;
-    }
+    /* Binary cross-entropy takes class indices 0/1 as they are (engine/loss.c). */
     if (loss == HOOD_LOSS_CATEGORICAL_CROSSENTROPY && mode != HOOD_LABELS_CATEGORICAL &&
         width == 1) {
         int32_t *idx = malloc(n * sizeof *idx);

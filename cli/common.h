@@ -78,8 +78,8 @@ int cli_check_width(const char *cmd, const char *path, const hood_dataset *ds, s
 /* Ingest options that repeat a model's preprocessing and class names (for evaluate/predict). */
 void cli_ingest_from_model(hood_ingest_options *opts, const hood_model *model,
                            const char **names_buf);
-/* Puts a dataset's labels in the form the model's loss needs: BCE wants BINARY 0/1,
- * categorical cross-entropy one-hot; the others class indices. */
+/* Puts a dataset's labels in the form the model's loss needs: categorical cross-entropy wants
+ * one-hot rows, so class indices (a CSV's last column, a folder's int labels) are expanded. */
 hood_status cli_labels_for_loss(hood_dataset *ds, hood_loss loss, const char *path);
 
 /* ---- output files ------------------------------------------------------------------------- */
