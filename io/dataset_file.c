@@ -1,0 +1,464 @@
+/* dataset_file.c — datasets as files: .npz (x, y, class_names) and .npy (x alone) on top of
+ * npy.c, and hood_dataset_save/load choosing .csv/.npz/.npy by extension. The formats
+ * themselves live in npy.c and csv.c; every write goes through io/atomic.h there.
+ *
+ * A dataset .npz holds x float32 (n, d) C order (X's bytes), y int32 (n,) for INT labels or
+ * float32 (n, k) for CATEGORICAL and (n, 1) for BINARY (Keras' shape for binary targets), and
+ * class_names '<U…' (k,) when the dataset has names. Reading is wider: see read_labels. */
+#include "dataset_file.h"
+
+#include "csv.h"
+#include "dataset.h"
+#include "error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * Reading.
+ * ------------------------------------------------------------------------------------------- */
+
+hood_status hood__dataset_from_x_array(const hood__array *x, const char *name, hood_dataset **out)
+{
+    *out = NULL;
+    if (x->ndim < 2 || x->ndim > 4)
+        return hood__fail(HOOD_ESHAPE,
+                          "%s: x has %zu dimensions; expected (n, d), (n, h, w) or "
+                          "(n, h, w, c)",
+                          name, x->ndim);
+    size_t n = x->shape[0], d = 1;
+    for (size_t k = 1; k < x->ndim; k++)
+        d *= x->shape[k]; /* no overflow: the whole count was checked when x was read */
+    if (n == 0 || d == 0)
+        return hood__fail(HOOD_ESHAPE, "%s: x is empty (%zu samples of %zu features)", name, n, d);
+    float *converted = NULL;
+    const float *values = x->data;
+    if (x->dtype != HOOD_DTYPE_F32) {
+        hood_status status = hood__array_to_f32(x, name, &converted);
+        if (status != HOOD_OK)
+            return status;
+        values = converted;
+    }
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < d; i++) {
+            float v;
+            memcpy(&v, values + j * d + i, sizeof v);
+            if (!isfinite(v)) {
+                free(converted);
+                return hood__fail(HOOD_EDATA, "%s: x[%zu, %zu] is %s; datasets must be finite",
+                                  name, j, i, isnan(v) ? "NaN" : "infinite");
+            }
+        }
+    hood_status status = hood_dataset_create(out, d, n);
+    if (status == HOOD_OK) {
+        memcpy(hood_dataset_x_mutable(*out), values, n * d * sizeof(float));
+        if (x->ndim == 3)
+            hood__dataset_set_image_shape(*out, x->shape[1], x->shape[2], 1);
+        else if (x->ndim == 4)
+            hood__dataset_set_image_shape(*out, x->shape[1], x->shape[2], x->shape[3]);
+    }
+    free(converted);
+    return status;
+}
+
+/* Labels from y: an integer dtype -> INT; float (n, k>1) -> CATEGORICAL; float (n,) or (n, 1)
+ * -> BINARY when every value is 0 or 1 (or a fraction in [0, 1]), INT when every value is a
+ * whole number >= 0. classes: the number of class names (0 if none). */
+static hood_status read_labels(hood_dataset *ds, const hood__array *y, size_t classes,
+                               const char *name)
+{
+    size_t n = hood_dataset_samples(ds);
+    if (y->dtype == HOOD_DTYPE_UNICODE)
+        return hood__fail(HOOD_EFORMAT, "%s: y is a string array; expected numbers", name);
+    if (y->ndim < 1 || y->ndim > 2 || y->shape[0] != n)
+        return hood__fail(HOOD_ESHAPE, "%s: y has shape %s%zu%s; x has %zu samples", name,
+                          y->ndim == 0 ? "() " : "(", y->ndim > 0 ? y->shape[0] : 0,
+                          y->ndim == 2   ? ", ...)"
+                          : y->ndim == 1 ? ",)"
+                                         : "",
+                          n);
+    size_t width = y->ndim == 2 ? y->shape[1] : 1;
+    if (width == 0)
+        return hood__fail(HOOD_ESHAPE, "%s: y has no label columns", name);
+    float *v = NULL;
+    hood_status status = hood__array_to_f32(y, name, &v);
+    if (status != HOOD_OK)
+        return status;
+    size_t count = n * width;
+    bool all_01 = true, all_unit = true, all_whole = true;
+    float top = 0;
+    for (size_t k = 0; k < count; k++) {
+        if (!isfinite(v[k])) {
+            free(v);
+            return hood__fail(HOOD_EDATA, "%s: y of sample %zu is not finite", name, k / width);
+        }
+        all_01 = all_01 && (v[k] == 0.0f || v[k] == 1.0f);
+        all_unit = all_unit && v[k] >= 0.0f && v[k] <= 1.0f;
+        all_whole = all_whole && v[k] >= 0.0f && v[k] == floorf(v[k]) && v[k] < 16777216.0f;
+        top = v[k] > top ? v[k] : top;
+    }
+    bool integer_dtype =
+        y->dtype == HOOD_DTYPE_I32 || y->dtype == HOOD_DTYPE_I64 || y->dtype == HOOD_DTYPE_U8;
+    hood_label_mode mode;
+    if (integer_dtype) {
+        if (width != 1) {
+            free(v);
+            return hood__fail(HOOD_ESHAPE, "%s: integer y must be (n,) or (n, 1), not (n, %zu)",
+                              name, width);
+        }
+        mode = HOOD_LABELS_INT;
+    } else if (width > 1) {
+        mode = HOOD_LABELS_CATEGORICAL;
+    } else if (all_01 || (all_unit && !all_whole)) {
+        mode = HOOD_LABELS_BINARY;
+    } else {
+        mode = HOOD_LABELS_INT;
+    }
+    if (mode == HOOD_LABELS_INT && !all_whole) {
+        for (size_t j = 0; j < n; j++)
+            if (!(v[j] >= 0.0f && v[j] == floorf(v[j]) && v[j] < 16777216.0f)) {
+                status = hood__fail(HOOD_EDATA, "%s: y[%zu] = %g is not a class index", name, j,
+                                    (double)v[j]);
+                break;
+            }
+    } else if (mode == HOOD_LABELS_INT && classes > 0 && top >= (float)classes) {
+        status = hood__fail(HOOD_EDATA, "%s: label %g but only %zu class names", name, (double)top,
+                            classes);
+    }
+    if (status == HOOD_OK) {
+        size_t want = mode == HOOD_LABELS_INT ? classes : mode == HOOD_LABELS_BINARY ? 2 : width;
+        status = hood_dataset_set_label_values(ds, mode, v, width, want);
+        if (status != HOOD_OK)
+            status = hood__fail_prefix(status, "%s: ", name);
+    }
+    free(v);
+    return status;
+}
+
+/* Appends code point c as UTF-8; returns bytes written (0: not a Unicode scalar value). */
+static size_t utf8_put(uint32_t c, char *out)
+{
+    if (c < 0x80) {
+        out[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        out[0] = (char)(0xC0 | c >> 6);
+        out[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c >= 0xD800 && c <= 0xDFFF)
+        return 0;
+    if (c < 0x10000) {
+        out[0] = (char)(0xE0 | c >> 12);
+        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    if (c > 0x10FFFF)
+        return 0;
+    out[0] = (char)(0xF0 | c >> 18);
+    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* Decodes one UTF-8 sequence at s (NUL-terminated); returns its length, 0 when invalid. */
+static size_t utf8_get(const unsigned char *s, uint32_t *c)
+{
+    if (s[0] < 0x80) {
+        *c = s[0];
+        return 1;
+    }
+    size_t n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
+    if (n == 0 || s[0] > 0xF4)
+        return 0;
+    uint32_t v = s[0] & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3F);
+    }
+    static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (v < min[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *c = v;
+    return n;
+}
+
+static hood_status read_class_names(hood_dataset *ds, const hood__array *a, const char *name)
+{
+    if (a->dtype != HOOD_DTYPE_UNICODE || a->ndim != 1)
+        return hood__fail(HOOD_EFORMAT, "%s: class_names must be a 1-D unicode array", name);
+    size_t count = a->shape[0], units = a->item_size / 4;
+    size_t cap;
+    if (hood__mul_overflows(units, 4, &cap) || cap > ((size_t)-1) - 1)
+        return hood__fail(HOOD_ENOMEM, "%s: class names too long", name);
+    char **names = calloc(count > 0 ? count : 1, sizeof *names);
+    char *text = malloc(cap + 1);
+    hood_status status = names != NULL && text != NULL
+                             ? HOOD_OK
+                             : hood__fail(HOOD_ENOMEM, "%s: out of memory", name);
+    for (size_t i = 0; i < count && status == HOOD_OK; i++) {
+        const unsigned char *item = (const unsigned char *)a->data + i * a->item_size;
+        size_t len = 0, used = units;
+        while (used > 0) { /* numpy pads with NUL code points; they are not part of the name */
+            uint32_t c;
+            memcpy(&c, item + 4 * (used - 1), 4);
+            if (c != 0)
+                break;
+            used--;
+        }
+        for (size_t u = 0; u < used && status == HOOD_OK; u++) {
+            uint32_t c;
+            memcpy(&c, item + 4 * u, 4);
+            size_t n = c == 0 ? 0 : utf8_put(c, text + len);
+            if (n == 0)
+                status = hood__fail(HOOD_EFORMAT,
+                                    "%s: class name %zu holds an invalid code "
+                                    "point U+%04X",
+                                    name, i, (unsigned)c);
+            len += n;
+        }
+        text[len] = '\0';
+        if (status == HOOD_OK && (names[i] = strdup(text)) == NULL)
+            status = hood__fail(HOOD_ENOMEM, "%s: out of memory", name);
+    }
+    if (status == HOOD_OK) {
+        status = hood_dataset_set_class_names(ds, (const char *const *)names, count);
+        if (status != HOOD_OK)
+            status = hood__fail_prefix(status, "%s: ", name);
+    }
+    for (size_t i = 0; names != NULL && i < count; i++)
+        free(names[i]);
+    free(names);
+    free(text);
+    return status;
+}
+
+hood_status hood__dataset_from_npz(hood__npz_reader *r, const char *name, hood_dataset **out)
+{
+    *out = NULL;
+    hood__array x, y, names;
+    memset(&y, 0, sizeof y);
+    memset(&names, 0, sizeof names);
+    hood_status status = hood__npz_reader_get(r, "x", &x);
+    if (status != HOOD_OK)
+        return status;
+    hood_dataset *ds = NULL;
+    status = hood__dataset_from_x_array(&x, name, &ds);
+    hood__array_release(&x);
+    bool has_names = status == HOOD_OK && hood__npz_reader_has(r, "class_names");
+    if (has_names)
+        status = hood__npz_reader_get(r, "class_names", &names);
+    if (status == HOOD_OK && hood__npz_reader_has(r, "y")) {
+        status = hood__npz_reader_get(r, "y", &y);
+        if (status == HOOD_OK)
+            status = read_labels(ds, &y, has_names ? names.shape[0] : 0, name);
+        hood__array_release(&y);
+    }
+    if (status == HOOD_OK && has_names)
+        status = read_class_names(ds, &names, name);
+    hood__array_release(&names);
+    if (status != HOOD_OK) {
+        hood_dataset_free(ds);
+        return status;
+    }
+    *out = ds;
+    return HOOD_OK;
+}
+
+hood_status hood_dataset_load_npz(const char *path, hood_dataset **out)
+{
+    *out = NULL;
+    if (path == NULL)
+        return hood__fail(HOOD_EINVAL, "hood_dataset_load_npz: path is NULL");
+    hood__npz_reader *r;
+    hood_status status = hood__npz_reader_open(&r, path);
+    if (status != HOOD_OK)
+        return status;
+    status = hood__dataset_from_npz(r, path, out);
+    hood__npz_reader_close(r);
+    return status;
+}
+
+hood_status hood_dataset_load_npy(const char *path, hood_dataset **out)
+{
+    *out = NULL;
+    if (path == NULL)
+        return hood__fail(HOOD_EINVAL, "hood_dataset_load_npy: path is NULL");
+    hood__array x;
+    hood_status status = hood__npy_read(path, &x);
+    if (status != HOOD_OK)
+        return status;
+    status = hood__dataset_from_x_array(&x, path, out);
+    hood__array_release(&x);
+    return status;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Writing.
+ * ------------------------------------------------------------------------------------------- */
+
+/* class_names as a '<U{longest}' array: count x units code points, NUL-padded. */
+static hood_status names_to_ucs4(const hood_dataset *ds, const char *path, size_t *count,
+                                 size_t *units, uint32_t **out)
+{
+    *out = NULL;
+    *count = 0;
+    *units = 0;
+    while (hood_dataset_class_name(ds, *count) != NULL)
+        (*count)++;
+    if (*count == 0)
+        return HOOD_OK;
+    size_t longest = 1;
+    for (size_t i = 0; i < *count; i++) {
+        size_t len = strlen(hood_dataset_class_name(ds, i)); /* code points <= bytes */
+        longest = len > longest ? len : longest;
+    }
+    size_t total;
+    if (hood__mul_overflows(*count, longest, &total) ||
+        (*out = calloc(total, sizeof **out)) == NULL)
+        return hood__fail(HOOD_ENOMEM, "%s: out of memory for class names", path);
+    size_t used_units = 1;
+    for (size_t i = 0; i < *count; i++) {
+        const unsigned char *s = (const unsigned char *)hood_dataset_class_name(ds, i);
+        size_t u = 0;
+        while (*s != '\0') {
+            uint32_t c;
+            size_t n = utf8_get(s, &c);
+            if (n == 0) {
+                free(*out);
+                *out = NULL;
+                return hood__fail(HOOD_EINVAL, "%s: class name %zu is not valid UTF-8", path, i);
+            }
+            (*out)[i * longest + u++] = c;
+            s += n;
+        }
+        used_units = u > used_units ? u : used_units;
+    }
+    /* Re-pack to the longest name in code points (numpy's own choice of width). */
+    if (used_units < longest)
+        for (size_t i = 0; i < *count; i++)
+            memmove(*out + i * used_units, *out + i * longest, used_units * sizeof **out);
+    *units = used_units;
+    return HOOD_OK;
+}
+
+hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path)
+{
+    if (ds == NULL || path == NULL)
+        return hood__fail(HOOD_EINVAL, "hood_dataset_save_npz: dataset or path is NULL");
+    size_t n = hood_dataset_samples(ds), d = hood_dataset_features(ds);
+    size_t width = hood_dataset_label_width(ds);
+    hood_label_mode mode = hood_dataset_label_mode(ds);
+    const float *labels = hood_dataset_labels(ds);
+    int32_t *ints = NULL;
+    uint32_t *names = NULL;
+    size_t name_count = 0, name_units = 0;
+    hood_status status = names_to_ucs4(ds, path, &name_count, &name_units, &names);
+    if (status == HOOD_OK && mode == HOOD_LABELS_INT) {
+        ints = malloc(n * sizeof *ints);
+        if (ints == NULL)
+            status = hood__fail(HOOD_ENOMEM, "%s: out of memory", path);
+        for (size_t j = 0; ints != NULL && j < n; j++)
+            ints[j] = (int32_t)labels[j];
+    }
+    hood__npz_writer *w = NULL;
+    if (status == HOOD_OK)
+        status = hood__npz_writer_open(&w, path);
+    if (status == HOOD_OK) {
+        size_t xshape[2] = {n, d};
+        status = hood__npz_writer_add(w, "x", HOOD_DTYPE_F32, xshape, 2, sizeof(float),
+                                      hood_dataset_x(ds));
+    }
+    if (status == HOOD_OK && mode == HOOD_LABELS_INT) {
+        size_t yshape[1] = {n};
+        status = hood__npz_writer_add(w, "y", HOOD_DTYPE_I32, yshape, 1, sizeof(int32_t), ints);
+    } else if (status == HOOD_OK && mode != HOOD_LABELS_NONE) {
+        size_t yshape[2] = {n, width};
+        status = hood__npz_writer_add(w, "y", HOOD_DTYPE_F32, yshape, 2, sizeof(float), labels);
+    }
+    if (status == HOOD_OK && name_count > 0) {
+        size_t nshape[1] = {name_count};
+        status = hood__npz_writer_add(w, "class_names", HOOD_DTYPE_UNICODE, nshape, 1,
+                                      4 * name_units, names);
+    }
+    if (status == HOOD_OK)
+        status = hood__npz_writer_commit(w);
+    else
+        hood__npz_writer_abort(w);
+    free(ints);
+    free(names);
+    return status;
+}
+
+hood_status hood_dataset_save_npy(const hood_dataset *ds, const char *path)
+{
+    if (ds == NULL || path == NULL)
+        return hood__fail(HOOD_EINVAL, "hood_dataset_save_npy: dataset or path is NULL");
+    size_t shape[2] = {hood_dataset_samples(ds), hood_dataset_features(ds)};
+    return hood__npy_write(path, HOOD_DTYPE_F32, shape, 2, sizeof(float), hood_dataset_x(ds));
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Dispatch on the extension (case-insensitive).
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum file_kind { KIND_UNKNOWN, KIND_CSV, KIND_NPZ, KIND_NPY } file_kind;
+
+static file_kind kind_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash != NULL ? slash : path, '.');
+    if (dot == NULL)
+        return KIND_UNKNOWN;
+    if (strcasecmp(dot, ".csv") == 0)
+        return KIND_CSV;
+    if (strcasecmp(dot, ".npz") == 0)
+        return KIND_NPZ;
+    if (strcasecmp(dot, ".npy") == 0)
+        return KIND_NPY;
+    return KIND_UNKNOWN;
+}
+
+hood_status hood_dataset_save(const hood_dataset *ds, const char *path,
+                              const hood_csv_options *opts)
+{
+    if (ds == NULL || path == NULL)
+        return hood__fail(HOOD_EINVAL, "hood_dataset_save: dataset or path is NULL");
+    switch (kind_of(path)) {
+    case KIND_CSV:
+        return hood_dataset_save_csv(ds, path, opts);
+    case KIND_NPZ:
+        return hood_dataset_save_npz(ds, path);
+    case KIND_NPY:
+        return hood_dataset_save_npy(ds, path);
+    case KIND_UNKNOWN:
+        break;
+    }
+    return hood__fail(HOOD_EINVAL, "%s: unknown dataset file extension (use .csv, .npz or .npy)",
+                      path);
+}
+
+hood_status hood_dataset_load(const char *path, const hood_csv_options *opts, hood_dataset **out)
+{
+    *out = NULL;
+    if (path == NULL)
+        return hood__fail(HOOD_EINVAL, "hood_dataset_load: path is NULL");
+    switch (kind_of(path)) {
+    case KIND_CSV:
+        return hood_dataset_load_csv(path, opts, out);
+    case KIND_NPZ:
+        return hood_dataset_load_npz(path, out);
+    case KIND_NPY:
+        return hood_dataset_load_npy(path, out);
+    case KIND_UNKNOWN:
+        break;
+    }
+    return hood__fail(HOOD_EINVAL, "%s: unknown dataset file extension (use .csv, .npz or .npy)",
+                      path);
+}
