@@ -1,0 +1,936 @@
+/* model_file.c — the .hood model file: a fixed binary prefix (magic, version, lengths), a
+ * human-readable text header (architecture, loss, optimizer and its state, training position,
+ * history, preprocessing, class names), float32 weights and optimizer state, and a CRC-32 over
+ * everything; written atomically. The layout is docs/model-format.md. Not the .npz weights
+ * (weights.c). Assumes a little-endian host, as npy.c does. */
+#include "model_file.h"
+
+#include "atomic.h"
+#include "error.h"
+#include "model.h"
+#include "optimizer.h"
+
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "hood's model file code assumes a little-endian host"
+#endif
+
+/* PNG-style magic: the high byte catches 7-bit transfers, CR LF catches newline conversion,
+ * 0x1a stops DOS `type`. */
+static const unsigned char MAGIC[8] = {0x89, 'H', 'O', 'O', 'D', '\r', '\n', 0x1a};
+enum { FORMAT_VERSION = 1, PREFIX_BYTES = 24, CRC_BYTES = 4 };
+
+/* ---- CRC-32 (IEEE 802.3, reflected 0xEDB88320: the same value as zlib's crc32) ------------ */
+
+typedef struct crc32_ctx {
+    uint32_t table[256];
+    uint32_t value;
+} crc32_ctx;
+
+static void crc32_init(crc32_ctx *c)
+{
+    /* Built per use (256 entries, ~2k operations) rather than kept in a global. */
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t v = i;
+        for (int k = 0; k < 8; k++)
+            v = (v & 1u) ? (v >> 1) ^ 0xEDB88320u : v >> 1;
+        c->table[i] = v;
+    }
+    c->value = 0xFFFFFFFFu;
+}
+
+static void crc32_update(crc32_ctx *c, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint32_t v = c->value;
+    for (size_t i = 0; i < n; i++)
+        v = c->table[(v ^ p[i]) & 0xFFu] ^ (v >> 8);
+    c->value = v;
+}
+
+static uint32_t crc32_final(const crc32_ctx *c)
+{
+    return c->value ^ 0xFFFFFFFFu;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* ---- text header: writing ----------------------------------------------------------------- */
+
+typedef struct text {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} text;
+
+static void text_printf(text *t, const char *fmt, ...) HOOD_PRINTF(2, 3);
+
+static void text_printf(text *t, const char *fmt, ...)
+{
+    if (t->failed)
+        return;
+    for (;;) {
+        va_list args;
+        va_start(args, fmt);
+        int n = vsnprintf(t->data == NULL ? NULL : t->data + t->len,
+                          t->data == NULL ? 0 : t->cap - t->len, fmt, args);
+        va_end(args);
+        if (n < 0) {
+            t->failed = true;
+            return;
+        }
+        if (t->data != NULL && (size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = t->cap ? t->cap : 4096;
+        while (cap - t->len <= (size_t)n)
+            cap *= 2;
+        char *grown = realloc(t->data, cap);
+        if (grown == NULL) {
+            t->failed = true;
+            return;
+        }
+        t->data = grown;
+        t->cap = cap;
+    }
+}
+
+/* The locale's decimal point may not be '.' when hood runs inside a program that called
+ * setlocale: numbers are written and read with '.' whatever the locale. */
+static char locale_point(void)
+{
+    const struct lconv *lc = localeconv();
+    return lc != NULL && lc->decimal_point != NULL && lc->decimal_point[0] != '\0'
+               ? lc->decimal_point[0]
+               : '.';
+}
+
+/* %.17g round-trips a double, %.9g a float. */
+static void text_number(text *t, const char *key, double v, bool is_float)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, is_float ? "%.9g" : "%.17g", v);
+    char point = locale_point();
+    if (point != '.')
+        for (char *p = buf; *p != '\0'; p++)
+            if (*p == point)
+                *p = '.';
+    text_printf(t, " %s=%s", key, buf);
+}
+
+/* Class names are one token: bytes <= ' ', '%', '=' and 0x7f become %XX. */
+static void text_escaped(text *t, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p <= ' ' || *p == '%' || *p == '=' || *p == 0x7f)
+            text_printf(t, "%%%02X", *p);
+        else
+            text_printf(t, "%c", *p);
+    }
+}
+
+static const char *const color_names[] = {"grayscale", "rgb", "rgba"};
+static const char *const interp_names[] = {"bilinear", "nearest", "bicubic", "lanczos3", "area"};
+
+static void write_header(text *t, const hood_model *m)
+{
+    text_printf(t, "hood-model %d\n", FORMAT_VERSION);
+    text_printf(t, "input_features %zu\n", m->input_features);
+    if (m->has_preprocess)
+        text_printf(t, "input_shape %zu %zu %zu\n", m->preprocess.height, m->preprocess.width,
+                    m->input_features / (m->preprocess.height * m->preprocess.width));
+    else
+        text_printf(t, "input_shape %zu\n", m->input_features);
+    text_printf(t, "layers %zu\n", m->num_layers);
+    for (size_t i = 0; i < m->num_layers; i++) {
+        const hood__dense *l = &m->layers[i];
+        text_printf(t, "layer %zu units=%zu activation=%s use_bias=%d initializer=%s\n", i, l->out,
+                    hood_activation_name(l->act), l->use_bias ? 1 : 0,
+                    hood_initializer_name(m->inits[i]));
+    }
+    text_printf(t, "compiled %d\n", m->compiled ? 1 : 0);
+    if (m->compiled) {
+        const hood_optimizer_config *o = &m->opt;
+        text_printf(t, "loss %s\n", hood_loss_name(m->loss));
+        text_printf(t, "optimizer %s", hood_optimizer_name(o->kind));
+        text_number(t, "learning_rate", o->learning_rate, true);
+        text_number(t, "momentum", o->momentum, true);
+        text_printf(t, " nesterov=%d", o->nesterov ? 1 : 0);
+        text_number(t, "beta_1", o->beta_1, true);
+        text_number(t, "beta_2", o->beta_2, true);
+        text_number(t, "rho", o->rho, true);
+        text_number(t, "epsilon", o->epsilon, true);
+        text_printf(t, "\noptimizer_state step=%llu slots=%zu\n", (unsigned long long)m->opt_step,
+                    m->opt_slots);
+        text_printf(t, "seed %llu\n", (unsigned long long)m->seed);
+    }
+    const hood__train_position *p = &m->position;
+    text_printf(t,
+                "position epochs_done=%zu batch=%zu batch_size=%zu train_samples=%zu shuffle=%d "
+                "shuffle_seed=%llu samples=%zu correct=%zu",
+                p->epochs_done, p->batch, p->batch_size, p->train_samples, p->shuffle ? 1 : 0,
+                (unsigned long long)p->shuffle_seed, p->samples, p->correct);
+    text_number(t, "loss_sum", p->loss_sum, false);
+    text_number(t, "seconds", p->seconds, false);
+    text_number(t, "gather_seconds", p->gather_seconds, false);
+    text_number(t, "forward_seconds", p->forward_seconds, false);
+    text_number(t, "backward_seconds", p->backward_seconds, false);
+    text_number(t, "update_seconds", p->update_seconds, false);
+    text_printf(t, "\n");
+    if (m->has_preprocess) {
+        const hood_preprocess *pp = &m->preprocess;
+        text_printf(t,
+                    "preprocess height=%zu width=%zu color_mode=%s interpolation=%s "
+                    "crop_to_aspect_ratio=%d pad_to_aspect_ratio=%d raw_values=%d\n",
+                    pp->height, pp->width, color_names[pp->color_mode],
+                    interp_names[pp->interpolation], pp->crop_to_aspect_ratio ? 1 : 0,
+                    pp->pad_to_aspect_ratio ? 1 : 0, pp->raw_values ? 1 : 0);
+    }
+    text_printf(t, "classes %zu\n", m->num_classes);
+    for (size_t i = 0; i < m->num_classes; i++) {
+        text_printf(t, "class %zu ", i);
+        text_escaped(t, m->class_names[i]);
+        text_printf(t, "\n");
+    }
+    text_printf(t, "history %zu\n", m->history_length);
+    for (size_t e = 0; e < m->history_length; e++) {
+        const hood_epoch_log *h = &m->history[e];
+        text_printf(t, "epoch %zu", h->epoch);
+        text_number(t, "loss", h->loss, false);
+        text_number(t, "accuracy", h->accuracy, false);
+        text_printf(t, " has_validation=%d", h->has_validation ? 1 : 0);
+        text_number(t, "val_loss", h->val_loss, false);
+        text_number(t, "val_accuracy", h->val_accuracy, false);
+        text_number(t, "seconds", h->seconds, false);
+        text_number(t, "gather_seconds", h->gather_seconds, false);
+        text_number(t, "forward_seconds", h->forward_seconds, false);
+        text_number(t, "backward_seconds", h->backward_seconds, false);
+        text_number(t, "update_seconds", h->update_seconds, false);
+        text_printf(t, " samples=%zu\n", h->samples);
+    }
+    text_printf(t, "params %zu\n", m->compiled ? m->num_params : (size_t)0);
+    text_printf(t, "optimizer_values %zu\n", m->compiled ? m->num_params * m->opt_slots : 0);
+    text_printf(t, "end\n");
+}
+
+/* ---- saving -------------------------------------------------------------------------------- */
+
+static bool write_crc(FILE *f, crc32_ctx *crc, const void *data, size_t n)
+{
+    crc32_update(crc, data, n);
+    return n == 0 || fwrite(data, 1, n, f) == n;
+}
+
+hood_status hood_model_save(const hood_model *model, const char *path)
+{
+    if (model == NULL || path == NULL)
+        return hood__fail(HOOD_EINVAL, "save: NULL argument");
+    if (model->num_layers == 0)
+        return hood__fail(HOOD_EINVAL, "%s: the model has no layers; nothing to save", path);
+    if (model->compiled && !hood__model_params_finite(model)) {
+        for (size_t l = 0; l < model->num_layers; l++) {
+            const hood__dense *layer = &model->layers[l];
+            size_t count = layer->in * layer->out + (layer->use_bias ? layer->out : 0);
+            for (size_t i = 0; i < count; i++)
+                if (!isfinite(layer->W[i]))
+                    return hood__fail(HOOD_EDATA,
+                                      "%s: refusing to save: layer %zu has a weight that is %s",
+                                      path, l, isnan(layer->W[i]) ? "NaN" : "infinite");
+        }
+        return hood__fail(HOOD_EDATA, "%s: refusing to save: the optimizer state is not finite",
+                          path);
+    }
+    text header = {0};
+    write_header(&header, model);
+    if (header.failed) {
+        free(header.data);
+        return hood__fail(HOOD_ENOMEM, "%s: out of memory writing the header", path);
+    }
+    size_t values = model->compiled ? model->num_params * (1 + model->opt_slots) : 0;
+    uint64_t total = (uint64_t)PREFIX_BYTES + header.len + 4 * (uint64_t)values + CRC_BYTES;
+    unsigned char prefix[PREFIX_BYTES];
+    memcpy(prefix, MAGIC, sizeof MAGIC);
+    put_u32(prefix + 8, FORMAT_VERSION);
+    put_u32(prefix + 12, (uint32_t)header.len);
+    put_u64(prefix + 16, total);
+    if (header.len > UINT32_MAX) {
+        free(header.data);
+        return hood__fail(HOOD_EINVAL, "%s: the header is over 4 GiB", path);
+    }
+
+    hood__atomic_file *file = NULL;
+    hood_status st = hood__atomic_open(&file, path);
+    if (st != HOOD_OK) {
+        free(header.data);
+        return st;
+    }
+    FILE *f = hood__atomic_stream(file);
+    crc32_ctx crc;
+    crc32_init(&crc);
+    bool ok =
+        write_crc(f, &crc, prefix, sizeof prefix) && write_crc(f, &crc, header.data, header.len);
+    if (ok && model->compiled) {
+        ok = write_crc(f, &crc, model->params, model->num_params * sizeof(float));
+        if (ok && model->opt_slots > 0)
+            ok = write_crc(f, &crc, model->opt_state,
+                           model->num_params * model->opt_slots * sizeof(float));
+    }
+    unsigned char trailer[CRC_BYTES];
+    put_u32(trailer, crc32_final(&crc));
+    ok = ok && fwrite(trailer, 1, sizeof trailer, f) == sizeof trailer;
+    free(header.data);
+    if (!ok) {
+        hood__atomic_abort(file);
+        return hood__fail(HOOD_EIO, "%s: write failed", path);
+    }
+    return hood__atomic_commit(file);
+}
+
+/* ---- text header: reading ------------------------------------------------------------------ */
+
+enum { MAX_TOKENS = 24 };
+
+typedef struct token {
+    const char *s;
+    size_t len;
+} token;
+
+typedef struct reader {
+    const char *p, *end;
+    const char *name; /* for messages */
+    size_t line_no;
+    token tok[MAX_TOKENS];
+    size_t ntok;
+} reader;
+
+static hood_status bad(const reader *r, const char *what)
+{
+    return hood__fail(HOOD_EFORMAT, "%s: header line %zu: %s", r->name, r->line_no, what);
+}
+
+/* Splits the next line into space-separated tokens; HOOD_EFORMAT at the end of the header. */
+static hood_status next_line(reader *r)
+{
+    if (r->p >= r->end)
+        return hood__fail(HOOD_EFORMAT, "%s: the header ends early (after line %zu)", r->name,
+                          r->line_no);
+    const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
+    if (nl == NULL)
+        return hood__fail(HOOD_EFORMAT, "%s: header line %zu has no end", r->name, r->line_no + 1);
+    r->line_no++;
+    r->ntok = 0;
+    const char *s = r->p;
+    while (s < nl) {
+        while (s < nl && *s == ' ')
+            s++;
+        if (s == nl)
+            break;
+        const char *e = s;
+        while (e < nl && *e != ' ')
+            e++;
+        if (r->ntok == MAX_TOKENS)
+            return bad(r, "too many fields");
+        r->tok[r->ntok++] = (token){s, (size_t)(e - s)};
+        s = e;
+    }
+    r->p = nl + 1;
+    return HOOD_OK;
+}
+
+static bool tok_is(const token *t, const char *s)
+{
+    return t->len == strlen(s) && memcmp(t->s, s, t->len) == 0;
+}
+
+/* The next line must start with `key` and have exactly `fields` more tokens. */
+static hood_status expect(reader *r, const char *key, size_t fields)
+{
+    hood_status st = next_line(r);
+    if (st != HOOD_OK)
+        return st;
+    if (r->ntok == 0 || !tok_is(&r->tok[0], key)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "expected '%s'", key);
+        return bad(r, msg);
+    }
+    if (r->ntok != fields + 1) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "'%s' needs %zu field%s", key, fields, fields == 1 ? "" : "s");
+        return bad(r, msg);
+    }
+    return HOOD_OK;
+}
+
+static bool copy_token(const char *s, size_t len, char *buf, size_t cap)
+{
+    if (len == 0 || len >= cap)
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return true;
+}
+
+static bool parse_u64(const char *s, size_t len, uint64_t *out)
+{
+    char buf[32];
+    if (!copy_token(s, len, buf, sizeof buf))
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] < '0' || buf[i] > '9' || v > (UINT64_MAX - (uint64_t)(buf[i] - '0')) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(buf[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_size(const char *s, size_t len, size_t *out)
+{
+    uint64_t v;
+    if (!parse_u64(s, len, &v) || v > SIZE_MAX)
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+static bool parse_double(const char *s, size_t len, double *out)
+{
+    char buf[64];
+    if (!copy_token(s, len, buf, sizeof buf))
+        return false;
+    char point = locale_point();
+    if (point != '.')
+        for (char *p = buf; *p != '\0'; p++)
+            if (*p == '.')
+                *p = point;
+    char *end = NULL;
+    double v = strtod(buf, &end);
+    if (end == buf || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Value of `key=` among tokens [from, ntok) of the current line. */
+static hood_status field(const reader *r, size_t from, const char *key, token *out)
+{
+    size_t klen = strlen(key);
+    for (size_t i = from; i < r->ntok; i++) {
+        const token *t = &r->tok[i];
+        if (t->len > klen && memcmp(t->s, key, klen) == 0 && t->s[klen] == '=') {
+            *out = (token){t->s + klen + 1, t->len - klen - 1};
+            return HOOD_OK;
+        }
+    }
+    char msg[96];
+    snprintf(msg, sizeof msg, "missing field '%s'", key);
+    return bad(r, msg);
+}
+
+static hood_status field_size(const reader *r, size_t from, const char *key, size_t *out)
+{
+    token v;
+    hood_status st = field(r, from, key, &v);
+    if (st != HOOD_OK)
+        return st;
+    if (!parse_size(v.s, v.len, out)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "'%s' is not a count", key);
+        return bad(r, msg);
+    }
+    return HOOD_OK;
+}
+
+static hood_status field_u64(const reader *r, size_t from, const char *key, uint64_t *out)
+{
+    token v;
+    hood_status st = field(r, from, key, &v);
+    if (st != HOOD_OK)
+        return st;
+    if (!parse_u64(v.s, v.len, out))
+        return bad(r, "a field is not a whole number");
+    return HOOD_OK;
+}
+
+static hood_status field_bool(const reader *r, size_t from, const char *key, bool *out)
+{
+    size_t v = 0;
+    hood_status st = field_size(r, from, key, &v);
+    if (st != HOOD_OK)
+        return st;
+    if (v > 1)
+        return bad(r, "a flag is not 0 or 1");
+    *out = v == 1;
+    return HOOD_OK;
+}
+
+static hood_status field_double(const reader *r, size_t from, const char *key, double *out)
+{
+    token v;
+    hood_status st = field(r, from, key, &v);
+    if (st != HOOD_OK)
+        return st;
+    if (!parse_double(v.s, v.len, out)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "'%s' is not a number", key);
+        return bad(r, msg);
+    }
+    return HOOD_OK;
+}
+
+static hood_status field_float(const reader *r, size_t from, const char *key, float *out)
+{
+    double v = 0.0;
+    hood_status st = field_double(r, from, key, &v);
+    if (st == HOOD_OK)
+        *out = (float)v;
+    return st;
+}
+
+/* A name field (e.g. activation=tanh) looked up in a table or through a parse function. */
+static hood_status field_word(const reader *r, size_t from, const char *key, char *buf, size_t cap)
+{
+    token v;
+    hood_status st = field(r, from, key, &v);
+    if (st != HOOD_OK)
+        return st;
+    if (!copy_token(v.s, v.len, buf, cap))
+        return bad(r, "a name is too long");
+    return HOOD_OK;
+}
+
+static int table_index(const char *const *table, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(table[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
+}
+
+/* Undoes text_escaped into a malloc'd string; NULL on a bad escape (or no memory). */
+static char *unescape(const token *t)
+{
+    char *s = malloc(t->len + 1);
+    if (s == NULL)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < t->len; i++) {
+        if (t->s[i] == '%') {
+            int hi = i + 2 < t->len ? hex_digit(t->s[i + 1]) : -1;
+            int lo = i + 2 < t->len ? hex_digit(t->s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                free(s);
+                return NULL;
+            }
+            s[n++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            s[n++] = t->s[i];
+        }
+    }
+    s[n] = '\0';
+    return s;
+}
+
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        hood_status try_st_ = (expr);                                                              \
+        if (try_st_ != HOOD_OK)                                                                    \
+            return try_st_;                                                                        \
+    } while (0)
+
+/* What the header says beyond the model itself: the counts the binary part must match. */
+typedef struct header_counts {
+    size_t params, optimizer_values;
+} header_counts;
+
+static hood_status parse_optimizer(reader *r, hood_optimizer_config *o)
+{
+    TRY(next_line(r));
+    if (r->ntok != 9 || !tok_is(&r->tok[0], "optimizer"))
+        return bad(r, "expected 'optimizer' with 8 fields");
+    char kind[32];
+    if (!copy_token(r->tok[1].s, r->tok[1].len, kind, sizeof kind) ||
+        hood_optimizer_parse(kind, &o->kind) != HOOD_OK)
+        return bad(r, "unknown optimizer");
+    TRY(field_float(r, 2, "learning_rate", &o->learning_rate));
+    TRY(field_float(r, 2, "momentum", &o->momentum));
+    TRY(field_bool(r, 2, "nesterov", &o->nesterov));
+    TRY(field_float(r, 2, "beta_1", &o->beta_1));
+    TRY(field_float(r, 2, "beta_2", &o->beta_2));
+    TRY(field_float(r, 2, "rho", &o->rho));
+    TRY(field_float(r, 2, "epsilon", &o->epsilon));
+    if (hood__optimizer_check(o) != HOOD_OK)
+        return bad(r, "optimizer settings out of range");
+    return HOOD_OK;
+}
+
+static hood_status parse_position(reader *r, hood__train_position *p)
+{
+    TRY(next_line(r));
+    if (r->ntok != 15 || !tok_is(&r->tok[0], "position"))
+        return bad(r, "expected 'position' with 14 fields");
+    TRY(field_size(r, 1, "epochs_done", &p->epochs_done));
+    TRY(field_size(r, 1, "batch", &p->batch));
+    TRY(field_size(r, 1, "batch_size", &p->batch_size));
+    TRY(field_size(r, 1, "train_samples", &p->train_samples));
+    TRY(field_bool(r, 1, "shuffle", &p->shuffle));
+    TRY(field_u64(r, 1, "shuffle_seed", &p->shuffle_seed));
+    TRY(field_size(r, 1, "samples", &p->samples));
+    TRY(field_size(r, 1, "correct", &p->correct));
+    TRY(field_double(r, 1, "loss_sum", &p->loss_sum));
+    TRY(field_double(r, 1, "seconds", &p->seconds));
+    TRY(field_double(r, 1, "gather_seconds", &p->gather_seconds));
+    TRY(field_double(r, 1, "forward_seconds", &p->forward_seconds));
+    TRY(field_double(r, 1, "backward_seconds", &p->backward_seconds));
+    TRY(field_double(r, 1, "update_seconds", &p->update_seconds));
+    if (p->correct > p->samples || (p->batch > 0 && p->batch_size == 0))
+        return bad(r, "inconsistent training position");
+    return HOOD_OK;
+}
+
+static hood_status parse_epoch(reader *r, size_t e, hood_epoch_log *h)
+{
+    TRY(next_line(r));
+    if (r->ntok != 13 || !tok_is(&r->tok[0], "epoch"))
+        return bad(r, "expected 'epoch' with 12 fields");
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &h->epoch))
+        return bad(r, "bad epoch number");
+    (void)e;
+    TRY(field_double(r, 2, "loss", &h->loss));
+    TRY(field_double(r, 2, "accuracy", &h->accuracy));
+    TRY(field_bool(r, 2, "has_validation", &h->has_validation));
+    TRY(field_double(r, 2, "val_loss", &h->val_loss));
+    TRY(field_double(r, 2, "val_accuracy", &h->val_accuracy));
+    TRY(field_double(r, 2, "seconds", &h->seconds));
+    TRY(field_double(r, 2, "gather_seconds", &h->gather_seconds));
+    TRY(field_double(r, 2, "forward_seconds", &h->forward_seconds));
+    TRY(field_double(r, 2, "backward_seconds", &h->backward_seconds));
+    TRY(field_double(r, 2, "update_seconds", &h->update_seconds));
+    TRY(field_size(r, 2, "samples", &h->samples));
+    return HOOD_OK;
+}
+
+/* The architecture and everything else in the header, into a new (uncompiled) model plus the
+ * compile settings; the caller compiles and fills the arenas. */
+typedef struct parsed {
+    hood_model *model;
+    bool compiled;
+    hood_loss loss;
+    hood_optimizer_config opt;
+    uint64_t seed, step;
+    size_t slots;
+    hood__train_position position;
+    header_counts counts;
+} parsed;
+
+static hood_status parse_header(reader *r, parsed *out)
+{
+    size_t version, d, n_layers, count;
+    TRY(expect(r, "hood-model", 1));
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &version) || version != FORMAT_VERSION)
+        return bad(r, "header version is not 1");
+    TRY(expect(r, "input_features", 1));
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &d) || d == 0)
+        return bad(r, "input_features must be a count > 0");
+    TRY(next_line(r));
+    if (r->ntok < 2 || r->ntok > 4 || !tok_is(&r->tok[0], "input_shape"))
+        return bad(r, "expected 'input_shape' with 1 to 3 sizes");
+    TRY(expect(r, "layers", 1));
+    /* Each layer takes a header line, so a count beyond the header's size is a lie. */
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &n_layers) || n_layers == 0 ||
+        n_layers > (size_t)(r->end - r->p))
+        return bad(r, "layers must be a count > 0 that fits the header");
+    TRY(hood_model_create(&out->model, d));
+    hood_model *m = out->model;
+    for (size_t i = 0; i < n_layers; i++) {
+        size_t index, units;
+        bool use_bias;
+        char act_name[32], init_name[32];
+        hood_activation act;
+        hood_initializer init;
+        TRY(expect(r, "layer", 5));
+        if (!parse_size(r->tok[1].s, r->tok[1].len, &index) || index != i)
+            return bad(r, "layers out of order");
+        TRY(field_size(r, 2, "units", &units));
+        TRY(field_word(r, 2, "activation", act_name, sizeof act_name));
+        TRY(field_bool(r, 2, "use_bias", &use_bias));
+        TRY(field_word(r, 2, "initializer", init_name, sizeof init_name));
+        if (units == 0)
+            return bad(r, "a layer has 0 units");
+        if (hood_activation_parse(act_name, &act) != HOOD_OK)
+            return bad(r, "unknown activation");
+        if (hood_initializer_parse(init_name, &init) != HOOD_OK)
+            return bad(r, "unknown initializer");
+        TRY(hood_model_add_dense(m, units, act, use_bias));
+        m->inits[i] = init;
+    }
+    TRY(expect(r, "compiled", 1));
+    size_t compiled;
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &compiled) || compiled > 1)
+        return bad(r, "compiled is not 0 or 1");
+    out->compiled = compiled == 1;
+    if (out->compiled) {
+        char loss_name[48];
+        TRY(expect(r, "loss", 1));
+        if (!copy_token(r->tok[1].s, r->tok[1].len, loss_name, sizeof loss_name) ||
+            hood_loss_parse(loss_name, &out->loss) != HOOD_OK)
+            return bad(r, "unknown loss");
+        hood_optimizer_config_init(&out->opt, HOOD_OPT_SGD);
+        TRY(parse_optimizer(r, &out->opt));
+        TRY(expect(r, "optimizer_state", 2));
+        TRY(field_u64(r, 1, "step", &out->step));
+        TRY(field_size(r, 1, "slots", &out->slots));
+        if (out->slots != hood__optimizer_slots(&out->opt))
+            return bad(r, "optimizer_state slots do not match the optimizer");
+        TRY(expect(r, "seed", 1));
+        if (!parse_u64(r->tok[1].s, r->tok[1].len, &out->seed))
+            return bad(r, "seed is not a whole number");
+    }
+    TRY(parse_position(r, &out->position));
+
+    TRY(next_line(r));
+    if (r->ntok == 8 && tok_is(&r->tok[0], "preprocess")) {
+        hood_preprocess pp;
+        memset(&pp, 0, sizeof pp);
+        char color[16], interp[16];
+        TRY(field_size(r, 1, "height", &pp.height));
+        TRY(field_size(r, 1, "width", &pp.width));
+        TRY(field_word(r, 1, "color_mode", color, sizeof color));
+        TRY(field_word(r, 1, "interpolation", interp, sizeof interp));
+        TRY(field_bool(r, 1, "crop_to_aspect_ratio", &pp.crop_to_aspect_ratio));
+        TRY(field_bool(r, 1, "pad_to_aspect_ratio", &pp.pad_to_aspect_ratio));
+        TRY(field_bool(r, 1, "raw_values", &pp.raw_values));
+        int c = table_index(color_names, 3, color), k = table_index(interp_names, 5, interp);
+        if (c < 0 || k < 0)
+            return bad(r, "unknown color mode or interpolation");
+        pp.color_mode = (hood_color_mode)c;
+        pp.interpolation = (hood_interpolation)k;
+        if (hood_model_set_preprocess(m, &pp) != HOOD_OK)
+            return bad(r, "preprocess does not match input_features");
+        TRY(next_line(r));
+    }
+    if (r->ntok != 2 || !tok_is(&r->tok[0], "classes") ||
+        !parse_size(r->tok[1].s, r->tok[1].len, &count) || count > (size_t)(r->end - r->p))
+        return bad(r, "expected 'classes' and a count that fits the header");
+    if (count > 0) {
+        m->class_names = calloc(count, sizeof *m->class_names);
+        if (m->class_names == NULL)
+            return hood__fail(HOOD_ENOMEM, "%s: out of memory for %zu class names", r->name, count);
+        for (size_t i = 0; i < count; i++) {
+            size_t index;
+            TRY(expect(r, "class", 2));
+            if (!parse_size(r->tok[1].s, r->tok[1].len, &index) || index != i)
+                return bad(r, "classes out of order");
+            if ((m->class_names[i] = unescape(&r->tok[2])) == NULL)
+                return bad(r, "bad class name escape");
+            m->num_classes = i + 1;
+        }
+    }
+    TRY(expect(r, "history", 1));
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &count) || count > (size_t)(r->end - r->p))
+        return bad(r, "history must be a count that fits the header");
+    for (size_t e = 0; e < count; e++) {
+        hood_epoch_log h;
+        memset(&h, 0, sizeof h);
+        TRY(parse_epoch(r, e, &h));
+        TRY(hood__model_push_history(m, &h));
+    }
+    TRY(expect(r, "params", 1));
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.params))
+        return bad(r, "params is not a count");
+    TRY(expect(r, "optimizer_values", 1));
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.optimizer_values))
+        return bad(r, "optimizer_values is not a count");
+    TRY(expect(r, "end", 0));
+    if (r->p != r->end)
+        return bad(r, "text after 'end'");
+    return HOOD_OK;
+}
+
+/* Parameters the architecture needs, or false when that overflows. */
+static bool architecture_params(const hood_model *m, size_t *out)
+{
+    size_t sum = 0, w;
+    for (size_t i = 0; i < m->num_layers; i++) {
+        const hood__dense *l = &m->layers[i];
+        if (hood__mul_overflows(l->in, l->out, &w) || w > SIZE_MAX - sum)
+            return false;
+        sum += w;
+        if (l->use_bias) {
+            if (l->out > SIZE_MAX - sum)
+                return false;
+            sum += l->out;
+        }
+    }
+    *out = sum;
+    return true;
+}
+
+static hood_status parse_into(const unsigned char *b, size_t len, const char *name, parsed *ps)
+{
+    size_t head = len < sizeof MAGIC ? len : sizeof MAGIC;
+    if (memcmp(b, MAGIC, head) != 0)
+        return hood__fail(HOOD_EFORMAT, "%s: not a hood model file (wrong magic bytes)", name);
+    if (len < PREFIX_BYTES + CRC_BYTES)
+        return hood__fail(HOOD_EFORMAT, "%s: truncated: %zu bytes, too short for a hood model",
+                          name, len);
+    uint32_t version = get_u32(b + 8);
+    if (version != FORMAT_VERSION)
+        return hood__fail(HOOD_EFORMAT,
+                          "%s: model file format version %u; this hood reads version %d", name,
+                          (unsigned)version, FORMAT_VERSION);
+    uint32_t header_len = get_u32(b + 12);
+    uint64_t total = get_u64(b + 16);
+    if (total != (uint64_t)len)
+        return hood__fail(HOOD_EFORMAT, "%s: %s: the file has %zu bytes, its header says %llu",
+                          name, (uint64_t)len < total ? "truncated" : "trailing bytes", len,
+                          (unsigned long long)total);
+    crc32_ctx crc;
+    crc32_init(&crc);
+    crc32_update(&crc, b, len - CRC_BYTES);
+    uint32_t want = get_u32(b + len - CRC_BYTES), got = crc32_final(&crc);
+    if (want != got)
+        return hood__fail(HOOD_EFORMAT,
+                          "%s: checksum mismatch (stored %08x, computed %08x): the file is "
+                          "corrupted",
+                          name, (unsigned)want, (unsigned)got);
+    if ((size_t)header_len > len - PREFIX_BYTES - CRC_BYTES)
+        return hood__fail(HOOD_EFORMAT, "%s: the header length %u runs past the end", name,
+                          (unsigned)header_len);
+
+    reader r = {.p = (const char *)b + PREFIX_BYTES,
+                .end = (const char *)b + PREFIX_BYTES + header_len,
+                .name = name};
+    TRY(parse_header(&r, ps));
+
+    size_t need = 0, values = 0, binary = len - PREFIX_BYTES - CRC_BYTES - header_len;
+    if (ps->compiled) {
+        if (!architecture_params(ps->model, &need) || hood__mul_overflows(need, ps->slots, &values))
+            return hood__fail(HOOD_EFORMAT, "%s: the architecture's size overflows", name);
+    }
+    if (ps->counts.params != need || ps->counts.optimizer_values != values)
+        return hood__fail(HOOD_EFORMAT,
+                          "%s: the header counts %zu parameters and %zu optimizer values, the "
+                          "architecture has %zu and %zu",
+                          name, ps->counts.params, ps->counts.optimizer_values, need, values);
+    if (binary % 4 != 0 || binary / 4 != need + values || need + values < need)
+        return hood__fail(HOOD_EFORMAT, "%s: %zu bytes of weights, expected %zu floats", name,
+                          binary, need + values);
+    hood_model *m = ps->model;
+    if (ps->compiled) {
+        /* compile_raw starts a model over: keep the history parsed into it */
+        size_t history_length = m->history_length;
+        TRY(hood__model_compile_raw(m, ps->loss, &ps->opt, ps->seed));
+        m->history_length = history_length;
+        const unsigned char *data = b + PREFIX_BYTES + header_len;
+        memcpy(m->params, data, need * sizeof(float));
+        if (values > 0)
+            memcpy(m->opt_state, data + need * sizeof(float), values * sizeof(float));
+        m->opt_step = ps->step;
+    }
+    m->position = ps->position;
+    return HOOD_OK;
+}
+
+hood_status hood__model_parse(const void *bytes, size_t len, hood_model **out, const char *name)
+{
+    if (out == NULL)
+        return hood__fail(HOOD_EINVAL, "model parse: NULL output");
+    *out = NULL;
+    if (bytes == NULL && len > 0)
+        return hood__fail(HOOD_EINVAL, "model parse: NULL bytes");
+    if (name == NULL)
+        name = "(memory)";
+    parsed ps;
+    memset(&ps, 0, sizeof ps);
+    hood_status st = parse_into(bytes == NULL ? (const unsigned char *)"" : bytes, len, name, &ps);
+    if (st != HOOD_OK) {
+        hood_model_free(ps.model);
+        return st;
+    }
+    out[0] = ps.model;
+    return HOOD_OK;
+}
+
+hood_status hood_model_load(const char *path, hood_model **out)
+{
+    if (out == NULL || path == NULL)
+        return hood__fail(HOOD_EINVAL, "load: NULL argument");
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return hood__fail(HOOD_EIO, "%s: cannot open for reading", path);
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            size_t grown = cap ? cap * 2 : 65536;
+            unsigned char *p = grown > cap ? realloc(buf, grown) : NULL;
+            if (p == NULL) {
+                free(buf);
+                fclose(f);
+                return hood__fail(HOOD_ENOMEM, "%s: out of memory reading the file", path);
+            }
+            buf = p;
+            cap = grown;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) {
+            bool error = ferror(f) != 0;
+            fclose(f);
+            if (error) {
+                free(buf);
+                return hood__fail(HOOD_EIO, "%s: read failed", path);
+            }
+            break;
+        }
+    }
+    hood_status st = hood__model_parse(buf, len, out, path);
+    free(buf);
+    return st;
+}
