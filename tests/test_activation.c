@@ -5,6 +5,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <string.h>
 
 static const hood_activation all_acts[5] = {HOOD_ACT_LINEAR, HOOD_ACT_RELU, HOOD_ACT_TANH,
                                             HOOD_ACT_SIGMOID, HOOD_ACT_SOFTMAX};
@@ -92,6 +93,55 @@ START_TEST(relu_backward_is_zero_at_zero)
 }
 END_TEST
 
+START_TEST(tanh_is_within_one_ulp)
+{
+    /* tanh goes through one double exp rather than tanhf; over a sweep of [-12, 12] (every
+     * 7e-5, plus the branch edges 1e-4 and 9.1 and tiny values) it must be within one ulp of
+     * the double tanh rounded to float, odd, exactly +-1 in the tails, NaN for NaN. */
+    enum { CHUNK = 1024 };
+    float z[CHUNK];
+    long checked = 0;
+    for (double start = -12.0; start < 12.0; start += CHUNK * 7e-5) {
+        for (int i = 0; i < CHUNK; i++)
+            z[i] = (float)(start + i * 7e-5);
+        float a[CHUNK];
+        for (int i = 0; i < CHUNK; i++)
+            a[i] = z[i];
+        hood__activation_forward(HOOD_ACT_TANH, a, NULL, NULL, CHUNK, 1);
+        for (int i = 0; i < CHUNK; i++) {
+            float want = (float)tanh((double)z[i]);
+            float ulp = nextafterf(fabsf(want), 2.0f) - fabsf(want);
+            ck_assert_msg(fabsf(a[i] - want) <= ulp, "tanh(%.9g) = %.9g, want %.9g", z[i], a[i],
+                          want);
+            checked++;
+        }
+    }
+    ck_assert_int_gt(checked, 300000);
+    float edge[10] = {1e-4f,
+                      nextafterf(1e-4f, 0),
+                      -1e-4f,
+                      9.1f,
+                      nextafterf(9.1f, 10),
+                      1e-30f,
+                      -0.0f,
+                      20.0f,
+                      -20.0f,
+                      NAN};
+    float out[10];
+    memcpy(out, edge, sizeof out);
+    hood__activation_forward(HOOD_ACT_TANH, out, NULL, NULL, 10, 1);
+    for (int i = 0; i < 6; i++) {
+        float want = (float)tanh((double)edge[i]);
+        ck_assert_msg(fabsf(out[i] - want) <= nextafterf(fabsf(want), 2.0f) - fabsf(want),
+                      "tanh(%.9g) = %.9g, want %.9g", edge[i], out[i], want);
+    }
+    ck_assert(out[6] == 0.0f && signbit(out[6]));
+    ck_assert_float_eq(out[7], 1.0f);
+    ck_assert_float_eq(out[8], -1.0f);
+    ck_assert(isnan(out[9]));
+}
+END_TEST
+
 /* Loss used for the numerical check: L = sum_ij R_ij act(Z + b)_ij, so dL/dA = R. */
 static double weighted_output(hood_activation act, const float *Z, const float *b, const float *R,
                               size_t units, size_t batch)
@@ -161,6 +211,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, bias_add_and_logits_copy);
     tcase_add_test(tc, sigmoid_and_tanh_are_stable);
     tcase_add_test(tc, relu_backward_is_zero_at_zero);
+    tcase_add_test(tc, tanh_is_within_one_ulp);
     tcase_add_loop_test(tc, backward_matches_central_differences, 0, 5);
     suite_add_tcase(s, tc);
     return s;
