@@ -139,11 +139,17 @@ static char locale_point(void)
                : '.';
 }
 
-/* %.17g round-trips a double, %.9g a float. */
+/* The shortest %g that reads back to the same value (0.001, not 0.00100000005): %.9g always
+ * round-trips a float, %.17g a double. Formatted in the current locale, so strtod reads it. */
 static void text_number(text *t, const char *key, double v, bool is_float)
 {
     char buf[64];
-    snprintf(buf, sizeof buf, is_float ? "%.9g" : "%.17g", v);
+    for (int digits = is_float ? 6 : 15; digits <= (is_float ? 9 : 17); digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
+        double back = strtod(buf, NULL);
+        if (is_float ? (float)back == (float)v : back == v)
+            break;
+    }
     char point = locale_point();
     if (point != '.')
         for (char *p = buf; *p != '\0'; p++)
