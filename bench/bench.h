@@ -1,0 +1,123 @@
+/* bench.h — the harness's shared types: one fixed-size result record per measured figure (so a
+ * forked workload can send its results to the parent through a pipe as plain bytes), the
+ * options, and the workload entry points. Internal to bench/; not part of libhood. */
+#ifndef HOOD_BENCH_H
+#define HOOD_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_MAX_EPOCHS 64
+#define BENCH_MAX_RESULTS 64
+
+typedef enum bench_kind { BENCH_TRAIN, BENCH_INGEST, BENCH_CSV, BENCH_LIMIT } bench_kind;
+
+typedef struct bench_epoch {
+    double seconds, loss, gather, forward, backward, update;
+} bench_epoch;
+
+typedef struct bench_stats {
+    double min, median, max;
+} bench_stats;
+
+typedef struct bench_result {
+    char name[64];     /* "seed/b32", "ingest-photos", "csv/write", "limits/sgemm 2048^3" */
+    char workload[24]; /* "seed", "fmnist", "ingest-photos", "ingest-fmnist", "csv", "limits" */
+    char variant[16];  /* "b32", "full", "b128", "write", "read", ... */
+    bench_kind kind;
+    int threads;
+    bool ok;        /* the result check passed */
+    char what[256]; /* what the check saw, or what went wrong */
+    double peak_rss_mb;
+    /* train */
+    size_t batch, samples, n_epochs; /* n_epochs includes the warm-up epoch 0 */
+    bench_epoch epochs[BENCH_MAX_EPOCHS];
+    bench_stats epoch_s; /* over the epochs after the warm-up */
+    double split[4];     /* gather, forward, backward, update: median epoch's seconds */
+    double flops, bytes; /* per epoch: exact FLOPs; the bytes the lower bound counts */
+    double bound_s;      /* max(flops / peak, bytes / bandwidth); 0 when not measured */
+    double sgemm_s;      /* the epoch's sgemm calls alone (limits); 0 when not measured */
+    /* ingest, csv */
+    size_t count;        /* images or rows */
+    double io_bytes;     /* source bytes decoded (ingest) or file bytes (csv) */
+    double matrix_bytes; /* the matrix the run produced */
+    bench_stats seconds; /* per repetition */
+    /* limits */
+    double value;
+    char unit[16]; /* "GFLOP/s", "GB/s", "ms" */
+} bench_result;
+
+typedef struct bench_results {
+    size_t n;
+    bench_result r[BENCH_MAX_RESULTS];
+} bench_results;
+
+typedef struct bench_options {
+    int threads;             /* hood's threads (BLAS and ingest) */
+    size_t epochs;           /* training epochs including the warm-up; 0 = the workload's default */
+    size_t repeat;           /* ingest and csv repetitions */
+    const char *variants[8]; /* training variants to run; none = all */
+    size_t n_variants;
+    const char *photos_dir, *fmnist_dir, *idx_dir, *tmp_dir;
+    /* measured by `limits`, used for the lower bounds (0 = unknown) */
+    double peak_gflops, bandwidth_gbs;
+} bench_options;
+
+/* A training workload's shape: layer widths and activations, loss, samples, variants. */
+typedef struct bench_train_spec {
+    const char *name;
+    size_t input, n_layers, units[4];
+    int act[4]; /* hood_activation */
+    int loss;   /* hood_loss */
+    size_t samples;
+    const char *variants[2];
+    size_t batches[2];
+    size_t default_epochs;
+} bench_train_spec;
+
+const bench_train_spec *bench_train_spec_find(const char *name);
+bool bench_variant_wanted(const bench_options *o, const char *variant);
+/* Exact FLOPs of one epoch of n samples (see train.c for the formula). */
+double bench_train_flops(const bench_train_spec *s, size_t n);
+size_t bench_train_params(const bench_train_spec *s);
+
+/* data.c: the synthetic seed set (identical to bench/peers/common.py) and Fashion-MNIST. */
+/* X: 22500 x n column-major in [0,1] (8-bit levels / 255); labels n values 0/1. */
+int bench_seed_data(float *X, int32_t *labels, size_t n);
+/* Reads the gzip'd IDX training set from dir: *X (784 x n, /255) and *labels (n); malloc'd. */
+int bench_fmnist_idx(const char *dir, float **X, int32_t **labels, size_t *n, char *err,
+                     size_t err_len);
+
+/* Sum of the IDX training bytes / 255 (streamed; no big allocation), -1 on error. */
+double bench_fmnist_idx_sum(const char *dir, size_t *n);
+
+/* Workloads: append their results; return 0, or -1 when the workload could not run at all
+ * (the reason is in the last result's `what`). */
+int bench_train(const char *workload, const bench_options *o, bench_results *out);
+int bench_ingest(const char *workload, const bench_options *o, bench_results *out);
+int bench_csv(const bench_options *o, bench_results *out);
+int bench_limits(const bench_options *o, const char *const *workloads, size_t n_workloads,
+                 bench_results *out);
+
+/* machine.c */
+typedef struct bench_machine {
+    char cpu[128];
+    int cores;
+    char blas[160];
+    char coretype[32], blis_arch[32];
+    char hood_version[32];
+} bench_machine;
+void bench_machine_get(bench_machine *m);
+double bench_now(void);
+double bench_peak_rss_mb(void);
+bench_stats bench_stats_of(const double *v, size_t n);
+bench_result *bench_results_add(bench_results *rs, const char *workload, const char *name);
+
+/* report.c */
+void bench_print_table(const bench_results *rs);
+int bench_write_json(const char *path, const bench_machine *m, int threads,
+                     const bench_results *rs);
+int bench_write_svg(const char *path, const bench_results *rs);
+
+#endif

@@ -1,0 +1,294 @@
+/* hood-bench.c — the benchmark harness: runs named workloads (seed, fmnist, ingest-photos,
+ * ingest-fmnist, csv, limits), each in its own forked process so its peak RSS is its own,
+ * checks every result before it reports a time, prints a table, writes JSON and an SVG plot.
+ * Not the comparison: scripts/bench-compare runs this and the peers and compares them. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "gemm.h"
+#include "hood.h"
+
+static const char *const all_workloads[] = {"limits", "seed",          "fmnist",
+                                            "csv",    "ingest-photos", "ingest-fmnist"};
+#define N_ALL (sizeof all_workloads / sizeof all_workloads[0])
+
+static void usage(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: hood-bench [options] [WORKLOAD...]\n"
+        "workloads: seed fmnist ingest-photos ingest-fmnist csv limits (default: all)\n"
+        "  --threads N        hood's threads (BLAS and ingest), default 1\n"
+        "  --epochs N         training epochs including one warm-up (default per workload)\n"
+        "  --variant V        training variant only (b32, full, b128); repeatable\n"
+        "  --repeat N         ingest and csv repetitions (default 3)\n"
+        "  --json FILE        write the results as JSON ('-' for stdout)\n"
+        "  --plot FILE.svg    per-epoch time and loss curves\n"
+        "  --photos DIR       ingest-photos folder (default data/photos; scripts/make-photos)\n"
+        "  --fmnist-dir DIR   Fashion-MNIST PNG class folders (default data/fashion-mnist/train)\n"
+        "  --idx-dir DIR      Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
+        "  --tmpdir DIR       where the csv workload writes its file (default $TMPDIR or /tmp)\n"
+        "  --no-limits        skip the peak/bandwidth/sgemm measurements behind the bounds\n"
+        "  --no-fork          run every workload in this process (for profilers)\n");
+}
+
+typedef int (*workload_fn)(const char *name, const bench_options *o, const char *const *train,
+                           size_t n_train, bench_results *out);
+
+static int run_one(const char *name, const bench_options *o, const char *const *train,
+                   size_t n_train, bench_results *out)
+{
+    if (strcmp(name, "limits") == 0)
+        return bench_limits(o, train, n_train, out);
+    if (strcmp(name, "seed") == 0 || strcmp(name, "fmnist") == 0)
+        return bench_train(name, o, out);
+    if (strcmp(name, "csv") == 0)
+        return bench_csv(o, out);
+    return bench_ingest(name, o, out);
+}
+
+static bool read_full(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t got = read(fd, p, len);
+        if (got <= 0)
+            return false;
+        p += got;
+        len -= (size_t)got;
+    }
+    return true;
+}
+
+static bool write_full(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t put = write(fd, p, len);
+        if (put <= 0)
+            return false;
+        p += put;
+        len -= (size_t)put;
+    }
+    return true;
+}
+
+/* Runs one workload in a child process; its result records come back through a pipe. */
+static void run_forked(const char *name, const bench_options *o, const char *const *train,
+                       size_t n_train, bench_results *out, bench_results *scratch)
+{
+    int fds[2];
+    fflush(NULL);
+    if (pipe(fds) != 0) {
+        run_one(name, o, train, n_train, out);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        scratch->n = 0;
+        run_one(name, o, train, n_train, scratch);
+        bool ok = write_full(fds[1], &scratch->n, sizeof scratch->n) &&
+                  write_full(fds[1], scratch->r, scratch->n * sizeof scratch->r[0]);
+        _exit(ok ? 0 : 3);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    bool ok = pid > 0 && read_full(fds[0], &n, sizeof n) && n <= BENCH_MAX_RESULTS;
+    for (size_t i = 0; ok && i < n; i++) {
+        bench_result *r = bench_results_add(out, "", "");
+        ok = r != NULL && read_full(fds[0], r, sizeof *r);
+    }
+    close(fds[0]);
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        bench_result *r = bench_results_add(out, name, name);
+        if (r != NULL) {
+            r->kind = BENCH_LIMIT;
+            snprintf(r->what, sizeof r->what, "the %s workload's process died (%s %d)", name,
+                     WIFSIGNALED(status) ? "signal" : "status",
+                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        }
+    }
+}
+
+/* Fills the bounds of the training results from what `limits` measured. */
+static void apply_limits(bench_results *rs)
+{
+    double peak = 0, bw = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        if (strcmp(rs->r[i].name, "limits/sgemm 2048^3") == 0)
+            peak = rs->r[i].value;
+        if (strcmp(rs->r[i].name, "limits/read bandwidth") == 0)
+            bw = rs->r[i].value;
+    }
+    for (size_t i = 0; i < rs->n; i++) {
+        bench_result *r = &rs->r[i];
+        if (r->kind != BENCH_TRAIN || r->n_epochs < 2)
+            continue;
+        double tf = peak > 0 ? r->flops / (peak * 1e9) : 0;
+        double tb = bw > 0 ? r->bytes / (bw * 1e9) : 0;
+        r->bound_s = tf > tb ? tf : tb;
+        char key[80];
+        snprintf(key, sizeof key, "limits/%s sgemm epoch", r->name);
+        for (size_t j = 0; j < rs->n; j++)
+            if (strcmp(rs->r[j].name, key) == 0)
+                r->sgemm_s = rs->r[j].value / 1e3;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    bench_options o;
+    memset(&o, 0, sizeof o);
+    o.threads = 1;
+    o.photos_dir = "data/photos";
+    o.fmnist_dir = "data/fashion-mnist/train";
+    o.idx_dir = "/usr/share/datasets/fashion-mnist";
+    o.tmp_dir = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+    const char *json = NULL, *plot = NULL;
+    bool limits = true, fork_each = true;
+    enum { O_FMNIST = 256, O_IDX, O_TMP, O_NOLIM, O_NOFORK, O_PHOTOS };
+    static const struct option longs[] = {{"threads", required_argument, NULL, 't'},
+                                          {"epochs", required_argument, NULL, 'e'},
+                                          {"variant", required_argument, NULL, 'v'},
+                                          {"repeat", required_argument, NULL, 'r'},
+                                          {"json", required_argument, NULL, 'j'},
+                                          {"plot", required_argument, NULL, 'p'},
+                                          {"photos", required_argument, NULL, O_PHOTOS},
+                                          {"fmnist-dir", required_argument, NULL, O_FMNIST},
+                                          {"idx-dir", required_argument, NULL, O_IDX},
+                                          {"tmpdir", required_argument, NULL, O_TMP},
+                                          {"no-limits", no_argument, NULL, O_NOLIM},
+                                          {"no-fork", no_argument, NULL, O_NOFORK},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "t:e:v:r:j:p:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            o.threads = atoi(optarg);
+            break;
+        case 'e':
+            o.epochs = (size_t)strtoul(optarg, NULL, 10);
+            break;
+        case 'r':
+            o.repeat = (size_t)strtoul(optarg, NULL, 10);
+            break;
+        case 'v':
+            if (o.n_variants < 8)
+                o.variants[o.n_variants++] = optarg;
+            break;
+        case 'j':
+            json = optarg;
+            break;
+        case 'p':
+            plot = optarg;
+            break;
+        case O_PHOTOS:
+            o.photos_dir = optarg;
+            break;
+        case O_FMNIST:
+            o.fmnist_dir = optarg;
+            break;
+        case O_IDX:
+            o.idx_dir = optarg;
+            break;
+        case O_TMP:
+            o.tmp_dir = optarg;
+            break;
+        case O_NOLIM:
+            limits = false;
+            break;
+        case O_NOFORK:
+            fork_each = false;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (o.threads < 1 || o.threads > 256) {
+        fprintf(stderr, "hood-bench: --threads must be 1..256\n");
+        return 2;
+    }
+    const char *wanted[N_ALL];
+    size_t n_wanted = 0;
+    bool explicit_limits = false;
+    for (int i = optind; i < argc; i++) {
+        size_t k = 0;
+        while (k < N_ALL && strcmp(argv[i], all_workloads[k]) != 0)
+            k++;
+        if (k == N_ALL) {
+            fprintf(stderr, "hood-bench: unknown workload '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+        explicit_limits |= k == 0;
+        if (k != 0 && n_wanted < N_ALL)
+            wanted[n_wanted++] = all_workloads[k];
+    }
+    if (optind == argc) {
+        explicit_limits = true;
+        for (size_t k = 1; k < N_ALL; k++)
+            wanted[n_wanted++] = all_workloads[k];
+    }
+    /* the training workloads whose shapes `limits` measures */
+    const char *train[2];
+    size_t n_train = 0;
+    for (size_t i = 0; i < n_wanted; i++)
+        if (bench_train_spec_find(wanted[i]) != NULL)
+            train[n_train++] = wanted[i];
+    if (explicit_limits && n_train == 0 && optind != argc) {
+        train[n_train++] = "seed";
+        train[n_train++] = "fmnist";
+    }
+
+    bench_results *rs = calloc(1, sizeof *rs), *scratch = calloc(1, sizeof *scratch);
+    if (rs == NULL || scratch == NULL) {
+        fprintf(stderr, "hood-bench: out of memory\n");
+        return 1;
+    }
+    bench_machine m;
+    bench_machine_get(&m);
+    fprintf(stderr, "hood-bench: hood %s, %s, %d cores, %s%s%s, %d thread%s\n", m.hood_version,
+            m.cpu, m.cores, m.blas, m.coretype[0] ? ", OPENBLAS_CORETYPE=" : "", m.coretype,
+            o.threads, o.threads == 1 ? "" : "s");
+    if (explicit_limits || (limits && n_train > 0)) {
+        fprintf(stderr, "hood-bench: limits...\n");
+        if (fork_each)
+            run_forked("limits", &o, train, n_train, rs, scratch);
+        else
+            run_one("limits", &o, train, n_train, rs);
+    }
+    for (size_t i = 0; i < n_wanted; i++) {
+        fprintf(stderr, "hood-bench: %s...\n", wanted[i]);
+        if (fork_each)
+            run_forked(wanted[i], &o, train, n_train, rs, scratch);
+        else
+            run_one(wanted[i], &o, train, n_train, rs);
+    }
+    apply_limits(rs);
+    bench_print_table(rs);
+    int status = 0;
+    for (size_t i = 0; i < rs->n; i++)
+        if (!rs->r[i].ok)
+            status = 1;
+    if (json != NULL && bench_write_json(json, &m, o.threads, rs) != 0)
+        status = 1;
+    if (plot != NULL && bench_write_svg(plot, rs) != 0)
+        status = 1;
+    free(rs);
+    free(scratch);
+    return status;
+}

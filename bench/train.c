@@ -1,0 +1,265 @@
+/* train.c — the training workloads (`seed`, `fmnist`) through the public API: build the
+ * dataset, compile the model, fit, then check the loss fell before any timing is reported.
+ * Per-epoch times and the gather/forward/backward/update split come from hood_epoch_log.
+ * Not a peer: bench/peers/{numpy,torch}_train.py do the same work in NumPy and PyTorch. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "hood.h"
+
+static const bench_train_spec specs[] = {
+    {"seed",
+     150 * 150,
+     2,
+     {10, 1},
+     {HOOD_ACT_TANH, HOOD_ACT_SIGMOID},
+     HOOD_LOSS_BINARY_CROSSENTROPY,
+     1027,
+     {"b32", "full"},
+     {32, 1027},
+     11},
+    {"fmnist",
+     784,
+     3,
+     {256, 128, 10},
+     {HOOD_ACT_RELU, HOOD_ACT_RELU, HOOD_ACT_SOFTMAX},
+     HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+     60000,
+     {"b32", "b128"},
+     {32, 128},
+     4},
+};
+
+const bench_train_spec *bench_train_spec_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
+        if (strcmp(specs[i].name, name) == 0)
+            return &specs[i];
+    return NULL;
+}
+
+bool bench_variant_wanted(const bench_options *o, const char *variant)
+{
+    if (o->n_variants == 0)
+        return true;
+    for (size_t i = 0; i < o->n_variants; i++)
+        if (strcmp(o->variants[i], variant) == 0)
+            return true;
+    return false;
+}
+
+/* FLOPs of one epoch over n samples, counting only the matrix products (the elementwise work
+ * is O(units x n), under 1 % here). Per Dense layer of in -> out units, with B samples:
+ *   forward   Z = W·X            2·in·out·B
+ *   backward  dW = dZ·Xᵀ         2·in·out·B
+ *             dX = Wᵀ·dZ         2·in·out·B, except the first layer (nothing needs its dX)
+ * Summed over the batches of an epoch, B adds up to n whatever the batch size. */
+double bench_train_flops(const bench_train_spec *s, size_t n)
+{
+    double total = 0;
+    size_t in = s->input;
+    for (size_t i = 0; i < s->n_layers; i++) {
+        double per = 2.0 * (double)in * (double)s->units[i] * (double)n;
+        total += per * (i == 0 ? 2.0 : 3.0);
+        in = s->units[i];
+    }
+    return total;
+}
+
+size_t bench_train_params(const bench_train_spec *s)
+{
+    size_t p = 0, in = s->input;
+    for (size_t i = 0; i < s->n_layers; i++) {
+        p += in * s->units[i] + s->units[i];
+        in = s->units[i];
+    }
+    return p;
+}
+
+static void fail(bench_result *r, const char *fmt, const char *a, const char *b)
+{
+    r->ok = false;
+    snprintf(r->what, sizeof r->what, fmt, a, b);
+}
+
+/* The data set once per workload; the variants share it. */
+static int load_data(const bench_train_spec *s, const bench_options *o, hood_dataset **out,
+                     char *err, size_t err_len)
+{
+    hood_dataset *ds = NULL;
+    hood_status st;
+    if (strcmp(s->name, "seed") == 0) {
+        int32_t *labels = malloc(s->samples * sizeof *labels);
+        st = hood_dataset_create(&ds, s->input, s->samples);
+        if (st != HOOD_OK || labels == NULL) {
+            snprintf(err, err_len, "seed data: %s",
+                     st != HOOD_OK ? hood_last_error() : "no memory");
+            free(labels);
+            hood_dataset_free(ds);
+            return -1;
+        }
+        bench_seed_data(hood_dataset_x_mutable(ds), labels, s->samples);
+        st = hood_dataset_set_labels(ds, HOOD_LABELS_BINARY, labels, 2);
+        free(labels);
+    } else {
+        float *X = NULL;
+        int32_t *labels = NULL;
+        size_t n = 0;
+        if (bench_fmnist_idx(o->idx_dir, &X, &labels, &n, err, err_len) != 0)
+            return -1;
+        st = hood_dataset_create(&ds, s->input, n);
+        if (st == HOOD_OK) {
+            memcpy(hood_dataset_x_mutable(ds), X, n * s->input * sizeof *X);
+            st = hood_dataset_set_labels(ds, HOOD_LABELS_INT, labels, 10);
+        }
+        free(X);
+        free(labels);
+    }
+    if (st != HOOD_OK) {
+        snprintf(err, err_len, "%s data: %s", s->name, hood_last_error());
+        hood_dataset_free(ds);
+        return -1;
+    }
+    *out = ds;
+    return 0;
+}
+
+static hood_status build_model(const bench_train_spec *s, int threads, hood_model **out)
+{
+    hood_model *m = NULL;
+    hood_optimizer_config opt;
+    hood_optimizer_config_init(&opt, HOOD_OPT_SGD); /* Keras' SGD: learning rate 0.01 */
+    hood_status st = hood_model_create(&m, s->input);
+    for (size_t i = 0; st == HOOD_OK && i < s->n_layers; i++)
+        st = hood_model_add_dense(m, s->units[i], (hood_activation)s->act[i], true);
+    if (st == HOOD_OK)
+        st = hood_model_compile(m, (hood_loss)s->loss, &opt, 42);
+    if (st == HOOD_OK)
+        st = hood_model_set_threads(m, threads);
+    if (st != HOOD_OK) {
+        hood_model_free(m);
+        return st;
+    }
+    *out = m;
+    return HOOD_OK;
+}
+
+/* The check, as bench/peers/common.py's loss_check: mini-batch loss must fall; full batch
+ * (one gradient step per epoch, which oscillates at lr 0.01 on 22,500 positive inputs in every
+ * implementation tried) must stay finite and move. */
+static void check_losses(bench_result *r)
+{
+    bool finite = true, moved = false;
+    for (size_t e = 0; e < r->n_epochs; e++) {
+        finite &= isfinite(r->epochs[e].loss) != 0;
+        moved |= r->epochs[e].loss != r->epochs[0].loss;
+    }
+    double first = r->epochs[0].loss, last = r->epochs[r->n_epochs - 1].loss;
+    if (strcmp(r->variant, "full") == 0) {
+        r->ok = finite && moved;
+        snprintf(r->what, sizeof r->what, "full batch: finite, loss %.4f -> %.4f", first, last);
+    } else {
+        r->ok = finite && last < first;
+        snprintf(r->what, sizeof r->what, "loss %.4f -> %.4f (must fall)", first, last);
+    }
+}
+
+static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset *ds,
+                        const bench_options *o, bench_results *out)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s/%s", s->name, s->variants[vi]);
+    bench_result *r = bench_results_add(out, s->name, name);
+    if (r == NULL)
+        return;
+    snprintf(r->variant, sizeof r->variant, "%s", s->variants[vi]);
+    r->kind = BENCH_TRAIN;
+    r->threads = o->threads;
+    r->samples = hood_dataset_samples(ds);
+    r->batch = s->batches[vi] > r->samples ? r->samples : s->batches[vi];
+    size_t epochs = o->epochs ? o->epochs : s->default_epochs;
+    if (epochs > BENCH_MAX_EPOCHS)
+        epochs = BENCH_MAX_EPOCHS;
+    if (epochs < 2)
+        epochs = 2; /* one warm-up and at least one timed epoch */
+
+    hood_model *m = NULL;
+    hood_status st = build_model(s, o->threads, &m);
+    if (st != HOOD_OK) {
+        fail(r, "model: %s%s", hood_last_error(), "");
+        return;
+    }
+    r->threads = hood_model_threads(m);
+    hood_fit_options fo;
+    hood_fit_options_init(&fo);
+    fo.epochs = epochs;
+    fo.batch_size = r->batch;
+    fo.shuffle = true;
+    fo.seed = 1;
+    st = hood_model_fit(m, ds, &fo);
+    if (st != HOOD_OK) {
+        fail(r, "fit: %s (%s)", hood_last_error(), hood_strerror(st));
+        hood_model_free(m);
+        return;
+    }
+    size_t h = hood_model_history_length(m);
+    r->n_epochs = h < BENCH_MAX_EPOCHS ? h : BENCH_MAX_EPOCHS;
+    double secs[BENCH_MAX_EPOCHS];
+    for (size_t e = 0; e < r->n_epochs; e++) {
+        const hood_epoch_log *l = hood_model_history(m, e);
+        bench_epoch *be = &r->epochs[e];
+        be->seconds = l->seconds;
+        be->loss = l->loss;
+        be->gather = l->gather_seconds;
+        be->forward = l->forward_seconds;
+        be->backward = l->backward_seconds;
+        be->update = l->update_seconds;
+        if (e > 0)
+            secs[e - 1] = l->seconds;
+    }
+    hood_model_free(m);
+    if (r->n_epochs < 2) {
+        fail(r, "fit: %s%s", "fewer than 2 epochs in the history", "");
+        return;
+    }
+    check_losses(r);
+    r->epoch_s = bench_stats_of(secs, r->n_epochs - 1);
+    /* The split of the median epoch (the one whose time is closest to the median). */
+    size_t best = 1;
+    for (size_t e = 1; e < r->n_epochs; e++)
+        if (fabs(r->epochs[e].seconds - r->epoch_s.median) <
+            fabs(r->epochs[best].seconds - r->epoch_s.median))
+            best = e;
+    r->split[0] = r->epochs[best].gather;
+    r->split[1] = r->epochs[best].forward;
+    r->split[2] = r->epochs[best].backward;
+    r->split[3] = r->epochs[best].update;
+    r->flops = bench_train_flops(s, r->samples);
+    /* The bytes the bound counts: X read once, parameters read and written once per epoch
+     * (both the least any implementation must move from memory). */
+    r->bytes = 4.0 * (double)s->input * (double)r->samples + 8.0 * (double)bench_train_params(s);
+    r->peak_rss_mb = bench_peak_rss_mb();
+}
+
+int bench_train(const char *workload, const bench_options *o, bench_results *out)
+{
+    const bench_train_spec *s = bench_train_spec_find(workload);
+    char err[256] = "";
+    hood_dataset *ds = NULL;
+    if (s == NULL || load_data(s, o, &ds, err, sizeof err) != 0) {
+        bench_result *r = bench_results_add(out, workload, workload);
+        if (r != NULL) {
+            r->kind = BENCH_TRAIN;
+            snprintf(r->what, sizeof r->what, "%s", s == NULL ? "unknown workload" : err);
+        }
+        return -1;
+    }
+    for (size_t vi = 0; vi < 2; vi++)
+        if (bench_variant_wanted(o, s->variants[vi]))
+            run_variant(s, vi, ds, o, out);
+    hood_dataset_free(ds);
+    return 0;
+}
