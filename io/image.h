@@ -1,0 +1,52 @@
+/* image.h — one image file to one matrix column: read the bytes, decode (libspng / libjpeg-turbo
+ * fast path, libvips for everything else), convert colours, crop/pad, resample, scale to float.
+ * Not public API (hood_image_load in hood.h is); the folder scan lives in ingest.c. */
+#ifndef HOOD_IMAGE_H
+#define HOOD_IMAGE_H
+
+#include "hood.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One decoder's reusable state: grow-only scratch buffers (file bytes, decoded pixels,
+ * converted pixels, the horizontal pass, filter coefficients) and the libjpeg context. One per
+ * thread; nothing in it is shared. */
+typedef struct hood__image_decoder hood__image_decoder;
+
+enum {
+    /* Never use the libspng / libjpeg-turbo fast path: every file goes through libvips (tests
+     * use it to prove both paths give the same matrix). */
+    HOOD__IMAGE_VIPS_ONLY = 1u << 0,
+    /* Refuse libvips loaders flagged untrusted (ImageMagick for BMP, ...). */
+    HOOD__IMAGE_BLOCK_UNTRUSTED = 1u << 1,
+};
+
+/* pp is copied. vips_lock, when not NULL, is held around every libvips call: libvips is
+ * measured slower (and was seen to crash) when two threads of one process drive it at once,
+ * so concurrent decoders serialise their (rare) libvips work on it. */
+hood_status hood__image_decoder_create(hood__image_decoder **out, const hood_preprocess *pp,
+                                       unsigned flags, pthread_mutex_t *vips_lock);
+void hood__image_decoder_free(hood__image_decoder *dec);
+
+/* Reads path and writes its height*width*channels floats (HWC) into column. On failure the
+ * thread's message (hood_last_error) is "PATH: reason" and column may be partly written. */
+hood_status hood__image_decode_file(hood__image_decoder *dec, const char *path, float *column);
+/* The same from bytes already in memory (the fuzz target uses it); name is for messages. */
+hood_status hood__image_decode_bytes(hood__image_decoder *dec, const char *name,
+                                     const uint8_t *bytes, size_t size, float *column);
+
+/* How many images decoder took through the fast path and through libvips (tests, bench). */
+void hood__image_decoder_counts(const hood__image_decoder *dec, size_t *fast, size_t *vips);
+
+/* Checks pp (sizes non-zero, d = h*w*c fits, enums in range, not both crop and pad) and gives
+ * the column length. */
+hood_status hood__preprocess_check(const hood_preprocess *pp, size_t *features);
+
+/* Initialises libvips once for the process (idempotent; call from the thread that calls into
+ * hood before any decoder runs). */
+hood_status hood__vips_start(void);
+
+#endif

@@ -1,0 +1,1230 @@
+/* test_ingest.c — image_dataset_from_directory and hood_image_load: pixels, colours, class
+ * order, the split rule, labels, bad files, errors, the fast path against libvips, and each
+ * resampling kernel against Pillow's (tests/data/ingest/resize-reference.txt). Fixtures are
+ * written by libvips into a fresh temporary folder per test. */
+#define _GNU_SOURCE /* nftw's FTW_PHYS / FTW_DEPTH */
+#include "check_main.h"
+
+#include "dataset.h"
+#include "error.h"
+#include "hood.h"
+#include "image.h"
+#include "rng.h"
+
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vips/vips.h>
+
+/* --- fixture helpers ------------------------------------------------------------------------ */
+
+static char tmp_root[64];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void setup_dir(void)
+{
+    ck_assert_int_eq(hood__vips_start(), HOOD_OK);
+    snprintf(tmp_root, sizeof tmp_root, "/tmp/hood-ingest-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmp_root));
+}
+
+static void teardown_dir(void)
+{
+    if (tmp_root[0])
+        if (getenv("HOOD_TEST_KEEP") == NULL) /* keep the fixtures to inspect a failure */
+            nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmp_root[0] = '\0';
+}
+
+/* tmp_root/rel, in a static buffer per call slot (enough for one expression). */
+static const char *at(const char *rel)
+{
+    static char buf[8][512];
+    static int slot;
+    slot = (slot + 1) % 8;
+    snprintf(buf[slot], sizeof buf[slot], "%s/%s", tmp_root, rel);
+    return buf[slot];
+}
+
+static void mkdirs(const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmp_root, rel);
+    for (char *p = path + strlen(tmp_root) + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, 0755);
+            *p = '/';
+        }
+    }
+    mkdir(path, 0755);
+}
+
+static void write_bytes(const char *rel, const void *data, size_t n)
+{
+    FILE *f = fopen(at(rel), "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static VipsImage *make_image(const void *pixels, int w, int h, int bands, VipsBandFormat fmt)
+{
+    size_t bytes = (size_t)w * (size_t)h * (size_t)bands * (fmt == VIPS_FORMAT_USHORT ? 2 : 1);
+    VipsImage *im = vips_image_new_from_memory_copy(pixels, bytes, w, h, bands, fmt);
+    ck_assert_ptr_nonnull(im);
+    if (fmt == VIPS_FORMAT_USHORT)
+        im->Type = bands <= 2 ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_RGB16;
+    else
+        im->Type = bands <= 2 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB;
+    return im;
+}
+
+static void save_png(const char *rel, const uint8_t *pixels, int w, int h, int bands)
+{
+    VipsImage *im = make_image(pixels, w, h, bands, VIPS_FORMAT_UCHAR);
+    ck_assert_msg(vips_pngsave(im, at(rel), NULL) == 0, "%s", vips_error_buffer());
+    g_object_unref(im);
+}
+
+static void save_jpeg(const char *rel, const uint8_t *pixels, int w, int h, int bands, int q)
+{
+    VipsImage *im = make_image(pixels, w, h, bands, VIPS_FORMAT_UCHAR);
+    ck_assert_msg(vips_jpegsave(im, at(rel), "Q", q, NULL) == 0, "%s", vips_error_buffer());
+    g_object_unref(im);
+}
+
+/* A tiny grey PNG with constant value v. */
+static void grey_png(const char *rel, uint8_t v)
+{
+    uint8_t px[4] = {v, v, v, v};
+    save_png(rel, px, 2, 2, 1);
+}
+
+/* Deterministic photo-like pixels: smooth gradients plus texture. */
+static void photo_pixels(uint8_t *px, int w, int h, int bands, int seed)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < bands; c++)
+                px[((size_t)y * w + x) * bands + c] =
+                    (uint8_t)((x * (3 + c) + y * (5 + seed) + ((x * y + seed * 7) % 23) * 4 +
+                               c * 60) %
+                              256);
+}
+
+typedef struct messages {
+    char lines[64][600];
+    int count;
+} messages;
+
+static void on_message(void *user, const char *text)
+{
+    messages *m = user;
+    if (m->count < 64)
+        snprintf(m->lines[m->count++], sizeof m->lines[0], "%s", text);
+}
+
+static void opts_for(hood_ingest_options *o, size_t h, size_t w, hood_color_mode mode, messages *m)
+{
+    hood_ingest_options_init(o);
+    o->image.height = h;
+    o->image.width = w;
+    o->image.color_mode = mode;
+    o->shuffle = false;
+    if (m != NULL) {
+        memset(m, 0, sizeof *m);
+        o->on_message = on_message;
+        o->user = m;
+    }
+}
+
+static hood_dataset *ingest_ok(const char *dir, const hood_ingest_options *o)
+{
+    hood_dataset *ds = NULL;
+    hood_status s = hood_dataset_from_directory(dir, o, &ds, NULL);
+    ck_assert_msg(s == HOOD_OK, "ingest failed: %s", hood_last_error());
+    ck_assert_ptr_nonnull(ds);
+    return ds;
+}
+
+static hood_status ingest_err(const char *dir, const hood_ingest_options *o)
+{
+    hood_dataset *ds = NULL;
+    hood_status s = hood_dataset_from_directory(dir, o, &ds, NULL);
+    ck_assert_ptr_null(ds);
+    return s;
+}
+
+/* Basename of sample j's path. */
+static const char *base(const hood_dataset *ds, size_t j)
+{
+    const char *p = hood_dataset_path(ds, j);
+    ck_assert_ptr_nonnull(p);
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* --- exact pixels and colours ------------------------------------------------------------- */
+
+START_TEST(exact_pixels_at_target_size)
+{
+    uint8_t px[12];
+    for (int i = 0; i < 12; i++)
+        px[i] = (uint8_t)(i * 23 + 1);
+    mkdirs("d/a");
+    save_png("d/a/x.png", px, 4, 3, 1);
+    hood_ingest_options o;
+    opts_for(&o, 3, 4, HOOD_COLOR_GRAYSCALE, NULL);
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    ck_assert_uint_eq(hood_dataset_features(ds), 12);
+    const float *x = hood_dataset_x(ds);
+    for (int i = 0; i < 12; i++)
+        ck_assert_msg(x[i] == (float)px[i] / 255.0f, "pixel %d: %g", i, (double)x[i]);
+    size_t h, w, c;
+    hood_dataset_image_shape(ds, &h, &w, &c);
+    ck_assert_uint_eq(h, 3);
+    ck_assert_uint_eq(w, 4);
+    ck_assert_uint_eq(c, 1);
+    hood_dataset_free(ds);
+    /* raw values: 0..255 */
+    o.image.raw_values = true;
+    ds = ingest_ok(at("d"), &o);
+    for (int i = 0; i < 12; i++)
+        ck_assert(hood_dataset_x(ds)[i] == (float)px[i]);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(rgb_column_is_hwc)
+{
+    uint8_t px[3 * 2 * 3];
+    for (int y = 0; y < 2; y++)
+        for (int x = 0; x < 3; x++)
+            for (int c = 0; c < 3; c++)
+                px[(y * 3 + x) * 3 + c] = (uint8_t)(100 * c + 10 * y + x);
+    mkdirs("d/a");
+    save_png("d/a/x.png", px, 3, 2, 3);
+    hood_ingest_options o;
+    opts_for(&o, 2, 3, HOOD_COLOR_RGB, NULL);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    const float *x = hood_dataset_x(ds);
+    ck_assert_uint_eq(hood_dataset_features(ds), 18);
+    ck_assert(x[(1 * 3 + 2) * 3 + 1] == 112.0f); /* y=1, x=2, c=1 */
+    ck_assert(x[(0 * 3 + 1) * 3 + 2] == 201.0f);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(nearest_2x_downscale)
+{
+    uint8_t px[8 * 6];
+    for (int i = 0; i < 48; i++)
+        px[i] = (uint8_t)(i * 5);
+    mkdirs("d/a");
+    save_png("d/a/x.png", px, 8, 6, 1);
+    hood_ingest_options o;
+    opts_for(&o, 3, 4, HOOD_COLOR_GRAYSCALE, NULL);
+    o.image.interpolation = HOOD_INTERP_NEAREST;
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    const float *x = hood_dataset_x(ds);
+    /* The pixel under each output centre: source (2x+1, 2y+1). */
+    for (int y = 0; y < 3; y++)
+        for (int xx = 0; xx < 4; xx++)
+            ck_assert_msg(x[y * 4 + xx] == (float)px[(2 * y + 1) * 8 + 2 * xx + 1], "(%d,%d)", xx,
+                          y);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(luma_of_known_colours)
+{
+    uint8_t px[] = {255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 10, 200, 30};
+    mkdirs("d/a");
+    save_png("d/a/x.png", px, 5, 1, 3);
+    hood_ingest_options o;
+    opts_for(&o, 1, 5, HOOD_COLOR_GRAYSCALE, NULL);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    const float *x = hood_dataset_x(ds);
+    ck_assert(x[0] == 76.0f);
+    ck_assert(x[1] == 150.0f);
+    ck_assert(x[2] == 29.0f);
+    ck_assert(x[3] == 255.0f);
+    /* (19595*10 + 38470*200 + 7471*30 + 32768) >> 16 = 124 */
+    ck_assert(x[4] == 124.0f);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(sixteen_bit_scales_to_same_range)
+{
+    uint16_t px[4] = {0, 65535, 257 * 100, 32896};
+    mkdirs("d/a");
+    VipsImage *im = make_image(px, 4, 1, 1, VIPS_FORMAT_USHORT);
+    ck_assert(vips_pngsave(im, at("d/a/x.png"), "bitdepth", 16, NULL) == 0);
+    g_object_unref(im);
+    uint16_t rgb[6] = {65535, 0, 0, 0, 0, 65535};
+    im = make_image(rgb, 2, 1, 3, VIPS_FORMAT_USHORT);
+    ck_assert(vips_pngsave(im, at("d/b/y.png"), "bitdepth", 16, NULL) == 0 ||
+              (mkdirs("d/b"), vips_pngsave(im, at("d/b/y.png"), "bitdepth", 16, NULL) == 0));
+    g_object_unref(im);
+    hood_ingest_options o;
+    opts_for(&o, 1, 4, HOOD_COLOR_GRAYSCALE, NULL);
+    o.class_names = (const char *const[]){"a"};
+    o.num_class_names = 1;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    const float *x = hood_dataset_x(ds);
+    ck_assert(x[0] == 0.0f);
+    ck_assert(x[1] == 1.0f);
+    ck_assert(x[2] == 100.0f / 255.0f);
+    ck_assert(x[3] == 128.0f / 255.0f); /* round(32896 / 257) = 128 */
+    hood_dataset_free(ds);
+    opts_for(&o, 1, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    o.class_names = (const char *const[]){"b"};
+    o.num_class_names = 1;
+    o.image.raw_values = true;
+    ds = ingest_ok(at("d"), &o);
+    ck_assert(hood_dataset_x(ds)[0] == 76.0f); /* 16-bit red: narrowed, then luma */
+    ck_assert(hood_dataset_x(ds)[1] == 29.0f);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(alpha_flattened_onto_black)
+{
+    uint8_t px[] = {200, 100, 50, 128, 255, 255, 255, 0, 10, 20, 30, 255};
+    mkdirs("d/a");
+    save_png("d/a/x.png", px, 3, 1, 4);
+    hood_ingest_options o;
+    opts_for(&o, 1, 3, HOOD_COLOR_RGB, NULL);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    const float *x = hood_dataset_x(ds);
+    /* round(v * a / 255): 200*128/255 = 100.39 -> 100, 100*128/255 = 50.2 -> 50, 25.1 -> 25 */
+    float want_rgb[] = {100, 50, 25, 0, 0, 0, 10, 20, 30};
+    for (int i = 0; i < 9; i++)
+        ck_assert_msg(x[i] == want_rgb[i], "rgb %d: %g", i, (double)x[i]);
+    hood_dataset_free(ds);
+    o.image.color_mode = HOOD_COLOR_GRAYSCALE;
+    ds = ingest_ok(at("d"), &o);
+    x = hood_dataset_x(ds);
+    ck_assert(x[0] == (float)((19595 * 100 + 38470 * 50 + 7471 * 25 + 32768) >> 16));
+    ck_assert(x[1] == 0.0f);
+    hood_dataset_free(ds);
+    o.image.color_mode = HOOD_COLOR_RGBA;
+    ds = ingest_ok(at("d"), &o);
+    x = hood_dataset_x(ds);
+    for (int i = 0; i < 12; i++)
+        ck_assert(x[i] == (float)px[i]);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(grey_alpha_and_grey_to_rgba)
+{
+    uint8_t ga[] = {200, 255, 200, 51};
+    mkdirs("d/a");
+    save_png("d/a/x.png", ga, 2, 1, 2);
+    hood_ingest_options o;
+    opts_for(&o, 1, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    ck_assert(hood_dataset_x(ds)[0] == 200.0f);
+    ck_assert(hood_dataset_x(ds)[1] == 40.0f); /* 200 * 51 / 255 */
+    hood_dataset_free(ds);
+    o.image.color_mode = HOOD_COLOR_RGBA;
+    ds = ingest_ok(at("d"), &o);
+    float want[] = {200, 200, 200, 255, 200, 200, 200, 51};
+    for (int i = 0; i < 8; i++)
+        ck_assert(hood_dataset_x(ds)[i] == want[i]);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(palette_png)
+{
+    uint8_t px[4 * 2 * 3] = {255, 0, 0, 0,   255, 0, 0, 0,   255, 255, 255, 255,
+                             0,   0, 0, 255, 0,   0, 0, 255, 0,   0,   0,   255};
+    mkdirs("d/a");
+    VipsImage *im = make_image(px, 4, 2, 3, VIPS_FORMAT_UCHAR);
+    ck_assert_msg(
+        vips_pngsave(im, at("d/a/p.png"), "palette", TRUE, "dither", 0.0, "Q", 100, NULL) == 0,
+        "%s", vips_error_buffer());
+    g_object_unref(im);
+    /* The file really is palette-based: colour type 3 in IHDR (byte 25). */
+    FILE *f = fopen(at("d/a/p.png"), "rb");
+    uint8_t head[26];
+    ck_assert_uint_eq(fread(head, 1, 26, f), 26);
+    fclose(f);
+    ck_assert_uint_eq(head[25], 3);
+    hood_ingest_options o;
+    opts_for(&o, 2, 4, HOOD_COLOR_RGB, NULL);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    for (int i = 0; i < 24; i++)
+        ck_assert_msg(hood_dataset_x(ds)[i] == (float)px[i], "%d", i);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(cmyk_tiff_converted)
+{
+    /* c, m, y, k = (0,0,0,0) white, (255,0,0,0) cyan, (0,0,0,128) grey */
+    uint8_t px[] = {0, 0, 0, 0, 255, 0, 0, 0, 0, 0, 0, 128};
+    mkdirs("d/a");
+    VipsImage *im = vips_image_new_from_memory_copy(px, sizeof px, 3, 1, 4, VIPS_FORMAT_UCHAR);
+    im->Type = VIPS_INTERPRETATION_CMYK;
+    ck_assert_msg(vips_tiffsave(im, at("d/a/c.tif"), NULL) == 0, "%s", vips_error_buffer());
+    g_object_unref(im);
+    hood_ingest_options o;
+    opts_for(&o, 1, 3, HOOD_COLOR_RGB, NULL);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    float want[] = {255, 255, 255, 0, 255, 255, 127, 127, 127}; /* 255*127/255 */
+    for (int i = 0; i < 9; i++)
+        ck_assert_msg(hood_dataset_x(ds)[i] == want[i], "%d: %g", i, (double)hood_dataset_x(ds)[i]);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(gif_first_frame)
+{
+    /* Two 4x2 frames stacked: frame 0 is black/white, frame 1 all grey. */
+    uint8_t px[4 * 4 * 3];
+    for (int i = 0; i < 8; i++)
+        memset(px + 3 * i, i % 2 ? 255 : 0, 3);
+    memset(px + 24, 128, 24);
+    mkdirs("d/a");
+    VipsImage *im = make_image(px, 4, 4, 3, VIPS_FORMAT_UCHAR);
+    vips_image_set_int(im, "page-height", 2);
+    ck_assert_msg(vips_gifsave(im, at("d/a/anim.gif"), NULL) == 0, "%s", vips_error_buffer());
+    g_object_unref(im);
+    hood_ingest_options o;
+    opts_for(&o, 2, 4, HOOD_COLOR_GRAYSCALE, NULL);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(hood_dataset_x(ds)[i] == (i % 2 ? 255.0f : 0.0f), "%d", i);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(format_by_content_not_extension)
+{
+    mkdirs("d/a");
+    grey_png("d/a/really-a-png.jpg", 77);
+    uint8_t px[4] = {9, 9, 9, 9};
+    save_jpeg("d/a/really-a-jpeg.PNG", px, 2, 2, 1, 100);
+    mkdirs("d/b");
+    grey_png("d/b/ignored.txt", 1); /* not an allowed extension: not even counted */
+    grey_png("d/b/ok.TIFF", 1);     /* a PNG named .TIFF: counted and loaded by content */
+    hood_ingest_options o;
+    messages m;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, &m);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    ck_assert_str_eq(m.lines[0], "Found 3 files belonging to 2 classes.");
+    ck_assert_uint_eq(hood_dataset_samples(ds), 3);
+    ck_assert(hood_dataset_x(ds)[0] == 9.0f); /* really-a-jpeg.PNG sorts first ('j' < 'p') */
+    ck_assert(hood_dataset_x(ds)[4] == 77.0f);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(exif_orientation_applied)
+{
+    /* Displayed image D is 4 wide x 2 high; stored rotated (2 wide x 4 high) with orientation
+     * 6 ("rotate 90 clockwise to display"). Stored S(x, y) = D(y, 1 - x)... built below from D
+     * by the inverse rotation. Blocks are flat, so JPEG q100 keeps them within a few levels. */
+    uint8_t disp[2 * 4] = {0, 80, 160, 240, 40, 120, 200, 255};
+    /* Scale up 8x so every value is an 8x8 flat block (JPEG-friendly). */
+    int s = 8, dw = 4 * s, dh = 2 * s;
+    uint8_t big[32 * 16], stored[16 * 32];
+    for (int y = 0; y < dh; y++)
+        for (int x = 0; x < dw; x++)
+            big[y * dw + x] = disp[(y / s) * 4 + x / s];
+    /* orientation 6: display(x, y) = stored(y, sh - 1 - x) with stored w = dh, h = dw */
+    int sw = dh, sh = dw;
+    for (int y = 0; y < dh; y++)
+        for (int x = 0; x < dw; x++)
+            stored[(sh - 1 - x) * sw + y] = big[y * dw + x];
+    mkdirs("d/a");
+    VipsImage *im = make_image(stored, sw, sh, 1, VIPS_FORMAT_UCHAR);
+    vips_image_set_int(im, VIPS_META_ORIENTATION, 6);
+    ck_assert(vips_jpegsave(im, at("d/a/r.jpg"), "Q", 100, NULL) == 0);
+    g_object_unref(im);
+    hood_ingest_options o;
+    opts_for(&o, 16, 32, HOOD_COLOR_GRAYSCALE, NULL);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    const float *x = hood_dataset_x(ds);
+    for (int y = 0; y < dh; y++)
+        for (int xx = 0; xx < dw; xx++)
+            ck_assert_msg(fabsf(x[y * dw + xx] - big[y * dw + xx]) <= 3.0f, "(%d,%d) %g vs %d", xx,
+                          y, (double)x[y * dw + xx], big[y * dw + xx]);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+/* --- scan order and labels ---------------------------------------------------------------- */
+
+START_TEST(class_order_is_byte_order)
+{
+    const char *dirs[] = {"d/a", "d/B", "d/2", "d/10"};
+    for (int i = 0; i < 4; i++) {
+        mkdirs(dirs[i]);
+        char rel[64];
+        snprintf(rel, sizeof rel, "%s/img.png", dirs[i]);
+        grey_png(rel, (uint8_t)(i + 1));
+    }
+    hood_ingest_options o;
+    messages m;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, &m);
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    ck_assert_str_eq(m.lines[0], "Found 4 files belonging to 4 classes.");
+    ck_assert_int_eq(m.count, 1);
+    const char *want[] = {"10", "2", "B", "a"};
+    for (size_t k = 0; k < 4; k++) {
+        ck_assert_str_eq(hood_dataset_class_name(ds, k), want[k]);
+        ck_assert(hood_dataset_labels(ds)[k] == (float)k);
+    }
+    ck_assert(hood_dataset_x(ds)[0] == 4.0f / 255.0f); /* "10" was written 4th */
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(hidden_and_top_level_skipped)
+{
+    mkdirs("d/a/.sub");
+    mkdirs("d/.hiddenclass");
+    mkdirs("d/b");
+    grey_png("d/a/x.png", 1);
+    grey_png("d/a/.h.png", 2);
+    grey_png("d/a/.sub/y.png", 3);
+    grey_png("d/.hiddenclass/z.png", 4);
+    grey_png("d/top.png", 5);
+    grey_png("d/b/w.png", 6);
+    hood_ingest_options o;
+    messages m;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, &m);
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    ck_assert_str_eq(m.lines[0], "Found 2 files belonging to 2 classes.");
+    ck_assert_str_eq(base(ds, 0), "x.png");
+    ck_assert_str_eq(base(ds, 1), "w.png");
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(nested_folders_in_keras_walk_order)
+{
+    mkdirs("d/c/sub/deeper");
+    mkdirs("d/c/sub-x");
+    grey_png("d/c/z.png", 1);
+    grey_png("d/c/a.png", 2);
+    grey_png("d/c/sub/b.png", 3);
+    grey_png("d/c/sub-x/c.png", 4);
+    grey_png("d/c/sub/deeper/d.png", 5);
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    /* sorted(os.walk): folders by whole path ("c/sub" < "c/sub-x" < "c/sub/deeper", as '-' <
+     * '/'), files sorted within each folder. */
+    const char *want[] = {"a.png", "z.png", "b.png", "c.png", "d.png"};
+    ck_assert_uint_eq(hood_dataset_samples(ds), 5);
+    for (size_t j = 0; j < 5; j++)
+        ck_assert_str_eq(base(ds, j), want[j]);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+#define PINNED_TRAINING "f4.png f0.png f5.png f1.png f6.png f9.png f2.png f3.png "
+#define PINNED_VALIDATION "f7.png f8.png "
+
+/* Ten files f0..f9 in two classes (f0-f4 in "a", f5-f9 in "b"). */
+static void ten_files(void)
+{
+    mkdirs("d/a");
+    mkdirs("d/b");
+    for (int i = 0; i < 10; i++) {
+        char rel[32];
+        snprintf(rel, sizeof rel, "d/%s/f%d.png", i < 5 ? "a" : "b", i);
+        grey_png(rel, (uint8_t)(i * 10));
+    }
+}
+
+static void names_of(const hood_dataset *ds, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t j = 0; j < hood_dataset_samples(ds); j++) {
+        strncat(out, base(ds, j), cap - strlen(out) - 1);
+        strncat(out, " ", cap - strlen(out) - 1);
+    }
+}
+
+START_TEST(keras_split_rule_for_seed)
+{
+    ten_files();
+    hood_ingest_options o;
+    messages m;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, &m);
+    o.shuffle = true;
+    o.has_seed = true;
+    o.seed = 1337;
+    o.validation_split = 0.25; /* floor(2.5) = 2 validation files */
+    o.subset = HOOD_SUBSET_BOTH;
+    hood_dataset *tr = NULL, *va = NULL;
+    ck_assert_int_eq(hood_dataset_from_directory(at("d"), &o, &tr, &va), HOOD_OK);
+    ck_assert_str_eq(m.lines[0], "Found 10 files belonging to 2 classes.");
+    ck_assert_str_eq(m.lines[1], "Using 8 files for training.");
+    ck_assert_str_eq(m.lines[2], "Using 2 files for validation.");
+    /* The shuffled order is hood__rng_permutation(seed 1337) of the sorted list; the last two
+     * files are validation. */
+    size_t perm[10];
+    hood_rng rng;
+    hood__rng_seed(&rng, 1337);
+    hood__rng_permutation(&rng, perm, 10);
+    char want[256] = "", got[256];
+    for (int i = 0; i < 8; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "f%zu.png ", perm[i]);
+        strcat(want, name);
+    }
+    names_of(tr, got, sizeof got);
+    ck_assert_str_eq(got, want);
+    ck_assert_str_eq(got, PINNED_TRAINING);
+    names_of(va, got, sizeof got);
+    ck_assert_str_eq(got, PINNED_VALIDATION);
+    /* labels follow their files */
+    for (size_t j = 0; j < 8; j++) {
+        int f = base(tr, j)[1] - '0';
+        ck_assert(hood_dataset_labels(tr)[j] == (f < 5 ? 0.0f : 1.0f));
+        ck_assert(hood_dataset_x(tr)[j * 4] == (float)(f * 10) / 255.0f);
+    }
+    hood_dataset_free(tr);
+    hood_dataset_free(va);
+    /* the single subsets are the same files */
+    o.subset = HOOD_SUBSET_VALIDATION;
+    memset(&m, 0, sizeof m);
+    hood_dataset *v2 = ingest_ok(at("d"), &o);
+    ck_assert_str_eq(m.lines[1], "Using 2 files for validation.");
+    names_of(v2, got, sizeof got);
+    ck_assert_str_eq(got, PINNED_VALIDATION);
+    hood_dataset_free(v2);
+    o.subset = HOOD_SUBSET_TRAINING;
+    hood_dataset *t2 = ingest_ok(at("d"), &o);
+    names_of(t2, got, sizeof got);
+    ck_assert_str_eq(got, PINNED_TRAINING);
+    hood_dataset_free(t2);
+}
+END_TEST
+
+START_TEST(split_without_shuffle_takes_the_last_files)
+{
+    ten_files();
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    o.has_seed = true;
+    o.validation_split = 0.3;
+    o.subset = HOOD_SUBSET_VALIDATION;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    char got[256];
+    names_of(ds, got, sizeof got);
+    ck_assert_str_eq(got, "f7.png f8.png f9.png ");
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(split_option_errors)
+{
+    ten_files();
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    o.shuffle = true;
+    o.validation_split = 0.2;
+    o.subset = HOOD_SUBSET_TRAINING;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL); /* no seed */
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "seed"));
+    o.has_seed = true;
+    o.subset = HOOD_SUBSET_ALL;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL); /* split without subset */
+    o.validation_split = 0;
+    o.subset = HOOD_SUBSET_VALIDATION;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL); /* subset without split */
+    o.validation_split = 1.0;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL);
+    o.validation_split = 0.05; /* floor(0.5) = 0 validation files */
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL);
+    o.validation_split = 0.2;
+    o.subset = HOOD_SUBSET_BOTH;
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_from_directory(at("d"), &o, &ds, NULL), HOOD_EINVAL);
+}
+END_TEST
+
+START_TEST(shuffle_is_seeded)
+{
+    ten_files();
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    o.shuffle = true;
+    o.has_seed = true;
+    o.seed = 7;
+    hood_dataset *a = ingest_ok(at("d"), &o), *b = ingest_ok(at("d"), &o);
+    char na[256], nb[256];
+    names_of(a, na, sizeof na);
+    names_of(b, nb, sizeof nb);
+    ck_assert_str_eq(na, nb);
+    ck_assert_str_ne(na, "f0.png f1.png f2.png f3.png f4.png f5.png f6.png f7.png f8.png f9.png ");
+    hood_dataset_free(a);
+    hood_dataset_free(b);
+}
+END_TEST
+
+START_TEST(label_modes)
+{
+    ten_files();
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    o.label_mode = HOOD_LABELS_CATEGORICAL;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    ck_assert_uint_eq(hood_dataset_label_width(ds), 2);
+    ck_assert(hood_dataset_labels(ds)[0] == 1.0f && hood_dataset_labels(ds)[1] == 0.0f);
+    ck_assert(hood_dataset_labels(ds)[18] == 0.0f && hood_dataset_labels(ds)[19] == 1.0f);
+    hood_dataset_free(ds);
+    o.label_mode = HOOD_LABELS_BINARY;
+    ds = ingest_ok(at("d"), &o);
+    ck_assert_int_eq(hood_dataset_label_mode(ds), HOOD_LABELS_BINARY);
+    ck_assert(hood_dataset_labels(ds)[4] == 0.0f && hood_dataset_labels(ds)[5] == 1.0f);
+    hood_dataset_free(ds);
+    o.label_mode = HOOD_LABELS_NONE;
+    grey_png("d/top.png", 3); /* label_mode none walks the whole tree, as Keras' labels=None */
+    messages m;
+    o.on_message = on_message;
+    o.user = &m;
+    memset(&m, 0, sizeof m);
+    ds = ingest_ok(at("d"), &o);
+    ck_assert_str_eq(m.lines[0], "Found 11 files.");
+    ck_assert_ptr_null(hood_dataset_labels(ds));
+    ck_assert_str_eq(base(ds, 0), "top.png"); /* the top folder's files come first */
+    hood_dataset_free(ds);
+    mkdirs("d/c");
+    grey_png("d/c/q.png", 1);
+    o.label_mode = HOOD_LABELS_BINARY;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "exactly 2 classes"));
+}
+END_TEST
+
+START_TEST(class_names_subset_and_unknown)
+{
+    ten_files();
+    mkdirs("d/c");
+    grey_png("d/c/q.png", 1);
+    hood_ingest_options o;
+    messages m;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, &m);
+    const char *names[] = {"c", "a"};
+    o.class_names = names;
+    o.num_class_names = 2;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    ck_assert_str_eq(m.lines[0], "Found 6 files belonging to 2 classes.");
+    ck_assert_str_eq(hood_dataset_class_name(ds, 0), "c");
+    ck_assert_str_eq(hood_dataset_class_name(ds, 1), "a");
+    ck_assert_str_eq(base(ds, 0), "q.png");
+    ck_assert(hood_dataset_labels(ds)[0] == 0.0f && hood_dataset_labels(ds)[1] == 1.0f);
+    hood_dataset_free(ds);
+    const char *bad[] = {"a", "nope"};
+    o.class_names = bad;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "'nope'"));
+}
+END_TEST
+
+START_TEST(labels_file)
+{
+    ten_files();
+    FILE *f = fopen(at("labels.csv"), "w");
+    fputs("b/f9.png,3\na/f0.png,0\r\n\na/f1.png,1\n", f);
+    fclose(f);
+    hood_ingest_options o;
+    messages m;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, &m);
+    o.labels_file = at("labels.csv");
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    ck_assert_str_eq(m.lines[0], "Found 3 files belonging to 4 classes.");
+    ck_assert_uint_eq(hood_dataset_samples(ds), 3);
+    ck_assert_str_eq(base(ds, 0), "f0.png");
+    ck_assert_str_eq(base(ds, 2), "f9.png");
+    ck_assert(hood_dataset_labels(ds)[2] == 3.0f);
+    hood_dataset_free(ds);
+    const char *bad[] = {"a/f0.png\n", "a/f0.png,x\n", "a/missing.png,1\n",
+                         "a/f0.png,1\na/f0.png,2\n", "../d/a/f0.png,1\n"};
+    for (int i = 0; i < 5; i++) {
+        f = fopen(at("labels.csv"), "w");
+        fputs(bad[i], f);
+        fclose(f);
+        ck_assert_int_ne(ingest_err(at("d"), &o), HOOD_OK);
+        ck_assert_msg(strstr(hood_last_error(), "labels.csv") != NULL, "%d: %s", i,
+                      hood_last_error());
+    }
+}
+END_TEST
+
+/* --- bad files ----------------------------------------------------------------------------- */
+
+static void bad_files(void)
+{
+    mkdirs("d/a");
+    grey_png("d/a/good1.png", 10);
+    grey_png("d/a/good2.png", 20);
+    write_bytes("d/a/empty.png", "", 0);
+    write_bytes("d/a/text.jpg", "hello, not an image\n", 20);
+    /* a PNG cut in half */
+    uint8_t px[64 * 64];
+    photo_pixels(px, 64, 64, 1, 1);
+    save_png("d/a/whole.png", px, 64, 64, 1);
+    FILE *f = fopen(at("d/a/whole.png"), "rb");
+    uint8_t buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    remove(at("d/a/whole.png"));
+    write_bytes("d/a/truncated.png", buf, n / 2);
+}
+
+START_TEST(skip_unreadable_files_with_messages)
+{
+    bad_files();
+    hood_ingest_options o;
+    messages m;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, &m);
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    ck_assert_uint_eq(hood_dataset_samples(ds), 2);
+    ck_assert_str_eq(base(ds, 0), "good1.png");
+    ck_assert_str_eq(base(ds, 1), "good2.png");
+    ck_assert(hood_dataset_x(ds)[4] == 20.0f / 255.0f);
+    ck_assert(hood_dataset_labels(ds)[1] == 0.0f);
+    ck_assert_int_eq(m.count, 5);
+    ck_assert_str_eq(m.lines[0], "Found 5 files belonging to 1 classes.");
+    /* one line per file, in file order, naming it and why */
+    ck_assert_msg(strstr(m.lines[1], "Skipped ") == m.lines[1] &&
+                      strstr(m.lines[1], "empty.png: empty file") != NULL,
+                  "%s", m.lines[1]);
+    ck_assert_msg(strstr(m.lines[2], "text.jpg: not a PNG, JPEG") != NULL, "%s", m.lines[2]);
+    ck_assert_msg(strstr(m.lines[3], "truncated.png: libvips: ") != NULL, "%s", m.lines[3]);
+    ck_assert_str_eq(m.lines[4], "Skipped 3 unreadable files.");
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(strict_fails_on_first_unreadable)
+{
+    bad_files();
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    o.strict = true;
+    o.threads = 2;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EFORMAT);
+    ck_assert_msg(strstr(hood_last_error(), "d/a/empty.png") != NULL, "%s", hood_last_error());
+}
+END_TEST
+
+START_TEST(all_unreadable_is_an_error)
+{
+    mkdirs("d/a");
+    write_bytes("d/a/x.png", "junk", 4);
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EFORMAT);
+}
+END_TEST
+
+/* --- errors -------------------------------------------------------------------------------- */
+
+START_TEST(folder_errors)
+{
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    mkdirs("empty");
+    ck_assert_int_eq(ingest_err(at("empty"), &o), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "no class sub-folders"));
+    mkdirs("noimg/a");
+    write_bytes("noimg/a/readme.txt", "x", 1);
+    ck_assert_int_eq(ingest_err(at("noimg"), &o), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "no images found"));
+    mkdirs("oneempty/a");
+    mkdirs("oneempty/b");
+    grey_png("oneempty/a/x.png", 1);
+    ck_assert_int_eq(ingest_err(at("oneempty"), &o), HOOD_EINVAL);
+    ck_assert_msg(strstr(hood_last_error(), "oneempty/b: class folder has no images") != NULL, "%s",
+                  hood_last_error());
+    ck_assert_int_eq(ingest_err(at("does-not-exist"), &o), HOOD_EIO);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "does-not-exist"));
+    write_bytes("afile", "x", 1);
+    ck_assert_int_eq(ingest_err(at("afile"), &o), HOOD_EIO);
+}
+END_TEST
+
+START_TEST(symlink_loop_with_follow_links)
+{
+    mkdirs("d/a/sub");
+    grey_png("d/a/x.png", 1);
+    ck_assert_int_eq(symlink("..", at("d/a/sub/loop")), 0);
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    hood_dataset *ds = ingest_ok(at("d"), &o); /* not followed: fine */
+    ck_assert_uint_eq(hood_dataset_samples(ds), 1);
+    hood_dataset_free(ds);
+    o.follow_links = true;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL);
+    ck_assert_msg(strstr(hood_last_error(), "symbolic link loop") != NULL, "%s", hood_last_error());
+}
+END_TEST
+
+START_TEST(size_errors)
+{
+    ten_files();
+    hood_ingest_options o;
+    opts_for(&o, 0, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL);
+    o.image.height = 2;
+    o.image.width = 0;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL);
+    /* 10 x 32768 x 32768 x 4 floats = 160 GB: refused before allocating */
+    o.image.height = 32768;
+    o.image.width = 32768;
+    o.image.color_mode = HOOD_COLOR_RGBA;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_ENOMEM);
+    ck_assert_msg(strstr(hood_last_error(), "more than this machine") != NULL, "%s",
+                  hood_last_error());
+    o.image.height = (size_t)1 << 40;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_ENOMEM);
+    o.image.height = 2;
+    o.image.width = 2;
+    o.image.crop_to_aspect_ratio = true;
+    o.image.pad_to_aspect_ratio = true;
+    ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL);
+}
+END_TEST
+
+/* --- fast path against libvips ---------------------------------------------------------------- */
+
+static void decode_both(const char *path, const hood_preprocess *pp, size_t d, float *fast,
+                        float *vips, size_t *fast_count)
+{
+    hood__image_decoder *a, *b;
+    ck_assert_int_eq(hood__image_decoder_create(&a, pp, 0, NULL), HOOD_OK);
+    ck_assert_int_eq(hood__image_decoder_create(&b, pp, HOOD__IMAGE_VIPS_ONLY, NULL), HOOD_OK);
+    ck_assert_msg(hood__image_decode_file(a, path, fast) == HOOD_OK, "%s", hood_last_error());
+    ck_assert_msg(hood__image_decode_file(b, path, vips) == HOOD_OK, "%s", hood_last_error());
+    size_t f, v;
+    hood__image_decoder_counts(a, &f, NULL);
+    hood__image_decoder_counts(b, NULL, &v);
+    ck_assert_uint_eq(v, 1);
+    *fast_count += f;
+    ck_assert_msg(memcmp(fast, vips, d * sizeof(float)) == 0, "%s: paths differ", path);
+    hood__image_decoder_free(a);
+    hood__image_decoder_free(b);
+}
+
+START_TEST(fast_path_equals_libvips)
+{
+    enum { W = 96, H = 80 };
+    static uint8_t px[W * H * 4];
+    mkdirs("f");
+    const char *files[16];
+    int nf = 0;
+    photo_pixels(px, W, H, 1, 1);
+    save_png("f/g.png", px, W, H, 1), files[nf++] = "f/g.png";
+    save_jpeg("f/g.jpg", px, W, H, 1, 90), files[nf++] = "f/g.jpg";
+    photo_pixels(px, W, H, 2, 2);
+    save_png("f/ga.png", px, W, H, 2), files[nf++] = "f/ga.png";
+    photo_pixels(px, W, H, 3, 3);
+    save_png("f/rgb.png", px, W, H, 3), files[nf++] = "f/rgb.png";
+    save_jpeg("f/rgb.jpg", px, W, H, 3, 90), files[nf++] = "f/rgb.jpg";
+    save_jpeg("f/rgb100.jpg", px, W, H, 3, 100), files[nf++] = "f/rgb100.jpg";
+    VipsImage *im = make_image(px, W, H, 3, VIPS_FORMAT_UCHAR);
+    ck_assert(vips_pngsave(im, at("f/inter.png"), "interlace", TRUE, NULL) == 0);
+    files[nf++] = "f/inter.png";
+    ck_assert(vips_pngsave(im, at("f/pal.png"), "palette", TRUE, NULL) == 0);
+    files[nf++] = "f/pal.png";
+    ck_assert(vips_jpegsave(im, at("f/prog.jpg"), "interlace", TRUE, NULL) == 0);
+    files[nf++] = "f/prog.jpg";
+    g_object_unref(im);
+    photo_pixels(px, W, H, 4, 4);
+    save_png("f/rgba.png", px, W, H, 4), files[nf++] = "f/rgba.png";
+    static uint16_t px16[W * H * 3];
+    for (size_t i = 0; i < (size_t)W * H * 3; i++)
+        px16[i] = (uint16_t)(i * 2654435761u >> 16);
+    im = make_image(px16, W, H, 3, VIPS_FORMAT_USHORT);
+    ck_assert(vips_pngsave(im, at("f/rgb16.png"), "bitdepth", 16, NULL) == 0);
+    g_object_unref(im);
+    files[nf++] = "f/rgb16.png";
+
+    /* full size, half (JPEG shrink-on-load 2), and an odd size with every mode */
+    const size_t sizes[][2] = {{H, W}, {H / 2, W / 2}, {37, 29}, {H / 4, W / 4}};
+    const hood_color_mode modes[] = {HOOD_COLOR_GRAYSCALE, HOOD_COLOR_RGB, HOOD_COLOR_RGBA};
+    static float a[W * H * 4], b[W * H * 4];
+    size_t fast_count = 0, total = 0;
+    for (size_t s = 0; s < 4; s++) {
+        for (size_t m = 0; m < 3; m++) {
+            hood_preprocess pp;
+            hood_preprocess_init(&pp);
+            pp.height = sizes[s][0];
+            pp.width = sizes[s][1];
+            pp.color_mode = modes[m];
+            size_t d = pp.height * pp.width * hood_color_mode_channels(modes[m]);
+            for (int i = 0; i < nf; i++, total++)
+                decode_both(at(files[i]), &pp, d, a, b, &fast_count);
+        }
+    }
+    /* every file above is one the fast path takes */
+    ck_assert_uint_eq(fast_count, total);
+}
+END_TEST
+
+START_TEST(threads_give_the_same_matrix)
+{
+    mkdirs("d/a");
+    mkdirs("d/b");
+    uint8_t px[60 * 50 * 3];
+    for (int i = 0; i < 40; i++) {
+        char rel[32];
+        photo_pixels(px, 60, 50, 3, i);
+        snprintf(rel, sizeof rel, "d/%c/p%02d.%s", i % 2 ? 'a' : 'b', i, i % 3 ? "png" : "jpg");
+        if (i % 3)
+            save_png(rel, px, 60, 50, 3);
+        else
+            save_jpeg(rel, px, 60, 50, 3, 90);
+    }
+    hood_ingest_options o;
+    opts_for(&o, 25, 30, HOOD_COLOR_GRAYSCALE, NULL);
+    o.threads = 1;
+    hood_dataset *one = ingest_ok(at("d"), &o);
+    o.threads = 4;
+    hood_dataset *four = ingest_ok(at("d"), &o);
+    size_t n = hood_dataset_samples(one) * hood_dataset_features(one);
+    ck_assert_uint_eq(hood_dataset_samples(four), 40);
+    ck_assert(memcmp(hood_dataset_x(one), hood_dataset_x(four), n * sizeof(float)) == 0);
+    hood_dataset_free(one);
+    hood_dataset_free(four);
+}
+END_TEST
+
+/* --- resampling against Pillow --------------------------------------------------------------- */
+
+static hood_interpolation interp_named(const char *name)
+{
+    if (strcmp(name, "nearest") == 0)
+        return HOOD_INTERP_NEAREST;
+    if (strcmp(name, "bicubic") == 0)
+        return HOOD_INTERP_BICUBIC;
+    if (strcmp(name, "lanczos3") == 0)
+        return HOOD_INTERP_LANCZOS3;
+    if (strcmp(name, "area") == 0)
+        return HOOD_INTERP_AREA;
+    ck_assert_str_eq(name, "bilinear");
+    return HOOD_INTERP_BILINEAR;
+}
+
+/* Runs every case of the fixture whose filter is `filter` (or every case when NULL); the
+ * stated tolerance is 1 level of 255 (max |hood - Pillow| <= 1) on every value. Returns the
+ * number of cases. */
+static int check_against_pillow(const char *filter, int *max_diff_out)
+{
+    enum { W0 = 37, H0 = 29 };
+    uint8_t src[W0 * H0 * 3];
+    for (int y = 0; y < H0; y++)
+        for (int x = 0; x < W0; x++)
+            for (int c = 0; c < 3; c++)
+                src[(y * W0 + x) * 3 + c] =
+                    (uint8_t)((7 * x + 13 * y + 101 * c + 9 * ((x * y) % 17)) % 256);
+    mkdirs("r");
+    save_png("r/src.png", src, W0, H0, 3);
+    const char *root = getenv("HOOD_SOURCE_ROOT");
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/data/ingest/resize-reference.txt", root ? root : ".");
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char name[128], mode[16], filt[16], geom[16];
+    size_t w, h;
+    int cases = 0, max_diff = 0;
+    static float column[45 * 35 * 3];
+    while (fscanf(f, " case %127s %15s %15s %zu %zu %15s", name, mode, filt, &w, &h, geom) == 6) {
+        bool rgb = strcmp(mode, "rgb") == 0;
+        size_t d = w * h * (rgb ? 3 : 1);
+        ck_assert_uint_le(d, sizeof column / sizeof column[0]);
+        hood_preprocess pp;
+        hood_preprocess_init(&pp);
+        pp.width = w;
+        pp.height = h;
+        pp.color_mode = rgb ? HOOD_COLOR_RGB : HOOD_COLOR_GRAYSCALE;
+        pp.interpolation = interp_named(filt);
+        pp.crop_to_aspect_ratio = strcmp(geom, "crop") == 0;
+        pp.pad_to_aspect_ratio = strcmp(geom, "pad") == 0;
+        pp.raw_values = true;
+        bool run = filter == NULL || strcmp(filter, filt) == 0;
+        if (run)
+            ck_assert_msg(hood_image_load(at("r/src.png"), &pp, column) == HOOD_OK, "%s",
+                          hood_last_error());
+        for (size_t i = 0; i < d; i++) {
+            int want;
+            ck_assert_int_eq(fscanf(f, "%d", &want), 1);
+            if (!run)
+                continue;
+            int diff = abs((int)column[i] - want);
+            ck_assert_msg(diff <= 1, "%s value %zu: hood %g, Pillow %d", name, i, (double)column[i],
+                          want);
+            max_diff = diff > max_diff ? diff : max_diff;
+        }
+        cases += run;
+    }
+    fclose(f);
+    if (max_diff_out)
+        *max_diff_out = max_diff;
+    return cases;
+}
+
+START_TEST(resize_matches_pillow)
+{
+    static const char *filters[] = {"nearest", "bilinear", "bicubic", "lanczos3", "area"};
+    int max_diff;
+    int cases = check_against_pillow(filters[_i], &max_diff);
+    ck_assert_int_ge(cases, 3);
+}
+END_TEST
+
+START_TEST(resize_matches_pillow_exactly_overall)
+{
+    /* Measured: hood's kernels reproduce Pillow 9.4's integer output exactly on this fixture
+     * (the 1-level tolerance above is headroom for libm differences in sin()). */
+    int max_diff;
+    ck_assert_int_eq(check_against_pillow(NULL, &max_diff), 18);
+    ck_assert_int_eq(max_diff, 0);
+}
+END_TEST
+
+/* --- progress and the single-image API -------------------------------------------------------- */
+
+typedef struct progress {
+    size_t calls, last_done, last_total;
+    bool monotonic;
+} progress;
+
+static void on_progress(void *user, size_t done, size_t total)
+{
+    progress *p = user;
+    if (done < p->last_done)
+        p->monotonic = false;
+    p->calls++;
+    p->last_done = done;
+    p->last_total = total;
+}
+
+START_TEST(progress_counts_files)
+{
+    ten_files();
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    progress p = {0, 0, 0, true};
+    o.on_progress = on_progress;
+    o.user = &p;
+    o.threads = 1;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    ck_assert_uint_eq(p.last_done, 10);
+    ck_assert_uint_eq(p.last_total, 10);
+    ck_assert_uint_eq(p.calls, 11); /* once per file, then the final (10, 10) */
+    ck_assert(p.monotonic);
+    hood_dataset_free(ds);
+    memset(&p, 0, sizeof p);
+    p.monotonic = true;
+    o.threads = 3;
+    ds = ingest_ok(at("d"), &o);
+    ck_assert_uint_eq(p.last_done, 10);
+    ck_assert(p.monotonic);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(image_load_and_defaults)
+{
+    hood_ingest_options o;
+    hood_ingest_options_init(&o);
+    ck_assert_uint_eq(o.image.height, 256);
+    ck_assert_uint_eq(o.image.width, 256);
+    ck_assert_int_eq(o.image.color_mode, HOOD_COLOR_GRAYSCALE);
+    ck_assert_int_eq(o.image.interpolation, HOOD_INTERP_BILINEAR);
+    ck_assert(o.shuffle);
+    ck_assert_int_eq(o.label_mode, HOOD_LABELS_INT);
+    ck_assert_uint_eq(hood_color_mode_channels(HOOD_COLOR_RGB), 3);
+    ck_assert_uint_eq(hood_color_mode_channels(HOOD_COLOR_RGBA), 4);
+    mkdirs("i");
+    uint8_t px[] = {0, 51, 102, 255};
+    save_png("i/x.png", px, 2, 2, 1);
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    pp.height = 2;
+    pp.width = 2;
+    float col[4];
+    ck_assert_int_eq(hood_image_load(at("i/x.png"), &pp, col), HOOD_OK);
+    ck_assert(col[1] == 51.0f / 255.0f && col[3] == 1.0f);
+    ck_assert_int_eq(hood_image_load(at("i/none.png"), &pp, col), HOOD_EIO);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "i/none.png"));
+}
+END_TEST
+
+Suite *hood_test_suite(void)
+{
+    Suite *s = suite_create("ingest");
+    TCase *tc = tcase_create("ingest");
+    tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, exact_pixels_at_target_size);
+    tcase_add_test(tc, rgb_column_is_hwc);
+    tcase_add_test(tc, nearest_2x_downscale);
+    tcase_add_test(tc, luma_of_known_colours);
+    tcase_add_test(tc, sixteen_bit_scales_to_same_range);
+    tcase_add_test(tc, alpha_flattened_onto_black);
+    tcase_add_test(tc, grey_alpha_and_grey_to_rgba);
+    tcase_add_test(tc, palette_png);
+    tcase_add_test(tc, cmyk_tiff_converted);
+    tcase_add_test(tc, gif_first_frame);
+    tcase_add_test(tc, format_by_content_not_extension);
+    tcase_add_test(tc, exif_orientation_applied);
+    tcase_add_test(tc, class_order_is_byte_order);
+    tcase_add_test(tc, hidden_and_top_level_skipped);
+    tcase_add_test(tc, nested_folders_in_keras_walk_order);
+    tcase_add_test(tc, keras_split_rule_for_seed);
+    tcase_add_test(tc, split_without_shuffle_takes_the_last_files);
+    tcase_add_test(tc, split_option_errors);
+    tcase_add_test(tc, shuffle_is_seeded);
+    tcase_add_test(tc, label_modes);
+    tcase_add_test(tc, class_names_subset_and_unknown);
+    tcase_add_test(tc, labels_file);
+    tcase_add_test(tc, skip_unreadable_files_with_messages);
+    tcase_add_test(tc, strict_fails_on_first_unreadable);
+    tcase_add_test(tc, all_unreadable_is_an_error);
+    tcase_add_test(tc, folder_errors);
+    tcase_add_test(tc, symlink_loop_with_follow_links);
+    tcase_add_test(tc, size_errors);
+    tcase_add_test(tc, fast_path_equals_libvips);
+    tcase_add_test(tc, threads_give_the_same_matrix);
+    tcase_add_loop_test(tc, resize_matches_pillow, 0, 5);
+    tcase_add_test(tc, resize_matches_pillow_exactly_overall);
+    tcase_add_test(tc, progress_counts_files);
+    tcase_add_test(tc, image_load_and_defaults);
+    suite_add_tcase(s, tc);
+    return s;
+}
