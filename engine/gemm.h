@@ -7,7 +7,9 @@
 #include <stddef.h>
 
 /* C (m x n) = alpha * op(A) * op(B) + beta * C, all column-major; op(A) is m x k, op(B) k x n.
- * trans_a: op(A) = A^T (A stored k x m, lda >= k); else A stored m x k, lda >= m. Same for B. */
+ * trans_a: op(A) = A^T (A stored k x m, lda >= k); else A stored m x k, lda >= m. Same for B.
+ * BLAS conventions: beta == 0 overwrites C (NaN in C does not survive); m or n == 0 touches
+ * nothing; k == 0 or alpha == 0 gives C = beta * C without reading A or B (they may be NULL). */
 void hood__sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
                  const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                  size_t ldc);
@@ -15,10 +17,15 @@ void hood__sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float
 void hood__sgemm_reference(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
                            const float *A, size_t lda, const float *B, size_t ldb, float beta,
                            float *C, size_t ldc);
-/* Threads the BLAS library uses for the next calls (OpenBLAS/BLIS process-wide setting). */
+/* Threads the BLAS library uses for the next calls (OpenBLAS/BLIS process-wide setting; values
+ * below 1 mean 1; a generic CBLAS has no thread API and ignores it). Not clamped to the CPU
+ * count. On 2 cores OpenBLAS with 2 threads is 2-8x slower than 1 on the seed model's skinny
+ * shapes (PERF-NOTES.md): the caller chooses. */
 void hood__blas_set_threads(int threads);
+/* The current BLAS thread count; 0 when unknown (generic CBLAS). */
 int hood__blas_threads(void);
-/* "OpenBLAS 0.3.21 (Haswell)" or "BLIS" or "CBLAS": for bench reports. */
+/* "OpenBLAS 0.3.21 (Haswell)" (the kernel selected at run time), "BLIS 0.9.0" or "CBLAS": for
+ * bench reports. Points to a per-thread buffer, valid until the next call on that thread. */
 const char *hood__blas_description(void);
 
 #endif

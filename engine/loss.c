@@ -253,7 +253,9 @@ void hood__loss_batch(hood_loss loss, hood_activation out_act, const float *Z, c
     double total = 0.0;
     size_t right = 0;
     for (size_t j = 0; j < batch; j++) {
-        const float *z = Z + j * units, *a = A + j * units, *y = Y + j * label_width;
+        /* Z is only read by the fused forms; other callers may pass NULL. */
+        const float *z = Z != NULL ? Z + j * units : NULL;
+        const float *a = A + j * units, *y = Y + j * label_width;
         float *dz = dZ != NULL ? dZ + j * units : NULL;
         double value = 0.0;
         if (fused_sigmoid) {

@@ -7,7 +7,10 @@
 #include "hood.h"
 
 /* Whether an output layer (activation, units) and labels (mode, width, classes) fit the loss;
- * HOOD_ESHAPE/HOOD_EINVAL with a message naming what does not fit. */
+ * HOOD_ESHAPE/HOOD_EINVAL with a message naming what does not fit. BCE: label width == units
+ * (INT labels of <= 2 classes fit a single unit); SCCE: INT (or BINARY) labels, width 1, and
+ * units >= 2 and classes <= units; CCE: CATEGORICAL labels, width == units; MSE: width == units.
+ * Any activation is allowed (as in Keras) except softmax over a single unit (constant 1). */
 hood_status hood__loss_check(hood_loss loss, hood_activation out_act, size_t units,
                              hood_label_mode mode, size_t label_width, size_t num_classes);
 
@@ -18,8 +21,15 @@ hood_status hood__loss_check(hood_loss loss, hood_activation out_act, size_t uni
  *   dZ (units x batch), if not NULL, = d(sum of per-sample losses)/dZ / scale: pass the batch
  *   size (Keras' batch mean) or the global batch size when the batch is split over workers.
  * BCE with a sigmoid output uses the logits form (max(z,0) - z*y + log1p(exp(-|z|))) and
- * dZ = sigma(z) - y; other BCE clips A to [1e-7, 1-1e-7]. CCE/SCCE with softmax use
- * log-softmax of Z and dZ = A - onehot; MSE is the mean over units. */
+ * dZ = sigma(z) - y; other BCE clips A to [1e-7, 1-1e-7] and uses Keras' -(y log(p+1e-7) +
+ * (1-y) log(1-p+1e-7)). CCE/SCCE with softmax use log-softmax of Z and dZ = A - onehot.
+ * Without softmax, CCE divides A by its column sum then clips (Keras), SCCE clips then takes
+ * -log(a_t / sum a) (Keras' softmax of log(clip(A))); the activation's derivative is applied.
+ * BCE and MSE are means over units. Z is read only by the fused forms (NULL otherwise);
+ * loss_sum and correct may be NULL. SCCE labels are class indices below units (loss_check and
+ * the dataset ensure it; an out-of-range index gives a NaN loss, never an out-of-bounds read).
+ * Accuracy: SCCE compares argmax(A) with the index; one unit thresholds A and Y at 0.5; else
+ * argmax(A) against argmax(Y) (first maximum on ties). */
 void hood__loss_batch(hood_loss loss, hood_activation out_act, const float *Z, const float *A,
                       const float *Y, size_t label_width, size_t units, size_t batch, float scale,
                       float *dZ, double *loss_sum, size_t *correct);
