@@ -172,11 +172,11 @@ int hood_cli_dataset(int argc, char **argv)
     }
     hood_ingest_options *in = &flags.ingest;
     if (flags.subset_given && in->subset != HOOD_SUBSET_ALL && !flags.split_given) {
-        rc = cli_fail(CMD, "--subset needs --validation-split");
+        rc = cli_usage(CMD, "--subset needs --validation-split");
         goto done;
     }
     if (flags.split_given && in->validation_split > 0 && !flags.subset_given) {
-        rc = cli_fail(CMD, "--validation-split needs --subset training, validation or both");
+        rc = cli_usage(CMD, "--validation-split needs --subset training, validation or both");
         goto done;
     }
     if (!cli_is_directory(dir)) {

@@ -438,7 +438,8 @@ static int evaluate_after(const train_args *a, hood_model *model)
         if (st != HOOD_OK)
             rc = cli_fail_status(CMD, st);
         else if (a->json)
-            printf("{\"loss\": %.17g, \"accuracy\": %.17g}\n", loss, acc);
+            printf("{\"loss\": %.17g, \"accuracy\": %.17g, \"samples\": %zu}\n", loss, acc,
+                   hood_dataset_samples(ds));
         else
             printf("loss: %.4f - accuracy: %.4f\n", loss, acc);
     }

@@ -226,8 +226,8 @@ run "$HOOD" train "$T/train.csv" -o "$T/e2.hood" $L $S --epochs 2
 run "$HOOD" train "$T/train.csv" -o "$T/e1.hood" $L $S --epochs 1
 run "$HOOD" export-weights "$T/e1.hood" -o "$T/e1.npz"
 if [ "$rc" -eq 0 ] && [ -s "$T/e1.npz" ]; then pass "export-weights writes an .npz"; else fail "export-weights writes an .npz"; fi
-if command -v python3 >/dev/null && python3 -c 'import numpy' 2>/dev/null; then
-    if python3 - "$T/e1.npz" <<'EOF'; then pass "export-weights: numpy.load sees kernel_0 (4, 8), bias_0 (8,), kernel_1 (8, 1), bias_1 (1,)"; else fail "export-weights: numpy.load sees Keras shapes"; fi
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    if /usr/bin/python3 - "$T/e1.npz" <<'EOF'; then pass "export-weights: numpy.load sees kernel_0 (4, 8), bias_0 (8,), kernel_1 (8, 1), bias_1 (1,)"; else fail "export-weights: numpy.load sees Keras shapes"; fi
 import sys, numpy as np
 w = np.load(sys.argv[1])
 shapes = {k: w[k].shape for k in w.files}
