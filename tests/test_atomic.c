@@ -1,0 +1,207 @@
+/* test_atomic.c — io/atomic.c: a commit replaces the target whole (keeping its mode), an abort or
+ * a failed commit leaves an existing file byte-identical and no temporary behind, and a target
+ * in a folder that cannot hold it fails cleanly with a message naming the path. */
+#include "check_main.h"
+
+#include "atomic.h"
+#include "error.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+    strcpy(tmpdir, "/tmp/hood-test-atomic-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *in_tmp(const char *name)
+{
+    static char path[2][256];
+    static int which;
+    which ^= 1;
+    snprintf(path[which], sizeof path[which], "%s/%s", tmpdir, name);
+    return path[which];
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void assert_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s is missing", path);
+    char buf[256] = {0};
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    ck_assert_uint_eq(n, strlen(text));
+    ck_assert_str_eq(buf, text);
+}
+
+/* Entries in tmpdir (without . and ..). */
+static int count_entries(void)
+{
+    DIR *dir = opendir(tmpdir);
+    ck_assert_ptr_nonnull(dir);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(dir);
+    return n;
+}
+
+START_TEST(commit_creates_the_file)
+{
+    make_tmpdir();
+    const char *path = in_tmp("new.txt");
+    hood__atomic_file *f = NULL;
+    ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
+    fputs("hello\n", hood__atomic_stream(f));
+    ck_assert_int_eq(count_entries(), 1); /* only the temporary so far */
+    FILE *probe = fopen(path, "rb");
+    ck_assert_ptr_null(probe); /* the target does not exist before the commit */
+    ck_assert_int_eq(hood__atomic_commit(f), HOOD_OK);
+    assert_text(path, "hello\n");
+    ck_assert_int_eq(count_entries(), 1);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0644);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(commit_replaces_and_keeps_the_mode)
+{
+    make_tmpdir();
+    const char *path = in_tmp("old.txt");
+    write_text(path, "old contents");
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    hood__atomic_file *f = NULL;
+    ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
+    fputs("new", hood__atomic_stream(f));
+    assert_text(path, "old contents"); /* untouched until the commit */
+    ck_assert_int_eq(hood__atomic_commit(f), HOOD_OK);
+    assert_text(path, "new");
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(count_entries(), 1);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(abort_leaves_the_old_file)
+{
+    make_tmpdir();
+    const char *path = in_tmp("keep.txt");
+    write_text(path, "precious");
+    hood__atomic_file *f = NULL;
+    ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
+    fputs("half-written garbage", hood__atomic_stream(f));
+    fflush(hood__atomic_stream(f));
+    ck_assert_int_eq(count_entries(), 2);
+    hood__atomic_abort(f);
+    assert_text(path, "precious");
+    ck_assert_int_eq(count_entries(), 1);
+    hood__atomic_abort(NULL); /* a no-op */
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(failed_commit_leaves_the_old_file)
+{
+    make_tmpdir();
+    const char *path = in_tmp("keep.txt");
+    write_text(path, "precious");
+    hood__atomic_file *f = NULL;
+    ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
+    /* The file size limit makes the buffered writes fail at the commit's flush. */
+    struct rlimit old, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small.rlim_cur = 1024;
+    small.rlim_max = old.rlim_max;
+    void (*previous)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    for (int k = 0; k < 1000; k++)
+        fputs("0123456789", hood__atomic_stream(f));
+    hood_status status = hood__atomic_commit(f);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, previous);
+    ck_assert_int_eq(status, HOOD_EIO);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "keep.txt: cannot write"));
+    assert_text(path, "precious");
+    ck_assert_int_eq(count_entries(), 1);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(unwritable_folders_leave_nothing)
+{
+    make_tmpdir();
+    hood__atomic_file *f = (hood__atomic_file *)1;
+    /* a folder that does not exist */
+    ck_assert_int_eq(hood__atomic_open(&f, in_tmp("missing/out.txt")), HOOD_EIO);
+    ck_assert_ptr_null(f);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "missing/out.txt: cannot create"));
+    /* a "folder" that is a regular file (fails even for root, unlike a chmod 0555 folder) */
+    write_text(in_tmp("plain"), "x");
+    ck_assert_int_eq(hood__atomic_open(&f, in_tmp("plain/out.txt")), HOOD_EIO);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "plain/out.txt"));
+    ck_assert_int_eq(count_entries(), 1);
+    /* an empty path */
+    ck_assert_int_eq(hood__atomic_open(&f, ""), HOOD_EINVAL);
+    ck_assert_ptr_null(f);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(rename_onto_a_folder_fails_cleanly)
+{
+    make_tmpdir();
+    /* the target is an existing non-empty folder: the rename fails, the folder stays */
+    const char *path = in_tmp("dir");
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    write_text(in_tmp("dir/inside"), "inside");
+    hood__atomic_file *f = NULL;
+    ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
+    fputs("data", hood__atomic_stream(f));
+    ck_assert_int_eq(hood__atomic_commit(f), HOOD_EIO);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "dir: cannot write"));
+    assert_text(in_tmp("dir/inside"), "inside");
+    ck_assert_int_eq(count_entries(), 1);
+    remove_tmpdir();
+}
+END_TEST
+
+Suite *hood_test_suite(void)
+{
+    Suite *s = suite_create("atomic");
+    TCase *tc = tcase_create("atomic");
+    tcase_add_test(tc, commit_creates_the_file);
+    tcase_add_test(tc, commit_replaces_and_keeps_the_mode);
+    tcase_add_test(tc, abort_leaves_the_old_file);
+    tcase_add_test(tc, failed_commit_leaves_the_old_file);
+    tcase_add_test(tc, unwritable_folders_leave_nothing);
+    tcase_add_test(tc, rename_onto_a_folder_fails_cleanly);
+    suite_add_tcase(s, tc);
+    return s;
+}
