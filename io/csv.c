@@ -418,6 +418,7 @@ static hood_status write_rows(csv_writer *w, const hood_dataset *ds)
 
 void hood_csv_options_init(hood_csv_options *opts)
 {
+    memset(opts, 0, sizeof *opts); /* fields added later start at 0 too */
     opts->header = false;
     opts->label_column = -1;
     opts->label_columns = 1;
