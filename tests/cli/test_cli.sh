@@ -266,15 +266,29 @@ fi
 run "$HOOD" info "$T/resumed.hood"
 if grep -q "4 epochs" "$T/out"; then pass "a resumed model keeps the whole history"; else fail "a resumed model keeps the whole history"; fi
 
-# SIGTERM: the batch finishes, the checkpoint is written, exit 143; resuming ends where an
-# uninterrupted run ends.
-make_csv "$T/big.csv" 20000 64
+# Signals. The reference is 3 uninterrupted epochs; the interrupted runs are killed once their
+# first checkpoint (end of epoch 1) exists, so the signal lands inside epoch 2 or 3.
+make_csv "$T/big.csv" 10000 64
 B="--layers 256:relu,1:sigmoid --optimizer adam --batch-size 8 --seed 1 --verbose 0"
-"$HOOD" train "$T/big.csv" -o "$T/sig.hood" $B --epochs 50 --checkpoint "$T/sigck.hood" \
+"$HOOD" train "$T/big.csv" -o "$T/ref.hood" $B --epochs 3 >/dev/null 2>&1
+"$HOOD" export-weights "$T/ref.hood" -o "$T/ref.npz" >/dev/null 2>&1
+
+wait_for() { # FILE: up to 60 s
+    local i
+    for i in $(seq 600); do
+        [ -s "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# SIGTERM: the batch finishes, the checkpoint is written, exit 143, no model; resuming ends
+# bit-identical to the uninterrupted run (the position inside the epoch is kept).
+"$HOOD" train "$T/big.csv" -o "$T/sig.hood" $B --epochs 3 --checkpoint "$T/sigck.hood" \
     >"$T/out" 2>"$T/err" &
 pid=$!
-# Wait until training has started (the CSV is loaded), then a little more.
-sleep 1.5
+wait_for "$T/sigck.hood"
+sleep 0.3
 kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 rc=$?
@@ -283,6 +297,45 @@ if [ "$rc" -eq 143 ] && [ ! -e "$T/sig.hood" ] && "$HOOD" info "$T/sigck.hood" >
     pass "SIGTERM during training exits 143 with a valid checkpoint and no model"
 else
     fail "SIGTERM during training exits 143 with a valid checkpoint and no model" "exit $rc"
+fi
+run "$HOOD" train "$T/big.csv" -o "$T/sigres.hood" $B --epochs 3 --resume "$T/sigck.hood"
+"$HOOD" export-weights "$T/sigres.hood" -o "$T/sigres.npz" >/dev/null 2>&1
+if [ "$rc" -eq 0 ] && [ -s "$T/ref.npz" ] && cmp -s "$T/ref.npz" "$T/sigres.npz"; then
+    pass "SIGTERM mid-epoch + --resume = uninterrupted run (weights bit-identical)"
+else
+    fail "SIGTERM mid-epoch + --resume = uninterrupted run (weights bit-identical)" "exit $rc"
+fi
+
+# SIGINT: the same, exit 130.
+"$HOOD" train "$T/big.csv" -o "$T/int.hood" $B --epochs 3 --checkpoint "$T/intck.hood" \
+    >"$T/out" 2>"$T/err" &
+pid=$!
+wait_for "$T/intck.hood"
+kill -INT "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+if [ "$rc" -eq 130 ] && [ ! -e "$T/int.hood" ] && "$HOOD" info "$T/intck.hood" >/dev/null 2>&1; then
+    pass "SIGINT during training exits 130 with a valid checkpoint"
+else
+    fail "SIGINT during training exits 130 with a valid checkpoint" "exit $rc"
+fi
+
+# SIGKILL at a random moment (maybe inside a checkpoint write): the checkpoint on disk is a
+# whole one, and resuming from it ends bit-identical to the uninterrupted run.
+"$HOOD" train "$T/big.csv" -o "$T/kill.hood" $B --epochs 3 --checkpoint "$T/killck.hood" \
+    >/dev/null 2>&1 &
+pid=$!
+wait_for "$T/killck.hood"
+sleep "0.$((RANDOM % 10))"
+kill -KILL "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+rm -f "$T"/killck.hood.tmp.* # what a killed writer leaves; never read
+run "$HOOD" train "$T/big.csv" -o "$T/killres.hood" $B --epochs 3 --resume "$T/killck.hood"
+"$HOOD" export-weights "$T/killres.hood" -o "$T/killres.npz" >/dev/null 2>&1
+if [ "$rc" -eq 0 ] && cmp -s "$T/ref.npz" "$T/killres.npz"; then
+    pass "SIGKILL + --resume from the last checkpoint = uninterrupted run (bit-identical)"
+else
+    fail "SIGKILL + --resume from the last checkpoint = uninterrupted run (bit-identical)" "exit $rc"
 fi
 
 # ---- images: dataset, train on a folder, predict on files and folders ----------------------
