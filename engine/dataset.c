@@ -20,6 +20,7 @@ struct hood_dataset {
     size_t num_class_names;
     char **paths;
     size_t height, width, channels;
+    size_t shard_first, global_samples; /* global_samples 0: not a shard */
 };
 
 static hood_status dataset_new(hood_dataset **out, size_t features, size_t samples)
@@ -271,4 +272,32 @@ void hood__dataset_set_image_shape(hood_dataset *ds, size_t height, size_t width
     ds->height = height;
     ds->width = width;
     ds->channels = channels;
+}
+
+void hood__dataset_set_shard(hood_dataset *ds, size_t first, size_t global_samples)
+{
+    ds->shard_first = first;
+    ds->global_samples = global_samples;
+}
+
+void hood_dataset_shard_info(const hood_dataset *ds, size_t *first, size_t *global_samples)
+{
+    if (first != NULL)
+        *first = ds->global_samples != 0 ? ds->shard_first : 0;
+    if (global_samples != NULL)
+        *global_samples = ds->global_samples != 0 ? ds->global_samples : ds->samples;
+}
+
+void hood_shard_range(size_t total, size_t index, size_t count, size_t *first, size_t *length)
+{
+    if (count <= 1 || index >= count) {
+        *first = 0;
+        *length = count <= 1 ? total : 0;
+        return;
+    }
+    /* floor(index * total / count) without overflowing index * total */
+    size_t begin = index * (total / count) + index * (total % count) / count;
+    size_t end = (index + 1) * (total / count) + (index + 1) * (total % count) / count;
+    *first = begin;
+    *length = end - begin;
 }

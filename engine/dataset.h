@@ -9,6 +9,8 @@
 void hood__dataset_take_paths(hood_dataset *ds, char **paths);
 void hood__dataset_set_image_shape(hood_dataset *ds, size_t height, size_t width,
                                    size_t channels);
+/* Records that ds holds global samples [first, first + samples) of global_samples. */
+void hood__dataset_set_shard(hood_dataset *ds, size_t first, size_t global_samples);
 /* Label value of sample j, element i (no checks: i < label_width, j < samples). */
 static inline float hood__dataset_label(const hood_dataset *ds, size_t i, size_t j)
 {

@@ -119,6 +119,10 @@ HOOD_API const char *hood_dataset_path(const hood_dataset *ds, size_t j);
  * 0s when the dataset did not come from images. */
 HOOD_API void hood_dataset_image_shape(const hood_dataset *ds, size_t *height, size_t *width,
                                        size_t *channels);
+/* Where this dataset sits in the whole when it is one worker's shard: its samples are global
+ * samples [first, first + samples) of global_samples (0 and samples when not sharded). */
+HOOD_API void hood_dataset_shard_info(const hood_dataset *ds, size_t *first,
+                                      size_t *global_samples);
 /* Checks every value of X and the labels is finite (HOOD_EDATA names the sample otherwise). */
 HOOD_API hood_status hood_dataset_check_finite(const hood_dataset *ds);
 
@@ -179,6 +183,8 @@ typedef struct hood_ingest_options {
     hood_message_fn on_message; /* "Found N files belonging to K classes." and skip reports */
     hood_progress_fn on_progress;
     void *user;
+    size_t shard_index, shard_count; /* count 0 or 1: every file; else only this worker's
+                                        hood_shard_range of the (shuffled, split) file list */
 } hood_ingest_options;
 
 HOOD_API void hood_ingest_options_init(hood_ingest_options *opts);
@@ -199,6 +205,8 @@ typedef struct hood_csv_options {
     long label_column;          /* read: -1 (default) = last column; -2 = no label column */
     size_t label_columns;       /* read: how many label columns (k for one-hot); default 1 */
     hood_label_mode label_mode; /* read: how to store the labels; default INT */
+    size_t shard_index, shard_count; /* read (.csv/.npz/.npy): count 0 or 1: every row; else
+                                        only this worker's hood_shard_range of the rows */
 } hood_csv_options;
 
 HOOD_API void hood_csv_options_init(hood_csv_options *opts);
@@ -370,6 +378,7 @@ typedef struct hood_fit_options {
     hood_epoch_fn on_epoch_end;
     hood_batch_fn on_batch_end;
     void *user;
+    const struct hood_shard *shard; /* NULL: the dataset is all the data (see below) */
 } hood_fit_options;
 
 HOOD_API void hood_fit_options_init(hood_fit_options *opts);
@@ -385,6 +394,34 @@ HOOD_API hood_status hood_model_evaluate(hood_model *model, const hood_dataset *
 /* out (output_units x samples, column-major) = model(x (features x samples)); caller owns out. */
 HOOD_API hood_status hood_model_predict(hood_model *model, const float *x, size_t samples,
                                         size_t batch_size, float *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Data-parallel training: bring your own all-reduce (MPI, or any transport). Each worker holds
+ * a contiguous share of the samples; every step sees the same global batch as one process
+ * would, each worker computing the gradient of the samples of that batch it holds; one
+ * all-reduce per step sums the gradients (and the loss sums) and every worker applies the same
+ * update. Results equal one process's up to the summation order.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Sums count floats in place across all workers; every worker must get the same result. A
+ * non-OK status stops training on this worker with that status. */
+typedef hood_status (*hood_allreduce_fn)(void *user, float *values, size_t count);
+
+typedef struct hood_shard {
+    size_t global_samples; /* samples over all workers */
+    size_t first;          /* this worker's dataset holds global samples [first, first + n) */
+    hood_allreduce_fn allreduce;
+    void *user;
+} hood_shard;
+
+/* The contiguous share [first, first + count) of `total` items that worker `index` of `count`
+ * holds: floor(index * total / count) .. floor((index + 1) * total / count). */
+HOOD_API void hood_shard_range(size_t total, size_t index, size_t count, size_t *first,
+                               size_t *length);
+/* Evaluate over a sharded dataset: losses and counts summed with shard->allreduce. */
+HOOD_API hood_status hood_model_evaluate_shard(hood_model *model, const hood_dataset *data,
+                                               size_t batch_size, const hood_shard *shard,
+                                               double *loss, double *accuracy);
 
 /* History: one hood_epoch_log per trained epoch, kept in the model (and its file). */
 HOOD_API size_t hood_model_history_length(const hood_model *model);

@@ -214,6 +214,51 @@ START_TEST(errors_have_names_and_prefixes)
 }
 END_TEST
 
+START_TEST(shard_ranges_tile_the_whole)
+{
+    /* 10 items over 3 workers: floor(i*10/3) = 0, 3, 6, 10 */
+    const size_t expected_first[3] = {0, 3, 6}, expected_length[3] = {3, 3, 4};
+    for (size_t r = 0; r < 3; r++) {
+        size_t first = 99, length = 99;
+        hood_shard_range(10, r, 3, &first, &length);
+        ck_assert_uint_eq(first, expected_first[r]);
+        ck_assert_uint_eq(length, expected_length[r]);
+    }
+    size_t first, length;
+    hood_shard_range(10, 0, 1, &first, &length);
+    ck_assert_uint_eq(first * 100 + length, 10);
+    hood_shard_range(2, 3, 4, &first, &length); /* more workers than items: some get none */
+    ck_assert_uint_eq(length, 1);
+    hood_shard_range(2, 0, 4, &first, &length);
+    ck_assert_uint_eq(length, 0);
+    /* no overflow for huge totals: the shares still add up */
+    size_t sum = 0, next = 0;
+    for (size_t r = 0; r < 7; r++) {
+        hood_shard_range(SIZE_MAX - 3, r, 7, &first, &length);
+        ck_assert_uint_eq(first, next);
+        next = first + length;
+        sum += length;
+    }
+    ck_assert_uint_eq(sum, SIZE_MAX - 3);
+}
+END_TEST
+
+START_TEST(shard_info_defaults_to_the_whole)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 2, 5), HOOD_OK);
+    size_t first = 9, global = 9;
+    hood_dataset_shard_info(ds, &first, &global);
+    ck_assert_uint_eq(first, 0);
+    ck_assert_uint_eq(global, 5);
+    hood__dataset_set_shard(ds, 20, 100);
+    hood_dataset_shard_info(ds, &first, &global);
+    ck_assert_uint_eq(first, 20);
+    ck_assert_uint_eq(global, 100);
+    hood_dataset_free(ds);
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("dataset");
@@ -231,6 +276,8 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, check_finite_names_sample_and_feature);
     tcase_add_test(tc, paths_and_image_shape);
     tcase_add_test(tc, errors_have_names_and_prefixes);
+    tcase_add_test(tc, shard_ranges_tile_the_whole);
+    tcase_add_test(tc, shard_info_defaults_to_the_whole);
     suite_add_tcase(s, tc);
     return s;
 }
