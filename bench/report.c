@@ -203,6 +203,16 @@ static void panel(FILE *f, const bench_results *rs, double x0, bool loss, const 
             }
         }
     }
+    if (!loss) {
+        /* scale to the timed epochs: the warm-up (often far slower) is clipped at the top */
+        double timed = 0;
+        for (size_t i = 0; i < rs->n; i++)
+            for (size_t e = 1; rs->r[i].kind == BENCH_TRAIN && e < rs->r[i].n_epochs; e++)
+                timed = rs->r[i].epochs[e].seconds * 1e3 > timed ? rs->r[i].epochs[e].seconds * 1e3
+                                                                 : timed;
+        if (timed > 0)
+            ymax = timed * 1.15;
+    }
     if (!(ymin < ymax)) {
         ymin = 0;
         ymax = ymax > 0 ? ymax : 1;
@@ -240,7 +250,7 @@ static void panel(FILE *f, const bench_results *rs, double x0, bool loss, const 
             if (!isfinite(v))
                 continue;
             double x = left + (emax > 1 ? w * (double)e / (double)(emax - 1) : 0);
-            double y = top + h - h * (v - ymin) / (ymax - ymin);
+            double y = top + h - h * (v < ymax ? v - ymin : ymax - ymin) / (ymax - ymin);
             fprintf(f, "%.1f,%.1f ", x, y);
         }
         fprintf(f, "\"/>\n");
