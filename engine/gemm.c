@@ -10,10 +10,13 @@
 
 #if defined(HOOD_BLAS_BLIS)
 /* BLIS's own prototypes (blis.h) cannot share a translation unit with lapacke.h (TOOLCHAIN.md
- * §3.2), so declare the four we call. dim_t is BLIS's 64-bit gint_t; arch_t is an enum. */
+ * §3.2), so declare the five we call. dim_t is BLIS's 64-bit gint_t; arch_t is an enum,
+ * passed as an int. */
 int64_t bli_thread_get_num_threads(void);
 void bli_thread_set_num_threads(int64_t value);
 char *bli_info_get_version_str(void);
+int bli_arch_query_id(void);
+char *bli_arch_string(int id);
 #endif
 
 static size_t max1(size_t x)
@@ -144,7 +147,10 @@ const char *hood__blas_description(void)
     }
     snprintf(text, sizeof text, "%.*s (%s)", (int)len, config, core != NULL ? core : "unknown");
 #elif defined(HOOD_BLAS_BLIS)
-    snprintf(text, sizeof text, "BLIS %s", bli_info_get_version_str());
+    /* The kernel set matters: Debian's BLIS 0.9.0 does not know Zen 5 and falls back to its
+     * 8x slower "generic" kernels unless BLIS_ARCH_TYPE is set (PERF-NOTES.md). */
+    snprintf(text, sizeof text, "BLIS %s (%s)", bli_info_get_version_str(),
+             bli_arch_string(bli_arch_query_id()));
 #else
     snprintf(text, sizeof text, "CBLAS");
 #endif
