@@ -7,6 +7,12 @@
 
 #include <math.h>
 
+/* Adam's and RMSprop's loops vectorize only when the build says sqrtf need not set errno
+ * (-fno-math-errno; their arguments are >= 0 by construction); SGD's always do. */
+/* Arena loops run in blocks of BLOCK elements: at -O2 GCC vectorizes a loop only when its trip
+ * count is a known multiple of the vector width, which a fixed-size inner loop is. */
+enum { BLOCK = 16 };
+
 /* The scalars one step needs, worked out once per step. */
 typedef struct step_consts {
     float lr, momentum, one_minus_b1, one_minus_b2, rho, one_minus_rho, epsilon, alpha;
@@ -44,12 +50,12 @@ static inline float sgd_w(const step_consts *c, float w, float g)
 
 /* SGD with momentum (Keras): m = -g * lr + m * momentum; w += m, or with Nesterov
  * w += -g * lr + m * momentum using the updated m. */
-static inline void momentum_elem(const step_consts *c, float *w, float *m, float g)
+static inline void momentum_elem(const step_consts *c, bool nesterov, float *w, float *m, float g)
 {
     float step = -g * c->lr;
     float m_new = step + *m * c->momentum;
     *m = m_new;
-    *w = c->nesterov ? *w + (step + m_new * c->momentum) : *w + m_new;
+    *w = nesterov ? *w + (step + m_new * c->momentum) : *w + m_new;
 }
 
 /* Adam (Keras 3): m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= m * alpha / (sqrt(v) + eps).
@@ -66,18 +72,149 @@ static inline void adam_elem(const step_consts *c, float *w, float *m, float *v,
 /* RMSprop (Keras 3, not centered): v = rho v + (1 - rho) g^2; increment = lr g / sqrt(v + eps)
  * (epsilon inside the root, as keras/optimizers/rmsprop.py); with momentum
  * mom = momentum * mom + increment, w -= mom; else w -= increment. */
-static inline void rmsprop_elem(const step_consts *c, float *w, float *v, float *mom, float g)
+static inline void rmsprop_elem(const step_consts *c, bool with_mom, float *w, float *v, float *mom,
+                                float g)
 {
     float v_new = c->rho * *v + c->one_minus_rho * (g * g);
     float increment = (c->lr * g) / sqrtf(v_new + c->epsilon);
     *v = v_new;
-    if (mom != NULL) {
+    if (with_mom) {
         float mom_new = c->momentum * *mom + increment;
         *mom = mom_new;
         *w = *w - mom_new;
     } else {
         *w = *w - increment;
     }
+}
+
+/* One kernel per rule over n elements; `probe` computes into locals and only reports whether
+ * every new value is finite, otherwise the arrays are updated. Called with n = BLOCK (then
+ * vectorized) and once for the tail. The flag is OR-ed so the loop has no early exit. */
+static inline int sgd_run(const step_consts *c, bool probe, float *restrict w,
+                          const float *restrict g, size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float wi = sgd_w(c, w[i], g[i]);
+        if (probe)
+            bad |= !isfinite(wi);
+        else
+            w[i] = wi;
+    }
+    return bad;
+}
+
+static inline int momentum_run(const step_consts *c, bool probe, bool nesterov, float *restrict w,
+                               float *restrict m, const float *restrict g, size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float wi = w[i], mi = m[i];
+        momentum_elem(c, nesterov, &wi, &mi, g[i]);
+        if (probe) {
+            bad |= !isfinite(wi) | !isfinite(mi);
+        } else {
+            w[i] = wi;
+            m[i] = mi;
+        }
+    }
+    return bad;
+}
+
+static inline int adam_run(const step_consts *c, bool probe, float *restrict w, float *restrict m,
+                           float *restrict v, const float *restrict g, size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float wi = w[i], mi = m[i], vi = v[i];
+        adam_elem(c, &wi, &mi, &vi, g[i]);
+        if (probe) {
+            bad |= !isfinite(wi) | !isfinite(mi) | !isfinite(vi);
+        } else {
+            w[i] = wi;
+            m[i] = mi;
+            v[i] = vi;
+        }
+    }
+    return bad;
+}
+
+static inline int rmsprop_run(const step_consts *c, bool probe, bool with_mom, float *restrict w,
+                              float *restrict v, float *restrict mom, const float *restrict g,
+                              size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float wi = w[i], vi = v[i], momi = with_mom ? mom[i] : 0.0f;
+        rmsprop_elem(c, with_mom, &wi, &vi, &momi, g[i]);
+        if (probe) {
+            bad |= !isfinite(wi) | !isfinite(vi) | !isfinite(momi);
+        } else {
+            w[i] = wi;
+            v[i] = vi;
+            if (with_mom)
+                mom[i] = momi;
+        }
+    }
+    return bad;
+}
+
+/* The whole arena, in blocks. The probe never writes (its casts away const are for sharing the
+ * kernels only). Inlined into the probe and the step so `probe` is a constant in each. */
+#if defined(__GNUC__)
+#define HOOD_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define HOOD_ALWAYS_INLINE
+#endif
+
+static inline HOOD_ALWAYS_INLINE int run(const hood_optimizer_config *cfg, const step_consts *c,
+                                         bool probe, float *w, const float *g, float *state,
+                                         size_t n)
+{
+    int bad = 0;
+    size_t i = 0, full = n - n % BLOCK;
+#define OVER_ARENA(call_at)                                                                        \
+    do {                                                                                           \
+        for (i = 0; i < full; i += BLOCK)                                                          \
+            bad |= call_at(i, BLOCK);                                                              \
+        if (full < n)                                                                              \
+            bad |= call_at(full, n - full);                                                        \
+    } while (0)
+    switch (cfg->kind) {
+    case HOOD_OPT_SGD:
+        if (cfg->momentum <= 0.0f) {
+#define AT(o, k) sgd_run(c, probe, w + (o), g + (o), (k))
+            OVER_ARENA(AT);
+#undef AT
+        } else if (cfg->nesterov) {
+#define AT(o, k) momentum_run(c, probe, true, w + (o), state + (o), g + (o), (k))
+            OVER_ARENA(AT);
+#undef AT
+        } else {
+#define AT(o, k) momentum_run(c, probe, false, w + (o), state + (o), g + (o), (k))
+            OVER_ARENA(AT);
+#undef AT
+        }
+        break;
+    case HOOD_OPT_ADAM:
+#define AT(o, k) adam_run(c, probe, w + (o), state + (o), state + n + (o), g + (o), (k))
+        OVER_ARENA(AT);
+#undef AT
+        break;
+    case HOOD_OPT_RMSPROP:
+        if (cfg->momentum > 0.0f) {
+#define AT(o, k) rmsprop_run(c, probe, true, w + (o), state + (o), state + n + (o), g + (o), (k))
+            OVER_ARENA(AT);
+#undef AT
+        } else {
+#define AT(o, k) rmsprop_run(c, probe, false, w + (o), state + (o), NULL, g + (o), (k))
+            OVER_ARENA(AT);
+#undef AT
+        }
+        break;
+    }
+#undef OVER_ARENA
+    return bad;
 }
 
 size_t hood__optimizer_slots(const hood_optimizer_config *cfg)
@@ -128,39 +265,8 @@ bool hood__optimizer_step_is_finite(const hood_optimizer_config *cfg, uint64_t t
                                     const float *g, const float *state, size_t n)
 {
     step_consts c = consts_for(cfg, t + 1);
-    /* The flag is OR-ed rather than returned early so the loop stays branch-free. */
-    int bad = 0;
-    switch (cfg->kind) {
-    case HOOD_OPT_SGD:
-        if (cfg->momentum > 0.0f) {
-            for (size_t i = 0; i < n; i++) {
-                float wi = w[i], mi = state[i];
-                momentum_elem(&c, &wi, &mi, g[i]);
-                bad |= !isfinite(wi) | !isfinite(mi);
-            }
-        } else {
-            for (size_t i = 0; i < n; i++)
-                bad |= !isfinite(sgd_w(&c, w[i], g[i]));
-        }
-        break;
-    case HOOD_OPT_ADAM:
-        for (size_t i = 0; i < n; i++) {
-            float wi = w[i], mi = state[i], vi = state[n + i];
-            adam_elem(&c, &wi, &mi, &vi, g[i]);
-            bad |= !isfinite(wi) | !isfinite(mi) | !isfinite(vi);
-        }
-        break;
-    case HOOD_OPT_RMSPROP: {
-        bool has_mom = cfg->momentum > 0.0f;
-        for (size_t i = 0; i < n; i++) {
-            float wi = w[i], vi = state[i], momi = has_mom ? state[n + i] : 0.0f;
-            rmsprop_elem(&c, &wi, &vi, has_mom ? &momi : NULL, g[i]);
-            bad |= !isfinite(wi) | !isfinite(vi) | !isfinite(momi);
-        }
-        break;
-    }
-    }
-    return bad == 0;
+    /* probe = true: the kernels only read w and state */
+    return run(cfg, &c, true, (float *)w, g, (float *)state, n) == 0;
 }
 
 void hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t *t, float *w, const float *g,
@@ -168,27 +274,5 @@ void hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t *t, float *
 {
     *t += 1;
     step_consts c = consts_for(cfg, *t);
-    switch (cfg->kind) {
-    case HOOD_OPT_SGD:
-        if (cfg->momentum > 0.0f) {
-            for (size_t i = 0; i < n; i++)
-                momentum_elem(&c, &w[i], &state[i], g[i]);
-        } else {
-            for (size_t i = 0; i < n; i++)
-                w[i] = sgd_w(&c, w[i], g[i]);
-        }
-        break;
-    case HOOD_OPT_ADAM: {
-        float *m = state, *v = state + n;
-        for (size_t i = 0; i < n; i++)
-            adam_elem(&c, &w[i], &m[i], &v[i], g[i]);
-        break;
-    }
-    case HOOD_OPT_RMSPROP: {
-        float *v = state, *mom = cfg->momentum > 0.0f ? state + n : NULL;
-        for (size_t i = 0; i < n; i++)
-            rmsprop_elem(&c, &w[i], &v[i], mom != NULL ? &mom[i] : NULL, g[i]);
-        break;
-    }
-    }
+    (void)run(cfg, &c, false, w, g, state, n);
 }
