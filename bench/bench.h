@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define BENCH_MAX_EPOCHS 64
 #define BENCH_MAX_RESULTS 64
@@ -107,6 +108,7 @@ typedef struct bench_machine {
     char blas[160];
     char coretype[32], blis_arch[32];
     char hood_version[32];
+    double loadavg; /* 1-minute load average at the start: a shared machine's noise, recorded */
 } bench_machine;
 void bench_machine_get(bench_machine *m);
 double bench_now(void);
@@ -115,7 +117,8 @@ bench_stats bench_stats_of(const double *v, size_t n);
 bench_result *bench_results_add(bench_results *rs, const char *workload, const char *name);
 
 /* report.c */
-void bench_print_table(const bench_results *rs);
+/* f: stdout, or stderr when the JSON goes to stdout */
+void bench_print_table(FILE *f, const bench_results *rs);
 int bench_write_json(const char *path, const bench_machine *m, int threads,
                      const bench_results *rs);
 int bench_write_svg(const char *path, const bench_results *rs);

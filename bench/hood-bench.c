@@ -279,7 +279,7 @@ int main(int argc, char **argv)
             run_one(wanted[i], &o, train, n_train, rs);
     }
     apply_limits(rs);
-    bench_print_table(rs);
+    bench_print_table(json != NULL && strcmp(json, "-") == 0 ? stderr : stdout, rs);
     int status = 0;
     for (size_t i = 0; i < rs->n; i++)
         if (!rs->r[i].ok)

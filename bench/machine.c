@@ -41,6 +41,8 @@ void bench_machine_get(bench_machine *m)
     const char *ba = getenv("BLIS_ARCH_TYPE");
     snprintf(m->blis_arch, sizeof m->blis_arch, "%s", ba != NULL ? ba : "");
     snprintf(m->hood_version, sizeof m->hood_version, "%s", hood_version_string());
+    double load[1];
+    m->loadavg = getloadavg(load, 1) == 1 ? load[0] : -1;
 }
 
 double bench_now(void)

@@ -12,7 +12,7 @@ static const char *check_text(const bench_result *r)
     return r->ok ? "ok" : "CHECK FAILED";
 }
 
-void bench_print_table(const bench_results *rs)
+void bench_print_table(FILE *f, const bench_results *rs)
 {
     bool head = false;
     for (size_t i = 0; i < rs->n; i++) {
@@ -20,24 +20,25 @@ void bench_print_table(const bench_results *rs)
         if (r->kind != BENCH_TRAIN)
             continue;
         if (!head) {
-            printf("%-12s %3s %8s %8s %8s %9s %7s %27s %7s %6s %7s %6s %6s  %s\n", "training",
-                   "thr", "min ms", "med ms", "max ms", "samples/s", "GFLOP/s",
-                   "gather/fwd/bwd/update ms", "bound", "xbound", "sgemm", "xsgemm", "RSS MB",
-                   "check");
+            fprintf(f, "%-12s %3s %8s %8s %8s %9s %7s %27s %7s %6s %7s %6s %6s  %s\n", "training",
+                    "thr", "min ms", "med ms", "max ms", "samples/s", "GFLOP/s",
+                    "gather/fwd/bwd/update ms", "bound", "xbound", "sgemm", "xsgemm", "RSS MB",
+                    "check");
             head = true;
         }
         if (r->n_epochs < 2) {
-            printf("%-12s %3d %s\n", r->name, r->threads, r->what);
+            fprintf(f, "%-12s %3d %s\n", r->name, r->threads, r->what);
             continue;
         }
         double med = r->epoch_s.median;
-        printf("%-12s %3d %8.2f %8.2f %8.2f %9.0f %7.1f %6.2f/%6.2f/%6.2f/%6.2f %7.2f %6.2f "
-               "%7.2f %6.2f %6.0f  %s: %s\n",
-               r->name, r->threads, r->epoch_s.min * 1e3, med * 1e3, r->epoch_s.max * 1e3,
-               (double)r->samples / med, r->flops / med / 1e9, r->split[0] * 1e3, r->split[1] * 1e3,
-               r->split[2] * 1e3, r->split[3] * 1e3, r->bound_s * 1e3,
-               r->bound_s > 0 ? med / r->bound_s : 0, r->sgemm_s * 1e3,
-               r->sgemm_s > 0 ? med / r->sgemm_s : 0, r->peak_rss_mb, check_text(r), r->what);
+        fprintf(f,
+                "%-12s %3d %8.2f %8.2f %8.2f %9.0f %7.1f %6.2f/%6.2f/%6.2f/%6.2f %7.2f %6.2f "
+                "%7.2f %6.2f %6.0f  %s: %s\n",
+                r->name, r->threads, r->epoch_s.min * 1e3, med * 1e3, r->epoch_s.max * 1e3,
+                (double)r->samples / med, r->flops / med / 1e9, r->split[0] * 1e3,
+                r->split[1] * 1e3, r->split[2] * 1e3, r->split[3] * 1e3, r->bound_s * 1e3,
+                r->bound_s > 0 ? med / r->bound_s : 0, r->sgemm_s * 1e3,
+                r->sgemm_s > 0 ? med / r->sgemm_s : 0, r->peak_rss_mb, check_text(r), r->what);
     }
     head = false;
     for (size_t i = 0; i < rs->n; i++) {
@@ -45,19 +46,19 @@ void bench_print_table(const bench_results *rs)
         if (r->kind != BENCH_INGEST && r->kind != BENCH_CSV)
             continue;
         if (!head) {
-            printf("\n%-14s %3s %7s %8s %8s %8s %9s %8s %7s %9s  %s\n", "ingest / csv", "thr",
-                   "count", "min s", "med s", "max s", "items/s", "MB/s", "RSS MB", "matrix MB",
-                   "check");
+            fprintf(f, "\n%-14s %3s %7s %8s %8s %8s %9s %8s %7s %9s  %s\n", "ingest / csv", "thr",
+                    "count", "min s", "med s", "max s", "items/s", "MB/s", "RSS MB", "matrix MB",
+                    "check");
             head = true;
         }
         if (r->seconds.median <= 0) {
-            printf("%-14s %3d %s: %s\n", r->name, r->threads, check_text(r), r->what);
+            fprintf(f, "%-14s %3d %s: %s\n", r->name, r->threads, check_text(r), r->what);
             continue;
         }
-        printf("%-14s %3d %7zu %8.3f %8.3f %8.3f %9.0f %8.1f %7.0f %9.0f  %s: %s\n", r->name,
-               r->threads, r->count, r->seconds.min, r->seconds.median, r->seconds.max,
-               (double)r->count / r->seconds.median, r->io_bytes / r->seconds.median / 1e6,
-               r->peak_rss_mb, r->matrix_bytes / 1e6, check_text(r), r->what);
+        fprintf(f, "%-14s %3d %7zu %8.3f %8.3f %8.3f %9.0f %8.1f %7.0f %9.0f  %s: %s\n", r->name,
+                r->threads, r->count, r->seconds.min, r->seconds.median, r->seconds.max,
+                (double)r->count / r->seconds.median, r->io_bytes / r->seconds.median / 1e6,
+                r->peak_rss_mb, r->matrix_bytes / 1e6, check_text(r), r->what);
     }
     head = false;
     for (size_t i = 0; i < rs->n; i++) {
@@ -65,10 +66,10 @@ void bench_print_table(const bench_results *rs)
         if (r->kind != BENCH_LIMIT)
             continue;
         if (!head) {
-            printf("\n%-44s %3s %10s  %s\n", "limits", "thr", "value", "what");
+            fprintf(f, "\n%-44s %3s %10s  %s\n", "limits", "thr", "value", "what");
             head = true;
         }
-        printf("%-44s %3d %10.2f %-7s %s\n", r->name, r->threads, r->value, r->unit, r->what);
+        fprintf(f, "%-44s %3d %10.2f %-7s %s\n", r->name, r->threads, r->value, r->unit, r->what);
     }
 }
 
@@ -163,7 +164,8 @@ int bench_write_json(const char *path, const bench_machine *m, int threads, cons
     jstr(f, m->coretype);
     fprintf(f, ", \"blis_arch_type\": ");
     jstr(f, m->blis_arch);
-    fprintf(f, ", \"threads\": %d, \"versions\": {\"hood\": ", threads);
+    fprintf(f, ", \"threads\": %d, \"loadavg\": %.2f, \"versions\": {\"hood\": ", threads,
+            m->loadavg);
     jstr(f, m->hood_version);
     fprintf(f, ", \"libvips\": \"%s\", \"compiler\": ", HOOD_BENCH_VIPS_VERSION);
     jstr(f, __VERSION__);

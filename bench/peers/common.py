@@ -258,6 +258,7 @@ def machine(threads, blas="", versions=None):
         "blas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
         "blis_arch_type": os.environ.get("BLIS_ARCH_TYPE", ""),
         "threads": threads,
+        "loadavg": round(os.getloadavg()[0], 2),
         "versions": dict({"python": platform.python_version()}, **(versions or {})),
     }
 
