@@ -180,6 +180,57 @@ START_TEST(accuracy_counts)
 }
 END_TEST
 
+START_TEST(batch_split_is_exact)
+{
+    /* Samples are independent: one call over 6 columns and two calls over 2 + 4 give the same
+     * bits for dZ, and the loss sums agree; doubling scale halves dZ exactly. */
+    enum { UNITS = 4, BATCH = 6, N = UNITS * BATCH };
+    hood_rng rng;
+    hood__rng_seed(&rng, 404);
+    float Z[N], A[N], K[N], labels[BATCH], whole[N], parts[N], half[N];
+    for (int i = 0; i < N; i++)
+        A[i] = Z[i] = (float)hood__rng_normal(&rng);
+    for (int j = 0; j < BATCH; j++)
+        labels[j] = (float)hood__rng_below(&rng, UNITS);
+    hood__activation_forward(HOOD_ACT_SOFTMAX, A, K, NULL, UNITS, BATCH);
+    double all = 0.0, split = 0.0;
+    size_t right_all = 0, right_split = 0;
+    hood__loss_batch(HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, HOOD_ACT_SOFTMAX, K, A, labels, 1,
+                     UNITS, BATCH, 6.0f, whole, &all, &right_all);
+    hood__loss_batch(HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, HOOD_ACT_SOFTMAX, K, A, labels, 1,
+                     UNITS, 2, 6.0f, parts, &split, &right_split);
+    hood__loss_batch(HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, HOOD_ACT_SOFTMAX, K + 2 * UNITS,
+                     A + 2 * UNITS, labels + 2, 1, UNITS, 4, 6.0f, parts + 2 * UNITS, &split,
+                     &right_split);
+    ck_assert(memcmp(whole, parts, sizeof whole) == 0);
+    ck_assert_double_eq_tol(all, split, 1e-12 * all);
+    ck_assert_uint_eq(right_all, right_split);
+    hood__loss_batch(HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, HOOD_ACT_SOFTMAX, K, A, labels, 1,
+                     UNITS, BATCH, 12.0f, half, NULL, NULL);
+    for (int i = 0; i < N; i++)
+        ck_assert_float_eq(half[i] * 2.0f, whole[i]);
+}
+END_TEST
+
+START_TEST(out_of_range_label_is_nan_not_a_crash)
+{
+    /* loss_check and the dataset rule this out; if it happens anyway the loss says so. */
+    float Z[3] = {1, 2, 3}, A[3] = {1, 2, 3}, dz[3];
+    hood__activation_forward(HOOD_ACT_SOFTMAX, A, NULL, NULL, 3, 1);
+    const float bad[3] = {3.0f, -1.0f, 0.5f};
+    for (int k = 0; k < 3; k++) {
+        double sum = 0.0;
+        hood__loss_batch(HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, HOOD_ACT_SOFTMAX, Z, A, &bad[k],
+                         1, 3, 1, 1.0f, dz, &sum, NULL);
+        ck_assert_msg(isnan(sum), "label %g gave loss %g", bad[k], sum);
+        sum = 0.0;
+        hood__loss_batch(HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, HOOD_ACT_LINEAR, A, A, &bad[k],
+                         1, 3, 1, 1.0f, dz, &sum, NULL);
+        ck_assert(isnan(sum));
+    }
+}
+END_TEST
+
 START_TEST(loss_check_accepts_fitting_outputs)
 {
     ck_assert_int_eq(hood__loss_check(HOOD_LOSS_BINARY_CROSSENTROPY, HOOD_ACT_SIGMOID, 1,
@@ -330,6 +381,8 @@ Suite *hood_test_suite(void)
     tcase_add_test(golden, cce_normalises_non_softmax_output);
     tcase_add_test(golden, mse_golden);
     tcase_add_test(golden, accuracy_counts);
+    tcase_add_test(golden, batch_split_is_exact);
+    tcase_add_test(golden, out_of_range_label_is_nan_not_a_crash);
     suite_add_tcase(s, golden);
     TCase *check = tcase_create("check");
     tcase_add_test(check, loss_check_accepts_fitting_outputs);
