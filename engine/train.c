@@ -444,6 +444,16 @@ static hood_status check_resume(const hood_model *model, const hood_fit_options 
                           "with the same settings",
                           p->epochs_done + 1, p->batch, p->batch_size, p->train_samples,
                           p->shuffle ? "on" : "off", (unsigned long long)p->shuffle_seed);
+    /* A position read from a file is checked like any input: its sums must be those of the
+     * batches it says are done. */
+    size_t num_batches = (n_train + o->batch_size - 1) / o->batch_size;
+    if (p->batch > 0 &&
+        (p->batch > num_batches || p->correct > p->samples ||
+         p->samples != (p->batch == num_batches ? n_train : p->batch * o->batch_size)))
+        return hood__fail(HOOD_EINVAL,
+                          "fit: the saved training position (batch %zu, %zu samples) does not "
+                          "fit %zu samples in batches of %zu",
+                          p->batch, p->samples, n_train, o->batch_size);
     return HOOD_OK;
 }
 
