@@ -375,6 +375,7 @@ Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("loss");
     TCase *golden = tcase_create("golden");
+    tcase_set_timeout(golden, 60);
     tcase_add_test(golden, sigmoid_bce_logits_golden);
     tcase_add_test(golden, bce_clips_a_linear_output);
     tcase_add_test(golden, softmax_cross_entropy_golden);
@@ -385,10 +386,12 @@ Suite *hood_test_suite(void)
     tcase_add_test(golden, out_of_range_label_is_nan_not_a_crash);
     suite_add_tcase(s, golden);
     TCase *check = tcase_create("check");
+    tcase_set_timeout(check, 60);
     tcase_add_test(check, loss_check_accepts_fitting_outputs);
     tcase_add_test(check, loss_check_names_what_does_not_fit);
     suite_add_tcase(s, check);
     TCase *grad = tcase_create("gradient");
+    tcase_set_timeout(grad, 60);
     tcase_add_loop_test(grad, loss_gradient_matches_central_differences, 0, 20);
     suite_add_tcase(s, grad);
     return s;
