@@ -159,6 +159,30 @@ expect_error "info: garbage model file" "garbage.hood" "$HOOD" info "$T/garbage.
 expect_error "train: unwritable output" "/nonexistent/m.hood" "$HOOD" train "$T/train.csv" -o /nonexistent/m.hood $L
 expect_error "dataset: unknown output format" "x.txt" "$HOOD" dataset "$T/img" -o "$T/x.txt"
 
+# Malformed data files.
+printf '0.1,0.2,0.3,0.4,1\n0.1,0.2,1\n' >"$T/ragged.csv"
+printf '0.1,0.2,abc,0.4,1\n' >"$T/text.csv"
+printf '0.1,nan,0.3,0.4,1\n0.2,0.2,0.3,0.4,0\n' >"$T/nan.csv"
+printf 'x1,x2,x3,x4,y\n' >"$T/header.csv"
+head -c 300 /dev/urandom >"$T/random.npz"
+expect_error "ragged CSV names the file" "ragged.csv" "$HOOD" train "$T/ragged.csv" -o "$T/m.hood" $L
+expect_error "non-numeric CSV names the file" "text.csv" "$HOOD" train "$T/text.csv" -o "$T/m.hood" $L
+expect_error "NaN in a CSV names the file" "nan.csv" "$HOOD" train "$T/nan.csv" -o "$T/m.hood" $L
+expect_error "header-only CSV names the file" "header.csv" "$HOOD" train "$T/header.csv" -o "$T/m.hood" $L
+expect_error "random-bytes .npz names the file" "random.npz" "$HOOD" train "$T/random.npz" -o "$T/m.hood" $L
+expect_error "--resume from a garbage file" "garbage.hood" "$HOOD" train "$T/train.csv" -o "$T/m.hood" --resume "$T/garbage.hood"
+expect_error "--init-weights from a missing file" "nope.npz" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --init-weights "$T/nope.npz"
+expect_error "--history in a missing folder" "/nonexistent/h.csv" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --history /nonexistent/h.csv
+expect_error "-o names a folder" "$T" "$HOOD" train "$T/train.csv" -o "$T" $L
+expect_error "--momentum 1.5" "--momentum" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --momentum 1.5
+expect_error "--validation-split 1.5" "--validation-split" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --validation-split 1.5
+expect_error "--threads -1" "--threads" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --threads -1
+expect_error "--checkpoint-every 0" "--checkpoint-every" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --checkpoint-every 0
+expect_error "--color-mode cmyk" "--color-mode" "$HOOD" dataset "$T/img" -o "$T/x.csv" --color-mode cmyk
+expect_error "--label-mode weird" "--label-mode" "$HOOD" dataset "$T/img" -o "$T/x.csv" --label-mode weird
+expect_error "dataset: unwritable output" "/nonexistent/x.csv" "$HOOD" dataset "$T/img" -o /nonexistent/x.csv
+[ -e "$T/m.hood" ] && fail "malformed inputs leave no model file" || pass "malformed inputs leave no model file"
+
 # An existing output stays byte-identical when the command fails.
 printf 'precious\n' >"$T/keep.hood"
 cp "$T/keep.hood" "$T/keep.orig"
@@ -203,6 +227,29 @@ fi
 expect_error "evaluate: wrong input width names the file" "wide.csv" "$HOOD" evaluate "$T/m.hood" "$T/wide.csv"
 head -c 200 "$T/m.hood" >"$T/trunc.hood"
 expect_error "evaluate: truncated model file" "trunc.hood" "$HOOD" evaluate "$T/trunc.hood" "$T/train.csv"
+
+expect_error "predict --top 0" "--top" "$HOOD" predict "$T/m.hood" "$T/small.csv" --top 0
+expect_error "predict --format xml" "--format" "$HOOD" predict "$T/m.hood" "$T/small.csv" --format xml
+cp "$T/m.hood" "$T/flip.hood"
+printf '\x55' | dd of="$T/flip.hood" bs=1 seek=$(($(stat -c %s "$T/flip.hood") - 20)) conv=notrunc 2>/dev/null
+expect_error "a bit-flipped model file is refused" "flip.hood" "$HOOD" predict "$T/flip.hood" "$T/small.csv"
+printf 'precious\n' >"$T/keep.npz"
+cp "$T/keep.npz" "$T/keep.npz.orig"
+expect_error "export-weights from a garbage model" "garbage.hood" "$HOOD" export-weights "$T/garbage.hood" -o "$T/keep.npz"
+cmp -s "$T/keep.npz" "$T/keep.npz.orig" && pass "... and the existing .npz is byte-identical" || fail "... and the existing .npz is byte-identical"
+run "$HOOD" train "$T/train.csv" -o "$T/v.hood" $L --epochs 2 --verbose 1
+if [ "$rc" -eq 0 ] && [ "$(grep -c '^Epoch [12]/2 - 3/3 - .* - accuracy: [0-9.]* - loss: [0-9.]*$' "$T/out")" -eq 2 ]; then
+    pass "--verbose 1 off a terminal: one line per epoch"
+else
+    fail "--verbose 1 off a terminal: one line per epoch"
+fi
+run "$HOOD" train "$T/train.csv" -o "$T/v.hood" $L --epochs 2 --verbose 0 --validation-split 0.25 --history "$T/vh.csv"
+if [ "$rc" -eq 0 ] && [ ! -s "$T/out" ] && [ "$(awk -F, 'NR > 1 && $4 != "" && $5 != ""' "$T/vh.csv" | wc -l)" -eq 2 ]; then
+    pass "--verbose 0 is silent; --validation-split fills val_loss/val_accuracy"
+else
+    fail "--verbose 0 is silent; --validation-split fills val_loss/val_accuracy"
+fi
+expect_error "predict: a CSV-trained model refuses images" "was not trained on images" "$HOOD" predict "$T/m.hood" "$T/img/dark/d0.png"
 
 # predict on CSV rows
 run "$HOOD" predict "$T/m.hood" "$T/small.csv"
