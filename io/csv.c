@@ -60,22 +60,20 @@ static const uint64_t pow10_int[20] = {1ull,
 /* w * 10^k correctly rounded to float, when that can be decided cheaply: w and 10^|k| are exact
  * doubles, so one multiply or divide gives the correctly rounded double d; rounding d to float
  * is then correct unless d lies exactly halfway between two floats (the only case where
- * rounding twice can differ from rounding once). Returns 0 when undecided. w > 0. */
+ * rounding twice can differ from rounding once). Within these bounds d is a normal float's
+ * magnitude (1e-22 .. 9e37), so "halfway" is: the 29 mantissa bits below float precision are
+ * exactly 1000...0. Returns 0 when undecided. w > 0. */
 static int fast_decimal(uint64_t w, int k, float *out)
 {
     if (w > (1ull << 53) || k < -22 || k > 22)
         return 0;
     double d = (double)w;
     d = k < 0 ? d / pow10d(-k) : d * pow10d(k);
-    float f = (float)d;
-    if (isinf(f))
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    if ((bits & 0x1FFFFFFFu) == 0x10000000u)
         return 0;
-    if ((double)f != d) {
-        float g = nextafterf(f, d > (double)f ? INFINITY : 0.0f);
-        if (isinf(g) || (double)f + (double)g == 2.0 * d)
-            return 0;
-    }
-    *out = f;
+    *out = (float)d;
     return 1;
 }
 
@@ -118,10 +116,7 @@ int hood__csv_parse_float(const char *text, size_t len, float *out)
     int negative = 0;
     if (p < end && (*p == '-' || *p == '+'))
         negative = *p++ == '-';
-    if (word_is(p, (size_t)(end - p), "nan"))
-        return 2;
-    if (word_is(p, (size_t)(end - p), "inf") || word_is(p, (size_t)(end - p), "infinity"))
-        return 3;
+    const char *after_sign = p;
     /* value = D * 10^(exp10 - frac_digits), D = the significant digits (first non-zero on).
      * The first 19 go into w; up to 200 are kept for the slow path, the rest only as a sticky
      * non-zero flag (which is all correct rounding needs of them). */
@@ -149,8 +144,14 @@ int hood__csv_parse_float(const char *text, size_t len, float *out)
             sticky |= *p != '0';
         ndigits += ndigits < 1000000000;
     }
-    if (seen_digits == 0)
+    if (seen_digits == 0) {
+        size_t rest = (size_t)(end - after_sign);
+        if (word_is(after_sign, rest, "nan"))
+            return 2;
+        if (word_is(after_sign, rest, "inf") || word_is(after_sign, rest, "infinity"))
+            return 3;
         return 1;
+    }
     long exp10 = 0;
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
@@ -249,21 +250,27 @@ size_t hood__csv_format_float(float x, char *out)
         out[n++] = '0';
         return n;
     }
-    /* e10 = floor(log10(a)) from the binary exponent, corrected by one comparison. */
+    /* e10 = floor(log10(a)): estimated from the binary exponent, then corrected. */
     int e2;
     frexp((double)a, &e2);
     int e10 = (int)floor((e2 - 1) * 0.30102999566398120);
     if ((double)a >= pow10d(e10 + 1))
         e10++;
-    /* The nearest p-digit decimal for p = 1, 2, ...: the first one that reads back to a is the
-     * shortest (up to the rare power-of-two asymmetry, where it may be one digit longer). The
-     * check is exact (fast_decimal or strtof), so the output always round-trips. */
-    for (int p = 1; p <= 9; p++) {
+    else if ((double)a < pow10d(e10))
+        e10--;
+    /* The nearest p-digit decimal for p = 9, 8, ...: 9 digits always read back; the last p that
+     * still reads back to a is the shortest (a p-digit decimal that works implies the nearer
+     * (p+1)-digit one does; only at a power of two, where the interval is lopsided, can this
+     * stop one digit early). The check is exact (fast_decimal or strtof), so the output always
+     * round-trips. Typical data needs 7-9 digits: two or three checks. */
+    uint64_t best_r = 0;
+    int best_k = 0;
+    for (int p = 9; p >= 1; p--) {
         int k = e10 - p + 1;
         double scaled = (double)a * pow10d(-k);
         uint64_t r = (uint64_t)(scaled + 0.5);
         if (r == 0)
-            continue;
+            break;
         if (r >= pow10_int[p]) { /* 9.96 -> 10: one digit more, same value */
             r /= 10;
             k++;
@@ -276,15 +283,19 @@ size_t hood__csv_format_float(float x, char *out)
                 nd++;
             put_digits(digits, r, nd);
             if (slow_decimal(digits, nd, k, &back) != 0)
-                continue;
+                break;
         }
-        if (back == a) {
-            while (r % 10 == 0) {
-                r /= 10;
-                k++;
-            }
-            return n + emit_decimal(out + n, r, k);
+        if (back != a)
+            break;
+        best_r = r;
+        best_k = k;
+    }
+    if (best_r != 0) {
+        while (best_r % 10 == 0) {
+            best_r /= 10;
+            best_k++;
         }
+        return n + emit_decimal(out + n, best_r, best_k);
     }
     /* Not reached for finite floats: 9 significant digits always round-trip. Be safe anyway. */
     char buf[32];
@@ -823,7 +834,7 @@ hood_status hood_dataset_load_csv(const char *path, const hood_csv_options *opts
     *out = NULL;
     if (path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_load_csv: path is NULL");
-    line_reader lr = {.name = path, .capacity = 1 << 20};
+    line_reader lr = {.name = path, .capacity = 4 << 20};
     lr.file = fopen(path, "rb");
     if (lr.file == NULL)
         return hood__fail(HOOD_EIO, "%s: cannot open for reading: %s", path, strerror(errno));

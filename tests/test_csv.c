@@ -454,9 +454,9 @@ END_TEST
 
 START_TEST(long_lines_stream_through_the_buffer)
 {
-    /* 150,000 features: each line is larger than the reader's 1 MiB buffer. */
+    /* 500,000 features: each line (~5 MB) is larger than the reader's 4 MiB buffer. */
     make_tmpdir();
-    const size_t d = 150000, n = 3;
+    const size_t d = 500000, n = 3;
     hood_dataset *ds = make_dataset(d, n, odd_value);
     int32_t y[3] = {0, 1, 0};
     ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, 2), HOOD_OK);
