@@ -58,6 +58,7 @@ struct hood__image_decoder {
     jpeg_failure jpeg_err;
     bool jpeg_ready;
     size_t fast_count, vips_count;
+    uint64_t max_pixels; /* larger images are refused before their pixels are decoded */
 };
 
 /* A decoded image before conversion: bands 1 (grey), 2 (grey+alpha), 3 (RGB), 4 (RGBA or CMYK),
@@ -186,6 +187,7 @@ hood_status hood__image_decoder_create(hood__image_decoder **out, const hood_pre
     dec->channels = hood_color_mode_channels(pp->color_mode);
     dec->flags = flags;
     dec->vips_lock = vips_lock;
+    dec->max_pixels = HOOD__IMAGE_MAX_PIXELS;
     /* (float)k / 255.0f is bit-exact with NumPy's x.astype(float32) / 255 (PERF-NOTES). */
     for (int k = 0; k < 256; k++)
         dec->table[k] = pp->raw_values ? (float)k : (float)k / 255.0f;
@@ -210,6 +212,11 @@ void hood__image_decoder_free(hood__image_decoder *dec)
     free(dec->bounds_x);
     free(dec->bounds_y);
     free(dec);
+}
+
+void hood__image_decoder_set_max_pixels(hood__image_decoder *dec, uint64_t max_pixels)
+{
+    dec->max_pixels = max_pixels;
 }
 
 void hood__image_decoder_counts(const hood__image_decoder *dec, size_t *fast, size_t *vips)
@@ -316,6 +323,9 @@ static fast_result png_fast(hood__image_decoder *dec, const uint8_t *bytes, size
     /* An eXIf chunk may carry an orientation: libvips applies it. */
     if (spng_get_exif(ctx, &exif) == 0)
         goto done;
+    /* Too large: libvips reads the header again and gives the message. */
+    if ((uint64_t)ihdr.width * ihdr.height > dec->max_pixels)
+        goto done;
     bool has_trns = spng_get_trns(ctx, &trns) == 0;
     int fmt, bands;
     bool wide = ihdr.bit_depth == 16;
@@ -383,6 +393,11 @@ static fast_result jpeg_read_pixels(hood__image_decoder *dec, raw_image *im, hoo
     cinfo->scale_num = 1;
     cinfo->scale_denom =
         (unsigned)jpeg_shrink_for(&dec->pp, cinfo->image_width, cinfo->image_height);
+    jpeg_calc_output_dimensions(cinfo);
+    if ((uint64_t)cinfo->output_width * cinfo->output_height > dec->max_pixels) {
+        jpeg_abort_decompress(cinfo);
+        return FAST_DECLINED;
+    }
     jpeg_start_decompress(cinfo);
     size_t w = cinfo->output_width, h = cinfo->output_height;
     int bands = cinfo->output_components;
@@ -525,6 +540,12 @@ static hood_status vips_decode_locked(hood__image_decoder *dec, const char *name
     }
     if (image == NULL) {
         status = hood__fail(HOOD_EFORMAT, "%s: libvips: %s", name, vips_error_buffer());
+        goto done;
+    }
+    if ((uint64_t)image->Xsize * (uint64_t)image->Ysize > dec->max_pixels) {
+        status = hood__fail(HOOD_EUNSUPPORTED,
+                            "%s: image of %d x %d pixels is larger than the %llu-pixel limit", name,
+                            image->Xsize, image->Ysize, (unsigned long long)dec->max_pixels);
         goto done;
     }
     int bands = image->Bands;

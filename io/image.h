@@ -38,6 +38,11 @@ hood_status hood__image_decode_file(hood__image_decoder *dec, const char *path, 
 hood_status hood__image_decode_bytes(hood__image_decoder *dec, const char *name,
                                      const uint8_t *bytes, size_t size, float *column);
 
+/* Images with more pixels than this (after JPEG shrink-on-load) are refused as unreadable
+ * before their pixels are decoded: a 1 KB file can claim a 100,000 x 100,000 image. */
+#define HOOD__IMAGE_MAX_PIXELS ((uint64_t)1 << 27)
+void hood__image_decoder_set_max_pixels(hood__image_decoder *dec, uint64_t max_pixels);
+
 /* How many images decoder took through the fast path and through libvips (tests, bench). */
 void hood__image_decoder_counts(const hood__image_decoder *dec, size_t *fast, size_t *vips);
 

@@ -5,6 +5,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "image.h"
+#include "ingest.h"
 #include "rng.h"
 
 #include <dirent.h>
@@ -396,15 +397,12 @@ static hood_status scan_unlabelled(const char *dir, const hood_ingest_options *o
     return status;
 }
 
-/* The labels file: one "relative/path,label" per line (the label after the last comma, a
- * class index); blank lines skipped. Files are taken in Keras' walk order. */
-static hood_status scan_labels_file(const char *dir, const char *labels_file, size_t *num_classes,
-                                    entry_list *files)
+/* Parses a labels file: one "relative/path,label" per line (the label after the last comma, a
+ * class index), blank lines skipped, files in Keras' walk order, no path twice. With dir, each
+ * path must name a file inside dir; without (the fuzz target), only the syntax is checked. */
+static hood_status parse_labels(FILE *f, const char *name, const char *dir, size_t *num_classes,
+                                entry_list *files)
 {
-    FILE *f = fopen(labels_file, "r");
-    if (f == NULL)
-        return hood__fail(HOOD_EIO, "%s: cannot open labels file: %s", labels_file,
-                          strerror(errno));
     hood_status status = HOOD_OK;
     char *line = NULL;
     size_t cap = 0, lineno = 0;
@@ -416,10 +414,14 @@ static hood_status scan_labels_file(const char *dir, const char *labels_file, si
             line[--len] = '\0';
         if (len == 0)
             continue;
+        if (strlen(line) != (size_t)len) {
+            status = hood__fail(HOOD_EFORMAT, "%s: line %zu: contains a NUL byte", name, lineno);
+            break;
+        }
         char *comma = strrchr(line, ',');
         if (comma == NULL || comma == line) {
-            status = hood__fail(HOOD_EFORMAT, "%s: line %zu: expected relative/path,label",
-                                labels_file, lineno);
+            status = hood__fail(HOOD_EFORMAT, "%s: line %zu: expected relative/path,label", name,
+                                lineno);
             break;
         }
         *comma = '\0';
@@ -434,29 +436,31 @@ static hood_status scan_labels_file(const char *dir, const char *labels_file, si
         }
         if (!ok) {
             status = hood__fail(HOOD_EFORMAT,
-                                "%s: line %zu: label '%s' is not a class index 0..16777215",
-                                labels_file, lineno, digits);
+                                "%s: line %zu: label '%.40s' is not a class index 0..16777215",
+                                name, lineno, digits);
             break;
         }
         if (line[0] == '/' || strstr(line, "..") != NULL) {
             status = hood__fail(HOOD_EFORMAT,
-                                "%s: line %zu: '%s' must be a path inside %s (relative, no '..')",
-                                labels_file, lineno, line, dir);
+                                "%s: line %zu: '%.200s' must be a relative path inside the "
+                                "folder, without '..'",
+                                name, lineno, line);
             break;
         }
-        char *full = join(dir, line);
-        struct stat st;
-        if (full == NULL) {
-            status = hood__fail(HOOD_ENOMEM, "out of memory for a path");
-            break;
-        }
-        if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
-            status =
-                hood__fail(HOOD_EIO, "%s: line %zu: %s is not a file", labels_file, lineno, full);
+        if (dir != NULL) {
+            char *full = join(dir, line);
+            struct stat st;
+            if (full == NULL) {
+                status = hood__fail(HOOD_ENOMEM, "out of memory for a path");
+                break;
+            }
+            if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
+                status = hood__fail(HOOD_EIO, "%s: line %zu: %s is not a file", name, lineno, full);
+                free(full);
+                break;
+            }
             free(full);
-            break;
         }
-        free(full);
         char *rel = strdup(line);
         if (rel == NULL) {
             status = hood__fail(HOOD_ENOMEM, "out of memory for a path");
@@ -467,20 +471,49 @@ static hood_status scan_labels_file(const char *dir, const char *labels_file, si
             top = (int32_t)value;
     }
     if (status == HOOD_OK && ferror(f))
-        status = hood__fail(HOOD_EIO, "%s: read error", labels_file);
+        status = hood__fail(HOOD_EIO, "%s: read error", name);
     free(line);
-    fclose(f);
     if (status != HOOD_OK)
         return status;
     if (files->count == 0)
-        return hood__fail(HOOD_EINVAL, "%s: labels file lists no files", labels_file);
+        return hood__fail(HOOD_EINVAL, "%s: labels file lists no files", name);
     qsort(files->items, files->count, sizeof *files->items, walk_order);
     for (size_t i = 1; i < files->count; i++)
         if (strcmp(files->items[i - 1].rel, files->items[i].rel) == 0)
-            return hood__fail(HOOD_EFORMAT, "%s: %s is listed twice", labels_file,
+            return hood__fail(HOOD_EFORMAT, "%s: %.200s is listed twice", name,
                               files->items[i].rel);
     *num_classes = (size_t)top + 1;
     return HOOD_OK;
+}
+
+static hood_status scan_labels_file(const char *dir, const char *labels_file, size_t *num_classes,
+                                    entry_list *files)
+{
+    FILE *f = fopen(labels_file, "r");
+    if (f == NULL)
+        return hood__fail(HOOD_EIO, "%s: cannot open labels file: %s", labels_file,
+                          strerror(errno));
+    hood_status status = parse_labels(f, labels_file, dir, num_classes, files);
+    fclose(f); /* read-only: nothing to lose if close fails */
+    return status;
+}
+
+hood_status hood__labels_parse_bytes(const uint8_t *bytes, size_t size, const char *name,
+                                     size_t *num_files, size_t *num_classes)
+{
+    entry_list files = {0};
+    /* fmemopen refuses a zero-length buffer; an empty file lists no files. */
+    if (size == 0)
+        return hood__fail(HOOD_EINVAL, "%s: labels file lists no files", name);
+    FILE *f = fmemopen((void *)bytes, size, "r");
+    if (f == NULL)
+        return hood__fail(HOOD_ENOMEM, "%s: cannot open the bytes as a stream", name);
+    hood_status status = parse_labels(f, name, NULL, num_classes, &files);
+    fclose(f);
+    if (status == HOOD_OK && num_files != NULL)
+        *num_files = files.count;
+    entries_free(&files);
+    return status;
 }
 
 /* --- parallel decoding -------------------------------------------------------------------- */

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "hood.h"
 #include "image.h"
+#include "ingest.h"
 #include "rng.h"
 
 #include <ftw.h>
@@ -919,6 +920,53 @@ START_TEST(size_errors)
 }
 END_TEST
 
+START_TEST(pixel_limit_refuses_before_decoding)
+{
+    uint8_t px[96 * 80];
+    photo_pixels(px, 96, 80, 1, 5);
+    mkdirs("p");
+    save_png("p/x.png", px, 96, 80, 1);
+    save_jpeg("p/x.jpg", px, 96, 80, 1, 90);
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    pp.height = pp.width = 8;
+    float col[64];
+    hood__image_decoder *dec;
+    ck_assert_int_eq(hood__image_decoder_create(&dec, &pp, 0, NULL), HOOD_OK);
+    hood__image_decoder_set_max_pixels(dec, 96 * 80 - 1);
+    ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.png"), col), HOOD_EUNSUPPORTED);
+    ck_assert_msg(strstr(hood_last_error(), "x.png: image of 96 x 80 pixels is larger") != NULL,
+                  "%s", hood_last_error());
+    /* a JPEG counts after shrink-on-load: 96 x 80 at 1/8 is 12 x 10 */
+    ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.jpg"), col), HOOD_OK);
+    hood__image_decoder_set_max_pixels(dec, 96 * 80);
+    ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.png"), col), HOOD_OK);
+    hood__image_decoder_free(dec);
+}
+END_TEST
+
+START_TEST(labels_parser_on_bytes)
+{
+    size_t files = 0, classes = 0;
+    const char ok[] = "b/y.png,1\na,b/x.png,4\r\n\n";
+    ck_assert_int_eq(
+        hood__labels_parse_bytes((const uint8_t *)ok, strlen(ok), "l", &files, &classes), HOOD_OK);
+    ck_assert_uint_eq(files, 2);
+    ck_assert_uint_eq(classes, 5);
+    const char nul[] = "a/x\0.png,0\n";
+    ck_assert_int_eq(
+        hood__labels_parse_bytes((const uint8_t *)nul, sizeof nul - 1, "l", &files, &classes),
+        HOOD_EFORMAT);
+    ck_assert_str_eq(hood_last_error(), "l: line 1: contains a NUL byte");
+    ck_assert_int_eq(hood__labels_parse_bytes((const uint8_t *)"", 0, "l", &files, &classes),
+                     HOOD_EINVAL);
+    const char big[] = "x.png,16777216\n";
+    ck_assert_int_eq(
+        hood__labels_parse_bytes((const uint8_t *)big, strlen(big), "l", &files, &classes),
+        HOOD_EFORMAT);
+}
+END_TEST
+
 /* --- fast path against libvips ---------------------------------------------------------------- */
 
 static void decode_both(const char *path, const hood_preprocess *pp, size_t d, float *fast,
@@ -1219,6 +1267,8 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, folder_errors);
     tcase_add_test(tc, symlink_loop_with_follow_links);
     tcase_add_test(tc, size_errors);
+    tcase_add_test(tc, pixel_limit_refuses_before_decoding);
+    tcase_add_test(tc, labels_parser_on_bytes);
     tcase_add_test(tc, fast_path_equals_libvips);
     tcase_add_test(tc, threads_give_the_same_matrix);
     tcase_add_loop_test(tc, resize_matches_pillow, 0, 5);
