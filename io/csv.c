@@ -1,7 +1,19 @@
 /* csv.c — the seed's CSV rows (x1,...,xd then the label columns) written and read: shortest
  * round-trip floats (bit-exact float32 both ways, locale-independent, no printf/strtod on the
  * hot path), streaming two-pass reader with errors naming file, line and column.
- * Not a general CSV library: no quoting, no other separators. */
+ * Not a general CSV library: no quoting, no other separators.
+ *
+ * The format, as written: one row per sample, features then labels (INT: the class index as an
+ * integer; CATEGORICAL: k columns; BINARY: one 0/1 column; NONE: no label column), '\n' line
+ * ends, an optional header "x1,...,xd,y" ("y0,...,yk-1" for CATEGORICAL).
+ * As read: '\n' or "\r\n" line ends; blank lines skipped (line numbers in messages still count
+ * them); spaces and tabs around a field ignored; a number is [+-]digits[.digits][e[+-]digits]
+ * (numpy's and Python's output; no hex, no thousands separators); NaN, Inf and values beyond
+ * float32 are errors. The header is skipped only when asked for: a non-numeric first row is not
+ * guessed to be a header (a column named "1" would make that ambiguous) but fails with a hint to
+ * ask for one. Labels: label_column -1 = the last label_columns columns, -2 or mode NONE = none,
+ * i >= 0 = columns i..i+k-1; INT labels must be whole numbers 0..2^24-1, BINARY in [0, 1]; one
+ * INT column read as CATEGORICAL is one-hot encoded. */
 #include "csv.h"
 
 #include "atomic.h"
