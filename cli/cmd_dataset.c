@@ -81,8 +81,10 @@ static int save_both(const hood_dataset *train, const hood_dataset *val, const c
     for (int i = 0; i < 2; i++) {
         hood_status st = save_as(parts[i], temps[i], ext, csv);
         if (st != HOOD_OK) {
-            /* The library's message names the temporary; say the real name instead. */
-            cli_fail(CMD, "%s: %s", names[i], hood_last_error());
+            /* The library's message names the temporary; say the real name too. */
+            char line[8192];
+            snprintf(line, sizeof line, "%s: %s", names[i], hood_last_error());
+            cli_put_line(stderr, CMD, line);
             goto done;
         }
     }

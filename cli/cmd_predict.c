@@ -29,8 +29,8 @@ static void print_help(void)
            "      --top K             the K most probable classes (multi-class models)\n"
            "      --batch-size N      samples per forward pass (default 32; same result)\n"
            "      --threads N         BLAS threads (0: one per core; default 1)\n"
-           "      --block-untrusted   refuse libvips loaders marked untrusted (ImageMagick,\n"
-           "                          PDF, SVG, ...)\n"
+           "      --block-untrusted   refuse libvips loaders marked untrusted (ImageMagick, so\n"
+           "                          BMP; PDF, SVG, JPEG 2000, ...)\n"
            "  -h, --help              this help\n");
 }
 
@@ -73,8 +73,9 @@ static int compare_strings(const void *a, const void *b)
 
 static bool is_image_name(const char *name)
 {
-    static const char *const exts[] = {".png",  ".jpg",  ".jpeg", ".gif", ".bmp", ".tif",
-                                       ".tiff", ".webp", ".ppm",  ".pgm", ".pbm", ".pnm"};
+    /* The extensions hood_dataset_from_directory takes (Keras' list plus WebP and TIFF). */
+    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".gif",
+                                       ".bmp", ".webp", ".tif", ".tiff"};
     const char *dot = strrchr(name, '.');
     if (dot == NULL)
         return false;
@@ -430,7 +431,7 @@ int hood_cli_predict(int argc, char **argv)
     }
     fflush(stdout);
     for (size_t i = 0; i < errors.count; i++)
-        fprintf(stderr, "hood %s: %s\n", CMD, errors.items[i]);
+        cli_put_line(stderr, CMD, errors.items[i]);
     rc = errors.count > 0 ? CLI_FAIL : CLI_OK;
     goto done;
 oom:

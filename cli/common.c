@@ -29,12 +29,26 @@ int cli_fail(const char *cmd, const char *fmt, ...)
     return CLI_FAIL;
 }
 
+void cli_put_line(FILE *out, const char *cmd, const char *message)
+{
+    /* One line, whatever the message holds: libvips' messages end in '\n' and may have
+     * several lines; a script reading stderr expects one per error. */
+    size_t len = strlen(message);
+    while (len > 0 && (message[len - 1] == '\n' || message[len - 1] == ' '))
+        len--;
+    fprintf(out, "hood %s: ", cmd);
+    for (size_t i = 0; i < len; i++)
+        fputc(message[i] == '\n' || message[i] == '\r' ? ' ' : message[i], out);
+    fputc('\n', out);
+}
+
 int cli_fail_status(const char *cmd, hood_status status)
 {
     const char *msg = hood_last_error();
     if (msg == NULL || msg[0] == '\0')
         msg = hood_strerror(status);
-    return cli_fail(cmd, "%s", msg);
+    cli_put_line(stderr, cmd, msg);
+    return CLI_FAIL;
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
@@ -210,8 +224,9 @@ const char cli_dataset_help[] =
     "      --validation-split F    hold out the last F (0 <= F < 1) of the shuffled files\n"
     "      --follow-links          follow symbolic links to folders\n"
     "      --strict                fail on the first unreadable image (default: skip it)\n"
-    "      --block-untrusted       refuse libvips loaders marked untrusted (ImageMagick,\n"
-    "                              PDF, SVG, ...); PNG, JPEG, GIF, TIFF, WebP stay\n"
+    "      --block-untrusted       refuse libvips loaders marked untrusted: BMP (it goes\n"
+    "                              through ImageMagick) is then refused; PNG, JPEG, GIF,\n"
+    "                              TIFF and WebP stay\n"
     "      --quiet                 no \"Found N files\" or skip messages\n";
 
 void cli_dataset_flags_init(cli_dataset_flags *flags)

@@ -459,7 +459,20 @@ if [ "$have_vips" -eq 1 ]; then
     else
         fail "predict on a folder with a broken image: the good one printed, the bad one reported"
     fi
-    # 10 classes? no: a 3-way softmax on the two folders to exercise --top.
+    # BMP goes through libvips' ImageMagick loader, which is marked untrusted.
+    mkdir -p "$T/bmp/dark" "$T/bmp/light"
+    cp "$T/img/dark/d0.png" "$T/bmp/dark/"
+    cp "$T/img/light/l0.png" "$T/bmp/light/"
+    if vips copy "$T/img/dark/d1.png" "$T/bmp/dark/d1.bmp" 2>/dev/null; then
+        expect_rc "a BMP is read without --block-untrusted" 0 "$HOOD" predict "$T/img.hood" "$T/bmp/dark/d1.bmp"
+        expect_error "predict --block-untrusted refuses the BMP" "d1.bmp" "$HOOD" predict "$T/img.hood" "$T/bmp/dark/d1.bmp" --block-untrusted
+        expect_error "dataset --block-untrusted --strict refuses the BMP" "d1.bmp" "$HOOD" dataset "$T/bmp" -o "$T/bmp.csv" --image-size 8x8 --block-untrusted --strict --quiet
+    else
+        for t in "BMP read" "predict --block-untrusted" "dataset --block-untrusted"; do
+            skip "$t" "this libvips cannot write BMP"
+        done
+    fi
+    # A 3-way softmax on the two folders, to exercise --top.
     run "$HOOD" train "$T/img" -o "$T/soft.hood" --image-size 8x8 --layers 3:softmax \
         --optimizer adam --epochs 2 --verbose 0 --quiet
     run "$HOOD" predict "$T/soft.hood" "$T/img/dark/d0.png" --top 2
