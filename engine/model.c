@@ -36,7 +36,10 @@ static void free_arenas(hood_model *model)
     hood__matrix_free(model->params);
     hood__matrix_free(model->grads);
     hood__matrix_free(model->opt_state);
+    hood__matrix_free(model->params_next);
+    hood__matrix_free(model->opt_state_next);
     model->params = model->grads = model->opt_state = NULL;
+    model->params_next = model->opt_state_next = NULL;
     model->num_params = 0;
     model->opt_slots = 0;
     for (size_t i = 0; i < model->num_layers; i++) {
@@ -144,6 +147,34 @@ static hood_status count_params(const hood_model *model, size_t *total)
     return HOOD_OK;
 }
 
+/* The layers' W, b, dW, db: views into the current arenas, from the size table. */
+static void point_views(hood_model *model)
+{
+    size_t offset = 0;
+    for (size_t i = 0; i < model->num_layers; i++) {
+        hood__dense *l = &model->layers[i];
+        l->W = model->params + offset;
+        l->dW = model->grads + offset;
+        offset += l->in * l->out;
+        if (l->use_bias) {
+            l->b = model->params + offset;
+            l->db = model->grads + offset;
+            offset += l->out;
+        }
+    }
+}
+
+void hood__model_swap_arenas(hood_model *model)
+{
+    float *p = model->params;
+    model->params = model->params_next;
+    model->params_next = p;
+    float *s = model->opt_state;
+    model->opt_state = model->opt_state_next;
+    model->opt_state_next = s;
+    point_views(model);
+}
+
 hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
                                     const hood_optimizer_config *opt, uint64_t seed)
 {
@@ -181,9 +212,12 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
     model->opt_step = 0;
 
     model->params = hood__matrix_alloc(n, 1);
+    model->params_next = hood__matrix_alloc(n, 1);
     model->grads = hood__matrix_alloc(n, 1);
     model->opt_state = slots > 0 ? hood__matrix_alloc(n, slots) : NULL;
-    if (model->params == NULL || model->grads == NULL || (slots > 0 && model->opt_state == NULL)) {
+    model->opt_state_next = slots > 0 ? hood__matrix_alloc(n, slots) : NULL;
+    if (model->params == NULL || model->params_next == NULL || model->grads == NULL ||
+        (slots > 0 && (model->opt_state == NULL || model->opt_state_next == NULL))) {
         free_arenas(model);
         return hood__fail(HOOD_ENOMEM, "compile: out of memory for %zu parameters", n);
     }
@@ -194,18 +228,7 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
     model->num_params = n;
     model->opt_slots = slots;
 
-    size_t offset = 0;
-    for (size_t i = 0; i < model->num_layers; i++) {
-        hood__dense *l = &model->layers[i];
-        l->W = model->params + offset;
-        l->dW = model->grads + offset;
-        offset += l->in * l->out;
-        if (l->use_bias) {
-            l->b = model->params + offset;
-            l->db = model->grads + offset;
-            offset += l->out;
-        }
-    }
+    point_views(model);
     model->loss = loss;
     model->opt = *opt;
     model->seed = seed;

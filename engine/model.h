@@ -39,8 +39,12 @@ struct hood_model {
      * optimizer step is one loop and zeroing the gradients one memset. */
     size_t num_params;
     float *params, *grads;
-    size_t opt_slots;  /* state arrays of num_params floats each (see optimizer.h) */
-    float *opt_state;  /* opt_slots * num_params floats, zero before the first step */
+    size_t opt_slots; /* state arrays of num_params floats each (see optimizer.h) */
+    float *opt_state; /* opt_slots * num_params floats, zero before the first step */
+    /* Where the next optimizer step writes: the step goes from (params, opt_state) to these,
+     * and only when every new value is finite are the pairs swapped (train.c), so a diverging
+     * step costs nothing to undo. Contents are scratch between steps. */
+    float *params_next, *opt_state_next;
     uint64_t opt_step; /* Keras' `iterations`: updates applied so far */
 
     hood__train_position position;
@@ -59,6 +63,9 @@ size_t hood__model_layer_offset(const hood_model *model, size_t layer);
  * optimizer; used by compile and by the model-file loader, which fills the arenas itself. */
 hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
                                     const hood_optimizer_config *opt, uint64_t seed);
+/* Makes the step's output arenas current (swaps params/params_next and the optimizer state
+ * pair) and re-points the layers' W and b views. */
+void hood__model_swap_arenas(hood_model *model);
 /* Appends one epoch log to the history (grows it geometrically). */
 hood_status hood__model_push_history(hood_model *model, const hood_epoch_log *log);
 /* One batch's forward, loss and backward without an update: the model's gradient arena gets

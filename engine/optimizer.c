@@ -1,6 +1,6 @@
 /* optimizer.c — Keras 3's update rules, in float32 as Keras computes them, as one flat loop over
- * the whole parameter arena. Each rule is one inline function per element shared by the step and
- * by the read-only finiteness probe, so the probe predicts the step bit for bit. */
+ * the whole parameter arena, written out of place (old arena in, new arena out) so a step that
+ * would make a value non-finite can be dropped without touching the weights. */
 #include "optimizer.h"
 
 #include "error.h"
@@ -87,133 +87,68 @@ static inline void rmsprop_elem(const step_consts *c, bool with_mom, float *w, f
     }
 }
 
-/* One kernel per rule over n elements; `probe` computes into locals and only reports whether
- * every new value is finite, otherwise the arrays are updated. Called with n = BLOCK (then
- * vectorized) and once for the tail. The flag is OR-ed so the loop has no early exit. */
-static inline int sgd_run(const step_consts *c, bool probe, float *restrict w,
-                          const float *restrict g, size_t n)
+/* One kernel per rule over n elements: new weights and state from the old ones into separate
+ * output arrays (restrict: they never overlap the inputs), returning non-zero when any new value
+ * is not finite. Called with n = BLOCK (then vectorized) and once for the tail; the flag is
+ * OR-ed so the loop has no early exit. */
+static inline int sgd_run(const step_consts *c, const float *restrict w, const float *restrict g,
+                          float *restrict w_out, size_t n)
 {
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         float wi = sgd_w(c, w[i], g[i]);
-        if (probe)
-            bad |= !isfinite(wi);
-        else
-            w[i] = wi;
+        bad |= !isfinite(wi);
+        w_out[i] = wi;
     }
     return bad;
 }
 
-static inline int momentum_run(const step_consts *c, bool probe, bool nesterov, float *restrict w,
-                               float *restrict m, const float *restrict g, size_t n)
+static inline int momentum_run(const step_consts *c, bool nesterov, const float *restrict w,
+                               const float *restrict m, const float *restrict g,
+                               float *restrict w_out, float *restrict m_out, size_t n)
 {
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         float wi = w[i], mi = m[i];
         momentum_elem(c, nesterov, &wi, &mi, g[i]);
-        if (probe) {
-            bad |= !isfinite(wi) | !isfinite(mi);
-        } else {
-            w[i] = wi;
-            m[i] = mi;
-        }
+        bad |= !isfinite(wi) | !isfinite(mi);
+        w_out[i] = wi;
+        m_out[i] = mi;
     }
     return bad;
 }
 
-static inline int adam_run(const step_consts *c, bool probe, float *restrict w, float *restrict m,
-                           float *restrict v, const float *restrict g, size_t n)
+static inline int adam_run(const step_consts *c, const float *restrict w, const float *restrict m,
+                           const float *restrict v, const float *restrict g, float *restrict w_out,
+                           float *restrict m_out, float *restrict v_out, size_t n)
 {
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         float wi = w[i], mi = m[i], vi = v[i];
         adam_elem(c, &wi, &mi, &vi, g[i]);
-        if (probe) {
-            bad |= !isfinite(wi) | !isfinite(mi) | !isfinite(vi);
-        } else {
-            w[i] = wi;
-            m[i] = mi;
-            v[i] = vi;
-        }
+        bad |= !isfinite(wi) | !isfinite(mi) | !isfinite(vi);
+        w_out[i] = wi;
+        m_out[i] = mi;
+        v_out[i] = vi;
     }
     return bad;
 }
 
-static inline int rmsprop_run(const step_consts *c, bool probe, bool with_mom, float *restrict w,
-                              float *restrict v, float *restrict mom, const float *restrict g,
-                              size_t n)
+static inline int rmsprop_run(const step_consts *c, bool with_mom, const float *restrict w,
+                              const float *restrict v, const float *restrict mom,
+                              const float *restrict g, float *restrict w_out, float *restrict v_out,
+                              float *restrict mom_out, size_t n)
 {
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         float wi = w[i], vi = v[i], momi = with_mom ? mom[i] : 0.0f;
         rmsprop_elem(c, with_mom, &wi, &vi, &momi, g[i]);
-        if (probe) {
-            bad |= !isfinite(wi) | !isfinite(vi) | !isfinite(momi);
-        } else {
-            w[i] = wi;
-            v[i] = vi;
-            if (with_mom)
-                mom[i] = momi;
-        }
+        bad |= !isfinite(wi) | !isfinite(vi) | !isfinite(momi);
+        w_out[i] = wi;
+        v_out[i] = vi;
+        if (with_mom)
+            mom_out[i] = momi;
     }
-    return bad;
-}
-
-/* The whole arena, in blocks. The probe never writes (its casts away const are for sharing the
- * kernels only). Inlined into the probe and the step so `probe` is a constant in each. */
-#if defined(__GNUC__)
-#define HOOD_ALWAYS_INLINE __attribute__((always_inline))
-#else
-#define HOOD_ALWAYS_INLINE
-#endif
-
-static inline HOOD_ALWAYS_INLINE int run(const hood_optimizer_config *cfg, const step_consts *c,
-                                         bool probe, float *w, const float *g, float *state,
-                                         size_t n)
-{
-    int bad = 0;
-    size_t i = 0, full = n - n % BLOCK;
-#define OVER_ARENA(call_at)                                                                        \
-    do {                                                                                           \
-        for (i = 0; i < full; i += BLOCK)                                                          \
-            bad |= call_at(i, BLOCK);                                                              \
-        if (full < n)                                                                              \
-            bad |= call_at(full, n - full);                                                        \
-    } while (0)
-    switch (cfg->kind) {
-    case HOOD_OPT_SGD:
-        if (cfg->momentum <= 0.0f) {
-#define AT(o, k) sgd_run(c, probe, w + (o), g + (o), (k))
-            OVER_ARENA(AT);
-#undef AT
-        } else if (cfg->nesterov) {
-#define AT(o, k) momentum_run(c, probe, true, w + (o), state + (o), g + (o), (k))
-            OVER_ARENA(AT);
-#undef AT
-        } else {
-#define AT(o, k) momentum_run(c, probe, false, w + (o), state + (o), g + (o), (k))
-            OVER_ARENA(AT);
-#undef AT
-        }
-        break;
-    case HOOD_OPT_ADAM:
-#define AT(o, k) adam_run(c, probe, w + (o), state + (o), state + n + (o), g + (o), (k))
-        OVER_ARENA(AT);
-#undef AT
-        break;
-    case HOOD_OPT_RMSPROP:
-        if (cfg->momentum > 0.0f) {
-#define AT(o, k) rmsprop_run(c, probe, true, w + (o), state + (o), state + n + (o), g + (o), (k))
-            OVER_ARENA(AT);
-#undef AT
-        } else {
-#define AT(o, k) rmsprop_run(c, probe, false, w + (o), state + (o), NULL, g + (o), (k))
-            OVER_ARENA(AT);
-#undef AT
-        }
-        break;
-    }
-#undef OVER_ARENA
     return bad;
 }
 
@@ -261,18 +196,62 @@ hood_status hood__optimizer_check(const hood_optimizer_config *cfg)
     return HOOD_OK;
 }
 
-bool hood__optimizer_step_is_finite(const hood_optimizer_config *cfg, uint64_t t, const float *w,
-                                    const float *g, const float *state, size_t n)
+bool hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t t, const float *w,
+                          const float *g, const float *state, float *w_out, float *state_out,
+                          size_t n)
 {
     step_consts c = consts_for(cfg, t + 1);
-    /* probe = true: the kernels only read w and state */
-    return run(cfg, &c, true, (float *)w, g, (float *)state, n) == 0;
-}
-
-void hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t *t, float *w, const float *g,
-                          float *state, size_t n)
-{
-    *t += 1;
-    step_consts c = consts_for(cfg, *t);
-    (void)run(cfg, &c, false, w, g, state, n);
+    const float *m = state, *v = state != NULL ? state + n : NULL;
+    float *m_out = state_out, *v_out = state_out != NULL ? state_out + n : NULL;
+    int bad = 0;
+    size_t full = n - n % BLOCK;
+    /* The arena in blocks of BLOCK, then the tail; `call_at(offset, count)` is one kernel call
+     * with constant flags, so each loop below vectorizes. */
+#define OVER_ARENA(call_at)                                                                        \
+    do {                                                                                           \
+        for (size_t i = 0; i < full; i += BLOCK)                                                   \
+            bad |= call_at(i, BLOCK);                                                              \
+        if (full < n)                                                                              \
+            bad |= call_at(full, n - full);                                                        \
+    } while (0)
+    switch (cfg->kind) {
+    case HOOD_OPT_SGD:
+        if (cfg->momentum <= 0.0f) {
+#define AT(o, k) sgd_run(&c, w + (o), g + (o), w_out + (o), (k))
+            OVER_ARENA(AT);
+#undef AT
+        } else if (cfg->nesterov) {
+#define AT(o, k) momentum_run(&c, true, w + (o), m + (o), g + (o), w_out + (o), m_out + (o), (k))
+            OVER_ARENA(AT);
+#undef AT
+        } else {
+#define AT(o, k) momentum_run(&c, false, w + (o), m + (o), g + (o), w_out + (o), m_out + (o), (k))
+            OVER_ARENA(AT);
+#undef AT
+        }
+        break;
+    case HOOD_OPT_ADAM:
+#define AT(o, k)                                                                                   \
+    adam_run(&c, w + (o), m + (o), v + (o), g + (o), w_out + (o), m_out + (o), v_out + (o), (k))
+        OVER_ARENA(AT);
+#undef AT
+        break;
+    case HOOD_OPT_RMSPROP:
+        /* slot 0 is v, slot 1 (with momentum) the momentum */
+        if (cfg->momentum > 0.0f) {
+#define AT(o, k)                                                                                   \
+    rmsprop_run(&c, true, w + (o), m + (o), v + (o), g + (o), w_out + (o), m_out + (o),            \
+                v_out + (o), (k))
+            OVER_ARENA(AT);
+#undef AT
+        } else {
+#define AT(o, k)                                                                                   \
+    rmsprop_run(&c, false, w + (o), m + (o), NULL, g + (o), w_out + (o), m_out + (o), NULL, (k))
+            OVER_ARENA(AT);
+#undef AT
+        }
+        break;
+    }
+#undef OVER_ARENA
+    return bad == 0;
 }

@@ -5,6 +5,7 @@
 
 #include "hood.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Per-parameter state arrays the config needs, each as long as the parameter arena:
@@ -12,14 +13,13 @@
 size_t hood__optimizer_slots(const hood_optimizer_config *cfg);
 /* HOOD_EINVAL with a message naming the field when a setting is out of Keras' range. */
 hood_status hood__optimizer_check(const hood_optimizer_config *cfg);
-/* Whether applying the step to w (n floats) with gradient g would leave every weight finite,
- * given g and state; reads only (the divergence guard calls it before hood__optimizer_step so a
- * refused step leaves the weights as they were). *t is the step count before this step. */
-bool hood__optimizer_step_is_finite(const hood_optimizer_config *cfg, uint64_t t, const float *w,
-                                    const float *g, const float *state, size_t n);
-/* One update of w (n floats) from g: *t += 1 (Adam's bias correction uses the new t), state is
- * slots * n floats, slot s at state + s * n, zero before the first step. */
-void hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t *t, float *w, const float *g,
-                          float *state, size_t n);
+/* One update: w_out (n floats) and state_out (slots * n floats, slot s at + s * n) = the step
+ * from w, gradient g and state (zero before the first step); t is the number of steps taken
+ * before this one (Adam's bias correction uses t + 1). Outputs must not overlap inputs: the
+ * model keeps two arenas and swaps them, so a refused step leaves the old arena untouched.
+ * Returns false when any new weight or state value is not finite (the divergence guard). */
+bool hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t t, const float *w,
+                          const float *g, const float *state, float *w_out, float *state_out,
+                          size_t n);
 
 #endif

@@ -507,17 +507,18 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
                                   epoch + 1, b + 1, num_batches, isnan(batch_loss) ? "nan" : "inf");
             backward(model, ws, ws->Xb, d, Bn);
             double t3 = now_seconds();
-            /* The guard reads before the step writes, so a refused step leaves the weights as
-             * they were before this batch. */
-            if (!hood__optimizer_step_is_finite(&model->opt, model->opt_step, model->params,
-                                                model->grads, model->opt_state, model->num_params))
+            /* The step writes the other pair of arenas; they become current only when every
+             * new value is finite, so a refused step leaves the weights of before this batch. */
+            if (!hood__optimizer_step(&model->opt, model->opt_step, model->params, model->grads,
+                                      model->opt_state, model->params_next, model->opt_state_next,
+                                      model->num_params))
                 return hood__fail(HOOD_EDIVERGED,
                                   "training diverged at epoch %zu, batch %zu of %zu: a gradient or "
                                   "updated weight is not finite (loss %g); try a lower learning "
                                   "rate",
                                   epoch + 1, b + 1, num_batches, batch_loss / (double)Bn);
-            hood__optimizer_step(&model->opt, &model->opt_step, model->params, model->grads,
-                                 model->opt_state, model->num_params);
+            model->opt_step++;
+            hood__model_swap_arenas(model);
             double t4 = now_seconds();
 
             pos->batch = b + 1;

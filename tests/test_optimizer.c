@@ -21,8 +21,14 @@ static void run_steps(const hood_optimizer_config *cfg, int steps, float *w, flo
     w[1] = -2.0f;
     memset(state, 0, 4 * sizeof(float));
     *t = 0;
-    for (int i = 0; i < steps; i++)
-        hood__optimizer_step(cfg, t, w, G, state, 2);
+    for (int i = 0; i < steps; i++) {
+        /* out of place, as the model runs it: new arrays, then they become current */
+        float w_out[2], state_out[4] = {0};
+        ck_assert(hood__optimizer_step(cfg, *t, w, G, state, w_out, state_out, 2));
+        memcpy(w, w_out, sizeof w_out);
+        memcpy(state, state_out, sizeof state_out);
+        *t += 1;
+    }
 }
 
 START_TEST(sgd_plain_step)
@@ -175,44 +181,61 @@ START_TEST(rmsprop_momentum_step)
 }
 END_TEST
 
-START_TEST(step_is_finite_predicts_overflow)
+START_TEST(step_refuses_non_finite_results)
 {
-    /* w = 3e38, g = -1e38, lr 10: w - g lr = 3e38 + 1e39 overflows float. The probe says so and
-     * leaves everything untouched; a NaN gradient is caught too; a normal step passes. */
+    /* w = 3e38, g = -1e38, lr 10: w - g lr = 3e38 + 1e39 overflows float. The step says so and
+     * the inputs are untouched (it writes only its outputs); a NaN or infinite gradient is
+     * refused too; a normal step passes. */
     hood_optimizer_config cfg;
     hood_optimizer_config_init(&cfg, HOOD_OPT_SGD);
     cfg.learning_rate = 10.0f;
     float w[2] = {3e38f, 1.0f}, g[2] = {-1e38f, 0.0f}, state[4] = {0};
-    ck_assert(!hood__optimizer_step_is_finite(&cfg, 0, w, g, state, 2));
+    float w_out[2], state_out[4];
+    ck_assert(!hood__optimizer_step(&cfg, 0, w, g, state, w_out, state_out, 2));
     ck_assert(w[0] == 3e38f && w[1] == 1.0f);
     g[0] = NAN;
-    ck_assert(!hood__optimizer_step_is_finite(&cfg, 0, w, g, state, 2));
+    ck_assert(!hood__optimizer_step(&cfg, 0, w, g, state, w_out, state_out, 2));
     g[0] = 1.0f;
-    ck_assert(hood__optimizer_step_is_finite(&cfg, 0, w, g, state, 2));
+    ck_assert(hood__optimizer_step(&cfg, 0, w, g, state, w_out, state_out, 2));
+    ck_assert(w_out[0] == 3e38f - 10.0f && w_out[1] == 1.0f);
     hood_optimizer_config_init(&cfg, HOOD_OPT_ADAM);
     g[0] = INFINITY;
-    ck_assert(!hood__optimizer_step_is_finite(&cfg, 0, w, g, state, 2));
+    ck_assert(!hood__optimizer_step(&cfg, 0, w, g, state, w_out, state_out, 2));
+    ck_assert(state[0] == 0.0f && state[2] == 0.0f);
+    /* a gradient whose square overflows makes Adam's v infinite: refused as well */
+    g[0] = 1e20f;
+    ck_assert(!hood__optimizer_step(&cfg, 0, w, g, state, w_out, state_out, 2));
 }
 END_TEST
 
-START_TEST(step_probe_matches_step)
+START_TEST(long_arena_matches_element_by_element)
 {
-    /* The probe and the step share the arithmetic: a probe that says finite is followed by a
-     * step whose weights are all finite, for every kind, over several steps. */
+    /* 37 elements = two blocks of 16 plus a tail of 5: the blocked loop gives exactly the
+     * bits of running each element alone (n = 1), for every rule. */
+    enum { N = 37 };
     hood_optimizer_kind kinds[3] = {HOOD_OPT_SGD, HOOD_OPT_ADAM, HOOD_OPT_RMSPROP};
     for (int k = 0; k < 3; k++) {
         hood_optimizer_config cfg;
         hood_optimizer_config_init(&cfg, kinds[k]);
         cfg.momentum = kinds[k] == HOOD_OPT_ADAM ? 0.0f : 0.9f;
-        float w[2] = {1.0f, -2.0f}, state[4] = {0};
-        uint64_t t = 0;
-        for (int s = 0; s < 5; s++) {
-            ck_assert(hood__optimizer_step_is_finite(&cfg, t, w, G, state, 2));
-            hood__optimizer_step(&cfg, &t, w, G, state, 2);
-            ck_assert(isfinite(w[0]) && isfinite(w[1]));
+        cfg.nesterov = true;
+        size_t slots = hood__optimizer_slots(&cfg);
+        float w[N], g[N], state[2 * N], w_out[N], state_out[2 * N];
+        for (int i = 0; i < N; i++) {
+            w[i] = (float)sin(i);
+            g[i] = (float)cos(3.0 * i);
+            state[i] = 0.01f * (float)i;
+            state[N + i] = 0.02f * (float)i;
         }
-        ck_assert_uint_eq(t, 5);
-        ck_assert(w[0] < 1.0f && w[1] > -2.0f); /* moved against the gradient */
+        ck_assert(hood__optimizer_step(&cfg, 3, w, g, state, w_out, state_out, N));
+        for (int i = 0; i < N; i++) {
+            float wi, si[2], s_in[2] = {state[i], state[N + i]};
+            ck_assert(hood__optimizer_step(&cfg, 3, &w[i], &g[i], s_in, &wi, si, 1));
+            ck_assert_msg(wi == w_out[i], "kind %d element %d", k, i);
+            ck_assert(slots < 1 || si[0] == state_out[i]);
+            ck_assert(slots < 2 || si[1] == state_out[N + i]);
+            ck_assert(wi != w[i]); /* every weight moved */
+        }
     }
 }
 END_TEST
@@ -332,8 +355,8 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, adam_step_t2);
     tcase_add_test(tc, rmsprop_two_steps);
     tcase_add_test(tc, rmsprop_momentum_step);
-    tcase_add_test(tc, step_is_finite_predicts_overflow);
-    tcase_add_test(tc, step_probe_matches_step);
+    tcase_add_test(tc, step_refuses_non_finite_results);
+    tcase_add_test(tc, long_arena_matches_element_by_element);
     suite_add_tcase(s, tc);
     TCase *cfg = tcase_create("config");
     tcase_add_test(cfg, config_check_rejects_bad_values);
