@@ -11,7 +11,9 @@
 
 static const char *const CMD = "predict";
 
-enum { CHUNK = 256 }; /* images predicted per call: bounds memory for big folders */
+/* Images decoded and predicted per call: at most CHUNK, and at most CHUNK_BYTES of pixels, so
+ * a folder of any size (or 256x256 RGBA inputs) needs a bounded buffer. */
+enum { CHUNK = 256, CHUNK_BYTES = 64 << 20 };
 
 static void print_help(void)
 {
@@ -133,7 +135,8 @@ typedef struct predictor {
     bool csv;
     bool binary, regression;
     size_t batch;
-    float *out; /* outputs x CHUNK */
+    size_t chunk; /* columns per call: 1..CHUNK */
+    float *out;   /* outputs x chunk */
     size_t *order;
 } predictor;
 
@@ -227,8 +230,8 @@ static void print_one(predictor *p, const char *path, const float *y)
 static hood_status predict_columns(predictor *p, const float *x, size_t count, char *const *names,
                                    const char *file, size_t first_row)
 {
-    for (size_t start = 0; start < count; start += CHUNK) {
-        size_t n = count - start < CHUNK ? count - start : CHUNK;
+    for (size_t start = 0; start < count; start += p->chunk) {
+        size_t n = count - start < p->chunk ? count - start : p->chunk;
         hood_status st = hood_model_predict(p->model, x + start * p->features, n, p->batch, p->out);
         if (st != HOOD_OK)
             return st;
@@ -269,7 +272,7 @@ static int predict_images(predictor *p, const hood_preprocess *pp, char *const *
             }
             chunk_names[filled++] = paths[i];
         }
-        if (filled == CHUNK || (i == count && filled > 0)) {
+        if (filled == p->chunk || (i == count && filled > 0)) {
             hood_status st = predict_columns(p, x, filled, chunk_names, NULL, 0);
             if (st != HOOD_OK)
                 return cli_fail_status(CMD, st);
@@ -350,13 +353,19 @@ int hood_cli_predict(int argc, char **argv)
     }
     p.features = hood_model_input_features(p.model);
     p.outputs = hood_model_output_units(p.model);
+    if (hood_model_num_layers(p.model) == 0 || p.outputs == 0) {
+        rc = cli_fail(CMD, "%s: the model has no layers", argv[optind]);
+        goto done;
+    }
     size_t last = hood_model_num_layers(p.model) - 1;
     hood_activation out_act = hood_model_layer_activation(p.model, last);
     p.binary = p.outputs == 1 && out_act == HOOD_ACT_SIGMOID;
     p.regression = p.outputs == 1 && !p.binary;
     hood_preprocess pp;
     bool has_pp = hood_model_preprocess(p.model, &pp);
-    p.out = malloc(p.outputs * CHUNK * sizeof *p.out);
+    p.chunk = CHUNK_BYTES / (p.features * sizeof(float));
+    p.chunk = p.chunk < 1 ? 1 : p.chunk > CHUNK ? CHUNK : p.chunk;
+    p.out = malloc(p.outputs * p.chunk * sizeof *p.out);
     p.order = malloc(p.outputs * sizeof *p.order);
     if (p.out == NULL || p.order == NULL) {
         rc = cli_fail(CMD, "out of memory");
@@ -407,7 +416,7 @@ int hood_cli_predict(int argc, char **argv)
             continue;
         }
         if (x == NULL) {
-            x = malloc(p.features * CHUNK * sizeof *x);
+            x = malloc(p.features * p.chunk * sizeof *x);
             if (x == NULL)
                 goto oom;
         }

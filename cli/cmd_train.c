@@ -694,6 +694,13 @@ int hood_cli_train(int argc, char **argv)
             goto done;
     }
 
+    if (cli_signal_received() != 0) {
+        /* Stopped while reading the data: nothing was trained, so nothing is saved. */
+        fprintf(stderr, "hood train: stopped by signal %d before training; nothing saved\n",
+                cli_signal_received());
+        rc = 128 + cli_signal_received();
+        goto done;
+    }
     if (model == NULL) {
         rc = build_model(&a, train, in->seed, &model);
         if (rc != CLI_OK)
