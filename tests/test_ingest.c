@@ -480,6 +480,48 @@ START_TEST(exif_orientation_applied)
 }
 END_TEST
 
+/* A 2 x 2 24-bit BMP (bottom-up rows, BGR, rows padded to 4 bytes) of the RGB pixels given
+ * top row first. */
+static void write_bmp(const char *rel, const uint8_t rgb[12])
+{
+    uint8_t b[54 + 16] = {'B', 'M', 70, 0, 0, 0, 0, 0, 0, 0,  54, 0, 0, 0, 40, 0,  0, 0, 2,
+                          0,   0,   0,  2, 0, 0, 0, 1, 0, 24, 0,  0, 0, 0, 0,  16, 0, 0, 0};
+    for (int y = 0; y < 2; y++)
+        for (int x = 0; x < 2; x++)
+            for (int c = 0; c < 3; c++)
+                b[54 + (1 - y) * 8 + x * 3 + c] = rgb[(y * 2 + x) * 3 + (2 - c)];
+    write_bytes(rel, b, sizeof b);
+}
+
+START_TEST(bmp_through_libvips_and_block_untrusted)
+{
+    const uint8_t rgb[12] = {255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30};
+    mkdirs("d/a");
+    write_bmp("d/a/x.bmp", rgb);
+    hood_ingest_options o;
+    messages m;
+    opts_for(&o, 2, 2, HOOD_COLOR_RGB, &m);
+    o.image.raw_values = true;
+    /* libvips reads BMP only through its ImageMagick module, absent under VIPSHOME=/nonexistent
+     * (the valgrind setup): then only the blocking half below is checked. */
+    bool have_magick = vips_type_find("VipsOperation", "magickload_buffer") != 0;
+    if (have_magick) {
+        hood_dataset *ds = ingest_ok(at("d"), &o);
+        for (int i = 0; i < 12; i++)
+            ck_assert_msg(hood_dataset_x(ds)[i] == (float)rgb[i], "%d: %g", i,
+                          (double)hood_dataset_x(ds)[i]);
+        hood_dataset_free(ds);
+    }
+    o.block_untrusted = true;
+    o.strict = true;
+    ck_assert_int_ne(ingest_err(at("d"), &o), HOOD_OK);
+    ck_assert_msg(strstr(hood_last_error(), "x.bmp") != NULL &&
+                      strstr(hood_last_error(),
+                             have_magick ? "is marked untrusted" : "no libvips loader") != NULL,
+                  "%s", hood_last_error());
+}
+END_TEST
+
 /* --- scan order and labels ---------------------------------------------------------------- */
 
 START_TEST(class_order_is_byte_order)
@@ -1251,6 +1293,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, gif_first_frame);
     tcase_add_test(tc, format_by_content_not_extension);
     tcase_add_test(tc, exif_orientation_applied);
+    tcase_add_test(tc, bmp_through_libvips_and_block_untrusted);
     tcase_add_test(tc, class_order_is_byte_order);
     tcase_add_test(tc, hidden_and_top_level_skipped);
     tcase_add_test(tc, nested_folders_in_keras_walk_order);
