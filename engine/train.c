@@ -337,9 +337,10 @@ static double monitor_value(hood_monitor monitor, const hood_epoch_log *log)
     return log->loss;
 }
 
-/* Keras semantics: an improvement is better than the best by more than min_delta; after
- * `patience` epochs in a row without one (and not on the fit's first epoch) training stops and,
- * if asked, the best epoch's weights come back. Returns true to stop. */
+/* Keras 3 semantics: an improvement is better than the best by more than min_delta; after
+ * `patience` epochs in a row without one (and not on the fit's first epoch) training stops.
+ * The best epoch's weights are kept aside (the first epoch's count as best until one improves)
+ * and come back when the fit ends (early_stop_finish). Returns true to stop. */
 static bool early_stop_update(early_stop *es, hood_model *model, const hood_epoch_log *log,
                               size_t epoch_in_fit)
 {
@@ -356,12 +357,16 @@ static bool early_stop_update(early_stop *es, hood_model *model, const hood_epoc
             memcpy(es->best_params, model->params, model->num_params * sizeof(float));
         return false;
     }
-    if (es->wait >= es->patience && epoch_in_fit > 0) {
-        if (es->restore)
-            memcpy(model->params, es->best_params, model->num_params * sizeof(float));
-        return true;
-    }
-    return false;
+    return es->wait >= es->patience && epoch_in_fit > 0;
+}
+
+/* Keras' on_train_end: with restore_best_weights the best epoch's weights come back whether or
+ * not training stopped early. Only for a fit that ended (not one paused by the batch callback,
+ * whose next fit must continue from the current weights). */
+static void early_stop_finish(const early_stop *es, hood_model *model, size_t epochs_trained)
+{
+    if (es->enabled && es->restore && epochs_trained > 0)
+        memcpy(model->params, es->best_params, model->num_params * sizeof(float));
 }
 
 /* The split of the training data: columns [0, n_train) train, [n_train, n) validate. */
@@ -614,7 +619,10 @@ hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
         return hood__fail(HOOD_ENOMEM, "fit: out of memory for the best weights copy");
     }
     apply_threads(model);
+    size_t epochs_before = model->position.epochs_done;
     st = fit_loop(model, opts, &sp, &ws, &es);
+    if (st == HOOD_OK)
+        early_stop_finish(&es, model, model->position.epochs_done - epochs_before);
     hood__matrix_free(es.best_params);
     workspace_free(&ws);
     return st;

@@ -410,8 +410,8 @@ static int on_epoch(void *user, hood_model *model, const hood_epoch_log *log)
 START_TEST(early_stopping_stops_and_restores)
 {
     /* min_delta 10 on the loss: only the first epoch counts as an improvement (from +inf), so
-     * with patience 2 the fit stops after its third epoch and goes back to the first epoch's
-     * weights. */
+     * with patience 2 the fit stops after its third epoch and, at the end of the fit, goes back
+     * to the first epoch's weights. */
     hood_dataset *ds = blobs(12);
     hood_model *m = blob_model(HOOD_OPT_ADAM, 3);
     float *first = malloc(m->num_params * sizeof(float));
@@ -439,6 +439,17 @@ START_TEST(early_stopping_stops_and_restores)
     ck_assert_int_eq(hood_model_fit(k, ds, &fo), HOOD_OK);
     ck_assert_uint_eq(hood_model_history_length(k), 3);
     ck_assert_int_ne(memcmp(first, k->params, k->num_params * sizeof(float)), 0);
+    /* Keras 3 restores at the end of training even when it never stopped early: patience 100
+     * runs all 4 epochs, then the first (best) epoch's weights come back. */
+    hood_model *r = blob_model(HOOD_OPT_ADAM, 3);
+    fo.restore_best_weights = true;
+    fo.patience = 100;
+    fo.epochs = 4;
+    rec.calls = 0;
+    ck_assert_int_eq(hood_model_fit(r, ds, &fo), HOOD_OK);
+    ck_assert_uint_eq(hood_model_history_length(r), 4);
+    ck_assert_int_eq(memcmp(first, r->params, r->num_params * sizeof(float)), 0);
+    hood_model_free(r);
     free(first);
     hood_model_free(k);
     hood_model_free(m);
