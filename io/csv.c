@@ -607,6 +607,8 @@ typedef struct csv_layout {
     size_t features;
     size_t rows;
     size_t first_data_line;
+    size_t keep_first, keep_rows; /* the rows this worker keeps (all unless sharded) */
+    size_t rows_total;
 } csv_layout;
 
 /* Pass 1: rows, columns, and where the labels are. */
@@ -686,9 +688,11 @@ static hood_status csv_scan(line_reader *lr, const hood_csv_options *opts, csv_l
     return HOOD_OK;
 }
 
-/* Pass 2: every field into X (column j = row j) or the label block. */
+/* Pass 2: every field into X (column j = row j) or the label block. Every row is parsed, kept
+ * or not, so each shard of a sharded read sees the same errors and the same largest label
+ * (*top, so every worker counts the same classes); rows outside the shard go to scratch. */
 static hood_status csv_fill(line_reader *lr, const hood_csv_options *opts, const csv_layout *lay,
-                            float *x, float *y)
+                            float *x, float *y, float *scratch, float *top)
 {
     const char *text = NULL;
     size_t len = 0, row = 0;
@@ -706,8 +710,11 @@ static hood_status csv_fill(line_reader *lr, const hood_csv_options *opts, const
         }
         if (row == lay->rows)
             return hood__fail(HOOD_EIO, "%s: the file changed while it was read", lr->name);
-        float *xrow = x + row * lay->features;
-        float *yrow = y != NULL ? y + row * lay->label_width : NULL;
+        bool keep = row >= lay->keep_first && row - lay->keep_first < lay->keep_rows;
+        float *xrow = keep ? x + (row - lay->keep_first) * lay->features : scratch;
+        float *yrow = y == NULL ? NULL
+                      : keep    ? y + (row - lay->keep_first) * lay->label_width
+                                : scratch + lay->features;
         const char *p = text, *end = text + len;
         size_t col = 0;
         for (;; col++) {
@@ -756,6 +763,7 @@ static hood_status csv_fill(line_reader *lr, const hood_csv_options *opts, const
                                       lr->name, lr->line, col + 1, quoted);
                 }
                 yrow[col - lay->label_first] = v;
+                *top = v > *top ? v : *top;
             } else {
                 xrow[col < lay->label_first ? col : col - lay->label_width] = v;
             }
@@ -786,45 +794,64 @@ static hood_status csv_read(line_reader *lr, const hood_csv_options *opts, hood_
     hood_status status = csv_scan(lr, opts, &lay);
     if (status != HOOD_OK)
         return status;
+    lay.keep_first = 0;
+    lay.keep_rows = lay.rows;
+    lay.rows_total = lay.rows;
+    bool sharded = opts->shard_count > 1;
+    if (sharded) {
+        if (opts->shard_index >= opts->shard_count)
+            return hood__fail(HOOD_EINVAL, "%s: shard index %zu is not below the shard count %zu",
+                              lr->name, opts->shard_index, opts->shard_count);
+        hood_shard_range(lay.rows, opts->shard_index, opts->shard_count, &lay.keep_first,
+                         &lay.keep_rows);
+        if (lay.keep_rows == 0)
+            return hood__fail(HOOD_EINVAL, "%s: shard %zu of %zu holds none of the %zu rows",
+                              lr->name, opts->shard_index, opts->shard_count, lay.rows);
+    }
     hood_dataset *ds = NULL;
-    float *y = NULL;
+    float *y = NULL, *scratch = NULL, top = 0;
     size_t y_count = 0;
-    if ((status = hood_dataset_create(&ds, lay.features, lay.rows)) != HOOD_OK)
+    if ((status = hood_dataset_create(&ds, lay.features, lay.keep_rows)) != HOOD_OK)
         return status;
-    if (lay.label_width > 0 && (hood__mul_overflows(lay.label_width, lay.rows, &y_count) ||
+    if (lay.label_width > 0 && (hood__mul_overflows(lay.label_width, lay.keep_rows, &y_count) ||
                                 (y = malloc(y_count * sizeof *y)) == NULL))
         status = hood__fail(HOOD_ENOMEM, "%s: out of memory for %zu x %zu labels", lr->name,
-                            lay.rows, lay.label_width);
+                            lay.keep_rows, lay.label_width);
+    if (status == HOOD_OK && sharded &&
+        (scratch = malloc((lay.features + lay.label_width) * sizeof *scratch)) == NULL)
+        status = hood__fail(HOOD_ENOMEM, "%s: out of memory", lr->name);
     if (status == HOOD_OK)
         status = lines_rewind(lr);
     if (status == HOOD_OK)
-        status = csv_fill(lr, opts, &lay, hood_dataset_x_mutable(ds), y);
+        status = csv_fill(lr, opts, &lay, hood_dataset_x_mutable(ds), y, scratch, &top);
+    free(scratch);
+    lay.rows = lay.keep_rows; /* from here on: the rows this dataset holds */
     if (status == HOOD_OK && lay.label_width > 0) {
         hood_label_mode mode = opts->label_mode;
         if (mode == HOOD_LABELS_CATEGORICAL && lay.label_width == 1) {
             /* One column of class indices asked for as categorical: one-hot encode them. */
             int32_t *index = malloc(lay.rows * sizeof *index);
-            size_t classes = 0;
+            size_t classes = (size_t)top + 1; /* over all rows, so every shard agrees */
             if (index == NULL) {
                 status = hood__fail(HOOD_ENOMEM, "%s: out of memory", lr->name);
             } else {
-                for (size_t j = 0; j < lay.rows; j++) {
+                for (size_t j = 0; j < lay.rows; j++)
                     index[j] = (int32_t)y[j];
-                    classes = (size_t)index[j] + 1 > classes ? (size_t)index[j] + 1 : classes;
-                }
                 status = hood_dataset_set_labels(ds, mode, index, classes);
                 free(index);
             }
         } else {
             size_t classes = mode == HOOD_LABELS_BINARY        ? 2
                              : mode == HOOD_LABELS_CATEGORICAL ? lay.label_width
-                                                               : 0;
+                                                               : (size_t)top + 1;
             status = hood_dataset_set_label_values(ds, mode, y, lay.label_width, classes);
         }
         if (status != HOOD_OK)
             status = hood__fail_prefix(status, "%s: ", lr->name);
     }
     free(y);
+    if (status == HOOD_OK && sharded)
+        hood__dataset_set_shard(ds, lay.keep_first, lay.rows_total);
     if (status != HOOD_OK) {
         hood_dataset_free(ds);
         return status;

@@ -444,21 +444,82 @@ hood_status hood_dataset_save(const hood_dataset *ds, const char *path,
                       path);
 }
 
+/* Replaces *ds by its rows [first, first + length) for shard opts->shard_index of
+ * opts->shard_count, keeping the whole file's class count so every worker agrees. (The arrays
+ * are read whole first: .npz/.npy members are not read row by row.) */
+static hood_status keep_shard(hood_dataset **ds, const hood_csv_options *opts, const char *path)
+{
+    if (opts == NULL || opts->shard_count <= 1)
+        return HOOD_OK;
+    const hood_dataset *all = *ds;
+    size_t n = hood_dataset_samples(all), d = hood_dataset_features(all), first, length;
+    if (opts->shard_index >= opts->shard_count)
+        return hood__fail(HOOD_EINVAL, "%s: shard index %zu is not below the shard count %zu", path,
+                          opts->shard_index, opts->shard_count);
+    hood_shard_range(n, opts->shard_index, opts->shard_count, &first, &length);
+    if (length == 0)
+        return hood__fail(HOOD_EINVAL, "%s: shard %zu of %zu holds none of the %zu samples", path,
+                          opts->shard_index, opts->shard_count, n);
+    hood_dataset *part = NULL;
+    hood_status status = hood_dataset_create(&part, d, length);
+    if (status != HOOD_OK)
+        return status;
+    memcpy(hood_dataset_x_mutable(part), hood_dataset_x(all) + first * d,
+           length * d * sizeof(float));
+    hood_label_mode mode = hood_dataset_label_mode(all);
+    size_t width = hood_dataset_label_width(all);
+    if (mode != HOOD_LABELS_NONE)
+        status = hood_dataset_set_label_values(part, mode, hood_dataset_labels(all) + first * width,
+                                               width, hood_dataset_num_classes(all));
+    size_t names = 0;
+    while (hood_dataset_class_name(all, names) != NULL)
+        names++;
+    if (status == HOOD_OK && names > 0) {
+        const char **list = malloc(names * sizeof *list);
+        if (list == NULL) {
+            status = hood__fail(HOOD_ENOMEM, "%s: out of memory", path);
+        } else {
+            for (size_t i = 0; i < names; i++)
+                list[i] = hood_dataset_class_name(all, i);
+            status = hood_dataset_set_class_names(part, list, names);
+            free(list);
+        }
+    }
+    if (status != HOOD_OK) {
+        hood_dataset_free(part);
+        return hood__fail_prefix(status, "%s: ", path);
+    }
+    size_t h, w, c;
+    hood_dataset_image_shape(all, &h, &w, &c);
+    hood__dataset_set_image_shape(part, h, w, c);
+    hood__dataset_set_shard(part, first, n);
+    hood_dataset_free(*ds);
+    *ds = part;
+    return HOOD_OK;
+}
+
 hood_status hood_dataset_load(const char *path, const hood_csv_options *opts, hood_dataset **out)
 {
     *out = NULL;
     if (path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_load: path is NULL");
+    hood_status status;
     switch (kind_of(path)) {
     case KIND_CSV:
-        return hood_dataset_load_csv(path, opts, out);
+        return hood_dataset_load_csv(path, opts, out); /* shards while streaming */
     case KIND_NPZ:
-        return hood_dataset_load_npz(path, out);
-    case KIND_NPY:
-        return hood_dataset_load_npy(path, out);
-    case KIND_UNKNOWN:
+        status = hood_dataset_load_npz(path, out);
         break;
+    case KIND_NPY:
+        status = hood_dataset_load_npy(path, out);
+        break;
+    default:
+        return hood__fail(HOOD_EINVAL,
+                          "%s: unknown dataset file extension (use .csv, .npz or .npy)", path);
     }
-    return hood__fail(HOOD_EINVAL, "%s: unknown dataset file extension (use .csv, .npz or .npy)",
-                      path);
+    if (status == HOOD_OK && (status = keep_shard(out, opts, path)) != HOOD_OK) {
+        hood_dataset_free(*out);
+        *out = NULL;
+    }
+    return status;
 }

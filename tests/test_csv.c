@@ -593,6 +593,58 @@ START_TEST(dispatch_by_extension)
 }
 END_TEST
 
+START_TEST(sharded_reads_split_the_rows)
+{
+    /* 10 rows in 3 shards: rows [0,3), [3,6), [6,10) (hood_shard_range); the largest label, 4,
+     * is only in the last shard, yet every shard counts 5 classes. */
+    make_tmpdir();
+    hood_dataset *ds = make_dataset(2, 10, odd_value);
+    int32_t y[10] = {0, 1, 2, 0, 1, 2, 3, 4, 0, 1};
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, 5), HOOD_OK);
+    const char *paths[2] = {in_tmp("s.csv"), in_tmp("s.npz")};
+    ck_assert_int_eq(hood_dataset_save(ds, paths[0], NULL), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_save(ds, paths[1], NULL), HOOD_OK);
+    const size_t want_first[3] = {0, 3, 6}, want_len[3] = {3, 3, 4};
+    for (int f = 0; f < 2; f++) {
+        for (size_t k = 0; k < 3; k++) {
+            hood_csv_options opts;
+            hood_csv_options_init(&opts);
+            opts.shard_index = k;
+            opts.shard_count = 3;
+            hood_dataset *part = NULL;
+            ck_assert_msg(hood_dataset_load(paths[f], &opts, &part) == HOOD_OK, "%s",
+                          hood_last_error());
+            ck_assert_uint_eq(hood_dataset_samples(part), want_len[k]);
+            size_t first, global;
+            hood_dataset_shard_info(part, &first, &global);
+            ck_assert_uint_eq(first, want_first[k]);
+            ck_assert_uint_eq(global, 10);
+            ck_assert_uint_eq(hood_dataset_num_classes(part), 5);
+            ck_assert_int_eq(memcmp(hood_dataset_x(part), hood_dataset_x(ds) + 2 * first,
+                                    2 * want_len[k] * sizeof(float)),
+                             0);
+            for (size_t j = 0; j < want_len[k]; j++)
+                ck_assert_float_eq(hood_dataset_labels(part)[j], (float)y[first + j]);
+            hood_dataset_free(part);
+        }
+        hood_csv_options opts;
+        hood_csv_options_init(&opts);
+        opts.shard_index = 3;
+        opts.shard_count = 3;
+        hood_dataset *part = (hood_dataset *)1;
+        ck_assert_int_eq(hood_dataset_load(paths[f], &opts, &part), HOOD_EINVAL);
+        ck_assert_ptr_null(part);
+        ck_assert_ptr_nonnull(strstr(hood_last_error(), "shard index 3 is not below"));
+        opts.shard_index = 0;
+        opts.shard_count = 11; /* shard 0 of 11 over 10 rows holds none */
+        ck_assert_int_eq(hood_dataset_load(paths[f], &opts, &part), HOOD_EINVAL);
+        ck_assert_ptr_nonnull(strstr(hood_last_error(), "holds none of the 10"));
+    }
+    hood_dataset_free(ds);
+    remove_tmpdir();
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("csv");
@@ -614,6 +666,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, header_is_read_when_asked);
     tcase_add_test(tc, failed_save_leaves_existing_file);
     tcase_add_test(tc, dispatch_by_extension);
+    tcase_add_test(tc, sharded_reads_split_the_rows);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
