@@ -832,7 +832,13 @@ static hood_status csv_read(line_reader *lr, const hood_csv_options *opts, hood_
             /* One column of class indices asked for as categorical: one-hot encode them. */
             int32_t *index = malloc(lay.rows * sizeof *index);
             size_t classes = (size_t)top + 1; /* over all rows, so every shard agrees */
-            if (index == NULL) {
+            if (classes > HOOD_CSV_MAX_ONE_HOT) {
+                /* A few bytes of text must not ask for rows x 16M floats (found by fuzz_csv). */
+                status = hood__fail(HOOD_EDATA,
+                                    "%s: label %.0f would one-hot encode %zu "
+                                    "classes, more than %d; read the labels as INT",
+                                    lr->name, (double)top, classes, HOOD_CSV_MAX_ONE_HOT);
+            } else if (index == NULL) {
                 status = hood__fail(HOOD_ENOMEM, "%s: out of memory", lr->name);
             } else {
                 for (size_t j = 0; j < lay.rows; j++)

@@ -11,6 +11,9 @@
 hood_status hood__csv_parse_buffer(const char *bytes, size_t len, const hood_csv_options *opts,
                                    const char *name, hood_dataset **out);
 
+/* Most classes a single label column read as CATEGORICAL may one-hot encode into. */
+enum { HOOD_CSV_MAX_ONE_HOT = 65536 };
+
 /* Longest text hood__csv_format_float writes ("-1.2345678e-38" is 14). */
 enum { HOOD_CSV_FLOAT_MAX = 16 };
 /* Writes the shortest decimal that reads back (correctly rounded, as strtof or numpy does) to

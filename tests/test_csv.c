@@ -496,6 +496,9 @@ START_TEST(errors_name_line_and_column)
     assert_error("1,2,0\n1,2,2\n", &opts, HOOD_EDATA, "line 2, column 3: binary label '2'");
     hood_csv_options_init(&opts);
     assert_error("7\n", &opts, HOOD_EFORMAT, "leave no feature");
+    opts.label_mode = HOOD_LABELS_CATEGORICAL; /* one index column -> one-hot, bounded */
+    assert_error("0.5,9020331\n0.25,1\n", &opts, HOOD_EDATA,
+                 "label 9020331 would one-hot encode 9020332 classes, more than 65536");
     remove_tmpdir();
 }
 END_TEST
