@@ -147,7 +147,8 @@ static hood_status walk(const char *root, const char *rel, int32_t label, bool f
         free(path);
         return status;
     }
-    for (size_t i = 0; i < up->depth; i++) {
+    /* Without follow_links no linked folder is entered, so only a followed link can loop. */
+    for (size_t i = 0; follow_links && i < up->depth; i++) {
         if (up->dev[i] == st.st_dev && up->ino[i] == st.st_ino) {
             status = hood__fail(HOOD_EINVAL, "%s: symbolic link loop (follow_links is on)", path);
             free(path);
@@ -214,7 +215,7 @@ out:
 }
 
 /* The class folders of dir: sub-folders not starting with '.', byte-sorted. */
-static hood_status class_folders(const char *dir, bool follow_links, char ***out, size_t *count)
+static hood_status class_folders(const char *dir, char ***out, size_t *count)
 {
     *out = NULL;
     *count = 0;
@@ -230,8 +231,9 @@ static hood_status class_folders(const char *dir, bool follow_links, char ***out
         if (e->d_name[0] == '.')
             continue;
         struct stat st;
-        if (fstatat(dirfd(d), e->d_name, &st, follow_links ? 0 : AT_SYMLINK_NOFOLLOW) != 0 ||
-            !S_ISDIR(st.st_mode)) {
+        /* A link to a folder is a class folder either way (Keras asks isdir, which follows
+         * links); follow_links decides only what is entered below it. */
+        if (fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISDIR(st.st_mode)) {
             errno = 0;
             continue; /* files at the top level are ignored, as Keras does */
         }
@@ -283,7 +285,7 @@ static hood_status scan_folders(const char *dir, const hood_ingest_options *opts
 {
     char **found;
     size_t nfound;
-    hood_status status = class_folders(dir, opts->follow_links, &found, &nfound);
+    hood_status status = class_folders(dir, &found, &nfound);
     if (status != HOOD_OK)
         return status;
     char **use = found;
@@ -772,6 +774,8 @@ static hood_status check_options(const char *dir, const hood_ingest_options *opt
     if (opts->labels_file != NULL && opts->class_names != NULL)
         return hood__fail(HOOD_EINVAL, "class_names can only be given with labels from the "
                                        "folder names, not with a labels file");
+    if (opts->class_names != NULL && opts->label_mode == HOOD_LABELS_NONE)
+        return hood__fail(HOOD_EINVAL, "class_names was given but label_mode is none");
     if (opts->labels_file != NULL && opts->label_mode == HOOD_LABELS_NONE)
         return hood__fail(HOOD_EINVAL, "a labels file was given but label_mode is none");
     return HOOD_OK;
