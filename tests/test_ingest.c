@@ -933,6 +933,15 @@ START_TEST(symlink_loop_with_follow_links)
     o.follow_links = true;
     ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL);
     ck_assert_msg(strstr(hood_last_error(), "symbolic link loop") != NULL, "%s", hood_last_error());
+    /* a linked class folder is a class either way (Keras' isdir follows links) */
+    mkdirs("e/real");
+    grey_png("e/real/y.png", 2);
+    ck_assert_int_eq(symlink("real", at("e/link")), 0);
+    o.follow_links = false;
+    ds = ingest_ok(at("e"), &o);
+    ck_assert_uint_eq(hood_dataset_samples(ds), 2);
+    ck_assert_str_eq(hood_dataset_class_name(ds, 0), "link");
+    hood_dataset_free(ds);
 }
 END_TEST
 
