@@ -870,7 +870,11 @@ static hood_status parse_into(const unsigned char *b, size_t len, const char *na
     if (ps->compiled) {
         /* compile_raw starts a model over: keep the history parsed into it */
         size_t history_length = m->history_length;
-        TRY(hood__model_compile_raw(m, ps->loss, &ps->opt, ps->seed));
+        hood_status st = hood__model_compile_raw(m, ps->loss, &ps->opt, ps->seed);
+        if (st == HOOD_ENOMEM)
+            return st;
+        if (st != HOOD_OK) /* e.g. a loss the output layer cannot take: the bytes are wrong */
+            return hood__fail_prefix(HOOD_EFORMAT, "%s: the stored model does not compile: ", name);
         m->history_length = history_length;
         const unsigned char *data = b + PREFIX_BYTES + header_len;
         memcpy(m->params, data, need * sizeof(float));
