@@ -970,6 +970,7 @@ struct hood__npz_reader {
     char *path;
     npz_member *members;
     size_t count;
+    bool crc_ready; /* the table is built on the first member read, not on open */
     crc_table crc;
 };
 
@@ -1154,7 +1155,6 @@ static hood_status npz_read_directory(hood__npz_reader *r)
 
 static hood_status npz_reader_start(hood__npz_reader *r, hood__npz_reader **out)
 {
-    crc_init(&r->crc);
     hood_status status = npz_read_directory(r);
     if (status != HOOD_OK) {
         hood__npz_reader_close(r);
@@ -1254,6 +1254,10 @@ hood_status hood__npz_reader_get(hood__npz_reader *r, const char *name, hood__ar
     if (data_offset > r->src.len || m->size > r->src.len - data_offset)
         return hood__fail(HOOD_EFORMAT, "%s: truncated: %llu bytes of data announced", what,
                           (unsigned long long)m->size);
+    if (!r->crc_ready) {
+        crc_init(&r->crc);
+        r->crc_ready = true;
+    }
     uint32_t crc = 0;
     status = npy_read_from(&r->src, data_offset, m->size, what, &r->crc, &crc, out);
     if (status != HOOD_OK)
