@@ -1,7 +1,8 @@
 /* fuzz_csv.c — libFuzzer target for the CSV reader (hood__csv_parse_buffer) and the float text
  * conversions. The first input byte picks the reader options, so every layout is reached:
  *   bit 0 header; bits 1-2 label mode (INT, CATEGORICAL, BINARY, NONE); bits 3-4 label column
- *   (0: last, 1: none, 2: index 0, 3: index 1); bit 5: 3 label columns instead of 1.
+ *   (0: last, 1: none, 2: index 0, 3: index 1); bit 5: 3 label columns instead of 1;
+ *   bits 6-7 sharding (0: none, 1: shard 0 of 2, 2: shard 1 of 2, 3: shard 2 of 3).
  * Checks: no crash or sanitizer report; a dataset read is finite; every float of it formats to
  * text that parses back to the same bits. */
 #include "csv.h"
@@ -34,6 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         opts.label_mode = (hood_label_mode)((b >> 1) & 3);
         opts.label_column = columns[(b >> 3) & 3];
         opts.label_columns = (b & 0x20) ? 3 : 1;
+        static const size_t shard_index[4] = {0, 0, 1, 2}, shard_count[4] = {0, 2, 2, 3};
+        opts.shard_index = shard_index[b >> 6];
+        opts.shard_count = shard_count[b >> 6];
         data++;
         size--;
     }
