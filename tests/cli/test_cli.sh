@@ -297,6 +297,22 @@ fi
 make_csv "$T/wide_train.csv" 16 6
 expect_error "--init-weights with the wrong shapes" "e1.npz" "$HOOD" train "$T/wide_train.csv" -o "$T/bad.hood" $L --init-weights "$T/e1.npz"
 
+# Early stopping: a min-delta no epoch can reach stops after patience + 1 epochs.
+run "$HOOD" train "$T/train.csv" -o "$T/es.hood" $L --epochs 50 --validation-split 0.25 \
+    --early-stopping 1 --min-delta 10 --restore-best --verbose 0 --history "$T/es.csv"
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/es.csv")" -eq 3 ]; then
+    pass "--early-stopping 1 with an unreachable --min-delta stops after 2 epochs"
+else
+    fail "--early-stopping 1 with an unreachable --min-delta stops after 2 epochs" "$(cat "$T/es.csv" 2>/dev/null)"
+fi
+run "$HOOD" train "$T/train.csv" -o "$T/vd.hood" $L --epochs 1 --validation-data "$T/small.csv" --history "$T/vd.csv" --verbose 0
+if [ "$rc" -eq 0 ] && [ "$(awk -F, 'NR == 2 && $4 != "" && $5 != ""' "$T/vd.csv" | wc -l)" -eq 1 ]; then
+    pass "--validation-data FILE.csv fills val_loss/val_accuracy"
+else
+    fail "--validation-data FILE.csv fills val_loss/val_accuracy"
+fi
+expect_error "--validation-data of the wrong width names the file" "wide.csv" "$HOOD" train "$T/train.csv" -o "$T/vd2.hood" $L --validation-data "$T/wide.csv"
+
 # Checkpoint + resume = one uninterrupted run (Adam: optimizer state must survive too).
 A="--optimizer adam --batch-size 16 --seed 7 --verbose 0"
 run "$HOOD" train "$T/train.csv" -o "$T/full.hood" $L $A --epochs 4
@@ -458,6 +474,46 @@ if [ "$have_vips" -eq 1 ]; then
         pass "predict on a folder with a broken image: the good one printed, the bad one reported"
     else
         fail "predict on a folder with a broken image: the good one printed, the bad one reported"
+    fi
+    expect_error "dataset: a huge --image-size fails before allocating" "65535" "$HOOD" dataset "$T/img" -o "$T/huge.npz" --image-size 65535x65535 --color-mode rgba --quiet
+    [ -e "$T/huge.npz" ] && fail "... and writes nothing" || pass "... and writes nothing"
+    run "$HOOD" dataset "$T/img" -o "$T/cat.npz" --image-size 4x4 --label-mode categorical --no-shuffle --quiet
+    if [ "$rc" -eq 0 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+        if /usr/bin/python3 - "$T/cat.npz" <<'EOF'; then pass "dataset .npz: numpy sees x (12, 16) float32, one-hot y (12, 2), class_names"; else fail "dataset .npz: numpy sees x (12, 16) float32, one-hot y (12, 2), class_names"; fi
+import sys, numpy as np
+f = np.load(sys.argv[1])
+assert f["x"].shape == (12, 16) and f["x"].dtype == np.float32, f["x"].shape
+assert f["y"].shape == (12, 2), f["y"].shape
+assert list(f["class_names"]) == ["dark", "light"], f["class_names"]
+assert (f["y"][:6, 0] == 1).all() and (f["y"][6:, 1] == 1).all()
+assert 0.0 <= f["x"].min() and f["x"].max() <= 1.0
+EOF
+    else
+        skip "dataset .npz: numpy sees x, y, class_names" "no python3-numpy (or dataset failed: exit $rc)"
+    fi
+    # A labels file: relative paths and class indices instead of folder names (here: swapped).
+    (cd "$T/img" && for f in dark/*.png; do echo "$f,1"; done; for f in light/*.png; do echo "$f,0"; done) >"$T/labels.txt"
+    run "$HOOD" dataset "$T/img" -o "$T/lab.csv" --image-size 2x2 --labels "$T/labels.txt" --no-shuffle --header --quiet
+    if [ "$rc" -eq 0 ] && [ "$(head -1 "$T/lab.csv")" = "x1,x2,x3,x4,y" ] &&
+        [ "$(sed -n 2p "$T/lab.csv" | awk -F, '{print $NF}')" = "1" ] && [ "$(wc -l <"$T/lab.csv")" -eq 13 ]; then
+        pass "dataset --labels FILE --header: labels from the file, a header row"
+    else
+        fail "dataset --labels FILE --header: labels from the file, a header row"
+    fi
+    # One-hot labels from a folder: the loss defaults to categorical_crossentropy.
+    run "$HOOD" train "$T/img" -o "$T/cce.hood" --image-size 8x8 --label-mode categorical \
+        --layers 2:softmax --epochs 1 --verbose 0 --quiet
+    if [ "$rc" -eq 0 ] && "$HOOD" info "$T/cce.hood" | grep -q "Loss: *categorical_crossentropy"; then
+        pass "train --label-mode categorical: the loss defaults to categorical_crossentropy"
+    else
+        fail "train --label-mode categorical: the loss defaults to categorical_crossentropy"
+    fi
+    run "$HOOD" train "$T/img" -o "$T/vd.hood" --image-size 8x8 --layers 4:tanh,1:sigmoid \
+        --validation-data "$T/img" --epochs 2 --verbose 2 --quiet
+    if [ "$rc" -eq 0 ] && [ "$(grep -c 'val_accuracy: [0-9.]* - val_loss: [0-9.]*$' "$T/out")" -eq 2 ]; then
+        pass "train --validation-data FOLDER reports val_accuracy and val_loss per epoch"
+    else
+        fail "train --validation-data FOLDER reports val_accuracy and val_loss per epoch"
     fi
     # BMP goes through libvips' ImageMagick loader, which is marked untrusted.
     mkdir -p "$T/bmp/dark" "$T/bmp/light"
