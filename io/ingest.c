@@ -350,9 +350,8 @@ static hood_status scan_folders(const char *dir, const hood_ingest_options *opts
             up->depth = 1;
         }
         status = walk(dir, use[k], (int32_t)k, opts->follow_links, up, files);
-        if (status == HOOD_OK) {
+        if (status == HOOD_OK && files->count > before)
             qsort(files->items + before, files->count - before, sizeof *files->items, walk_order);
-        }
     }
     free(up);
     if (status == HOOD_OK && files->count == 0)
