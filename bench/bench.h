@@ -16,6 +16,8 @@ typedef enum bench_kind { BENCH_TRAIN, BENCH_INGEST, BENCH_CSV, BENCH_LIMIT } be
 
 typedef struct bench_epoch {
     double seconds, loss, gather, forward, backward, update;
+    double cpu; /* process CPU seconds (all threads): on a loaded machine, 1-thread CPU time
+                 * is what the wall time would be without the contention */
 } bench_epoch;
 
 typedef struct bench_stats {
@@ -34,11 +36,12 @@ typedef struct bench_result {
     /* train */
     size_t batch, samples, n_epochs; /* n_epochs includes the warm-up epoch 0 */
     bench_epoch epochs[BENCH_MAX_EPOCHS];
-    bench_stats epoch_s; /* over the epochs after the warm-up */
-    double split[4];     /* gather, forward, backward, update: median epoch's seconds */
-    double flops, bytes; /* per epoch: exact FLOPs; the bytes the lower bound counts */
-    double bound_s;      /* max(flops / peak, bytes / bandwidth); 0 when not measured */
-    double sgemm_s;      /* the epoch's sgemm calls alone (limits); 0 when not measured */
+    bench_stats epoch_s;   /* over the epochs after the warm-up */
+    bench_stats epoch_cpu; /* the same epochs' CPU seconds */
+    double split[4];       /* gather, forward, backward, update: median epoch's seconds */
+    double flops, bytes;   /* per epoch: exact FLOPs; the bytes the lower bound counts */
+    double bound_s;        /* max(flops / peak, bytes / bandwidth); 0 when not measured */
+    double sgemm_s;        /* the epoch's sgemm calls alone (limits); 0 when not measured */
     /* ingest, csv */
     size_t count;        /* images or rows */
     double io_bytes;     /* source bytes decoded (ingest) or file bytes (csv) */
@@ -112,6 +115,7 @@ typedef struct bench_machine {
 } bench_machine;
 void bench_machine_get(bench_machine *m);
 double bench_now(void);
+double bench_cpu_now(void); /* this process's CPU seconds, all threads */
 double bench_peak_rss_mb(void);
 bench_stats bench_stats_of(const double *v, size_t n);
 bench_result *bench_results_add(bench_results *rs, const char *workload, const char *name);

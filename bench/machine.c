@@ -49,6 +49,13 @@ void bench_machine_get(bench_machine *m)
     m->loadavg = getloadavg(load, 1) == 1 ? load[0] : -1;
 }
 
+double bench_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 double bench_now(void)
 {
     struct timespec ts;

@@ -113,12 +113,14 @@ static void json_result(FILE *f, const bench_result *r)
             const bench_epoch *x = &r->epochs[e];
             fprintf(f,
                     "%s\n   {\"epoch\": %zu, \"seconds\": %.9g, \"loss\": %.9g, \"gather\": %.9g, "
-                    "\"forward\": %.9g, \"backward\": %.9g, \"update\": %.9g}",
+                    "\"forward\": %.9g, \"backward\": %.9g, \"update\": %.9g, "
+                    "\"cpu_seconds\": %.9g}",
                     e ? "," : "", e, x->seconds, x->loss, x->gather, x->forward, x->backward,
-                    x->update);
+                    x->update, x->cpu);
         }
         fprintf(f, "]");
         jstats(f, "epoch_seconds", r->epoch_s);
+        jstats(f, "epoch_cpu_seconds", r->epoch_cpu);
         fprintf(f,
                 ", \"samples_per_s\": %.9g, \"flops_per_epoch\": %.17g, \"gflops\": %.9g, "
                 "\"split\": {\"gather\": %.9g, \"forward\": %.9g, \"backward\": %.9g, "

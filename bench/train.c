@@ -170,6 +170,24 @@ static void check_losses(bench_result *r)
     }
 }
 
+/* Per-epoch CPU time, read at each epoch's end. */
+typedef struct cpu_clock {
+    double last, cpu[BENCH_MAX_EPOCHS];
+    size_t n;
+} cpu_clock;
+
+static int on_epoch(void *user, hood_model *model, const hood_epoch_log *log)
+{
+    (void)model;
+    (void)log;
+    cpu_clock *c = user;
+    double now = bench_cpu_now();
+    if (c->n < BENCH_MAX_EPOCHS)
+        c->cpu[c->n++] = now - c->last;
+    c->last = now;
+    return 0;
+}
+
 static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset *ds,
                         const bench_options *o, bench_results *out)
 {
@@ -202,6 +220,10 @@ static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset
     fo.batch_size = r->batch;
     fo.shuffle = true;
     fo.seed = 1;
+    cpu_clock clock = {.n = 0};
+    fo.on_epoch_end = on_epoch;
+    fo.user = &clock;
+    clock.last = bench_cpu_now();
     st = hood_model_fit(m, ds, &fo);
     if (st != HOOD_OK) {
         fail(r, "fit: %s (%s)", hood_last_error(), hood_strerror(st));
@@ -210,7 +232,7 @@ static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset
     }
     size_t h = hood_model_history_length(m);
     r->n_epochs = h < BENCH_MAX_EPOCHS ? h : BENCH_MAX_EPOCHS;
-    double secs[BENCH_MAX_EPOCHS];
+    double secs[BENCH_MAX_EPOCHS], cpus[BENCH_MAX_EPOCHS];
     for (size_t e = 0; e < r->n_epochs; e++) {
         const hood_epoch_log *l = hood_model_history(m, e);
         bench_epoch *be = &r->epochs[e];
@@ -220,8 +242,11 @@ static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset
         be->forward = l->forward_seconds;
         be->backward = l->backward_seconds;
         be->update = l->update_seconds;
-        if (e > 0)
+        be->cpu = e < clock.n ? clock.cpu[e] : 0;
+        if (e > 0) {
             secs[e - 1] = l->seconds;
+            cpus[e - 1] = be->cpu;
+        }
     }
     hood_model_free(m);
     if (r->n_epochs < 2) {
@@ -230,6 +255,7 @@ static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset
     }
     check_losses(r);
     r->epoch_s = bench_stats_of(secs, r->n_epochs - 1);
+    r->epoch_cpu = bench_stats_of(cpus, r->n_epochs - 1);
     /* The split of the median epoch (the one whose time is closest to the median). */
     size_t best = 1;
     for (size_t e = 1; e < r->n_epochs; e++)

@@ -282,6 +282,8 @@ def train_result(workload, variant, threads, batch, epochs, samples, check_ok, c
         "name": f"{workload}/{variant}", "workload": workload, "variant": variant,
         "kind": "train", "threads": threads, "batch": batch, "samples": samples,
         "warmup_epochs": 1, "epochs": epochs, "epoch_seconds": st,
+        "epoch_cpu_seconds": stats([e["cpu_seconds"] for e in epochs[1:]] or
+                                   [epochs[0]["cpu_seconds"]]),
         "samples_per_s": samples / st["median"], "flops_per_epoch": flops,
         "gflops": flops / st["median"] / 1e9, "peak_rss_mb": peak_rss_mb(),
         "check": {"ok": bool(check_ok), "what": check_what},

@@ -62,7 +62,7 @@ def main():
             perm = torch.randperm(n)
             tg = tf = tb = tu = 0.0
             loss_sum = 0.0
-            t_epoch = time.perf_counter()
+            t_epoch, c_epoch = time.perf_counter(), time.process_time()
             for s in range(0, n, batch):
                 t0 = time.perf_counter()
                 idx = perm[s:s + batch]
@@ -81,9 +81,9 @@ def main():
                 tf += t2 - t1
                 tb += t3 - t2
                 tu += t4 - t3
-            secs = time.perf_counter() - t_epoch
+            secs, cpu = time.perf_counter() - t_epoch, time.process_time() - c_epoch
             log.append({"epoch": e, "seconds": secs, "loss": loss_sum / n, "gather": tg,
-                        "forward": tf, "backward": tb, "update": tu})
+                        "forward": tf, "backward": tb, "update": tu, "cpu_seconds": cpu})
         losses = [r["loss"] for r in log]
         ok, what = common.loss_check(variant, losses)
         ok_all &= ok
