@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- messages ----------------------------------------------------------------------------- */
@@ -237,6 +238,8 @@ void cli_dataset_flags_init(cli_dataset_flags *flags)
     flags->ingest.has_seed = true;
     flags->ingest.seed = 0;
     flags->ingest.on_message = cli_print_message;
+    if (isatty(STDERR_FILENO))
+        flags->ingest.on_progress = cli_print_progress;
     flags->ingest.user = flags;
 }
 
@@ -384,6 +387,7 @@ int cli_dataset_flag(const char *cmd, cli_dataset_flags *flags, int c, const cha
     case OPT_QUIET:
         flags->quiet = true;
         o->on_message = NULL;
+        o->on_progress = NULL;
         return 1;
     case OPT_BLOCK_UNTRUSTED:
         o->block_untrusted = true;
@@ -408,6 +412,20 @@ void cli_print_message(void *user, const char *message)
 {
     (void)user;
     fprintf(stderr, "%s\n", message);
+}
+
+void cli_print_progress(void *user, size_t done, size_t total)
+{
+    cli_dataset_flags *flags = user;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    /* A redraw every 0.1 s is smooth enough and costs nothing next to decoding. */
+    if (done < total && now - flags->last_progress < 0.1)
+        return;
+    flags->last_progress = now;
+    fprintf(stderr, "\rDecoding images: %zu/%zu\x1b[K%s", done, total, done >= total ? "\n" : "");
+    fflush(stderr);
 }
 
 /* ---- DATA operands ------------------------------------------------------------------------ */

@@ -57,6 +57,7 @@ typedef struct cli_dataset_flags {
     hood_ingest_options ingest;
     char **class_names; /* from --class-names; owned */
     bool subset_given, split_given, quiet;
+    double last_progress; /* when the ingest progress line was last drawn */
 } cli_dataset_flags;
 
 void cli_dataset_flags_init(cli_dataset_flags *flags);
@@ -69,6 +70,9 @@ size_t cli_options_append(struct option *opts, size_t count, const struct option
 
 /* Ingest messages ("Found N files belonging to K classes.") go to stderr unless quiet. */
 void cli_print_message(void *user, const char *message);
+/* "Decoding images: 1200/60000" on stderr, redrawn in place, when stderr is a terminal
+ * (user is the cli_dataset_flags). */
+void cli_print_progress(void *user, size_t done, size_t total);
 
 /* ---- DATA operands ------------------------------------------------------------------------ */
 
