@@ -314,7 +314,7 @@ static hood_status scan_folders(const char *dir, const hood_ingest_options *opts
                     status = hood__fail(HOOD_EINVAL, "class_names: '%s' is given twice", name);
             const char *key = name;
             if (status == HOOD_OK &&
-                bsearch(&key, found, nfound, sizeof *found, string_order) == NULL)
+                (nfound == 0 || bsearch(&key, found, nfound, sizeof *found, string_order) == NULL))
                 status = hood__fail(HOOD_EINVAL,
                                     "class_names: '%s' is not a sub-folder of %s (found %zu "
                                     "class folders)",
