@@ -208,6 +208,28 @@ START_TEST(step_refuses_non_finite_results)
 }
 END_TEST
 
+START_TEST(subnormals_are_flushed_to_zero)
+{
+    /* A zero gradient decays m by the momentum: 1e-38 * 0.5 is subnormal and becomes exactly
+     * 0 (x86 arithmetic on subnormals is ~100x slower); normal values are untouched; an
+     * infinite gradient still makes the step refuse (NaN/Inf pass the flush). */
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_SGD);
+    cfg.momentum = 0.5f;
+    float w[2] = {1e-39f, 2.0f}, g[2] = {0.0f, 0.0f}, m[2] = {1e-38f, 4.0f};
+    float w_out[2], m_out[2];
+    ck_assert(hood__optimizer_step(&cfg, 0, w, g, m, w_out, m_out, 2));
+    ck_assert(m_out[0] == 0.0f && w_out[0] == 0.0f);
+    ck_assert(m_out[1] == 2.0f && w_out[1] == 4.0f); /* m = 0.5 * 4; w = 2 + m */
+    hood_optimizer_config_init(&cfg, HOOD_OPT_ADAM);
+    float s[4] = {1e-38f, 0.0f, 1e-38f, 0.0f}, s_out[4];
+    ck_assert(hood__optimizer_step(&cfg, 0, w, g, s, w_out, s_out, 2));
+    ck_assert(s_out[0] == 0.0f && s_out[2] == 0.0f); /* m * 0.9 and v * 0.999: subnormal */
+    g[1] = -INFINITY;
+    ck_assert(!hood__optimizer_step(&cfg, 0, w, g, s, w_out, s_out, 2));
+}
+END_TEST
+
 START_TEST(long_arena_matches_element_by_element)
 {
     /* 37 elements = two blocks of 16 plus a tail of 5: the blocked loop gives exactly the
@@ -356,6 +378,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, rmsprop_two_steps);
     tcase_add_test(tc, rmsprop_momentum_step);
     tcase_add_test(tc, step_refuses_non_finite_results);
+    tcase_add_test(tc, subnormals_are_flushed_to_zero);
     tcase_add_test(tc, long_arena_matches_element_by_element);
     suite_add_tcase(s, tc);
     TCase *cfg = tcase_create("config");
