@@ -119,7 +119,7 @@ int hood_cli_evaluate(int argc, char **argv)
     if (st == HOOD_OK)
         st = hood_model_evaluate(model, ds, batch, &loss, &accuracy);
     if (st != HOOD_OK) {
-        rc = cli_fail_status(CMD, st);
+        rc = cli_fail_data(CMD, data, st);
         goto done;
     }
     if (json)

@@ -436,7 +436,7 @@ static int evaluate_after(const train_args *a, hood_model *model)
         if (st == HOOD_OK)
             st = hood_model_evaluate(model, ds, a->batch, &loss, &acc);
         if (st != HOOD_OK)
-            rc = cli_fail_status(CMD, st);
+            rc = cli_fail_data(CMD, a->evaluate, st);
         else if (a->json)
             printf("{\"loss\": %.17g, \"accuracy\": %.17g, \"samples\": %zu}\n", loss, acc,
                    hood_dataset_samples(ds));
@@ -783,7 +783,7 @@ int hood_cli_train(int argc, char **argv)
             goto done;
         }
         if (st != HOOD_OK) {
-            rc = cli_fail_status(CMD, st);
+            rc = cli_fail_data(CMD, data, st);
             goto done;
         }
     }

@@ -52,6 +52,21 @@ int cli_fail_status(const char *cmd, hood_status status)
     return CLI_FAIL;
 }
 
+int cli_fail_data(const char *cmd, const char *path, hood_status status)
+{
+    const char *msg = hood_last_error();
+    if (msg == NULL || msg[0] == '\0')
+        msg = hood_strerror(status);
+    size_t len = strlen(path) + strlen(msg) + 3;
+    char *line = malloc(len);
+    if (line == NULL)
+        return cli_fail_status(cmd, status);
+    snprintf(line, len, "%s: %s", path, msg);
+    cli_put_line(stderr, cmd, line);
+    free(line);
+    return CLI_FAIL;
+}
+
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

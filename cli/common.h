@@ -28,6 +28,8 @@ int hood_cli_bench(int argc, char **argv); /* cli/cmd_bench.c, the bench room's 
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "hood CMD: MESSAGE" as exactly one line (newlines inside become spaces). */
 void cli_put_line(FILE *out, const char *cmd, const char *message);
+/* Prints "hood CMD: PATH: <hood_last_error()>": for fit/evaluate, whose messages name no file. */
+int cli_fail_data(const char *cmd, const char *path, hood_status status);
 /* Prints "hood CMD: <hood_last_error()>" (or the status text when the message is empty). */
 int cli_fail_status(const char *cmd, hood_status status);
 /* Prints "hood CMD: MESSAGE" and "Try 'hood CMD --help'." on stderr; returns CLI_USAGE. */

@@ -183,6 +183,11 @@ expect_error "--label-mode weird" "--label-mode" "$HOOD" dataset "$T/img" -o "$T
 expect_error "dataset: unwritable output" "/nonexistent/x.csv" "$HOOD" dataset "$T/img" -o /nonexistent/x.csv
 [ -e "$T/m.hood" ] && fail "malformed inputs leave no model file" || pass "malformed inputs leave no model file"
 
+printf '0.1,0.2,0.3,0.4,5\n0.3,0.1,0.2,0.2,0\n' >"$T/labels5.csv"
+expect_error "labels beyond the softmax units name the data file" "labels5.csv: " "$HOOD" train "$T/labels5.csv" -o "$T/m.hood" --layers 3:softmax
+expect_error "divergence names the data file and the epoch" "train.csv: training diverged at epoch 1" "$HOOD" train "$T/train.csv" -o "$T/m.hood" --layers 8:relu,1:linear --loss mean_squared_error --optimizer sgd --learning-rate 1000000 --verbose 0
+[ -e "$T/m.hood" ] && fail "a diverged run saves nothing" || pass "a diverged run saves nothing"
+
 # An existing output stays byte-identical when the command fails.
 printf 'precious\n' >"$T/keep.hood"
 cp "$T/keep.hood" "$T/keep.orig"
