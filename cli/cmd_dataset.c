@@ -200,6 +200,22 @@ int hood_cli_dataset(int argc, char **argv)
         st = save_as(ds, out, ext, &csv);
         rc = st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
     }
+    if (rc == CLI_OK && !flags.quiet) {
+        if (val != NULL) {
+            char *tn = half_name(out, ext, ".train"), *vn = half_name(out, ext, ".val");
+            printf("%s: %zu samples, %s: %zu samples, %zu values each", tn ? tn : out,
+                   hood_dataset_samples(ds), vn ? vn : out, hood_dataset_samples(val),
+                   hood_dataset_features(ds));
+            free(tn);
+            free(vn);
+        } else {
+            printf("%s: %zu samples x %zu values", out, hood_dataset_samples(ds),
+                   hood_dataset_features(ds));
+        }
+        if (hood_dataset_num_classes(ds) > 0)
+            printf(", %zu classes", hood_dataset_num_classes(ds));
+        putchar('\n');
+    }
 done:
     hood_dataset_free(ds);
     hood_dataset_free(val);
