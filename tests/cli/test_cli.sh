@@ -388,22 +388,27 @@ else
     fail "SIGINT during training exits 130 with a valid checkpoint" "exit $rc"
 fi
 
-# SIGKILL at a random moment (maybe inside a checkpoint write): the checkpoint on disk is a
-# whole one, and resuming from it ends bit-identical to the uninterrupted run.
-"$HOOD" train "$T/big.csv" -o "$T/kill.hood" $B --epochs 3 --checkpoint "$T/killck.hood" \
-    >/dev/null 2>&1 &
-pid=$!
-wait_for "$T/killck.hood"
-sleep "0.$((RANDOM % 10))"
-kill -KILL "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
-rm -f "$T"/killck.hood.tmp.* # what a killed writer leaves; never read
+# SIGKILL at random moments (maybe inside a checkpoint write), three times in a row, each run
+# resuming from what the last one left: the checkpoint on disk is always a whole one, and the
+# final resume ends bit-identical to the uninterrupted run.
+for attempt in 1 2 3; do
+    resume=()
+    [ -s "$T/killck.hood" ] && resume=(--resume "$T/killck.hood")
+    "$HOOD" train "$T/big.csv" -o "$T/kill.hood" $B --epochs 3 --checkpoint "$T/killck.hood" \
+        "${resume[@]}" >/dev/null 2>&1 &
+    pid=$!
+    wait_for "$T/killck.hood"
+    sleep "0.$((RANDOM % 10))"
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    rm -f "$T"/killck.hood.tmp.* # what a killed writer leaves; never read
+done
 run "$HOOD" train "$T/big.csv" -o "$T/killres.hood" $B --epochs 3 --resume "$T/killck.hood"
 "$HOOD" export-weights "$T/killres.hood" -o "$T/killres.npz" >/dev/null 2>&1
 if [ "$rc" -eq 0 ] && cmp -s "$T/ref.npz" "$T/killres.npz"; then
-    pass "SIGKILL + --resume from the last checkpoint = uninterrupted run (bit-identical)"
+    pass "3 x SIGKILL at random moments + --resume = uninterrupted run (bit-identical)"
 else
-    fail "SIGKILL + --resume from the last checkpoint = uninterrupted run (bit-identical)" "exit $rc"
+    fail "3 x SIGKILL at random moments + --resume = uninterrupted run (bit-identical)" "exit $rc"
 fi
 
 # ---- images: dataset, train on a folder, predict on files and folders ----------------------
