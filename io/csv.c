@@ -844,8 +844,8 @@ static hood_status csv_read(line_reader *lr, const hood_csv_options *opts, hood_
                 for (size_t j = 0; j < lay.rows; j++)
                     index[j] = (int32_t)y[j];
                 status = hood_dataset_set_labels(ds, mode, index, classes);
-                free(index);
             }
+            free(index); /* every branch: the cap's error branch leaked it (fuzz_csv) */
         } else {
             size_t classes = mode == HOOD_LABELS_BINARY        ? 2
                              : mode == HOOD_LABELS_CATEGORICAL ? lay.label_width
