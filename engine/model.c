@@ -213,7 +213,9 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
 
     model->params = hood__matrix_alloc(n, 1);
     model->params_next = hood__matrix_alloc(n, 1);
-    model->grads = hood__matrix_alloc(n, 1);
+    /* + HOOD__GRAD_EXTRAS: a sharded fit appends its step's loss and counts so that one
+     * all-reduce carries them with the gradients (train.c). */
+    model->grads = hood__matrix_alloc(n + HOOD__GRAD_EXTRAS, 1);
     model->opt_state = slots > 0 ? hood__matrix_alloc(n, slots) : NULL;
     model->opt_state_next = slots > 0 ? hood__matrix_alloc(n, slots) : NULL;
     if (model->params == NULL || model->params_next == NULL || model->grads == NULL ||

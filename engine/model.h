@@ -23,6 +23,11 @@ typedef struct hood__train_position {
     double seconds, gather_seconds, forward_seconds, backward_seconds, update_seconds;
 } hood__train_position;
 
+/* Floats after the gradients in model->grads: a sharded fit stages the step's loss sum, counts
+ * and failure flag there, so one all-reduce over num_params + HOOD__GRAD_EXTRAS floats sums
+ * everything a step needs (train.c). */
+enum { HOOD__GRAD_EXTRAS = 8 };
+
 struct hood_model {
     size_t input_features;
     size_t num_layers, layers_capacity;
