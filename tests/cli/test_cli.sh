@@ -538,6 +538,30 @@ EOF
             skip "$t" "this libvips cannot write BMP"
         done
     fi
+    # --strict on a folder with a broken image: exit 1 naming it; an existing OUT (both halves
+    # too) stays byte-identical.
+    mkdir -p "$T/broken/a" "$T/broken/b"
+    cp "$T/img/dark/d0.png" "$T/img/dark/d1.png" "$T/broken/a/"
+    cp "$T/img/light/l0.png" "$T/broken/b/"
+    printf '\x89PNG\r\n\x1a\n truncated' >"$T/broken/b/bad.png"
+    printf 'old\n' >"$T/old.csv"
+    printf 'old train\n' >"$T/old.train.csv"
+    cp "$T/old.csv" "$T/old.csv.orig"
+    cp "$T/old.train.csv" "$T/old.train.csv.orig"
+    expect_error "dataset --strict names the broken image" "bad.png" "$HOOD" dataset "$T/broken" -o "$T/old.csv" --image-size 4x4 --strict --quiet
+    run "$HOOD" dataset "$T/broken" -o "$T/old.csv" --image-size 4x4 --strict --quiet --validation-split 0.3 --subset both
+    if [ "$rc" -eq 1 ] && cmp -s "$T/old.csv" "$T/old.csv.orig" && cmp -s "$T/old.train.csv" "$T/old.train.csv.orig" &&
+        [ ! -e "$T/old.val.csv" ] && no_leftovers "$T"; then
+        pass "a failed dataset leaves existing outputs byte-identical and no temporaries"
+    else
+        fail "a failed dataset leaves existing outputs byte-identical and no temporaries"
+    fi
+    run "$HOOD" dataset "$T/broken" -o "$T/skip.csv" --image-size 4x4
+    if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/skip.csv")" -eq 3 ] && grep -q "bad.png" "$T/err"; then
+        pass "without --strict a broken image is skipped and reported"
+    else
+        fail "without --strict a broken image is skipped and reported"
+    fi
     # A 3-way softmax on the two folders, to exercise --top.
     run "$HOOD" train "$T/img" -o "$T/soft.hood" --image-size 8x8 --layers 3:softmax \
         --optimizer adam --epochs 2 --verbose 0 --quiet
