@@ -14,13 +14,13 @@
 enum { FEATURES = 2, SAMPLES = 256 };
 
 /* Stops with the library's one-line message when a call fails. */
-#define CHECK(call)                                                                              \
-    do {                                                                                         \
-        hood_status st_ = (call);                                                                \
-        if (st_ != HOOD_OK) {                                                                    \
-            fprintf(stderr, "consumer: %s: %s\n", #call, hood_last_error());                     \
-            exit(1);                                                                             \
-        }                                                                                        \
+#define CHECK(call)                                                                                \
+    do {                                                                                           \
+        hood_status st_ = (call);                                                                  \
+        if (st_ != HOOD_OK) {                                                                      \
+            fprintf(stderr, "consumer: %s: %s\n", #call, hood_last_error());                       \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
 int main(void)
