@@ -26,7 +26,7 @@ typedef struct hood__train_position {
 /* Floats after the gradients in model->grads: a sharded fit stages the step's loss sum, counts
  * and failure flag there, so one all-reduce over num_params + HOOD__GRAD_EXTRAS floats sums
  * everything a step needs (train.c). */
-enum { HOOD__GRAD_EXTRAS = 8 };
+enum { HOOD__GRAD_EXTRAS = 16 };
 
 struct hood_model {
     size_t input_features;

@@ -200,6 +200,60 @@ static void evaluate_columns(const hood_model *model, workspace *ws, const float
     }
 }
 
+/* ---- Sharded runs (hood_shard): what one all-reduce carries besides the gradients ---------
+ * A step's (or an evaluation's) loss sum, correct count, sample count and a failure flag, as
+ * floats summed exactly by a float all-reduce: the loss as a float pair (hi + lo keeps ~48 bits
+ * of the double), counts as three 12-bit limbs (sums of up to 4096 workers stay below 2^24, so
+ * exact), counts per worker below 2^36. */
+enum {
+    SUM_LOSS_HI,
+    SUM_LOSS_LO,
+    SUM_CORRECT,
+    SUM_COUNT = SUM_CORRECT + 3,
+    SUM_FAILED = SUM_COUNT + 3,
+    SUM_FLOATS
+};
+
+static void limbs_put(float *v, size_t n)
+{
+    v[0] = (float)((n >> 24) & 4095u);
+    v[1] = (float)((n >> 12) & 4095u);
+    v[2] = (float)(n & 4095u);
+}
+
+static size_t limbs_get(const float *v)
+{
+    return ((size_t)v[0] << 24) + ((size_t)v[1] << 12) + (size_t)v[2];
+}
+
+static void sums_put(float *v, double loss, size_t correct, size_t count, bool failed)
+{
+    float hi = (float)loss;
+    v[SUM_LOSS_HI] = hi;
+    v[SUM_LOSS_LO] = (float)(loss - (double)hi);
+    limbs_put(v + SUM_CORRECT, correct);
+    limbs_put(v + SUM_COUNT, count);
+    v[SUM_FAILED] = failed ? 1.0f : 0.0f;
+}
+
+static void sums_get(const float *v, double *loss, size_t *correct, size_t *count, bool *failed)
+{
+    *loss = (double)v[SUM_LOSS_HI] + (double)v[SUM_LOSS_LO];
+    *correct = limbs_get(v + SUM_CORRECT);
+    *count = limbs_get(v + SUM_COUNT);
+    *failed = v[SUM_FAILED] != 0.0f;
+}
+
+static hood_status shard_allreduce(const hood_shard *shard, float *v, size_t count,
+                                   const char *what)
+{
+    hood_status st = shard->allreduce(shard->user, v, count);
+    if (st != HOOD_OK)
+        return hood__fail(st, "%s: the all-reduce of %zu floats failed (%s)", what, count,
+                          hood_strerror(st));
+    return HOOD_OK;
+}
+
 /* What the data must be for this model: features, labels that fit the loss, finite values. */
 static hood_status check_data(const hood_model *model, const hood_dataset *ds, const char *what)
 {
@@ -268,6 +322,52 @@ hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data, siz
     evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n, batch,
                      &loss_sum, &correct);
     workspace_free(&ws);
+    if (loss != NULL)
+        *loss = loss_sum / (double)n;
+    if (accuracy != NULL)
+        *accuracy = (double)correct / (double)n;
+    return HOOD_OK;
+}
+
+hood_status hood_model_evaluate_shard(hood_model *model, const hood_dataset *data,
+                                      size_t batch_size, const hood_shard *shard, double *loss,
+                                      double *accuracy)
+{
+    if (model == NULL || shard == NULL || shard->allreduce == NULL)
+        return hood__fail(HOOD_EINVAL, "evaluate: model, shard and its all-reduce are needed");
+    /* A local failure still joins the one all-reduce (as a flag), so no worker waits for it. */
+    double loss_sum = 0.0;
+    size_t correct = 0, n = 0;
+    hood_status st = check_data(model, data, "evaluate");
+    if (st == HOOD_OK) {
+        n = hood_dataset_samples(data);
+        size_t width = hood_dataset_label_width(data);
+        size_t batch = batch_size == 0 ? DEFAULT_EVAL_BATCH : batch_size;
+        if (batch > n)
+            batch = n;
+        workspace ws;
+        if ((st = workspace_init(&ws, model, batch, width, 0)) != HOOD_OK) {
+            st = hood__fail_prefix(st, "evaluate: ");
+        } else {
+            apply_threads(model);
+            evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n,
+                             batch, &loss_sum, &correct);
+            workspace_free(&ws);
+        }
+    }
+    float v[SUM_FLOATS];
+    sums_put(v, loss_sum, correct, n, st != HOOD_OK);
+    hood_status rs = shard_allreduce(shard, v, SUM_FLOATS, "evaluate");
+    if (rs != HOOD_OK || st != HOOD_OK)
+        return rs != HOOD_OK ? rs : st;
+    bool failed;
+    sums_get(v, &loss_sum, &correct, &n, &failed);
+    if (failed)
+        return hood__fail(HOOD_EMPI, "evaluate: another worker failed (its message says why)");
+    if (n != shard->global_samples)
+        return hood__fail(HOOD_EMPI,
+                          "evaluate: the workers hold %zu samples in all, the shard says %zu", n,
+                          shard->global_samples);
     if (loss != NULL)
         *loss = loss_sum / (double)n;
     if (accuracy != NULL)
@@ -375,7 +475,31 @@ typedef struct split {
     size_t n_train, width;
     const float *val_X, *val_Y;
     size_t n_val, val_width;
+    /* Sharded fit: X holds global samples [first, first + n_local_train + ...); n_train counts
+     * the GLOBAL training samples (the permutation's length), n_local_train those held here
+     * (local columns 0 ..), n_val the validation columns held here and n_val_global all of
+     * them; cols receives a batch's local columns. In one process n_local_train = n_train,
+     * n_val_global = n_val. */
+    const hood_shard *shard;
+    size_t first, n_local_train, n_val_global;
+    size_t *cols;
 } split;
+
+/* The local columns of the global batch perm[0 .. Bn): in one process perm itself; in a shard
+ * the samples of the batch this worker holds (global g -> local g - first), in batch order. */
+static const size_t *batch_columns(const split *sp, const size_t *perm, size_t Bn, size_t *k)
+{
+    if (sp->shard == NULL) {
+        *k = Bn;
+        return perm;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < Bn; i++)
+        if (perm[i] >= sp->first && perm[i] - sp->first < sp->n_local_train)
+            sp->cols[m++] = perm[i] - sp->first;
+    *k = m;
+    return sp->cols;
+}
 
 static hood_status make_split(const hood_model *model, const hood_dataset *train,
                               const hood_fit_options *opts, split *sp)
@@ -401,6 +525,30 @@ static hood_status make_split(const hood_model *model, const hood_dataset *train
         sp->val_Y = hood_dataset_labels(v);
         sp->n_val = hood_dataset_samples(v);
         sp->val_width = hood_dataset_label_width(v);
+        return HOOD_OK;
+    }
+    if (opts->shard != NULL) {
+        /* The global split, as one process would make it; this worker keeps its part of each. */
+        size_t G = opts->shard->global_samples, first = opts->shard->first, Gt = G;
+        if (first > G || n > G - first)
+            return hood__fail(HOOD_EINVAL,
+                              "fit: the shard holds samples [%zu, %zu) of %zu global samples",
+                              first, first + n, G);
+        if (opts->validation_split > 0.0) {
+            double at = ceil((double)G * (1.0 - opts->validation_split));
+            Gt = at <= 0.0 ? 0 : at >= (double)G ? G : (size_t)at;
+            if (Gt == 0 || Gt == G)
+                return hood__fail(HOOD_EINVAL,
+                                  "fit: validation_split %g of %zu samples leaves %zu for "
+                                  "training and %zu for validation; both must be > 0",
+                                  opts->validation_split, G, Gt, G - Gt);
+        }
+        sp->n_train = Gt;
+        sp->n_local_train = first + n <= Gt ? n : first >= Gt ? 0 : Gt - first;
+        sp->val_X = sp->X + sp->n_local_train * d;
+        sp->val_Y = sp->Y + sp->n_local_train * sp->width;
+        sp->n_val = n - sp->n_local_train;
+        sp->val_width = sp->width;
         return HOOD_OK;
     }
     if (opts->validation_split > 0.0) {
@@ -462,6 +610,70 @@ static hood_status check_resume(const hood_model *model, const hood_fit_options 
     return HOOD_OK;
 }
 
+/* A sharded step after this worker's forward and loss on its k samples of a global batch of
+ * Bn: backward (or zeros when it holds none of the batch), then ONE all-reduce over the
+ * gradient arena with the loss, counts and a divergence flag staged after it (model.h), so every
+ * worker holds the global batch's gradient and sums and sees any worker's divergence at the
+ * same step. Returns HOOD_EDIVERGED (message left to the caller), HOOD_EMPI or the
+ * all-reduce's status. */
+static hood_status shard_step(hood_model *model, const split *sp, workspace *ws, size_t k,
+                              size_t Bn, double *batch_loss, size_t *batch_correct)
+{
+    if (k > 0)
+        backward(model, ws, ws->Xb, model->input_features, k);
+    else
+        memset(model->grads, 0, model->num_params * sizeof(float));
+    float *extra = model->grads + model->num_params;
+    bool diverged = !isfinite(*batch_loss);
+    sums_put(extra, *batch_loss, *batch_correct, k, diverged);
+    hood_status st =
+        shard_allreduce(sp->shard, model->grads, model->num_params + SUM_FLOATS, "gradients");
+    if (st != HOOD_OK)
+        return st;
+    size_t count;
+    bool failed;
+    double local_loss = *batch_loss;
+    sums_get(extra, batch_loss, batch_correct, &count, &failed);
+    if (failed || !isfinite(*batch_loss)) {
+        *batch_loss = local_loss; /* the caller names which worker diverged */
+        return HOOD_EDIVERGED;
+    }
+    if (count != Bn)
+        return hood__fail(HOOD_EMPI,
+                          "the workers hold %zu of the batch's %zu samples: their shards do not "
+                          "tile the data (same file list, split and shard count everywhere?)",
+                          count, Bn);
+    return HOOD_OK;
+}
+
+/* Before a sharded fit's first step every worker says, in one all-reduce, whether its checks
+ * passed and how many training and validation samples it holds: a failed worker makes every
+ * worker return (it with its own message, the others HOOD_EMPI), and shards that do not add up
+ * to global_samples are refused alike everywhere. */
+static hood_status shard_handshake(const hood_shard *shard, hood_status local, split *sp)
+{
+    float v[SUM_FLOATS];
+    bool ok = local == HOOD_OK;
+    /* the correct and count slots carry the training and validation samples held here */
+    sums_put(v, 0.0, ok ? sp->n_local_train : 0, ok ? sp->n_val : 0, !ok);
+    hood_status st = shard_allreduce(shard, v, SUM_FLOATS, "fit");
+    if (st != HOOD_OK || !ok)
+        return st != HOOD_OK ? st : local;
+    double unused;
+    size_t n_train, n_val;
+    bool failed;
+    sums_get(v, &unused, &n_train, &n_val, &failed);
+    if (failed)
+        return hood__fail(HOOD_EMPI, "fit: another worker failed (its message says why)");
+    if (n_train != sp->n_train)
+        return hood__fail(HOOD_EMPI,
+                          "fit: the workers hold %zu training samples in all, one process would "
+                          "train on %zu (global_samples %zu)",
+                          n_train, sp->n_train, shard->global_samples);
+    sp->n_val_global = n_val;
+    return HOOD_OK;
+}
+
 /* The training loop proper, with the workspace and early-stopping buffers owned by the
  * caller. */
 static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, const split *sp,
@@ -493,24 +705,41 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
         }
         for (size_t b = pos->batch; b < num_batches; b++) {
             const size_t first = b * B, Bn = n - first < B ? n - first : B;
+            size_t k; /* samples of the batch held here: Bn in one process */
+            const size_t *cols = batch_columns(sp, ws->perm + first, Bn, &k);
             double t0 = now_seconds();
-            /* Xb (d x Bn), Yb (width x Bn) = the batch's columns, in permutation order */
-            hood__matrix_gather_cols(ws->Xb, sp->X, d, ws->perm + first, Bn);
-            hood__matrix_gather_cols(ws->Yb, sp->Y, width, ws->perm + first, Bn);
+            /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
+            hood__matrix_gather_cols(ws->Xb, sp->X, d, cols, k);
+            hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
             double t1 = now_seconds();
-            forward(model, ws, NULL, true, ws->Xb, d, Bn);
             double batch_loss = 0.0;
             size_t batch_correct = 0;
-            /* dZ_L (units x Bn) = d(batch mean loss)/dZ: scale by the batch size (Keras) */
-            hood__loss_batch(model->loss, last->act, ws->Z, ws->A[L - 1], ws->Yb, width, last->out,
-                             Bn, (float)Bn, ws->d[0], &batch_loss, &batch_correct);
+            if (k > 0) {
+                forward(model, ws, NULL, true, ws->Xb, d, k);
+                /* dZ_L (units x k) = d(batch mean loss)/dZ: scale by the (global) batch size */
+                hood__loss_batch(model->loss, last->act, ws->Z, ws->A[L - 1], ws->Yb, width,
+                                 last->out, k, (float)Bn, ws->d[0], &batch_loss, &batch_correct);
+            }
             double t2 = now_seconds();
-            if (!isfinite(batch_loss))
+            if (sp->shard != NULL) {
+                hood_status st = shard_step(model, sp, ws, k, Bn, &batch_loss, &batch_correct);
+                if (st != HOOD_OK)
+                    return st == HOOD_EDIVERGED
+                               ? hood__fail(st,
+                                            "training diverged at epoch %zu, batch %zu of %zu: "
+                                            "the loss is not finite on %s; try a lower learning "
+                                            "rate",
+                                            epoch + 1, b + 1, num_batches,
+                                            isfinite(batch_loss) ? "another worker" : "this worker")
+                               : hood__fail_prefix(st, "fit: epoch %zu, batch %zu: ", epoch + 1,
+                                                   b + 1);
+            } else if (!isfinite(batch_loss))
                 return hood__fail(HOOD_EDIVERGED,
                                   "training diverged at epoch %zu, batch %zu of %zu: loss is %s; "
                                   "try a lower learning rate",
                                   epoch + 1, b + 1, num_batches, isnan(batch_loss) ? "nan" : "inf");
-            backward(model, ws, ws->Xb, d, Bn);
+            if (sp->shard == NULL)
+                backward(model, ws, ws->Xb, d, Bn);
             double t3 = now_seconds();
             /* The step writes the other pair of arenas; they become current only when every
              * new value is finite, so a refused step leaves the weights of before this batch. */
@@ -556,14 +785,25 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
             .backward_seconds = pos->backward_seconds,
             .update_seconds = pos->update_seconds,
         };
-        if (sp->n_val > 0) {
-            double val_loss_sum;
-            size_t val_correct;
-            evaluate_columns(model, ws, sp->val_X, sp->val_Y, sp->val_width, sp->n_val, B,
-                             &val_loss_sum, &val_correct);
+        if (sp->n_val_global > 0) {
+            double val_loss_sum = 0.0;
+            size_t val_correct = 0;
+            if (sp->n_val > 0)
+                evaluate_columns(model, ws, sp->val_X, sp->val_Y, sp->val_width, sp->n_val, B,
+                                 &val_loss_sum, &val_correct);
+            if (sp->shard != NULL) {
+                float v[SUM_FLOATS];
+                size_t count;
+                bool failed;
+                sums_put(v, val_loss_sum, val_correct, sp->n_val, false);
+                hood_status st = shard_allreduce(sp->shard, v, SUM_FLOATS, "fit: validation");
+                if (st != HOOD_OK)
+                    return st;
+                sums_get(v, &val_loss_sum, &val_correct, &count, &failed);
+            }
             log.has_validation = true;
-            log.val_loss = val_loss_sum / (double)sp->n_val;
-            log.val_accuracy = (double)val_correct / (double)sp->n_val;
+            log.val_loss = val_loss_sum / (double)sp->n_val_global;
+            log.val_accuracy = (double)val_correct / (double)sp->n_val_global;
         }
         log.seconds = pos->seconds + (now_seconds() - epoch_start);
         hood_status st = hood__model_push_history(model, &log);
@@ -587,22 +827,44 @@ hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
 {
     if (model == NULL || opts == NULL)
         return hood__fail(HOOD_EINVAL, "fit: NULL argument");
-    hood_status st = check_data(model, train, "fit");
-    if (st != HOOD_OK)
-        return st;
+    const hood_shard *shard = opts->shard;
+    if (shard != NULL && shard->allreduce == NULL)
+        return hood__fail(HOOD_EINVAL, "fit: the shard has no all-reduce function");
     split sp;
-    if ((st = check_fit_options(opts)) != HOOD_OK ||
-        (st = make_split(model, train, opts, &sp)) != HOOD_OK ||
-        (st = check_resume(model, opts, sp.n_train)) != HOOD_OK)
+    memset(&sp, 0, sizeof sp);
+    hood_status st = check_data(model, train, "fit");
+    if (st == HOOD_OK && (st = check_fit_options(opts)) == HOOD_OK)
+        st = make_split(model, train, opts, &sp);
+    if (shard == NULL) {
+        sp.n_local_train = sp.n_train;
+        sp.n_val_global = sp.n_val;
+    } else {
+        /* Every worker joins the handshake, even one whose checks failed, so none waits. */
+        sp.shard = shard;
+        sp.first = shard->first;
+        if (st == HOOD_OK && opts->validation_data != NULL) {
+            sp.n_local_train = sp.n_train;
+            sp.n_train = shard->global_samples;
+        }
+        st = shard_handshake(shard, st, &sp);
+    }
+    if (st != HOOD_OK || (st = check_resume(model, opts, sp.n_train)) != HOOD_OK)
         return st;
 
     /* Buffers for the largest batch either phase runs: training batches are at most
-     * min(batch_size, n_train) columns, validation batches min(batch_size, n_val). */
-    size_t most = sp.n_train > sp.n_val ? sp.n_train : sp.n_val;
+     * min(batch_size, n_train) columns, validation batches min(batch_size, n_val) (the
+     * columns held here, in a shard). */
+    size_t most = sp.n_local_train > sp.n_val ? sp.n_local_train : sp.n_val;
     size_t ws_batch = opts->batch_size < most ? opts->batch_size : most;
+    if (ws_batch == 0)
+        ws_batch = 1;
     workspace ws;
     if ((st = workspace_init(&ws, model, ws_batch, sp.width, sp.n_train)) != HOOD_OK)
         return hood__fail_prefix(st, "fit: ");
+    if (shard != NULL && (sp.cols = malloc(ws_batch * sizeof *sp.cols)) == NULL) {
+        workspace_free(&ws);
+        return hood__fail(HOOD_ENOMEM, "fit: out of memory for a batch's columns");
+    }
 
     early_stop es = {
         .enabled = opts->early_stopping,
@@ -624,6 +886,7 @@ hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
     if (st == HOOD_OK)
         early_stop_finish(&es, model, model->position.epochs_done - epochs_before);
     hood__matrix_free(es.best_params);
+    free(sp.cols);
     workspace_free(&ws);
     return st;
 }
