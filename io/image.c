@@ -493,6 +493,21 @@ done:
     return out;
 }
 
+/* Fails naming the file with libvips' reason, less its trailing newline; some failures (a
+ * truncated 16-bit PNG) leave libvips' error buffer empty, and a message must still say what
+ * is wrong. */
+static hood_status vips_fail(const char *name)
+{
+    const char *reason = vips_error_buffer();
+    size_t len = reason != NULL ? strlen(reason) : 0;
+    while (len > 0 && (reason[len - 1] == '\n' || reason[len - 1] == ' '))
+        len--;
+    if (len == 0)
+        return hood__fail(HOOD_EFORMAT, "%s: libvips cannot decode it (corrupt or truncated)",
+                          name);
+    return hood__fail(HOOD_EFORMAT, "%s: libvips: %.*s", name, (int)len, reason);
+}
+
 /* Decodes with libvips into dec->pixels. Caller holds the vips lock. On failure the message is
  * libvips' own reason. */
 static hood_status vips_decode_locked(hood__image_decoder *dec, const char *name,
@@ -511,7 +526,7 @@ static hood_status vips_decode_locked(hood__image_decoder *dec, const char *name
     hood_status status = HOOD_OK;
     VipsOperation *probe = vips_operation_new(loader);
     if (probe == NULL) {
-        status = hood__fail(HOOD_EFORMAT, "%s: libvips: %s", name, vips_error_buffer());
+        status = vips_fail(name);
         goto done;
     }
     bool untrusted = (vips_operation_get_flags(probe) & VIPS_OPERATION_UNTRUSTED) != 0;
@@ -539,7 +554,7 @@ static hood_status vips_decode_locked(hood__image_decoder *dec, const char *name
         }
     }
     if (image == NULL) {
-        status = hood__fail(HOOD_EFORMAT, "%s: libvips: %s", name, vips_error_buffer());
+        status = vips_fail(name);
         goto done;
     }
     if ((uint64_t)image->Xsize * (uint64_t)image->Ysize > dec->max_pixels) {
@@ -570,7 +585,7 @@ static hood_status vips_decode_locked(hood__image_decoder *dec, const char *name
     region = vips_region_new(image);
     VipsRect all = {0, 0, image->Xsize, image->Ysize};
     if (region == NULL || vips_region_prepare(region, &all) != 0) {
-        status = hood__fail(HOOD_EFORMAT, "%s: libvips: %s", name, vips_error_buffer());
+        status = vips_fail(name);
         goto done;
     }
     for (size_t y = 0; y < h; y++)
