@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const CMD = "evaluate";
 
@@ -77,6 +78,8 @@ int hood_cli_evaluate(int argc, char **argv)
     hood_model *model = NULL;
     hood_dataset *ds = NULL;
     const char **names = NULL;
+    cli_dataset_flags progress; /* only its progress-line timer is used */
+    memset(&progress, 0, sizeof progress);
     int rc = CLI_FAIL;
     hood_status st = hood_model_load(model_path, &model);
     if (st != HOOD_OK) {
@@ -95,6 +98,8 @@ int hood_cli_evaluate(int argc, char **argv)
         in.block_untrusted = block;
         in.threads = has_threads ? threads : 0;
         in.on_message = quiet ? NULL : cli_print_message;
+        in.on_progress = quiet || !isatty(STDERR_FILENO) ? NULL : cli_print_progress;
+        in.user = &progress;
         names = calloc(hood_model_num_classes(model) + 1, sizeof *names);
         if (names == NULL) {
             rc = cli_fail(CMD, "out of memory");
