@@ -858,6 +858,25 @@ hood_status hood_dataset_from_directory(const char *dir, const hood_ingest_optio
     if (opts->subset == HOOD_SUBSET_BOTH)
         message(opts, "Using %zu files for validation.", count[1]);
 
+    /* A worker's shard: of each part's (shuffled, split) list only its hood_shard_range is
+     * decoded, so the workers' parts laid end to end are the one-process part. */
+    size_t part_first[2] = {0, 0}, part_total[2] = {count[0], count[1]};
+    bool sharded = opts->shard_count > 1;
+    for (int p = 0; p < 2 && sharded; p++) {
+        hood_shard_range(part_total[p], opts->shard_index, opts->shard_count, &part_first[p],
+                         &count[p]);
+        if (part_total[p] > 0 && count[p] == 0) {
+            free(order);
+            status = hood__fail(HOOD_EINVAL,
+                                "%s: worker %zu of %zu holds none of the %zu %s files; use fewer "
+                                "workers",
+                                dir, opts->shard_index, opts->shard_count, part_total[p],
+                                p == 0 && opts->subset != HOOD_SUBSET_VALIDATION ? "training"
+                                                                                 : "validation");
+            goto done;
+        }
+    }
+
     total = count[0] + count[1];
     paths = calloc(total, sizeof *paths);
     labels = malloc(total * sizeof *labels);
@@ -867,7 +886,9 @@ hood_status hood_dataset_from_directory(const char *dir, const hood_ingest_optio
         goto done;
     }
     for (size_t i = 0; i < total && status == HOOD_OK; i++) {
-        const entry *e = &files.items[order[first + i]];
+        size_t at = i < count[0] ? first + part_first[0] + i
+                                 : first + part_total[0] + part_first[1] + (i - count[0]);
+        const entry *e = &files.items[order[at]];
         labels[i] = e->label;
         if ((paths[i] = join(dir, e->rel)) == NULL)
             status = hood__fail(HOOD_ENOMEM, "out of memory for paths");
@@ -958,6 +979,9 @@ hood_status hood_dataset_from_directory(const char *dir, const hood_ingest_optio
                                  channels, dir);
     if (status != HOOD_OK)
         goto done;
+    for (int p = 0; p < 2 && sharded; p++)
+        if (parts[p] != NULL)
+            hood__dataset_set_shard(parts[p], part_first[p], part_total[p]);
     *out = parts[0];
     if (validation_out != NULL)
         *validation_out = parts[1];
