@@ -1,41 +1,277 @@
-/* dense.c — one Dense layer over a batch: the sgemm calls and the fused bias + activation.
- * It owns no memory (parameters, gradients and activations are views the model hands in) and
- * allocates nothing; it does not know about losses or optimizers. */
+/* dense.c — one Dense layer over a batch: the sgemm calls, their split over the worker pool's
+ * threads (each thread one single-threaded sgemm on its share), and the fused bias +
+ * activation. It owns no memory (parameters, gradients, activations and the pool's scratch are
+ * handed in) and allocates nothing; it does not know about losses or optimizers. */
 #include "dense.h"
 
 #include "activation.h"
 #include "gemm.h"
 
-void hood__dense_forward(const hood__dense *layer, float *A, float *Z_keep, const float *X,
-                         size_t ldx, size_t batch)
+#include <math.h>
+#include <string.h>
+
+/* ---- Splitting one product over the pool ------------------------------------------------
+ *
+ * The cost model (deterministic, from the shape alone, so the same thread count always makes
+ * the same choice and the same bits): a product smaller than MIN_SPLIT_FLOPS runs as one call
+ * on the caller — a hand-off to a spinning worker costs ~1-5 µs, about what 2^20 flops take in
+ * these skinny sgemms (10-20 GFLOP/s measured by `hood-bench limits`). Otherwise split the
+ * dimension that leaves each thread the fewest floats to touch (its share of A, B and C, plus
+ * the partial sums it writes and the caller adds when K is split), among the splits whose shares
+ * are at least one micro-kernel wide: rows of C in steps of 16 (OpenBLAS Haswell's sgemm
+ * unroll), columns in steps of 4, K in steps of 64. Ties go to rows, then columns, and K must
+ * win by a tenth: row and column shares give each element the 1-thread arithmetic, K does
+ * not. */
+enum { MIN_SPLIT_FLOPS = 1 << 20, STEP_M = 16, STEP_N = 4, STEP_K = 64 };
+
+typedef enum split_kind { SPLIT_NONE, SPLIT_M, SPLIT_N, SPLIT_K } split_kind;
+
+typedef struct product {
+    bool ta, tb;
+    size_t m, n, k;
+    float alpha;
+    const float *A;
+    size_t lda;
+    const float *B;
+    size_t ldb;
+    float beta;
+    float *C;
+    size_t ldc;
+    split_kind split;
+    float *partial; /* K split: threads - 1 blocks of m x n (ld m) */
+} product;
+
+/* Boundary i of T shares of s in steps of `step` (the last boundary is s). */
+static size_t share_at(size_t s, size_t step, int i, int T)
+{
+    if (i >= T)
+        return s;
+    size_t b = (size_t)((double)s * i / T);
+    b = (b + step / 2) / step * step;
+    return b > s ? s : b;
+}
+
+static split_kind choose_split(size_t m, size_t n, size_t k, int T)
+{
+    double flops = 2.0 * (double)m * (double)n * (double)k;
+    if (T < 2 || flops < (double)MIN_SPLIT_FLOPS)
+        return SPLIT_NONE;
+    double t = (double)T, best = 0.0;
+    split_kind kind = SPLIT_NONE;
+    double dm = (double)m, dn = (double)n, dk = (double)k;
+    if (m >= 2 * STEP_M) {
+        double c = dm / t * dk + dk * dn + dm / t * dn;
+        kind = SPLIT_M;
+        best = c;
+    }
+    if (n >= 2 * STEP_N) {
+        double c = dm * dk + dk * dn / t + dm * dn / t;
+        if (kind == SPLIT_NONE || c < best) {
+            kind = SPLIT_N;
+            best = c;
+        }
+    }
+    if (k >= 2 * STEP_K) {
+        /* its A and B shares, C written, and the reduction reading every partial; chosen only
+         * when clearly ahead (by a tenth), since the caller adds the partials alone and the
+         * sums are no longer the 1-thread bits */
+        double c = dm * dk / t + dk / t * dn + 2.0 * dm * dn;
+        if (kind == SPLIT_NONE || 1.1 * c < best) {
+            kind = SPLIT_K;
+            best = c;
+        }
+    }
+    return kind;
+}
+
+static void product_share(void *arg, int i, int T)
+{
+    const product *p = arg;
+    switch (p->split) {
+    case SPLIT_NONE:
+        if (i == 0)
+            hood__sgemm(p->ta, p->tb, p->m, p->n, p->k, p->alpha, p->A, p->lda, p->B, p->ldb,
+                        p->beta, p->C, p->ldc);
+        return;
+    case SPLIT_M: {
+        size_t i0 = share_at(p->m, STEP_M, i, T), i1 = share_at(p->m, STEP_M, i + 1, T);
+        /* rows i0..i1 of op(A): A + i0 (stored m x k) or A + i0 * lda (stored k x m) */
+        const float *a = p->ta ? p->A + i0 * p->lda : p->A + i0;
+        hood__sgemm(p->ta, p->tb, i1 - i0, p->n, p->k, p->alpha, a, p->lda, p->B, p->ldb, p->beta,
+                    p->C + i0, p->ldc);
+        return;
+    }
+    case SPLIT_N: {
+        size_t j0 = share_at(p->n, STEP_N, i, T), j1 = share_at(p->n, STEP_N, i + 1, T);
+        /* columns j0..j1 of op(B): B + j0 * ldb (stored k x n) or B + j0 (stored n x k) */
+        const float *b = p->tb ? p->B + j0 : p->B + j0 * p->ldb;
+        hood__sgemm(p->ta, p->tb, p->m, j1 - j0, p->k, p->alpha, p->A, p->lda, b, p->ldb, p->beta,
+                    p->C + j0 * p->ldc, p->ldc);
+        return;
+    }
+    case SPLIT_K: {
+        size_t p0 = share_at(p->k, STEP_K, i, T), p1 = share_at(p->k, STEP_K, i + 1, T);
+        const float *a = p->ta ? p->A + p0 : p->A + p0 * p->lda;
+        const float *b = p->tb ? p->B + p0 * p->ldb : p->B + p0;
+        if (i == 0)
+            hood__sgemm(p->ta, p->tb, p->m, p->n, p1 - p0, p->alpha, a, p->lda, b, p->ldb, p->beta,
+                        p->C, p->ldc);
+        else
+            hood__sgemm(p->ta, p->tb, p->m, p->n, p1 - p0, p->alpha, a, p->lda, b, p->ldb, 0.0f,
+                        p->partial + (size_t)(i - 1) * p->m * p->n, p->m);
+        return;
+    }
+    }
+}
+
+/* C = alpha op(A) op(B) + beta C (hood__sgemm's contract), split over the pool. */
+static void pool_sgemm(hood__pool *pool, bool ta, bool tb, size_t m, size_t n, size_t k,
+                       float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                       float beta, float *C, size_t ldc)
+{
+    int T = hood__pool_threads(pool);
+    product p = {ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, SPLIT_NONE, NULL};
+    p.split = choose_split(m, n, k, T);
+    if (p.split == SPLIT_K) {
+        size_t have;
+        p.partial = hood__pool_scratch(pool, &have);
+        /* Not reserved (a caller that skipped hood__dense_scratch_floats): split rows or
+         * columns instead, or not at all. */
+        if (p.partial == NULL || have < (size_t)(T - 1) * m * n)
+            p.split = m >= 2 * STEP_M ? SPLIT_M : n >= 2 * STEP_N ? SPLIT_N : SPLIT_NONE;
+    }
+    if (p.split == SPLIT_NONE) {
+        hood__sgemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    hood__pool_run(pool, product_share, &p);
+    if (p.split == SPLIT_K) {
+        /* C += partials, thread 1's first, always in that order: the same bits every run. */
+        for (int t = 1; t < T; t++) {
+            const float *q = p.partial + (size_t)(t - 1) * m * n;
+            for (size_t j = 0; j < n; j++)
+                for (size_t r = 0; r < m; r++)
+                    C[r + j * ldc] += q[r + j * m];
+        }
+    }
+}
+
+size_t hood__dense_scratch_floats(const hood__dense *layer, size_t batch, int threads)
+{
+    /* Only a K split needs scratch: forward's Z (out x batch) is the one product with K = in
+     * large beside out x batch; the backward products split rows or columns. */
+    if (threads < 2 || choose_split(layer->out, batch, layer->in, threads) != SPLIT_K)
+        return 0;
+    return (size_t)(threads - 1) * layer->out * batch;
+}
+
+/* ---- The layer ---------------------------------------------------------------------------- */
+
+void hood__dense_forward_pool(hood__pool *pool, const hood__dense *layer, float *A, float *Z_keep,
+                              const float *X, size_t ldx, size_t batch)
 {
     const size_t out = layer->out, in = layer->in;
     /* Z (out x batch, ld out) = W (out x in, ld out) · X (in x batch, ld ldx), written into A,
      * which the activation then turns into act(Z + b) in place. */
-    hood__sgemm(false, false, out, batch, in, 1.0f, layer->W, out, X, ldx, 0.0f, A, out);
+    pool_sgemm(pool, false, false, out, batch, in, 1.0f, layer->W, out, X, ldx, 0.0f, A, out);
     hood__activation_forward(layer->act, A, Z_keep, layer->use_bias ? layer->b : NULL, out, batch);
+}
+
+/* db (out) = row sums of dZ (out x batch): column by column, so dZ is read once, in order. */
+static void bias_gradient(float *db, const float *dZ, size_t out, size_t batch)
+{
+    for (size_t i = 0; i < out; i++)
+        db[i] = 0.0f;
+    for (size_t j = 0; j < batch; j++) {
+        const float *dz = dZ + j * out;
+        for (size_t i = 0; i < out; i++)
+            db[i] += dz[i];
+    }
+}
+
+void hood__dense_backward_pool(hood__pool *pool, const hood__dense *layer, float *dX,
+                               const float *dZ, const float *X, size_t ldx, size_t batch)
+{
+    const size_t out = layer->out, in = layer->in;
+    /* dW (out x in, ld out) = dZ (out x batch, ld out) · Xᵀ (batch x in; X is in x batch,
+     * ld ldx) */
+    pool_sgemm(pool, false, true, out, in, batch, 1.0f, dZ, out, X, ldx, 0.0f, layer->dW, out);
+    if (layer->use_bias && layer->db != NULL)
+        bias_gradient(layer->db, dZ, out, batch);
+    if (dX != NULL)
+        /* dX (in x batch, ld in) = Wᵀ (in x out; W is out x in, ld out) · dZ (out x batch,
+         * ld out) */
+        pool_sgemm(pool, true, false, in, batch, out, 1.0f, layer->W, out, dZ, out, 0.0f, dX, in);
+}
+
+void hood__dense_forward(const hood__dense *layer, float *A, float *Z_keep, const float *X,
+                         size_t ldx, size_t batch)
+{
+    hood__dense_forward_pool(NULL, layer, A, Z_keep, X, ldx, batch);
 }
 
 void hood__dense_backward(const hood__dense *layer, float *dX, const float *dZ, const float *X,
                           size_t ldx, size_t batch)
 {
-    const size_t out = layer->out, in = layer->in;
-    /* dW (out x in, ld out) = dZ (out x batch, ld out) · Xᵀ (batch x in; X is in x batch, ld ldx)
-     */
-    hood__sgemm(false, true, out, in, batch, 1.0f, dZ, out, X, ldx, 0.0f, layer->dW, out);
-    if (layer->use_bias && layer->db != NULL) {
-        /* db (out) = row sums of dZ: column by column, so dZ is read once, in order. */
-        float *db = layer->db;
-        for (size_t i = 0; i < out; i++)
-            db[i] = 0.0f;
-        for (size_t j = 0; j < batch; j++) {
-            const float *dz = dZ + j * out;
-            for (size_t i = 0; i < out; i++)
-                db[i] += dz[i];
-        }
-    }
-    if (dX != NULL)
-        /* dX (in x batch, ld in) = Wᵀ (in x out; W is out x in, ld out) · dZ (out x batch, ld out)
-         */
-        hood__sgemm(true, false, in, batch, out, 1.0f, layer->W, out, dZ, out, 0.0f, dX, in);
+    hood__dense_backward_pool(NULL, layer, dX, dZ, X, ldx, batch);
+}
+
+/* ---- Plain SGD folded into dW ------------------------------------------------------------- */
+
+enum { MAX_FOLD_SHARES = 64 };
+
+typedef struct sgd_fold {
+    const hood__dense *layer;
+    float *W_out;
+    float lr;
+    const float *dZ, *X;
+    size_t ldx, batch;
+    int threads;
+    int bad[MAX_FOLD_SHARES]; /* per share: a new weight is not finite (one int each, written by its
+                                 owner) */
+} sgd_fold;
+
+static void sgd_fold_share(void *arg, int i, int T)
+{
+    sgd_fold *f = arg;
+    const hood__dense *l = f->layer;
+    const size_t out = l->out, in = l->in;
+    /* Columns j0..j1 of W (the inputs), each a contiguous run of `out` floats. */
+    size_t j0 = share_at(in, STEP_N, i, T), j1 = share_at(in, STEP_N, i + 1, T);
+    float *w = f->W_out + j0 * out;
+    memcpy(w, l->W + j0 * out, (j1 - j0) * out * sizeof(float));
+    /* W_out (out x share) = -lr · dZ (out x batch) · X[j0..j1, :]ᵀ + W_out */
+    hood__sgemm(false, true, out, j1 - j0, f->batch, -f->lr, f->dZ, out, f->X + j0, f->ldx, 1.0f, w,
+                out);
+    int bad = 0;
+    for (size_t q = 0; q < (j1 - j0) * out; q++)
+        bad |= !isfinite(w[q]);
+    f->bad[i] = bad;
+}
+
+bool hood__dense_backward_sgd_pool(hood__pool *pool, const hood__dense *layer, float *W_out,
+                                   float lr, const float *dZ, const float *X, size_t ldx,
+                                   size_t batch)
+{
+    sgd_fold f = {.layer = layer,
+                  .W_out = W_out,
+                  .lr = lr,
+                  .dZ = dZ,
+                  .X = X,
+                  .ldx = ldx,
+                  .batch = batch,
+                  .threads = hood__pool_threads(pool)};
+    /* Split the inputs only when the dW product itself would be split (same cost model). */
+    bool split = f.threads <= MAX_FOLD_SHARES &&
+                 choose_split(layer->out, layer->in, batch, f.threads) != SPLIT_NONE;
+    if (split)
+        hood__pool_run(pool, sgd_fold_share, &f);
+    else
+        sgd_fold_share(&f, 0, 1);
+    if (layer->use_bias && layer->db != NULL)
+        bias_gradient(layer->db, dZ, layer->out, batch);
+    int bad = 0;
+    for (int i = 0; i < (split ? f.threads : 1); i++)
+        bad |= f.bad[i];
+    return bad == 0;
 }

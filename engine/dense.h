@@ -5,6 +5,7 @@
 #define HOOD_DENSE_H
 
 #include "hood.h"
+#include "parallel.h"
 
 typedef struct hood__dense {
     size_t in, out;
@@ -22,5 +23,27 @@ void hood__dense_forward(const hood__dense *layer, float *A, float *Z_keep, cons
  * not NULL, dX (in x batch) = Wᵀ · dZ. The first layer passes dX = NULL. */
 void hood__dense_backward(const hood__dense *layer, float *dX, const float *dZ, const float *X,
                           size_t ldx, size_t batch);
+
+/* The same two steps with every product split over the pool's threads where dense.c's cost
+ * model says a split is faster (a NULL pool or a small product: one sgemm call on the caller).
+ * Splits of rows or columns of the result give the 1-thread bits; a split of the inner
+ * dimension (K: the 22,500 inputs of the seed model's forward) adds per-thread partial sums in a
+ * fixed order, so results match 1 thread to float rounding and repeat bit for bit at the same
+ * thread count. Needs hood__pool_reserve(pool, hood__dense_scratch_floats(...)) beforehand. */
+void hood__dense_forward_pool(hood__pool *pool, const hood__dense *layer, float *A, float *Z_keep,
+                              const float *X, size_t ldx, size_t batch);
+void hood__dense_backward_pool(hood__pool *pool, const hood__dense *layer, float *dX,
+                               const float *dZ, const float *X, size_t ldx, size_t batch);
+/* Plain SGD folded into the weight gradient, for a layer whose dX is not needed (the first):
+ * W_out (out x in) = W - lr · dZ · Xᵀ in one sgemm per thread (C = W_out after a copy of W,
+ * alpha = -lr, beta = 1), so dW is never written nor read back; db is computed as in backward
+ * (the bias goes through the optimizer). Returns false when a new weight is not finite (the
+ * divergence guard; W is untouched either way). Equals W - lr·dW up to float rounding (the
+ * sgemm adds lr·dZ·Xᵀ to W inside its accumulation; the optimizer rounds dW first). */
+bool hood__dense_backward_sgd_pool(hood__pool *pool, const hood__dense *layer, float *W_out,
+                                   float lr, const float *dZ, const float *X, size_t ldx,
+                                   size_t batch);
+/* Scratch floats the pool needs for this layer's split products at batches up to `batch`. */
+size_t hood__dense_scratch_floats(const hood__dense *layer, size_t batch, int threads);
 
 #endif

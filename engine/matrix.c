@@ -35,3 +35,46 @@ void hood__matrix_gather_cols(float *dst, const float *src, size_t rows, const s
     for (size_t j = 0; j < count; j++)
         memcpy(dst + j * rows, src + index[j] * rows, rows * sizeof(float));
 }
+
+/* Below this many floats a gather is a few microseconds: not worth a hand-off. Bands in steps
+ * of 64 floats (dense.c's STEP_K): whole cache lines, never shared between two writers. */
+enum { MIN_SPLIT_GATHER = 1 << 16, GATHER_STEP = 64 };
+
+typedef struct gather_task {
+    float *dst;
+    const float *src;
+    size_t rows, count;
+    const size_t *index;
+} gather_task;
+
+/* Band boundary i of T: rows * i / T to the nearest multiple of GATHER_STEP, the rule dense.c's
+ * K split of the forward product uses, so each thread gathers the rows it then multiplies. */
+static size_t band_at(size_t rows, int i, int T)
+{
+    if (i >= T)
+        return rows;
+    size_t b = (size_t)((double)rows * i / T);
+    b = (b + GATHER_STEP / 2) / GATHER_STEP * GATHER_STEP;
+    return b > rows ? rows : b;
+}
+
+static void gather_share(void *arg, int i, int T)
+{
+    const gather_task *g = arg;
+    size_t r0 = band_at(g->rows, i, T), r1 = band_at(g->rows, i + 1, T);
+    if (r1 <= r0)
+        return;
+    for (size_t j = 0; j < g->count; j++)
+        memcpy(g->dst + j * g->rows + r0, g->src + g->index[j] * g->rows + r0,
+               (r1 - r0) * sizeof(float));
+}
+
+void hood__matrix_gather_cols_pool(hood__pool *pool, float *dst, const float *src, size_t rows,
+                                   const size_t *index, size_t count)
+{
+    gather_task g = {dst, src, rows, count, index};
+    if (hood__pool_threads(pool) < 2 || rows * count < MIN_SPLIT_GATHER || rows < 2 * GATHER_STEP)
+        gather_share(&g, 0, 1);
+    else
+        hood__pool_run(pool, gather_share, &g);
+}

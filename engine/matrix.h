@@ -3,6 +3,8 @@
 #ifndef HOOD_MATRIX_H
 #define HOOD_MATRIX_H
 
+#include "parallel.h"
+
 #include <stddef.h>
 
 /* 64-byte aligned, uninitialised; NULL on failure or when rows*cols*4 overflows. Free with
@@ -12,5 +14,10 @@ void hood__matrix_free(float *m);
 /* dst (rows x count, ld = rows) = columns index[0..count) of src (rows x ?, ld = rows). */
 void hood__matrix_gather_cols(float *dst, const float *src, size_t rows, const size_t *index,
                               size_t count);
+/* The same gather split over the pool's threads by rows (each thread copies its band of rows
+ * of every column, bands in steps of 64 floats so no two threads write one cache line): the
+ * same bytes as hood__matrix_gather_cols. Small gathers run on the caller. */
+void hood__matrix_gather_cols_pool(hood__pool *pool, float *dst, const float *src, size_t rows,
+                                   const size_t *index, size_t count);
 
 #endif

@@ -1,0 +1,472 @@
+/* test_parallel.c — the worker pool (every share runs exactly once per run, clean shutdown, BLAS
+ * thread count restored), the split products (2, 3 and 4 threads against 1 on the seed and
+ * Fashion-MNIST shapes and odd sizes), the split gather (same bytes), the folded SGD step of
+ * the first layer against the unfolded one, and whole fits (same threads twice: same bits). */
+#include "check_main.h"
+#include "dense.h"
+#include "gemm.h"
+#include "matrix.h"
+#include "optimizer.h"
+#include "parallel.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { RUNS = 2000, MAX_T = 8 };
+
+typedef struct counter {
+    atomic_int hits[MAX_T];
+    atomic_int bad_count; /* runs where a share saw a thread count other than the pool's */
+    int expect;
+} counter;
+
+static void count_share(void *arg, int i, int n)
+{
+    counter *c = arg;
+    if (n != c->expect || i < 0 || i >= n)
+        atomic_fetch_add(&c->bad_count, 1);
+    else
+        atomic_fetch_add(&c->hits[i], 1);
+}
+
+START_TEST(pool_runs_every_share_once)
+{
+    for (int T = 1; T <= 4; T++) {
+        hood__pool *pool;
+        ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
+        ck_assert_int_eq(hood__pool_threads(pool), T);
+        ck_assert(T == 1 ? pool == NULL : pool != NULL);
+        counter c = {.expect = T};
+        for (int r = 0; r < RUNS; r++) {
+            hood__pool_run(pool, count_share, &c);
+            /* Every share of run r has finished when run returns: exactly r + 1 hits each. */
+            for (int i = 0; i < T; i++)
+                ck_assert_int_eq(atomic_load(&c.hits[i]), r + 1);
+        }
+        ck_assert_int_eq(atomic_load(&c.bad_count), 0);
+        for (int i = T; i < MAX_T; i++)
+            ck_assert_int_eq(atomic_load(&c.hits[i]), 0);
+        hood__pool_free(pool);
+    }
+}
+END_TEST
+
+/* A share that sleeps: the caller must wait for it even after its own spin gives up. */
+static void slow_share(void *arg, int i, int n)
+{
+    (void)n;
+    if (i == 1)
+        usleep(20000);
+    atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+START_TEST(pool_waits_for_slow_shares_and_sleeping_workers)
+{
+    hood__pool *pool;
+    ck_assert_int_eq(hood__pool_create(&pool, 2), HOOD_OK);
+    atomic_int done = 0;
+    for (int r = 0; r < 5; r++) {
+        hood__pool_run(pool, slow_share, &done);
+        ck_assert_int_eq(atomic_load(&done), 2 * (r + 1));
+        /* Long enough for the worker to stop spinning and sleep on the condition variable. */
+        usleep(10000);
+    }
+    hood__pool_free(pool);
+}
+END_TEST
+
+START_TEST(pool_create_free_restores_blas_threads)
+{
+    hood__pool_free(NULL); /* no-op */
+    int before = hood__blas_threads();
+    for (int r = 0; r < 50; r++) {
+        hood__pool *pool;
+        ck_assert_int_eq(hood__pool_create(&pool, 2 + r % 3), HOOD_OK);
+        /* The BLAS runs 1 thread while the pool calls it from every thread (0: no API). */
+        int during = hood__blas_threads();
+        ck_assert(during == 1 || during == 0);
+        ck_assert_int_eq(hood__pool_reserve(pool, 1000), HOOD_OK);
+        size_t have;
+        ck_assert_ptr_nonnull(hood__pool_scratch(pool, &have));
+        ck_assert_uint_ge(have, 1000);
+        hood__pool_free(pool);
+        ck_assert_int_eq(hood__blas_threads(), before);
+    }
+    size_t none;
+    ck_assert_ptr_null(hood__pool_scratch(NULL, &none));
+    ck_assert_uint_eq(none, 0);
+    ck_assert_int_eq(hood__threads_resolve(0), (int)sysconf(_SC_NPROCESSORS_ONLN));
+    ck_assert_int_eq(hood__threads_resolve(-3), 1);
+    ck_assert_int_eq(hood__threads_resolve(3), 3);
+}
+END_TEST
+
+/* ---- split products against 1 thread ------------------------------------------------------ */
+
+static float *random_floats(hood_rng *rng, size_t n, double scale)
+{
+    float *p = hood__matrix_alloc(n, 1);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)((2.0 * hood__rng_uniform(rng) - 1.0) * scale);
+    return p;
+}
+
+/* |got - want| <= 1e-5 * (sum of |terms|) + 1e-30 elementwise: the bound a different
+ * summation order of `terms` float products can move a float sum (well above n * eps with
+ * n <= 22,500 only when the terms cancel, which the absolute sum accounts for). The reference's
+ * absolute sums come from the double-accumulating reference gemm on |A| and |B|. */
+static void assert_close(const float *got, const float *want, const float *abs_sum, size_t n,
+                         const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        double tol = 1e-5 * (double)abs_sum[i] + 1e-30;
+        if (fabs((double)got[i] - (double)want[i]) > tol)
+            ck_abort_msg("%s: element %zu: %.9g vs %.9g (tolerance %.3g)", what, i, (double)got[i],
+                         (double)want[i], tol);
+    }
+}
+
+static float *absolute(const float *p, size_t n)
+{
+    float *a = hood__matrix_alloc(n, 1);
+    ck_assert_ptr_nonnull(a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = fabsf(p[i]);
+    return a;
+}
+
+typedef struct shape {
+    size_t in, out, batch;
+} shape;
+
+/* Seed model layer 1 and 2, Fashion-MNIST's three layers at batch 32 and 128, odd sizes. */
+static const shape SHAPES[] = {
+    {22500, 10, 32}, {10, 1, 32},     {784, 256, 32}, {256, 128, 32}, {128, 10, 32},
+    {784, 256, 128}, {256, 128, 128}, {22500, 10, 1}, {22500, 10, 3}, {22501, 10, 33},
+    {4097, 33, 3},   {333, 77, 33},   {1001, 129, 1},
+};
+
+/* Forward and backward of one layer with `T` threads against the same calls with no pool. */
+static void check_shape(const shape *s, int T)
+{
+    hood_rng rng;
+    hood__rng_seed(&rng, 1000 + s->in + 7 * s->out + 13 * s->batch);
+    const size_t in = s->in, out = s->out, B = s->batch, ldx = in + 3;
+    float *W = random_floats(&rng, in * out, 0.05), *b = random_floats(&rng, out, 0.1);
+    float *X = random_floats(&rng, ldx * B, 1.0), *dZ = random_floats(&rng, out * B, 1.0);
+    float *dW1 = hood__matrix_alloc(in * out, 1), *dWT = hood__matrix_alloc(in * out, 1);
+    float db1[512], dbT[512];
+    float *A1 = hood__matrix_alloc(out * B, 1), *AT = hood__matrix_alloc(out * B, 1);
+    float *Z1 = hood__matrix_alloc(out * B, 1), *ZT = hood__matrix_alloc(out * B, 1);
+    float *dX1 = hood__matrix_alloc(in * B, 1), *dXT = hood__matrix_alloc(in * B, 1);
+    ck_assert(out <= 512);
+    hood__dense layer = {.in = in,
+                         .out = out,
+                         .act = HOOD_ACT_TANH,
+                         .use_bias = true,
+                         .W = W,
+                         .b = b,
+                         .dW = dW1,
+                         .db = db1};
+
+    hood__dense_forward(&layer, A1, Z1, X, ldx, B);
+    hood__dense_backward(&layer, dX1, dZ, X, ldx, B);
+
+    hood__pool *pool;
+    ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
+    ck_assert_int_eq(hood__pool_reserve(pool, hood__dense_scratch_floats(&layer, B, T)), HOOD_OK);
+    layer.dW = dWT;
+    layer.db = dbT;
+    for (int rep = 0; rep < 3; rep++) {
+        hood__dense_forward_pool(pool, &layer, AT, ZT, X, ldx, B);
+        hood__dense_backward_pool(pool, &layer, dXT, dZ, X, ldx, B);
+    }
+    hood__pool_free(pool);
+
+    /* Tolerances from |W|·|X| (forward), |dZ|·|X|ᵀ (dW), |W|ᵀ·|dZ| (dX). */
+    float *aW = absolute(W, in * out), *aX = absolute(X, ldx * B), *adZ = absolute(dZ, out * B);
+    float *sumZ = hood__matrix_alloc(out * B, 1), *sumW = hood__matrix_alloc(in * out, 1);
+    float *sumX = hood__matrix_alloc(in * B, 1);
+    hood__sgemm_reference(false, false, out, B, in, 1.0f, aW, out, aX, ldx, 0.0f, sumZ, out);
+    hood__sgemm_reference(false, true, out, in, B, 1.0f, adZ, out, aX, ldx, 0.0f, sumW, out);
+    hood__sgemm_reference(true, false, in, B, out, 1.0f, aW, out, adZ, out, 0.0f, sumX, in);
+    assert_close(ZT, Z1, sumZ, out * B, "forward Z");
+    assert_close(AT, A1, sumZ, out * B, "forward A"); /* tanh is 1-Lipschitz */
+    assert_close(dWT, dW1, sumW, in * out, "dW");
+    assert_close(dXT, dX1, sumX, in * B, "dX");
+    for (size_t i = 0; i < out; i++)
+        ck_assert_float_eq(dbT[i], db1[i]); /* same loop on the caller either way */
+
+    float *bufs[] = {W,  b,   X,   dZ, dW1, dWT, A1,   AT,   Z1,
+                     ZT, dX1, dXT, aW, aX,  adZ, sumZ, sumW, sumX};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        hood__matrix_free(bufs[i]);
+}
+
+START_TEST(split_products_match_one_thread_2)
+{
+    for (size_t i = 0; i < sizeof SHAPES / sizeof *SHAPES; i++)
+        check_shape(&SHAPES[i], 2);
+}
+END_TEST
+
+START_TEST(split_products_match_one_thread_3_and_4)
+{
+    for (size_t i = 0; i < sizeof SHAPES / sizeof *SHAPES; i++) {
+        check_shape(&SHAPES[i], 3);
+        check_shape(&SHAPES[i], 4);
+    }
+}
+END_TEST
+
+START_TEST(cost_model_splits_seed_forward_over_k)
+{
+    /* The seed's first layer (10 x 22,500, batch 32) needs partial sums (K split): scratch for
+     * one 10 x 32 block per extra thread; Fashion-MNIST's first layer splits rows (none). */
+    hood__dense seed = {.in = 22500, .out = 10}, fm = {.in = 784, .out = 256};
+    ck_assert_uint_eq(hood__dense_scratch_floats(&seed, 32, 2), 320);
+    ck_assert_uint_eq(hood__dense_scratch_floats(&seed, 32, 3), 640);
+    ck_assert_uint_eq(hood__dense_scratch_floats(&seed, 32, 1), 0);
+    ck_assert_uint_eq(hood__dense_scratch_floats(&fm, 32, 2), 0);
+}
+END_TEST
+
+START_TEST(split_k_without_scratch_still_correct)
+{
+    /* A pool without reserved scratch falls back to another split or one call. */
+    shape s = {22500, 10, 32};
+    hood_rng rng;
+    hood__rng_seed(&rng, 5);
+    float *W = random_floats(&rng, s.in * s.out, 0.05), *X = random_floats(&rng, s.in * s.batch, 1);
+    float Z1[320], Z2[320];
+    hood__dense layer = {.in = s.in, .out = s.out, .act = HOOD_ACT_LINEAR, .W = W};
+    hood__dense_forward(&layer, Z1, NULL, X, s.in, s.batch);
+    hood__pool *pool;
+    ck_assert_int_eq(hood__pool_create(&pool, 2), HOOD_OK);
+    hood__dense_forward_pool(pool, &layer, Z2, NULL, X, s.in, s.batch);
+    hood__pool_free(pool);
+    for (int i = 0; i < 320; i++)
+        ck_assert_float_eq_tol(Z2[i], Z1[i], 1e-3f);
+    hood__matrix_free(W);
+    hood__matrix_free(X);
+}
+END_TEST
+
+START_TEST(split_gather_same_bytes)
+{
+    static const size_t rows_list[] = {1, 3, 33, 784, 22500, 22501, 70001};
+    hood_rng rng;
+    hood__rng_seed(&rng, 9);
+    for (int T = 1; T <= 3; T++) {
+        hood__pool *pool;
+        ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
+        for (size_t r = 0; r < sizeof rows_list / sizeof *rows_list; r++) {
+            size_t rows = rows_list[r], n = 40, count = 33;
+            float *src = random_floats(&rng, rows * n, 1.0);
+            float *a = hood__matrix_alloc(rows, count), *b = hood__matrix_alloc(rows, count);
+            size_t index[33];
+            for (size_t j = 0; j < count; j++)
+                index[j] = (j * 7 + 3) % n;
+            hood__matrix_gather_cols(a, src, rows, index, count);
+            memset(b, 0xff, rows * count * sizeof(float));
+            hood__matrix_gather_cols_pool(pool, b, src, rows, index, count);
+            ck_assert_int_eq(memcmp(a, b, rows * count * sizeof(float)), 0);
+            hood__matrix_free(src);
+            hood__matrix_free(a);
+            hood__matrix_free(b);
+        }
+        hood__pool_free(pool);
+    }
+}
+END_TEST
+
+/* ---- folded SGD ---------------------------------------------------------------------------- */
+
+static void check_fold(const shape *s, int T)
+{
+    hood_rng rng;
+    hood__rng_seed(&rng, 77 + s->in);
+    const size_t in = s->in, out = s->out, B = s->batch;
+    float *W = random_floats(&rng, in * out, 0.05), *X = random_floats(&rng, in * B, 1.0);
+    float *dZ = random_floats(&rng, out * B, 1.0), *dW = hood__matrix_alloc(in * out, 1);
+    float *want = hood__matrix_alloc(in * out, 1), *got = hood__matrix_alloc(in * out, 1);
+    float b[16] = {0}, db_want[16], db_got[16];
+    const float lr = 0.01f;
+    hood__dense layer = {.in = in,
+                         .out = out,
+                         .act = HOOD_ACT_LINEAR,
+                         .use_bias = true,
+                         .W = W,
+                         .b = b,
+                         .dW = dW,
+                         .db = db_want};
+    /* Unfolded: dW by sgemm, then the optimizer's plain SGD step. */
+    hood__dense_backward(&layer, NULL, dZ, X, in, B);
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, HOOD_OPT_SGD);
+    cfg.learning_rate = lr;
+    ck_assert(hood__optimizer_step(&cfg, 0, W, dW, NULL, want, NULL, in * out));
+    /* Folded, with T threads. */
+    hood__pool *pool;
+    ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
+    layer.db = db_got;
+    float *W_before = hood__matrix_alloc(in * out, 1);
+    memcpy(W_before, W, in * out * sizeof(float));
+    ck_assert(hood__dense_backward_sgd_pool(pool, &layer, got, lr, dZ, X, in, B));
+    ck_assert_int_eq(memcmp(W, W_before, in * out * sizeof(float)), 0); /* W untouched */
+    /* Rounding of W - lr·dW (1 ulp each way of |W| + lr|dW|) plus lr times the sum's
+     * reordering bound (1e-5 of |dZ|·|X|ᵀ, as assert_close). */
+    float *adZ = absolute(dZ, out * B), *aX = absolute(X, in * B);
+    float *sumW = hood__matrix_alloc(in * out, 1);
+    hood__sgemm_reference(false, true, out, in, B, 1.0f, adZ, out, aX, in, 0.0f, sumW, out);
+    for (size_t i = 0; i < in * out; i++) {
+        double tol = 2.5e-7 * (fabs((double)W[i]) + lr * fabs((double)dW[i])) +
+                     1e-5 * lr * (double)sumW[i] + 1e-30;
+        if (fabs((double)got[i] - (double)want[i]) > tol)
+            ck_abort_msg("fold %zu x %zu b%zu T%d: element %zu: %.9g vs %.9g", out, in, B, T, i,
+                         (double)got[i], (double)want[i]);
+    }
+    for (size_t i = 0; i < out; i++)
+        ck_assert_float_eq(db_got[i], db_want[i]);
+    /* The step really moved the weights (the test can fail if the fold did nothing). */
+    size_t moved = 0;
+    for (size_t i = 0; i < in * out; i++)
+        moved += got[i] != W[i];
+    ck_assert_uint_gt(moved, in * out / 2);
+    /* A non-finite gradient input: false, and W still untouched. */
+    dZ[0] = INFINITY;
+    ck_assert(!hood__dense_backward_sgd_pool(pool, &layer, got, lr, dZ, X, in, B));
+    ck_assert_int_eq(memcmp(W, W_before, in * out * sizeof(float)), 0);
+    hood__pool_free(pool);
+    float *bufs[] = {W, X, dZ, dW, want, got, W_before, adZ, aX, sumW};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        hood__matrix_free(bufs[i]);
+}
+
+START_TEST(folded_sgd_equals_unfolded)
+{
+    static const shape fold_shapes[] = {{22500, 10, 32}, {784, 16, 32}, {333, 7, 3}, {1, 1, 1}};
+    for (size_t i = 0; i < sizeof fold_shapes / sizeof *fold_shapes; i++)
+        for (int T = 1; T <= 3; T++)
+            check_fold(&fold_shapes[i], T);
+}
+END_TEST
+
+/* ---- whole fits ----------------------------------------------------------------------------- */
+
+/* A seed-like model (d inputs → 10 tanh → 1 sigmoid, BCE, SGD) trained for 3 epochs with the
+ * given threads; returns its flat weights (kernel 0, bias 0, kernel 1, bias 1). */
+static float *fit_weights(size_t d, size_t n, int threads, hood_optimizer_kind kind, size_t *count)
+{
+    hood_dataset *ds;
+    ck_assert_int_eq(hood_dataset_create(&ds, d, n), HOOD_OK);
+    float *X = hood_dataset_x_mutable(ds);
+    int32_t *labels = malloc(n * sizeof *labels);
+    ck_assert_ptr_nonnull(labels);
+    hood_rng rng;
+    hood__rng_seed(&rng, 4242);
+    for (size_t j = 0; j < n; j++) {
+        labels[j] = (int32_t)(j % 2);
+        for (size_t i = 0; i < d; i++)
+            X[i + j * d] =
+                (float)hood__rng_uniform(&rng) * 0.8f + (labels[j] && i % 3 == 0 ? 0.2f : 0.0f);
+    }
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_BINARY, labels, 2), HOOD_OK);
+    free(labels);
+    hood_model *m;
+    ck_assert_int_eq(hood_model_create(&m, d), HOOD_OK);
+    ck_assert_int_eq(hood_model_add_dense(m, 10, HOOD_ACT_TANH, true), HOOD_OK);
+    ck_assert_int_eq(hood_model_add_dense(m, 1, HOOD_ACT_SIGMOID, true), HOOD_OK);
+    hood_optimizer_config opt;
+    hood_optimizer_config_init(&opt, kind);
+    ck_assert_int_eq(hood_model_compile(m, HOOD_LOSS_BINARY_CROSSENTROPY, &opt, 11), HOOD_OK);
+    ck_assert_int_eq(hood_model_set_threads(m, threads), HOOD_OK);
+    hood_fit_options fo;
+    hood_fit_options_init(&fo);
+    fo.epochs = 3;
+    fo.batch_size = 32;
+    fo.seed = 3;
+    fo.validation_split = 0.1;
+    ck_assert_int_eq(hood_model_fit(m, ds, &fo), HOOD_OK);
+    size_t total = d * 10 + 10 + 10 + 1, off = 0;
+    float *w = malloc(total * sizeof *w);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_int_eq(hood_model_get_kernel(m, 0, w), HOOD_OK);
+    off += d * 10;
+    ck_assert_int_eq(hood_model_get_bias(m, 0, w + off), HOOD_OK);
+    off += 10;
+    ck_assert_int_eq(hood_model_get_kernel(m, 1, w + off), HOOD_OK);
+    off += 10;
+    ck_assert_int_eq(hood_model_get_bias(m, 1, w + off), HOOD_OK);
+    /* Training happened: the loss fell. */
+    ck_assert(hood_model_history(m, 2)->loss < hood_model_history(m, 0)->loss);
+    hood_model_free(m);
+    hood_dataset_free(ds);
+    *count = total;
+    return w;
+}
+
+START_TEST(same_threads_twice_same_bits)
+{
+    static const hood_optimizer_kind kinds[] = {HOOD_OPT_SGD, HOOD_OPT_ADAM};
+    for (size_t k = 0; k < 2; k++) {
+        for (int T = 1; T <= 2; T++) {
+            size_t n1, n2;
+            float *a = fit_weights(4099, 300, T, kinds[k], &n1);
+            float *b = fit_weights(4099, 300, T, kinds[k], &n2);
+            ck_assert_uint_eq(n1, n2);
+            ck_assert_int_eq(memcmp(a, b, n1 * sizeof(float)), 0);
+            free(a);
+            free(b);
+        }
+    }
+}
+END_TEST
+
+START_TEST(two_threads_close_to_one)
+{
+    /* 1 vs 2 threads differ only by the K split's summation order (a few ulp per step), which
+     * 3 epochs of SGD keep far below 1e-3 of the weights' scale. */
+    size_t n1, n2;
+    float *a = fit_weights(22500, 200, 1, HOOD_OPT_SGD, &n1);
+    float *b = fit_weights(22500, 200, 2, HOOD_OPT_SGD, &n2);
+    ck_assert_uint_eq(n1, n2);
+    double max_diff = 0.0;
+    for (size_t i = 0; i < n1; i++)
+        max_diff = fmax(max_diff, fabs((double)a[i] - (double)b[i]));
+    ck_assert_msg(max_diff < 1e-4, "max |w1 - w2| = %g", max_diff);
+    free(a);
+    free(b);
+}
+END_TEST
+
+Suite *hood_test_suite(void)
+{
+    Suite *s = suite_create("parallel");
+    TCase *pool = tcase_create("pool");
+    tcase_set_timeout(pool, 60);
+    tcase_add_test(pool, pool_runs_every_share_once);
+    tcase_add_test(pool, pool_waits_for_slow_shares_and_sleeping_workers);
+    tcase_add_test(pool, pool_create_free_restores_blas_threads);
+    suite_add_tcase(s, pool);
+    TCase *split = tcase_create("split");
+    tcase_set_timeout(split, 120);
+    tcase_add_test(split, split_products_match_one_thread_2);
+    tcase_add_test(split, split_products_match_one_thread_3_and_4);
+    tcase_add_test(split, cost_model_splits_seed_forward_over_k);
+    tcase_add_test(split, split_k_without_scratch_still_correct);
+    tcase_add_test(split, split_gather_same_bytes);
+    tcase_add_test(split, folded_sgd_equals_unfolded);
+    suite_add_tcase(s, split);
+    TCase *fit = tcase_create("fit");
+    tcase_set_timeout(fit, 120);
+    tcase_add_test(fit, same_threads_twice_same_bits);
+    tcase_add_test(fit, two_threads_close_to_one);
+    suite_add_tcase(s, fit);
+    return s;
+}
