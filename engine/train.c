@@ -12,6 +12,7 @@
 #include "loss.h"
 #include "matrix.h"
 #include "optimizer.h"
+#include "parallel.h"
 #include "rng.h"
 
 #include <math.h>
@@ -26,12 +27,13 @@ enum { DEFAULT_EVAL_BATCH = 32, ALIGN_FLOATS = 16 /* 64 bytes */ };
  * allocated per batch. */
 typedef struct workspace {
     float *block;
-    float **A;    /* A[l]: layer l's outputs (out_l x batch); forward keeps them for backward */
-    float *Z;     /* the output layer's pre-activations (the fused losses need the logits) */
-    float *Xb;    /* gathered batch inputs (features x batch), training only */
-    float *Yb;    /* gathered batch labels (label_width x batch), training only */
-    float *d[2];  /* backward ping-pong: dZ of one layer, dX of the next (max units x batch) */
-    size_t *perm; /* the epoch's sample order, training only */
+    float **A;        /* A[l]: layer l's outputs (out_l x batch); forward keeps them for backward */
+    float *Z;         /* the output layer's pre-activations (the fused losses need the logits) */
+    float *Xb;        /* gathered batch inputs (features x batch), training only */
+    float *Yb;        /* gathered batch labels (label_width x batch), training only */
+    float *d[2];      /* backward ping-pong: dZ of one layer, dX of the next (max units x batch) */
+    size_t *perm;     /* the epoch's sample order, training only */
+    hood__pool *pool; /* the model's threads (NULL: 1), started once per fit/evaluate/predict */
 } workspace;
 
 static size_t round_up(size_t n)
@@ -44,7 +46,22 @@ static void workspace_free(workspace *ws)
     hood__matrix_free(ws->block);
     free(ws->A);
     free(ws->perm);
+    hood__pool_free(ws->pool);
     memset(ws, 0, sizeof *ws);
+}
+
+/* The worker pool for the model's thread count and the scratch its split products need at
+ * batches up to `batch` (parallel.h, dense.h). */
+static hood_status workspace_pool(workspace *ws, const hood_model *model, size_t batch)
+{
+    int threads = hood__threads_resolve(model->threads);
+    hood_status st = hood__pool_create(&ws->pool, threads);
+    size_t most = 0;
+    for (size_t l = 0; st == HOOD_OK && l < model->num_layers; l++) {
+        size_t f = hood__dense_scratch_floats(&model->layers[l], batch, threads);
+        most = f > most ? f : most;
+    }
+    return st == HOOD_OK ? hood__pool_reserve(ws->pool, most) : st;
 }
 
 /* Sizes the buffers for batches of up to `batch` columns; with train_samples > 0 also the
@@ -100,7 +117,10 @@ static hood_status workspace_init(workspace *ws, const hood_model *model, size_t
         p += round_up(max_units * batch);
         ws->d[1] = p;
     }
-    return HOOD_OK;
+    hood_status st = workspace_pool(ws, model, batch);
+    if (st != HOOD_OK)
+        workspace_free(ws);
+    return st;
 too_big:
     return hood__fail(HOOD_ENOMEM, "batches of %zu samples do not fit in memory", batch);
 }
@@ -112,14 +132,12 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The BLAS always runs 1 thread: the model's threads are ws->pool, which splits each product
+ * itself (OpenBLAS's own threads are 2-7x slower than 1 on these skinny shapes, PERF-NOTES). */
 static void apply_threads(const hood_model *model)
 {
-    int threads = model->threads;
-    if (threads == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cores > 0 ? (int)cores : 1;
-    }
-    hood__blas_set_threads(threads);
+    (void)model;
+    hood__blas_set_threads(1);
 }
 
 /* out_last (units x batch) = the model applied to X (features x batch, ld = ldx); the hidden
@@ -134,16 +152,18 @@ static void forward(const hood_model *model, workspace *ws, float *out_last, boo
         bool last = l + 1 == model->num_layers;
         float *A = last && out_last != NULL ? out_last : ws->A[l];
         /* A (out x batch) = act(W (out x in) · in (in x batch) + b) */
-        hood__dense_forward(layer, A, last && keep_z ? ws->Z : NULL, in, ld, batch);
+        hood__dense_forward_pool(ws->pool, layer, A, last && keep_z ? ws->Z : NULL, in, ld, batch);
         in = A;
         ld = layer->out;
     }
 }
 
 /* Gradients into the model's gradient arena from dZ of the output layer in ws->d[0], last
- * layer to first; the inputs X (d x batch, ld = ldx) and ws->A are forward's. */
-static void backward(const hood_model *model, workspace *ws, const float *X, size_t ldx,
-                     size_t batch)
+ * layer to first; the inputs X (d x batch, ld = ldx) and ws->A are forward's. With W0_out
+ * (plain SGD, see fold_first_layer) the first layer's kernel gradient is not written: its SGD
+ * step goes straight into W0_out; false when a value there is not finite. */
+static bool backward_fold(const hood_model *model, workspace *ws, const float *X, size_t ldx,
+                          size_t batch, float *W0_out)
 {
     int cur = 0; /* d[cur] holds dZ of layer l */
     for (size_t l = model->num_layers; l-- > 0;) {
@@ -152,7 +172,10 @@ static void backward(const hood_model *model, workspace *ws, const float *X, siz
         size_t ld = l == 0 ? ldx : model->layers[l - 1].out;
         float *dX = l == 0 ? NULL : ws->d[1 - cur];
         /* dW = dZ · inᵀ, db = row sums of dZ, dX (in x batch) = Wᵀ · dZ (not for layer 0) */
-        hood__dense_backward(layer, dX, ws->d[cur], in, ld, batch);
+        if (l == 0 && W0_out != NULL)
+            return hood__dense_backward_sgd_pool(ws->pool, layer, W0_out, model->opt.learning_rate,
+                                                 ws->d[cur], in, ld, batch);
+        hood__dense_backward_pool(ws->pool, layer, dX, ws->d[cur], in, ld, batch);
         if (l > 0) {
             /* dZ of layer l-1 = dX ⊙ act'(A[l-1]), in place */
             hood__activation_backward(model->layers[l - 1].act, dX, dX, ws->A[l - 1],
@@ -160,6 +183,13 @@ static void backward(const hood_model *model, workspace *ws, const float *X, siz
             cur = 1 - cur;
         }
     }
+    return true;
+}
+
+static void backward(const hood_model *model, workspace *ws, const float *X, size_t ldx,
+                     size_t batch)
+{
+    (void)backward_fold(model, ws, X, ldx, batch, NULL);
 }
 
 hood_status hood__model_batch_gradient(hood_model *model, const float *X, const float *Y,
@@ -709,7 +739,7 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
             const size_t *cols = batch_columns(sp, ws->perm + first, Bn, &k);
             double t0 = now_seconds();
             /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
-            hood__matrix_gather_cols(ws->Xb, sp->X, d, cols, k);
+            hood__matrix_gather_cols_pool(ws->pool, ws->Xb, sp->X, d, cols, k);
             hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
             double t1 = now_seconds();
             double batch_loss = 0.0;
@@ -738,14 +768,23 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
                                   "training diverged at epoch %zu, batch %zu of %zu: loss is %s; "
                                   "try a lower learning rate",
                                   epoch + 1, b + 1, num_batches, isnan(batch_loss) ? "nan" : "inf");
+            /* Plain SGD in one process: the first kernel's step is folded into its gradient's
+             * sgemm (written to params_next, which starts with that kernel), so the optimizer
+             * steps only the rest of the arena. */
+            bool fold =
+                sp->shard == NULL && model->opt.kind == HOOD_OPT_SGD && model->opt.momentum <= 0.0f;
+            size_t skip = fold ? model->layers[0].in * model->layers[0].out : 0;
+            bool folded_ok = true;
             if (sp->shard == NULL)
-                backward(model, ws, ws->Xb, d, Bn);
+                folded_ok =
+                    backward_fold(model, ws, ws->Xb, d, Bn, fold ? model->params_next : NULL);
             double t3 = now_seconds();
             /* The step writes the other pair of arenas; they become current only when every
              * new value is finite, so a refused step leaves the weights of before this batch. */
-            if (!hood__optimizer_step(&model->opt, model->opt_step, model->params, model->grads,
-                                      model->opt_state, model->params_next, model->opt_state_next,
-                                      model->num_params))
+            if (!folded_ok || !hood__optimizer_step(
+                                  &model->opt, model->opt_step, model->params + skip,
+                                  model->grads + skip, model->opt_state, model->params_next + skip,
+                                  model->opt_state_next, model->num_params - skip))
                 return hood__fail(HOOD_EDIVERGED,
                                   "training diverged at epoch %zu, batch %zu of %zu: a gradient or "
                                   "updated weight is not finite (loss %g); try a lower learning "
