@@ -2,6 +2,9 @@
  * create_model() and model.fit() do, then an atomic save. Also checkpoints, resume, the
  * progress bar, --history and SIGINT/SIGTERM. The training itself is hood_model_fit's. */
 #include "common.h"
+#ifdef HOOD_MPI
+#include "hood_mpi.h"
+#endif
 
 #include <math.h>
 #include <signal.h>
@@ -317,10 +320,15 @@ static int load_data(const char *path, const hood_ingest_options *ingest, hood_d
                      hood_dataset **val_out)
 {
     hood_status st;
-    if (cli_is_directory(path))
+    if (cli_is_directory(path)) {
         st = hood_dataset_from_directory(path, ingest, out, val_out);
-    else
-        st = cli_load_data_file(path, out);
+    } else {
+        hood_csv_options csv; /* a file is sharded by rows as a folder by files */
+        hood_csv_options_init(&csv);
+        csv.shard_index = ingest->shard_index;
+        csv.shard_count = ingest->shard_count;
+        st = hood_dataset_load(path, &csv, out);
+    }
     return st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
 }
 
@@ -414,7 +422,10 @@ done:
     return rc;
 }
 
-static int evaluate_after(const train_args *a, hood_model *model)
+/* Loads --evaluate's data as the model sees it (its preprocessing and class order) and checks
+ * it fits the model: done before training, so a bad file fails the command before anything is
+ * trained or saved. */
+static int load_evaluate(const train_args *a, const hood_model *model, hood_dataset **out)
 {
     hood_dataset *ds = NULL;
     hood_ingest_options in;
@@ -432,20 +443,31 @@ static int evaluate_after(const train_args *a, hood_model *model)
         rc = cli_check_width(CMD, a->evaluate, ds, hood_model_input_features(model));
     if (rc == CLI_OK) {
         hood_status st = cli_labels_for_loss(ds, hood_model_loss(model), a->evaluate);
-        double loss = 0, acc = 0;
-        if (st == HOOD_OK)
-            st = hood_model_evaluate(model, ds, a->batch, &loss, &acc);
         if (st != HOOD_OK)
             rc = cli_fail_data(CMD, a->evaluate, st);
-        else if (a->json)
-            printf("{\"loss\": %.17g, \"accuracy\": %.17g, \"samples\": %zu}\n", loss, acc,
-                   hood_dataset_samples(ds));
-        else
-            printf("loss: %.4f - accuracy: %.4f\n", loss, acc);
     }
-    hood_dataset_free(ds);
     free(names);
-    return rc;
+    if (rc != CLI_OK) {
+        hood_dataset_free(ds);
+        return rc;
+    }
+    *out = ds;
+    return CLI_OK;
+}
+
+/* Evaluates the trained model on the data load_evaluate checked, and prints the result. */
+static int evaluate_after(const train_args *a, hood_model *model, const hood_dataset *ds)
+{
+    double loss = 0, acc = 0;
+    hood_status st = hood_model_evaluate(model, ds, a->batch, &loss, &acc);
+    if (st != HOOD_OK)
+        return cli_fail_data(CMD, a->evaluate, st);
+    if (a->json)
+        printf("{\"loss\": %.17g, \"accuracy\": %.17g, \"samples\": %zu}\n", loss, acc,
+               hood_dataset_samples(ds));
+    else
+        printf("loss: %.4f - accuracy: %.4f\n", loss, acc);
+    return CLI_OK;
 }
 
 int hood_cli_train(int argc, char **argv)
@@ -489,7 +511,7 @@ int hood_cli_train(int argc, char **argv)
     cli_dataset_flags flags;
     cli_dataset_flags_init(&flags);
     int rc = CLI_FAIL;
-    hood_dataset *train = NULL, *val = NULL, *extra_val = NULL;
+    hood_dataset *train = NULL, *val = NULL, *extra_val = NULL, *eval_ds = NULL;
     hood_model *model = NULL;
     const char **names = NULL;
     cli_atomic history;
@@ -634,6 +656,10 @@ int hood_cli_train(int argc, char **argv)
         (a.history != NULL && !cli_check_writable(CMD, a.history)) ||
         (a.checkpoint != NULL && !cli_check_writable(CMD, a.checkpoint)))
         goto done;
+#ifdef HOOD_MPI
+    if (cli_mpi_rank() != 0)
+        a.history = a.checkpoint = NULL; /* rank 0 alone writes; its model is every rank's */
+#endif
     /* From here a signal only sets a flag: the current batch finishes, then we save. */
     cli_signals_install();
 
@@ -651,6 +677,9 @@ int hood_cli_train(int argc, char **argv)
     hood_ingest_options *in = &flags.ingest;
     if (a.has_threads)
         in->threads = a.threads;
+#ifdef HOOD_MPI
+    cli_mpi_shard_ingest(in); /* this rank's files or rows (and validation data's) */
+#endif
     bool folder = cli_is_directory(data);
     if (model != NULL) {
         size_t k = hood_model_num_classes(model);
@@ -730,6 +759,8 @@ int hood_cli_train(int argc, char **argv)
         rc = cli_fail_status(CMD, st);
         goto done;
     }
+    if (a.evaluate != NULL && (rc = load_evaluate(&a, model, &eval_ds)) != CLI_OK)
+        goto done;
 
     size_t done_epochs = hood_model_epochs_done(model);
     train_run run;
@@ -759,6 +790,14 @@ int hood_cli_train(int argc, char **argv)
         fit.on_epoch_end = on_epoch_end;
         fit.on_batch_end = on_batch_end;
         fit.user = &run;
+#ifdef HOOD_MPI
+        hood_shard shard;
+        if (cli_mpi_active()) {
+            if ((rc = cli_mpi_prepare(CMD, model, train, &shard)) != CLI_OK)
+                goto done;
+            fit.shard = &shard;
+        }
+#endif
         st = hood_model_fit(model, train, &fit);
         if (run.verbose == 1 && run.tty && run.last_epoch_seen != (size_t)-1)
             putchar('\n'); /* end a bar cut short */
@@ -794,6 +833,10 @@ int hood_cli_train(int argc, char **argv)
         rc = CLI_FAIL;
         goto done;
     }
+#ifdef HOOD_MPI
+    if (cli_mpi_rank() != 0)
+        goto done; /* rc is CLI_OK: rank 0 saves (and evaluates) */
+#endif
     st = hood_model_save(model, a.out);
     if (st != HOOD_OK) {
         rc = cli_fail_status(CMD, st);
@@ -803,13 +846,14 @@ int hood_cli_train(int argc, char **argv)
         rc = CLI_FAIL;
         goto done;
     }
-    rc = a.evaluate != NULL ? evaluate_after(&a, model) : CLI_OK;
+    rc = eval_ds != NULL ? evaluate_after(&a, model, eval_ds) : CLI_OK;
 done:
     cli_atomic_discard(&history);
     hood_model_free(model);
     hood_dataset_free(train);
     hood_dataset_free(val);
     hood_dataset_free(extra_val);
+    hood_dataset_free(eval_ds);
     free(names);
     cli_dataset_flags_free(&flags);
     return rc;

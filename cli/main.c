@@ -1,6 +1,9 @@
 /* main.c — `hood`: picks the sub-command and hands it argv. The commands live one per file
  * (cmd_*.c); this file only knows their names and the top-level --help/--version. */
 #include "common.h"
+#ifdef HOOD_MPI
+#include "hood_mpi.h"
+#endif
 
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +58,9 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(name, commands[i].name) == 0) {
+#ifdef HOOD_MPI
+            cli_mpi_init(&argc, &argv); /* only under mpirun */
+#endif
             int status = commands[i].run(argc - 1, argv + 1);
             /* stdout may be a full disk or a closed pipe: a lost result is a failure. */
             if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -62,6 +68,9 @@ int main(int argc, char **argv)
                 if (status == CLI_OK)
                     status = CLI_FAIL;
             }
+#ifdef HOOD_MPI
+            status = cli_mpi_finish(status); /* a failed rank stops the whole job */
+#endif
             return status;
         }
     }
