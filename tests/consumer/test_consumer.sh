@@ -2,10 +2,13 @@
 # test_consumer.sh — TAP: installs the built hood into a temporary DESTDIR, compiles
 # examples/consumer.c with `pkg-config --cflags --libs hood` against that install only, runs it
 # and checks what it prints. Proves the installed header, library and hood.pc are usable.
-# Usage: test_consumer.sh BUILD_DIR SOURCE_DIR   (meson passes both)
+# Usage: test_consumer.sh BUILD_DIR SOURCE_DIR [B_SANITIZE]   (meson passes all three)
 set -u
 build=${1:?build dir}
 src=${2:?source dir}
+# A sanitizer build's libhood needs its runtime loaded first: build the consumer the same way.
+sanitize=()
+case "${3:-none}" in none | "") ;; *) sanitize=(-fsanitize="$3") ;; esac
 T=$(mktemp -d "${TMPDIR:-/tmp}/hood-consumer.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 n=0
@@ -30,7 +33,7 @@ fi
 export PKG_CONFIG_PATH=$(dirname "$pc")
 flags=$(pkg-config --define-variable=prefix="$T/root$prefix" --cflags --libs hood 2>"$T/log")
 libdir=$(pkg-config --define-variable=prefix="$T/root$prefix" --variable=libdir hood 2>/dev/null)
-if cc -std=c11 -Wall -Wextra -Werror "$src/examples/consumer.c" $flags -o "$T/consumer" \
+if cc -std=c11 -Wall -Wextra -Werror "${sanitize[@]}" "$src/examples/consumer.c" $flags -o "$T/consumer" \
     >"$T/log" 2>&1; then
     pass "examples/consumer.c builds with pkg-config --cflags --libs hood"
 else
