@@ -783,12 +783,13 @@ static hood_status check_options(const char *dir, const hood_ingest_options *opt
 hood_status hood_dataset_from_directory(const char *dir, const hood_ingest_options *opts,
                                         hood_dataset **out, hood_dataset **validation_out)
 {
+    if (out != NULL)
+        *out = NULL;
+    if (validation_out != NULL)
+        *validation_out = NULL;
     hood_status status = check_options(dir, opts, out, validation_out);
     if (status != HOOD_OK)
         return status;
-    *out = NULL;
-    if (validation_out != NULL)
-        *validation_out = NULL;
     if ((status = hood__vips_start()) != HOOD_OK)
         return status;
 
