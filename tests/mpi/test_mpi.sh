@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# test_mpi.sh — TAP: `mpirun -np 2|3 hood train` (data-parallel, issue 7) ends with the weights
+# of a one-process run within 1e-5 relative, on a CSV, an .npz and an image folder (uneven
+# shards with 3 ranks); each rank ingests or reads exactly its columns (shard_probe); rank 0
+# alone writes the model and history; an unreadable image on one rank (--strict) ends the whole
+# job with the error and a non-zero exit, never a hang. Not the engine's shard arithmetic
+# (tests/test_shard.c). Usage: HOOD=... MODEL_DIFF=... SHARD_PROBE=... test_mpi.sh (meson sets
+# them); MPIRUN_FLAGS adds mpirun options (e.g. "--mca btl self,vader" in some containers).
+set -u
+
+for v in HOOD MODEL_DIFF SHARD_PROBE; do
+    if [ -z "${!v:-}" ] || [ ! -x "${!v}" ]; then
+        echo "Bail out! set $v to the built binary"
+        exit 1
+    fi
+done
+if ! command -v mpirun >/dev/null; then
+    echo "1..0 # SKIP mpirun not installed"
+    exit 0
+fi
+T=$(mktemp -d "${TMPDIR:-/tmp}/hood-mpi.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+# Open MPI refuses root without these; oversubscribe so 3 ranks run on 2 cores.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+MPIRUN=(timeout 120 mpirun --oversubscribe ${MPIRUN_FLAGS:-})
+export VIPS_WARNING=0
+
+n=0
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() {
+    n=$((n + 1))
+    echo "not ok $n - $1"
+    shift
+    for line in "$@"; do echo "#   $line"; done
+}
+err() { head -c 600 "$1" | tr '\n' '|'; }
+
+# ---- data: 203 CSV rows (3 classes, 6 features), its .npz, and 3 classes x 9 8x8 PNGs -------
+awk 'BEGIN { for (j = 0; j < 203; j++) { c = j % 3; line = ""
+    for (i = 0; i < 6; i++) line = line sprintf("%.6f,", (i == c ? 1.5 : 0) + 0.7 * sin(0.37 * (j * 6 + i)))
+    print line c } }' >"$T/d.csv"
+for c in 0 1 2; do
+    mkdir -p "$T/img/c$c"
+    for i in 0 1 2 3 4 5 6 7 8; do
+        vips gaussnoise "$T/noise.v" 8 8 --mean $((60 + 60 * c)) --sigma 30 --seed $((c * 10 + i)) &&
+            vips cast "$T/noise.v" "$T/img/c$c/$i.png" uchar || {
+            echo "Bail out! vips could not make the test images"
+            exit 1
+        }
+    done
+done
+"$HOOD" dataset "$T/img" -o "$T/d.npz" --image-size 8x8 --seed 3 --quiet 2>"$T/err" || {
+    echo "Bail out! hood dataset failed: $(err "$T/err")"
+    exit 1
+}
+
+# ---- one process vs 2 and 3 ranks: same weights ---------------------------------------------
+COMMON=(--optimizer adam --epochs 4 --batch-size 16 --seed 7 --verbose 0)
+same_model() { # name data extra-args...
+    local name=$1 data=$2
+    shift 2
+    "$HOOD" train "$data" -o "$T/$name.1.hood" "${COMMON[@]}" "$@" 2>"$T/err" || {
+        fail "$name: one process trains" "$(err "$T/err")"
+        return
+    }
+    for np in 2 3; do
+        rm -f "$T/$name.$np.hood"
+        "${MPIRUN[@]}" -np $np "$HOOD" train "$data" -o "$T/$name.$np.hood" "${COMMON[@]}" "$@" \
+            --history "$T/$name.$np.csv" >"$T/out" 2>"$T/err"
+        local rc=$?
+        if [ $rc -ne 0 ] || [ ! -s "$T/$name.$np.hood" ]; then
+            fail "$name: mpirun -np $np hood train" "exit $rc: $(err "$T/err")"
+            continue
+        fi
+        local d
+        if d=$("$MODEL_DIFF" "$T/$name.$np.hood" "$T/$name.1.hood" 1e-5); then
+            pass "$name: -np $np weights equal one process's (max relative difference $d)"
+        else
+            fail "$name: -np $np weights equal one process's" "max relative difference $d"
+        fi
+    done
+}
+same_model csv "$T/d.csv" --layers 8:tanh,3:softmax --validation-split 0.2
+same_model npz "$T/d.npz" --layers 16:relu,3:softmax --validation-split 0.25
+same_model folder "$T/img" --layers 16:relu,3:softmax --image-size 8x8 --validation-split 0.25
+
+# rank 0 alone printed and wrote: one history (4 epochs + header), the model where it was asked
+lines=$(wc -l <"$T/csv.3.csv" 2>/dev/null || echo 0)
+if [ "$lines" -eq 5 ] && ls "$T" | grep -q '^csv\.3\.hood$'; then
+    pass "rank 0 wrote the history ($lines lines) and the model"
+else
+    fail "rank 0 wrote the history and the model" "history has $lines lines"
+fi
+
+# ---- each rank's columns --------------------------------------------------------------------
+for spec in "folder $T/img" "file $T/d.csv" "file $T/d.npz"; do
+    set -- $spec
+    if "${MPIRUN[@]}" -np 3 "$SHARD_PROBE" "$1" "$2" >"$T/out" 2>"$T/err"; then
+        pass "-np 3: each rank holds exactly its columns of $(basename "$2")"
+    else
+        fail "-np 3: each rank holds exactly its columns of $(basename "$2")" "$(err "$T/out")" \
+            "$(err "$T/err")"
+    fi
+done
+
+# ---- a failing file on one rank ends the job --------------------------------------------------
+# With --strict an unreadable image is an error on the rank that holds it; the others are
+# then waiting in a collective: the job must end (MPI_Abort), with the message, not hang.
+cp -r "$T/img" "$T/bad"
+printf 'not a png' >"$T/bad/c1/broken.png"
+start=$(date +%s)
+"${MPIRUN[@]}" -np 3 "$HOOD" train "$T/bad" -o "$T/bad.hood" "${COMMON[@]}" \
+    --layers 4:relu,3:softmax --image-size 8x8 --strict >"$T/out" 2>"$T/err"
+rc=$?
+took=$(($(date +%s) - start))
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'broken.png' "$T/err" && [ ! -e "$T/bad.hood" ]; then
+    pass "an unreadable image on one rank ends the job (exit $rc after ${took}s, message names it)"
+else
+    fail "an unreadable image on one rank ends the job" "exit $rc after ${took}s" "$(err "$T/err")"
+fi
+
+echo "1..$n"
