@@ -407,9 +407,14 @@ static int build_model(const train_args *a, const hood_dataset *train, uint64_t 
         st = hood_model_set_initializer(model, i, init);
     if (st == HOOD_OK)
         st = hood_model_compile(model, loss, &opt, seed);
-    if (st == HOOD_OK && a->init_weights != NULL)
-        st = hood_model_load_weights_npz(model, a->init_weights);
     if (st != HOOD_OK) {
+        /* The model is what --layers (and --loss) describe: name the option the user can
+         * change ("--layers 1000000:relu,...: compile: out of memory for ... parameters"). */
+        rc = cli_fail_data(CMD, "--layers", st);
+        goto done;
+    }
+    if (a->init_weights != NULL &&
+        (st = hood_model_load_weights_npz(model, a->init_weights)) != HOOD_OK) {
         rc = cli_fail_status(CMD, st);
         goto done;
     }
