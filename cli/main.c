@@ -41,6 +41,18 @@ static void print_help(FILE *out)
                  "input or failure, 2 usage error, 130/143 stopped by SIGINT/SIGTERM.\n");
 }
 
+/* stdout may be a full disk or a closed pipe: a lost result is a failure, never a silent 0. */
+static int finish(const char *name, int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "hood%s%s: cannot write to standard output\n", name ? " " : "",
+                name ? name : "");
+        if (status == CLI_OK)
+            status = CLI_FAIL;
+    }
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -50,30 +62,15 @@ int main(int argc, char **argv)
     const char *name = argv[1];
     if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
         print_help(stdout);
-        return CLI_OK;
+        return finish(NULL, CLI_OK);
     }
     if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
         printf("hood %s\n", hood_version_string());
-        return CLI_OK;
+        return finish(NULL, CLI_OK);
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (strcmp(name, commands[i].name) == 0) {
-#ifdef HOOD_MPI
-            cli_mpi_init(&argc, &argv); /* only under mpirun */
-#endif
-            int status = commands[i].run(argc - 1, argv + 1);
-            /* stdout may be a full disk or a closed pipe: a lost result is a failure. */
-            if (fflush(stdout) != 0 || ferror(stdout)) {
-                fprintf(stderr, "hood %s: cannot write to standard output\n", name);
-                if (status == CLI_OK)
-                    status = CLI_FAIL;
-            }
-#ifdef HOOD_MPI
-            status = cli_mpi_finish(status); /* a failed rank stops the whole job */
-#endif
-            return status;
-        }
-    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return finish(name, commands[i].run(argc - 1, argv + 1));
     fprintf(stderr, "hood: '%s' is not a hood command\nTry 'hood --help'.\n", name);
     return CLI_USAGE;
 }

@@ -271,6 +271,18 @@ else
     fail "predict: an unreadable input is reported after the readable ones, exit 1"
 fi
 
+if [ -w /dev/full ]; then
+    "$HOOD" predict "$T/m.hood" "$T/small.csv" >/dev/full 2>"$T/err"
+    rc=$?
+    if [ "$rc" -eq 1 ] && grep -q "cannot write to standard output" "$T/err"; then
+        pass "a full stdout is an error (exit 1), not a silent success"
+    else
+        fail "a full stdout is an error (exit 1), not a silent success" "exit $rc"
+    fi
+else
+    skip "a full stdout is an error" "no /dev/full"
+fi
+
 # export-weights -> --init-weights: with SGD (no optimizer state) and no shuffling, 1 epoch from
 # the weights after epoch 1 is bit-for-bit the second epoch of a 2-epoch run.
 S="--optimizer sgd --learning-rate 0.1 --no-shuffle --batch-size 16 --verbose 0"
