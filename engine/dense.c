@@ -24,6 +24,15 @@
  * not. */
 enum { MIN_SPLIT_FLOPS = 1 << 20, STEP_M = 16, STEP_N = 4, STEP_K = 64 };
 
+/* A layer whose inputs split (in >= 2 * STEP_K) gives each thread one band of input features
+ * for the whole step: it gathers those rows of X (matrix.c uses the same bands), multiplies them
+ * in forward (K split), computes those columns of dW (or folds them into W) and those rows of
+ * dX. Each thread then reads and writes the same W columns and X rows in every product of a
+ * step, and only the small out x batch partial sums cross between cores. Splitting forward by
+ * rows instead, as the cost model alone would for Fashion-MNIST (a tie), made the 2-thread
+ * step slower than 1 thread in training (each core read the half of W the other had just
+ * written) although faster on a hot cache. */
+
 typedef enum split_kind { SPLIT_NONE, SPLIT_M, SPLIT_N, SPLIT_K } split_kind;
 
 typedef struct product {
@@ -38,6 +47,7 @@ typedef struct product {
     float *C;
     size_t ldc;
     split_kind split;
+    size_t step;    /* shares are multiples of this */
     float *partial; /* K split: threads - 1 blocks of m x n (ld m) */
 } product;
 
@@ -94,7 +104,7 @@ static void product_share(void *arg, int i, int T)
                         p->beta, p->C, p->ldc);
         return;
     case SPLIT_M: {
-        size_t i0 = share_at(p->m, STEP_M, i, T), i1 = share_at(p->m, STEP_M, i + 1, T);
+        size_t i0 = share_at(p->m, p->step, i, T), i1 = share_at(p->m, p->step, i + 1, T);
         /* rows i0..i1 of op(A): A + i0 (stored m x k) or A + i0 * lda (stored k x m) */
         const float *a = p->ta ? p->A + i0 * p->lda : p->A + i0;
         hood__sgemm(p->ta, p->tb, i1 - i0, p->n, p->k, p->alpha, a, p->lda, p->B, p->ldb, p->beta,
@@ -102,7 +112,7 @@ static void product_share(void *arg, int i, int T)
         return;
     }
     case SPLIT_N: {
-        size_t j0 = share_at(p->n, STEP_N, i, T), j1 = share_at(p->n, STEP_N, i + 1, T);
+        size_t j0 = share_at(p->n, p->step, i, T), j1 = share_at(p->n, p->step, i + 1, T);
         /* columns j0..j1 of op(B): B + j0 * ldb (stored k x n) or B + j0 (stored n x k) */
         const float *b = p->tb ? p->B + j0 : p->B + j0 * p->ldb;
         hood__sgemm(p->ta, p->tb, p->m, j1 - j0, p->k, p->alpha, p->A, p->lda, b, p->ldb, p->beta,
@@ -110,7 +120,7 @@ static void product_share(void *arg, int i, int T)
         return;
     }
     case SPLIT_K: {
-        size_t p0 = share_at(p->k, STEP_K, i, T), p1 = share_at(p->k, STEP_K, i + 1, T);
+        size_t p0 = share_at(p->k, p->step, i, T), p1 = share_at(p->k, p->step, i + 1, T);
         const float *a = p->ta ? p->A + p0 : p->A + p0 * p->lda;
         const float *b = p->tb ? p->B + p0 * p->ldb : p->B + p0;
         if (i == 0)
@@ -124,21 +134,30 @@ static void product_share(void *arg, int i, int T)
     }
 }
 
-/* C = alpha op(A) op(B) + beta C (hood__sgemm's contract), split over the pool. */
-static void pool_sgemm(hood__pool *pool, bool ta, bool tb, size_t m, size_t n, size_t k,
-                       float alpha, const float *A, size_t lda, const float *B, size_t ldb,
-                       float beta, float *C, size_t ldc)
+/* C = alpha op(A) op(B) + beta C (hood__sgemm's contract), split over the pool: by `inputs`
+ * (the layer's input features, in bands of STEP_K) when that is not SPLIT_NONE and the product
+ * is large enough, else as the cost model says. */
+static void pool_sgemm(hood__pool *pool, split_kind inputs, bool ta, bool tb, size_t m, size_t n,
+                       size_t k, float alpha, const float *A, size_t lda, const float *B,
+                       size_t ldb, float beta, float *C, size_t ldc)
 {
     int T = hood__pool_threads(pool);
-    product p = {ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, SPLIT_NONE, NULL};
+    product p = {ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, SPLIT_NONE, 0, NULL};
     p.split = choose_split(m, n, k, T);
+    if (p.split != SPLIT_NONE && inputs != SPLIT_NONE)
+        p.split = inputs;
+    p.step = p.split == SPLIT_M ? STEP_M : p.split == SPLIT_N ? STEP_N : STEP_K;
+    if (inputs != SPLIT_NONE && p.split == inputs)
+        p.step = STEP_K;
     if (p.split == SPLIT_K) {
         size_t have;
         p.partial = hood__pool_scratch(pool, &have);
         /* Not reserved (a caller that skipped hood__dense_scratch_floats): split rows or
          * columns instead, or not at all. */
-        if (p.partial == NULL || have < (size_t)(T - 1) * m * n)
+        if (p.partial == NULL || have < (size_t)(T - 1) * m * n) {
             p.split = m >= 2 * STEP_M ? SPLIT_M : n >= 2 * STEP_N ? SPLIT_N : SPLIT_NONE;
+            p.step = p.split == SPLIT_M ? STEP_M : STEP_N;
+        }
     }
     if (p.split == SPLIT_NONE) {
         hood__sgemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -156,11 +175,18 @@ static void pool_sgemm(hood__pool *pool, bool ta, bool tb, size_t m, size_t n, s
     }
 }
 
+/* Whether the layer's products split by input-feature bands (see STEP_K above). */
+static bool splits_inputs(const hood__dense *layer)
+{
+    return layer->in >= 2 * STEP_K;
+}
+
 size_t hood__dense_scratch_floats(const hood__dense *layer, size_t batch, int threads)
 {
     /* Only a K split needs scratch: forward's Z (out x batch) is the one product with K = in
      * large beside out x batch; the backward products split rows or columns. */
-    if (threads < 2 || choose_split(layer->out, batch, layer->in, threads) != SPLIT_K)
+    split_kind forward = choose_split(layer->out, batch, layer->in, threads);
+    if (threads < 2 || forward == SPLIT_NONE || (forward != SPLIT_K && !splits_inputs(layer)))
         return 0;
     return (size_t)(threads - 1) * layer->out * batch;
 }
@@ -173,7 +199,8 @@ void hood__dense_forward_pool(hood__pool *pool, const hood__dense *layer, float 
     const size_t out = layer->out, in = layer->in;
     /* Z (out x batch, ld out) = W (out x in, ld out) · X (in x batch, ld ldx), written into A,
      * which the activation then turns into act(Z + b) in place. */
-    pool_sgemm(pool, false, false, out, batch, in, 1.0f, layer->W, out, X, ldx, 0.0f, A, out);
+    pool_sgemm(pool, splits_inputs(layer) ? SPLIT_K : SPLIT_NONE, false, false, out, batch, in,
+               1.0f, layer->W, out, X, ldx, 0.0f, A, out);
     hood__activation_forward(layer->act, A, Z_keep, layer->use_bias ? layer->b : NULL, out, batch);
 }
 
@@ -195,13 +222,15 @@ void hood__dense_backward_pool(hood__pool *pool, const hood__dense *layer, float
     const size_t out = layer->out, in = layer->in;
     /* dW (out x in, ld out) = dZ (out x batch, ld out) · Xᵀ (batch x in; X is in x batch,
      * ld ldx) */
-    pool_sgemm(pool, false, true, out, in, batch, 1.0f, dZ, out, X, ldx, 0.0f, layer->dW, out);
+    pool_sgemm(pool, splits_inputs(layer) ? SPLIT_N : SPLIT_NONE, false, true, out, in, batch, 1.0f,
+               dZ, out, X, ldx, 0.0f, layer->dW, out);
     if (layer->use_bias && layer->db != NULL)
         bias_gradient(layer->db, dZ, out, batch);
     if (dX != NULL)
         /* dX (in x batch, ld in) = Wᵀ (in x out; W is out x in, ld out) · dZ (out x batch,
          * ld out) */
-        pool_sgemm(pool, true, false, in, batch, out, 1.0f, layer->W, out, dZ, out, 0.0f, dX, in);
+        pool_sgemm(pool, splits_inputs(layer) ? SPLIT_M : SPLIT_NONE, true, false, in, batch, out,
+                   1.0f, layer->W, out, dZ, out, 0.0f, dX, in);
 }
 
 void hood__dense_forward(const hood__dense *layer, float *A, float *Z_keep, const float *X,
@@ -237,7 +266,7 @@ static void sgd_fold_share(void *arg, int i, int T)
     const hood__dense *l = f->layer;
     const size_t out = l->out, in = l->in;
     /* Columns j0..j1 of W (the inputs), each a contiguous run of `out` floats. */
-    size_t j0 = share_at(in, STEP_N, i, T), j1 = share_at(in, STEP_N, i + 1, T);
+    size_t j0 = share_at(in, STEP_K, i, T), j1 = share_at(in, STEP_K, i + 1, T);
     float *w = f->W_out + j0 * out;
     memcpy(w, l->W + j0 * out, (j1 - j0) * out * sizeof(float));
     /* W_out (out x share) = -lr · dZ (out x batch) · X[j0..j1, :]ᵀ + W_out */
@@ -261,8 +290,8 @@ bool hood__dense_backward_sgd_pool(hood__pool *pool, const hood__dense *layer, f
                   .ldx = ldx,
                   .batch = batch,
                   .threads = hood__pool_threads(pool)};
-    /* Split the inputs only when the dW product itself would be split (same cost model). */
-    bool split = f.threads <= MAX_FOLD_SHARES &&
+    /* Split the input bands only when the dW product itself would split them. */
+    bool split = f.threads <= MAX_FOLD_SHARES && splits_inputs(layer) &&
                  choose_split(layer->out, layer->in, batch, f.threads) != SPLIT_NONE;
     if (split)
         hood__pool_run(pool, sgd_fold_share, &f);

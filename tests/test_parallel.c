@@ -226,13 +226,16 @@ END_TEST
 
 START_TEST(cost_model_splits_seed_forward_over_k)
 {
-    /* The seed's first layer (10 x 22,500, batch 32) needs partial sums (K split): scratch for
-     * one 10 x 32 block per extra thread; Fashion-MNIST's first layer splits rows (none). */
+    /* Layers with >= 128 inputs split them in forward (K: partial sums, one out x batch block
+     * per extra thread); a product under 2^20 flops or a narrow layer does not split. */
     hood__dense seed = {.in = 22500, .out = 10}, fm = {.in = 784, .out = 256};
     ck_assert_uint_eq(hood__dense_scratch_floats(&seed, 32, 2), 320);
     ck_assert_uint_eq(hood__dense_scratch_floats(&seed, 32, 3), 640);
     ck_assert_uint_eq(hood__dense_scratch_floats(&seed, 32, 1), 0);
-    ck_assert_uint_eq(hood__dense_scratch_floats(&fm, 32, 2), 0);
+    ck_assert_uint_eq(hood__dense_scratch_floats(&fm, 32, 2), 256 * 32);
+    hood__dense tiny = {.in = 128, .out = 10}, narrow = {.in = 100, .out = 1000};
+    ck_assert_uint_eq(hood__dense_scratch_floats(&tiny, 32, 2), 0);   /* 82 kflop */
+    ck_assert_uint_eq(hood__dense_scratch_floats(&narrow, 32, 2), 0); /* splits rows */
 }
 END_TEST
 
@@ -445,6 +448,14 @@ START_TEST(two_threads_close_to_one)
 }
 END_TEST
 
+/* The 1-thread references run with OpenBLAS at 1 thread: its own threads synchronise in code
+ * ThreadSanitizer does not see (false races in the -Db_sanitize=thread run), and 1 thread is
+ * what the pool runs BLAS at anyway. */
+static void blas_one_thread(void)
+{
+    hood__blas_set_threads(1);
+}
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("parallel");
@@ -456,6 +467,7 @@ Suite *hood_test_suite(void)
     suite_add_tcase(s, pool);
     TCase *split = tcase_create("split");
     tcase_set_timeout(split, 120);
+    tcase_add_checked_fixture(split, blas_one_thread, NULL);
     tcase_add_test(split, split_products_match_one_thread_2);
     tcase_add_test(split, split_products_match_one_thread_3_and_4);
     tcase_add_test(split, cost_model_splits_seed_forward_over_k);
@@ -465,6 +477,7 @@ Suite *hood_test_suite(void)
     suite_add_tcase(s, split);
     TCase *fit = tcase_create("fit");
     tcase_set_timeout(fit, 120);
+    tcase_add_checked_fixture(fit, blas_one_thread, NULL);
     tcase_add_test(fit, same_threads_twice_same_bits);
     tcase_add_test(fit, two_threads_close_to_one);
     suite_add_tcase(s, fit);
