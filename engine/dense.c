@@ -29,9 +29,11 @@ enum { MIN_SPLIT_FLOPS = 1 << 20, STEP_M = 16, STEP_N = 4, STEP_K = 64 };
  * in forward (K split), computes those columns of dW (or folds them into W) and those rows of
  * dX. Each thread then reads and writes the same W columns and X rows in every product of a
  * step, and only the small out x batch partial sums cross between cores. Splitting forward by
- * rows instead, as the cost model alone would for Fashion-MNIST (a tie), made the 2-thread
- * step slower than 1 thread in training (each core read the half of W the other had just
- * written) although faster on a hot cache. */
+ * rows instead, as the cost model alone would for Fashion-MNIST (a tie), gave no gain over 1
+ * thread in training (batch 32: 1,144 vs 1,125 ms per epoch; each core read the half of W the
+ * other had just written) although 1.5x faster on a hot cache; with the bands, 2 threads took
+ * 683-724 ms against 1,007-1,073 on 1 (hood-bench fmnist, chrt -f 10, 2 rounds). The cost model
+ * still decides whether a product splits at all, and how for layers with fewer inputs. */
 
 typedef enum split_kind { SPLIT_NONE, SPLIT_M, SPLIT_N, SPLIT_K } split_kind;
 
