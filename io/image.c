@@ -1053,6 +1053,13 @@ static hood_status finish(hood__image_decoder *dec, raw_image *im, float *column
     }
     box b = region_for(&dec->pp, w, h);
     if (dec->pp.pad_to_aspect_ratio && (b.w != w || b.h != h)) {
+        /* The canvas is what gets resampled, so it is held to the decoded-image limit: a
+         * 159-byte 60000 x 1 PNG padded to a square would need 3.6 G pixels. */
+        if ((uint64_t)b.w * (uint64_t)b.h > dec->max_pixels)
+            return hood__fail(HOOD_EUNSUPPORTED,
+                              "padded to the output's aspect ratio, the %zu x %zu image would be "
+                              "%zu x %zu pixels, more than the %llu-pixel limit",
+                              w, h, b.w, b.h, (unsigned long long)dec->max_pixels);
         if ((status = mul3(b.w, b.h, C, &len)) != HOOD_OK ||
             (status = grow(&dec->padded, &dec->padded_cap, len, "padded pixels")) != HOOD_OK)
             return status;
