@@ -221,6 +221,9 @@ if command -v vips >/dev/null 2>&1; then
     : >"$I/all_bad/a/zero.png"
     head -c 512 /dev/urandom >"$I/all_bad/b/noise.jpg"
     printf 'a/ok.png,banana\n' >"$I/bad_labels.txt"
+    # 159 bytes that pad to a 60000 x 60000 canvas (found by fuzzing io/image.c).
+    mkdir -p "$I/strip/a"
+    vips black "$I/strip/a/strip.png" 60000 1
 fi
 
 # ---- folders and images --------------------------------------------------------------------
@@ -255,6 +258,8 @@ if [ "$have_vips" -eq 1 ]; then
         "$HOOD" dataset "$I/good" -o @OUT@ --image-size 100000x100000 --quiet
     bad "--image-size 65535x65535 rgb: 2 images that cannot fit in memory" 1 "65535" x.npz \
         "$HOOD" dataset "$I/good" -o @OUT@ --image-size 65535x65535 --color-mode rgb --quiet
+    bad "--pad-to-aspect-ratio: a 60000 x 1 strip, refused before padding" 1 "strip.png" x.npz \
+        "$HOOD" dataset "$I/strip" -o @OUT@ "${D[@]}" --pad-to-aspect-ratio --strict
     bad "--validation-split 1.5" 1 "--validation-split" x.npz \
         "$HOOD" dataset "$I/good" -o @OUT@ "${D[@]}" --validation-split 1.5 --subset both
     bad "--labels: a label that is not a class index" 1 "bad_labels.txt" x.npz \
@@ -268,7 +273,7 @@ if [ "$have_vips" -eq 1 ]; then
 else
     for d in "missing folder" "empty folder" "no images" "class without images" "zero-byte" \
         "truncated png" "truncated jpg" "random bytes" "all bad" "train all bad" \
-        "train truncated" "0x5" "100000x100000" "65535x65535" "validation-split" \
+        "train truncated" "0x5" "100000x100000" "65535x65535" "strip" "validation-split" \
         "labels" "labels missing" ".txt" "usage"; do
         skip "dataset: $d" "no vips CLI (libvips-tools)"
     done
