@@ -110,9 +110,13 @@ void hood__activation_backward(hood_activation act, float *dZ, const float *dA, 
                 dZ[i] = dA[i];
         break;
     case HOOD_ACT_RELU:
-        /* Keras/TF: the derivative at 0 is 0 (A > 0 is false there). */
-        for (size_t i = 0; i < count; i++)
-            dZ[i] = A[i] > 0.0f ? dA[i] : 0.0f;
+        /* Keras/TF: the derivative at 0 is 0 (A > 0 is false there). dA is loaded
+         * unconditionally so GCC turns the select into a vector compare-and-mask (measured:
+         * relu backward was 10 % of an F-MNIST batch-128 epoch as a branchy scalar loop). */
+        for (size_t i = 0; i < count; i++) {
+            float d = dA[i];
+            dZ[i] = A[i] > 0.0f ? d : 0.0f;
+        }
         break;
     case HOOD_ACT_TANH:
         for (size_t i = 0; i < count; i++)

@@ -296,8 +296,9 @@ HOOD_API hood_status hood_model_set_initializer(hood_model *model, size_t layer,
  * seed (same seed -> same weights, on any machine). Checks the output layer fits the loss. */
 HOOD_API hood_status hood_model_compile(hood_model *model, hood_loss loss,
                                         const hood_optimizer_config *opt, uint64_t seed);
-/* BLAS threads used by fit/evaluate/predict (default 1; 0 = one per core). Never slower with
- * more threads: hood picks how to split each product. */
+/* Threads fit/evaluate/predict use (default 1; 0 = one per core): hood splits each product over
+ * its own threads and runs the BLAS at 1 thread. Same seed and thread count give the same bits;
+ * different thread counts may differ in the last bits. */
 HOOD_API hood_status hood_model_set_threads(hood_model *model, int threads);
 HOOD_API int hood_model_threads(const hood_model *model);
 
