@@ -201,10 +201,13 @@ HOOD_API hood_status hood_image_load(const char *path, const hood_preprocess *pp
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct hood_csv_options {
-    bool header;                /* write: a header row; read: first row is a header */
+    bool header;                /* write: a header row; read: the first non-blank row is
+                                   skipped (a header is never guessed) */
     long label_column;          /* read: -1 (default) = last column; -2 = no label column */
     size_t label_columns;       /* read: how many label columns (k for one-hot); default 1 */
-    hood_label_mode label_mode; /* read: how to store the labels; default INT */
+    hood_label_mode label_mode; /* read: how to store the labels; default INT. NONE reads
+                                   every column as a feature; one label column read as
+                                   CATEGORICAL is one-hot encoded (<= 65,536 classes) */
     size_t shard_index, shard_count; /* read (.csv/.npz/.npy): count 0 or 1: every row; else
                                         only this worker's hood_shard_range of the rows */
 } hood_csv_options;
@@ -215,7 +218,11 @@ HOOD_API hood_status hood_dataset_save_csv(const hood_dataset *ds, const char *p
                                            const hood_csv_options *opts);
 HOOD_API hood_status hood_dataset_load_csv(const char *path, const hood_csv_options *opts,
                                            hood_dataset **out);
-/* .npz with x float32 (n, d), y int32 (n,) or float32 (n, k), class_names (unicode array). */
+/* .npz with x float32 (n, d); y int32 (n,) for INT, float32 (n, k) for CATEGORICAL, float32
+ * (n, 1) for BINARY; class_names (unicode array). Loading takes x as (n, d), (n, h, w) or
+ * (n, h, w, c) of any numeric dtype; integer y -> INT, float (n, k>1) -> CATEGORICAL, float
+ * (n,)/(n, 1) -> BINARY when every value is in [0, 1], else INT when every value is whole.
+ * Compressed members (numpy.savez_compressed) are refused with HOOD_EUNSUPPORTED. */
 HOOD_API hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path);
 HOOD_API hood_status hood_dataset_load_npz(const char *path, hood_dataset **out);
 /* .npy of x alone (n, d); loading gives a dataset without labels. */
