@@ -346,29 +346,30 @@ fi
 run "$HOOD" info "$T/resumed.hood"
 if grep -q "4 epochs" "$T/out"; then pass "a resumed model keeps the whole history"; else fail "a resumed model keeps the whole history"; fi
 
-# Signals. The reference is 3 uninterrupted epochs; the interrupted runs are killed once their
-# first checkpoint (end of epoch 1) exists, so the signal lands inside epoch 2 or 3.
+# Signals. The reference is 12 uninterrupted epochs (about 0.1 s each on an idle machine); the
+# interrupted runs are signalled right after their first checkpoint (end of epoch 1) appears, so
+# the signal lands inside a later epoch, well before the end.
 make_csv "$T/big.csv" 10000 64
 B="--layers 256:relu,1:sigmoid --optimizer adam --batch-size 8 --seed 1 --verbose 0"
-"$HOOD" train "$T/big.csv" -o "$T/ref.hood" $B --epochs 3 >/dev/null 2>&1
+"$HOOD" train "$T/big.csv" -o "$T/ref.hood" $B --epochs 12 >/dev/null 2>&1
 "$HOOD" export-weights "$T/ref.hood" -o "$T/ref.npz" >/dev/null 2>&1
 
 wait_for() { # FILE: up to 60 s
     local i
-    for i in $(seq 600); do
+    for i in $(seq 3000); do
         [ -s "$1" ] && return 0
-        sleep 0.1
+        sleep 0.02
     done
     return 1
 }
 
 # SIGTERM: the batch finishes, the checkpoint is written, exit 143, no model; resuming ends
 # bit-identical to the uninterrupted run (the position inside the epoch is kept).
-"$HOOD" train "$T/big.csv" -o "$T/sig.hood" $B --epochs 3 --checkpoint "$T/sigck.hood" \
+"$HOOD" train "$T/big.csv" -o "$T/sig.hood" $B --epochs 12 --checkpoint "$T/sigck.hood" \
     >"$T/out" 2>"$T/err" &
 pid=$!
 wait_for "$T/sigck.hood"
-sleep 0.3
+sleep 0.05
 kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 rc=$?
@@ -378,7 +379,7 @@ if [ "$rc" -eq 143 ] && [ ! -e "$T/sig.hood" ] && "$HOOD" info "$T/sigck.hood" >
 else
     fail "SIGTERM during training exits 143 with a valid checkpoint and no model" "exit $rc"
 fi
-run "$HOOD" train "$T/big.csv" -o "$T/sigres.hood" $B --epochs 3 --resume "$T/sigck.hood"
+run "$HOOD" train "$T/big.csv" -o "$T/sigres.hood" $B --epochs 12 --resume "$T/sigck.hood"
 "$HOOD" export-weights "$T/sigres.hood" -o "$T/sigres.npz" >/dev/null 2>&1
 if [ "$rc" -eq 0 ] && [ -s "$T/ref.npz" ] && cmp -s "$T/ref.npz" "$T/sigres.npz"; then
     pass "SIGTERM mid-epoch + --resume = uninterrupted run (weights bit-identical)"
@@ -387,7 +388,7 @@ else
 fi
 
 # SIGINT: the same, exit 130.
-"$HOOD" train "$T/big.csv" -o "$T/int.hood" $B --epochs 3 --checkpoint "$T/intck.hood" \
+"$HOOD" train "$T/big.csv" -o "$T/int.hood" $B --epochs 12 --checkpoint "$T/intck.hood" \
     >"$T/out" 2>"$T/err" &
 pid=$!
 wait_for "$T/intck.hood"
@@ -406,16 +407,16 @@ fi
 for attempt in 1 2 3; do
     resume=()
     [ -s "$T/killck.hood" ] && resume=(--resume "$T/killck.hood")
-    "$HOOD" train "$T/big.csv" -o "$T/kill.hood" $B --epochs 3 --checkpoint "$T/killck.hood" \
+    "$HOOD" train "$T/big.csv" -o "$T/kill.hood" $B --epochs 12 --checkpoint "$T/killck.hood" \
         "${resume[@]}" >/dev/null 2>&1 &
     pid=$!
     wait_for "$T/killck.hood"
-    sleep "0.$((RANDOM % 10))"
+    sleep "0.0$((RANDOM % 10))"
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     rm -f "$T"/*.tmp.* # what a killed writer (checkpoint or model) leaves; never read
 done
-run "$HOOD" train "$T/big.csv" -o "$T/killres.hood" $B --epochs 3 --resume "$T/killck.hood"
+run "$HOOD" train "$T/big.csv" -o "$T/killres.hood" $B --epochs 12 --resume "$T/killck.hood"
 "$HOOD" export-weights "$T/killres.hood" -o "$T/killres.npz" >/dev/null 2>&1
 if [ "$rc" -eq 0 ] && cmp -s "$T/ref.npz" "$T/killres.npz"; then
     pass "3 x SIGKILL at random moments + --resume = uninterrupted run (bit-identical)"
