@@ -27,8 +27,10 @@ static hood_status dataset_new(hood_dataset **out, size_t features, size_t sampl
 {
     *out = NULL;
     if (features == 0 || samples == 0)
-        return hood__fail(HOOD_EINVAL, "dataset needs at least one feature and one sample "
-                                       "(got %zu features x %zu samples)", features, samples);
+        return hood__fail(HOOD_EINVAL,
+                          "dataset needs at least one feature and one sample "
+                          "(got %zu features x %zu samples)",
+                          features, samples);
     hood_dataset *ds = calloc(1, sizeof *ds);
     if (ds == NULL)
         return hood__fail(HOOD_ENOMEM, "out of memory for a dataset");
@@ -49,8 +51,8 @@ hood_status hood_dataset_create(hood_dataset **out, size_t features, size_t samp
         hood__mul_overflows(count, sizeof(float), &bytes)) {
         hood_dataset_free(*out);
         *out = NULL;
-        return hood__fail(HOOD_ENOMEM, "a %zu x %zu float matrix does not fit in memory",
-                          features, samples);
+        return hood__fail(HOOD_ENOMEM, "a %zu x %zu float matrix does not fit in memory", features,
+                          samples);
     }
     /* calloc: the pages of a large matrix are mapped zeroed and touched only when filled. */
     (*out)->x_owned = calloc(count, sizeof(float));
@@ -96,14 +98,38 @@ void hood_dataset_free(hood_dataset *ds)
     free(ds);
 }
 
-size_t hood_dataset_features(const hood_dataset *ds) { return ds->features; }
-size_t hood_dataset_samples(const hood_dataset *ds) { return ds->samples; }
-const float *hood_dataset_x(const hood_dataset *ds) { return ds->x; }
-float *hood_dataset_x_mutable(hood_dataset *ds) { return ds->x_owned; }
-hood_label_mode hood_dataset_label_mode(const hood_dataset *ds) { return ds->label_mode; }
-size_t hood_dataset_label_width(const hood_dataset *ds) { return ds->label_width; }
-const float *hood_dataset_labels(const hood_dataset *ds) { return ds->labels; }
-size_t hood_dataset_num_classes(const hood_dataset *ds) { return ds->num_classes; }
+size_t hood_dataset_features(const hood_dataset *ds)
+{
+    return ds->features;
+}
+size_t hood_dataset_samples(const hood_dataset *ds)
+{
+    return ds->samples;
+}
+const float *hood_dataset_x(const hood_dataset *ds)
+{
+    return ds->x;
+}
+float *hood_dataset_x_mutable(hood_dataset *ds)
+{
+    return ds->x_owned;
+}
+hood_label_mode hood_dataset_label_mode(const hood_dataset *ds)
+{
+    return ds->label_mode;
+}
+size_t hood_dataset_label_width(const hood_dataset *ds)
+{
+    return ds->label_width;
+}
+const float *hood_dataset_labels(const hood_dataset *ds)
+{
+    return ds->labels;
+}
+size_t hood_dataset_num_classes(const hood_dataset *ds)
+{
+    return ds->num_classes;
+}
 
 /* Replaces the labels with a new zeroed width x samples block. */
 static hood_status reset_labels(hood_dataset *ds, hood_label_mode mode, size_t width,
@@ -114,8 +140,7 @@ static hood_status reset_labels(hood_dataset *ds, hood_label_mode mode, size_t w
         size_t count;
         if (hood__mul_overflows(width, ds->samples, &count) ||
             (labels = calloc(count, sizeof(float))) == NULL)
-            return hood__fail(HOOD_ENOMEM, "cannot allocate %zu x %zu labels", width,
-                              ds->samples);
+            return hood__fail(HOOD_ENOMEM, "cannot allocate %zu x %zu labels", width, ds->samples);
     }
     free(ds->labels);
     ds->labels = labels;
@@ -125,8 +150,8 @@ static hood_status reset_labels(hood_dataset *ds, hood_label_mode mode, size_t w
     return HOOD_OK;
 }
 
-hood_status hood_dataset_set_labels(hood_dataset *ds, hood_label_mode mode,
-                                    const int32_t *labels, size_t num_classes)
+hood_status hood_dataset_set_labels(hood_dataset *ds, hood_label_mode mode, const int32_t *labels,
+                                    size_t num_classes)
 {
     if (mode == HOOD_LABELS_NONE)
         return reset_labels(ds, mode, 0, 0);
@@ -204,8 +229,7 @@ hood_status hood_dataset_set_class_names(hood_dataset *ds, const char *const *na
     if (count > 0 && names == NULL)
         return hood__fail(HOOD_EINVAL, "class names are NULL");
     if (ds->num_classes != 0 && count != 0 && count != ds->num_classes)
-        return hood__fail(HOOD_ESHAPE, "%zu class names for %zu classes", count,
-                          ds->num_classes);
+        return hood__fail(HOOD_ESHAPE, "%zu class names for %zu classes", count, ds->num_classes);
     char **copy = count > 0 ? calloc(count, sizeof *copy) : NULL;
     if (count > 0 && copy == NULL)
         return hood__fail(HOOD_ENOMEM, "out of memory for class names");
@@ -256,8 +280,7 @@ hood_status hood_dataset_check_finite(const hood_dataset *ds)
     }
     for (size_t k = 0; k < ds->label_width * ds->samples; k++)
         if (!isfinite(ds->labels[k]))
-            return hood__fail(HOOD_EDATA, "label of sample %zu is not finite",
-                              k / ds->label_width);
+            return hood__fail(HOOD_EDATA, "label of sample %zu is not finite", k / ds->label_width);
     return HOOD_OK;
 }
 
@@ -300,4 +323,24 @@ void hood_shard_range(size_t total, size_t index, size_t count, size_t *first, s
     size_t end = (index + 1) * (total / count) + (index + 1) * (total % count) / count;
     *first = begin;
     *length = end - begin;
+}
+
+hood_status hood__dataset_truncate(hood_dataset *ds, size_t samples)
+{
+    if (ds->x_owned == NULL || samples == 0 || samples > ds->samples)
+        return hood__fail(HOOD_EINVAL, "cannot truncate a dataset of %zu samples to %zu%s",
+                          ds->samples, samples,
+                          ds->x_owned == NULL ? " (it wraps caller memory)" : "");
+    if (ds->paths != NULL)
+        for (size_t j = samples; j < ds->samples; j++) {
+            free(ds->paths[j]);
+            ds->paths[j] = NULL;
+        }
+    /* Shrinking never fails in glibc, but if it does the old (larger) block is still valid. */
+    float *x = realloc(ds->x_owned, ds->features * samples * sizeof(float));
+    if (x != NULL)
+        ds->x_owned = x;
+    ds->x = ds->x_owned;
+    ds->samples = samples;
+    return HOOD_OK;
 }

@@ -670,8 +670,9 @@ static void message(const hood_ingest_options *opts, const char *fmt, ...)
     opts->on_message(opts->user, text);
 }
 
-/* Builds the dataset of one part: drops the columns of unreadable files (copying the rest into
- * a dataset of the right size when any were dropped), sets labels, names, paths and shape. */
+/* Builds the dataset of one part: drops the columns of unreadable files (moving the kept ones
+ * left in place, then giving the tail back, so peak memory stays one matrix), sets labels,
+ * names, paths and shape. */
 static hood_status finish_part(hood_dataset **ds, const run *r, size_t first, size_t n,
                                const int32_t *labels, const hood_ingest_options *opts,
                                char *const *classes, size_t num_classes, size_t channels,
@@ -691,11 +692,7 @@ static hood_status finish_part(hood_dataset **ds, const run *r, size_t first, si
         status = hood__fail(HOOD_ENOMEM, "out of memory for labels and paths");
         goto fail;
     }
-    hood_dataset *out = *ds;
-    if (bad > 0 && (status = hood_dataset_create(&out, r->d, kept)) != HOOD_OK)
-        goto fail;
-    const float *src = hood_dataset_x(*ds);
-    float *dst = hood_dataset_x_mutable(out);
+    float *x = hood_dataset_x_mutable(*ds);
     size_t k = 0, f = 0;
     for (size_t j = 0; j < n; j++) {
         size_t index = first + j;
@@ -703,21 +700,17 @@ static hood_status finish_part(hood_dataset **ds, const run *r, size_t first, si
             f++;
         if (f < r->num_failures && r->failures[f].index == index)
             continue;
-        if (out != *ds)
-            memcpy(dst + k * r->d, src + j * r->d, r->d * sizeof(float));
+        if (k != j) /* k < j: the destination column is already consumed */
+            memcpy(x + k * r->d, x + j * r->d, r->d * sizeof(float));
         kept_labels[k] = labels[j];
         if ((kept_paths[k] = strdup(r->paths[index])) == NULL) {
             status = hood__fail(HOOD_ENOMEM, "out of memory for paths");
-            if (out != *ds)
-                hood_dataset_free(out);
             goto fail;
         }
         k++;
     }
-    if (out != *ds) {
-        hood_dataset_free(*ds);
-        *ds = out;
-    }
+    if (bad > 0 && (status = hood__dataset_truncate(*ds, kept)) != HOOD_OK)
+        goto fail;
     if (opts->label_mode != HOOD_LABELS_NONE) {
         status = hood_dataset_set_labels(*ds, opts->label_mode, kept_labels, num_classes);
         if (status == HOOD_OK && classes != NULL)

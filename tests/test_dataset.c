@@ -259,6 +259,36 @@ START_TEST(shard_info_defaults_to_the_whole)
 }
 END_TEST
 
+START_TEST(truncate_keeps_the_first_columns)
+{
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 2, 4), HOOD_OK);
+    float *x = hood_dataset_x_mutable(ds);
+    for (size_t k = 0; k < 8; k++)
+        x[k] = (float)k;
+    char **paths = calloc(4, sizeof *paths);
+    ck_assert_ptr_nonnull(paths);
+    for (size_t j = 0; j < 4; j++)
+        paths[j] = strdup(j % 2 ? "odd" : "even");
+    hood__dataset_take_paths(ds, paths);
+    ck_assert_int_eq(hood__dataset_truncate(ds, 5), HOOD_EINVAL);
+    ck_assert_int_eq(hood__dataset_truncate(ds, 0), HOOD_EINVAL);
+    ck_assert_int_eq(hood__dataset_truncate(ds, 3), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_samples(ds), 3);
+    const float expected[6] = {0, 1, 2, 3, 4, 5};
+    ck_assert_mem_eq(hood_dataset_x(ds), expected, sizeof expected);
+    ck_assert_str_eq(hood_dataset_path(ds, 2), "even");
+    ck_assert_ptr_null(hood_dataset_path(ds, 3));
+    hood_dataset_free(ds); /* frees exactly the 3 kept paths: ASan/valgrind would see a leak */
+
+    float borrowed[4] = {0};
+    ck_assert_int_eq(hood_dataset_wrap(&ds, borrowed, 2, 2), HOOD_OK);
+    ck_assert_int_eq(hood__dataset_truncate(ds, 1), HOOD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "caller memory"));
+    hood_dataset_free(ds);
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("dataset");
@@ -278,6 +308,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, errors_have_names_and_prefixes);
     tcase_add_test(tc, shard_ranges_tile_the_whole);
     tcase_add_test(tc, shard_info_defaults_to_the_whole);
+    tcase_add_test(tc, truncate_keeps_the_first_columns);
     suite_add_tcase(s, tc);
     return s;
 }
