@@ -666,7 +666,10 @@ static int jpeg_shrink_for(const hood_preprocess *pp, size_t w, size_t h)
 {
     box b = region_for(pp, w, h);
     for (int s = 8; s > 1; s /= 2)
-        if ((uint64_t)s * pp->width <= b.w && (uint64_t)s * pp->height <= b.h)
+        /* and never below 1 pixel: padding can make the region far larger than the image
+         * (a 10762 x 1 JPEG shrunk by 8 is 0 pixels high, which libvips aborts on) */
+        if ((uint64_t)s * pp->width <= b.w && (uint64_t)s * pp->height <= b.h && (size_t)s <= w &&
+            (size_t)s <= h)
             return s;
     return 1;
 }
