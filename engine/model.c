@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 hood_status hood_model_create(hood_model **out, size_t input_features)
 {
@@ -203,6 +204,19 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
     if ((st = count_params(model, &n)) != HOOD_OK)
         return st;
     size_t slots = hood__optimizer_slots(opt);
+    /* The arenas (weights twice, gradients, optimizer state twice) must fit in this machine's
+     * memory: refuse before allocating, as ingest does, rather than leave it to an overcommitting
+     * malloc and an OOM kill while the weights are initialised. */
+    size_t floats = 0, bytes = 0;
+    if (hood__mul_overflows(n, 3 + 2 * slots, &floats) ||
+        hood__mul_overflows(floats, sizeof(float), &bytes))
+        return hood__fail(HOOD_ENOMEM, "compile: %zu parameters overflow the address space", n);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 && bytes / (size_t)page > (size_t)pages)
+        return hood__fail(HOOD_ENOMEM,
+                          "compile: %zu parameters need %zu MB for weights, gradients and "
+                          "optimizer state, more than this machine's %zu MB of memory",
+                          n, bytes >> 20, ((size_t)pages * (size_t)page) >> 20);
 
     /* Recompiling starts over (new weights, fresh optimizer, empty history), as building a new
      * Keras model would. */
