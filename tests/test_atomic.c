@@ -14,30 +14,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-    strcpy(tmpdir, "/tmp/hood-test-atomic-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *in_tmp(const char *name)
-{
-    static char path[2][256];
-    static int which;
-    which ^= 1;
-    snprintf(path[which], sizeof path[which], "%s/%s", tmpdir, name);
-    return path[which];
-}
-
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
@@ -57,10 +33,10 @@ static void assert_text(const char *path, const char *text)
     ck_assert_str_eq(buf, text);
 }
 
-/* Entries in tmpdir (without . and ..). */
+/* Entries in the scratch folder (without . and ..). */
 static int count_entries(void)
 {
-    DIR *dir = opendir(tmpdir);
+    DIR *dir = opendir(hood_test_tmpdir());
     ck_assert_ptr_nonnull(dir);
     int n = 0;
     for (struct dirent *e; (e = readdir(dir)) != NULL;)
@@ -71,8 +47,8 @@ static int count_entries(void)
 
 START_TEST(commit_creates_the_file)
 {
-    make_tmpdir();
-    const char *path = in_tmp("new.txt");
+    hood_test_make_tmpdir("atomic");
+    const char *path = hood_test_in_tmp("new.txt");
     hood__atomic_file *f = NULL;
     ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
     fputs("hello\n", hood__atomic_stream(f));
@@ -85,14 +61,14 @@ START_TEST(commit_creates_the_file)
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0644);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(commit_replaces_and_keeps_the_mode)
 {
-    make_tmpdir();
-    const char *path = in_tmp("old.txt");
+    hood_test_make_tmpdir("atomic");
+    const char *path = hood_test_in_tmp("old.txt");
     write_text(path, "old contents");
     ck_assert_int_eq(chmod(path, 0600), 0);
     hood__atomic_file *f = NULL;
@@ -105,14 +81,14 @@ START_TEST(commit_replaces_and_keeps_the_mode)
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0600);
     ck_assert_int_eq(count_entries(), 1);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(abort_leaves_the_old_file)
 {
-    make_tmpdir();
-    const char *path = in_tmp("keep.txt");
+    hood_test_make_tmpdir("atomic");
+    const char *path = hood_test_in_tmp("keep.txt");
     write_text(path, "precious");
     hood__atomic_file *f = NULL;
     ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
@@ -123,14 +99,14 @@ START_TEST(abort_leaves_the_old_file)
     assert_text(path, "precious");
     ck_assert_int_eq(count_entries(), 1);
     hood__atomic_abort(NULL); /* a no-op */
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(failed_commit_leaves_the_old_file)
 {
-    make_tmpdir();
-    const char *path = in_tmp("keep.txt");
+    hood_test_make_tmpdir("atomic");
+    const char *path = hood_test_in_tmp("keep.txt");
     write_text(path, "precious");
     hood__atomic_file *f = NULL;
     ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
@@ -150,45 +126,45 @@ START_TEST(failed_commit_leaves_the_old_file)
     ck_assert_ptr_nonnull(strstr(hood_last_error(), "keep.txt: cannot write"));
     assert_text(path, "precious");
     ck_assert_int_eq(count_entries(), 1);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(unwritable_folders_leave_nothing)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("atomic");
     hood__atomic_file *f = (hood__atomic_file *)1;
     /* a folder that does not exist */
-    ck_assert_int_eq(hood__atomic_open(&f, in_tmp("missing/out.txt")), HOOD_EIO);
+    ck_assert_int_eq(hood__atomic_open(&f, hood_test_in_tmp("missing/out.txt")), HOOD_EIO);
     ck_assert_ptr_null(f);
     ck_assert_ptr_nonnull(strstr(hood_last_error(), "missing/out.txt: cannot create"));
     /* a "folder" that is a regular file (fails even for root, unlike a chmod 0555 folder) */
-    write_text(in_tmp("plain"), "x");
-    ck_assert_int_eq(hood__atomic_open(&f, in_tmp("plain/out.txt")), HOOD_EIO);
+    write_text(hood_test_in_tmp("plain"), "x");
+    ck_assert_int_eq(hood__atomic_open(&f, hood_test_in_tmp("plain/out.txt")), HOOD_EIO);
     ck_assert_ptr_nonnull(strstr(hood_last_error(), "plain/out.txt"));
     ck_assert_int_eq(count_entries(), 1);
     /* an empty path */
     ck_assert_int_eq(hood__atomic_open(&f, ""), HOOD_EINVAL);
     ck_assert_ptr_null(f);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(rename_onto_a_folder_fails_cleanly)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("atomic");
     /* the target is an existing non-empty folder: the rename fails, the folder stays */
-    const char *path = in_tmp("dir");
+    const char *path = hood_test_in_tmp("dir");
     ck_assert_int_eq(mkdir(path, 0755), 0);
-    write_text(in_tmp("dir/inside"), "inside");
+    write_text(hood_test_in_tmp("dir/inside"), "inside");
     hood__atomic_file *f = NULL;
     ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
     fputs("data", hood__atomic_stream(f));
     ck_assert_int_eq(hood__atomic_commit(f), HOOD_EIO);
     ck_assert_ptr_nonnull(strstr(hood_last_error(), "dir: cannot write"));
-    assert_text(in_tmp("dir/inside"), "inside");
+    assert_text(hood_test_in_tmp("dir/inside"), "inside");
     ck_assert_int_eq(count_entries(), 1);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 

@@ -19,30 +19,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-    strcpy(tmpdir, "/tmp/hood-test-csv-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *in_tmp(const char *name)
-{
-    static char path[2][256];
-    static int which;
-    which ^= 1;
-    snprintf(path[which], sizeof path[which], "%s/%s", tmpdir, name);
-    return path[which];
-}
-
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
@@ -141,7 +117,7 @@ static void assert_same_x(const hood_dataset *a, const hood_dataset *b)
 /* Loads text as a CSV file; returns the status (and *out). */
 static hood_status load_text(const char *text, const hood_csv_options *opts, hood_dataset **out)
 {
-    const char *path = in_tmp("in.csv");
+    const char *path = hood_test_in_tmp("in.csv");
     write_text(path, text);
     return hood_dataset_load_csv(path, opts, out);
 }
@@ -320,14 +296,14 @@ END_TEST
 
 START_TEST(write_exact_text_with_header)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("csv");
     hood_dataset *ds = make_dataset(2, 3, pixel_value);
     int32_t y[3] = {2, 0, 1};
     ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, 3), HOOD_OK);
     hood_csv_options opts;
     hood_csv_options_init(&opts);
     opts.header = true;
-    const char *path = in_tmp("out.csv");
+    const char *path = hood_test_in_tmp("out.csv");
     ck_assert_int_eq(hood_dataset_save_csv(ds, path, &opts), HOOD_OK);
     char *text = read_all(path, NULL);
     /* X[j][i] = ((7i + 13j) % 256) / 255 */
@@ -337,13 +313,13 @@ START_TEST(write_exact_text_with_header)
                            "0.101960786,0.12941177,1\n"); /* as numpy prints them */
     free(text);
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(round_trip_int_labels_bit_exact)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("csv");
     hood_dataset *ds = make_dataset(37, 23, odd_value);
     int32_t y[23];
     for (int j = 0; j < 23; j++)
@@ -353,7 +329,7 @@ START_TEST(round_trip_int_labels_bit_exact)
         hood_csv_options opts;
         hood_csv_options_init(&opts);
         opts.header = header;
-        const char *path = in_tmp("rt.csv");
+        const char *path = hood_test_in_tmp("rt.csv");
         ck_assert_int_eq(hood_dataset_save(ds, path, &opts), HOOD_OK);
         hood_dataset *back = NULL;
         ck_assert_int_eq(hood_dataset_load(path, &opts, &back), HOOD_OK);
@@ -365,16 +341,16 @@ START_TEST(round_trip_int_labels_bit_exact)
         hood_dataset_free(back);
     }
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(round_trip_one_hot_binary_and_none)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("csv");
     hood_dataset *ds = make_dataset(4, 5, pixel_value);
     int32_t y[5] = {0, 2, 1, 2, 0};
-    const char *path = in_tmp("oh.csv");
+    const char *path = hood_test_in_tmp("oh.csv");
     hood_csv_options opts;
     hood_csv_options_init(&opts);
     opts.header = true;
@@ -416,13 +392,13 @@ START_TEST(round_trip_one_hot_binary_and_none)
     ck_assert_int_eq(hood_dataset_label_mode(back), HOOD_LABELS_NONE);
     hood_dataset_free(back);
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(read_options_crlf_spaces_and_label_first)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("csv");
     hood_csv_options opts;
     hood_csv_options_init(&opts);
     opts.label_column = 0;
@@ -448,32 +424,32 @@ START_TEST(read_options_crlf_spaces_and_label_first)
     const float onehot[6] = {0, 0, 1, 1, 0, 0};
     ck_assert_int_eq(memcmp(hood_dataset_labels(ds), onehot, sizeof onehot), 0);
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(long_lines_stream_through_the_buffer)
 {
     /* 500,000 features: each line (~5 MB) is larger than the reader's 4 MiB buffer. */
-    make_tmpdir();
+    hood_test_make_tmpdir("csv");
     const size_t d = 500000, n = 3;
     hood_dataset *ds = make_dataset(d, n, odd_value);
     int32_t y[3] = {0, 1, 0};
     ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, 2), HOOD_OK);
-    const char *path = in_tmp("wide.csv");
+    const char *path = hood_test_in_tmp("wide.csv");
     ck_assert_int_eq(hood_dataset_save_csv(ds, path, NULL), HOOD_OK);
     hood_dataset *back = NULL;
     ck_assert_int_eq(hood_dataset_load_csv(path, NULL, &back), HOOD_OK);
     assert_same_x(ds, back);
     hood_dataset_free(back);
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(errors_name_line_and_column)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("csv");
     hood_csv_options opts;
     hood_csv_options_init(&opts);
     assert_error("1,2,0\n3,4\n", NULL, HOOD_EFORMAT, "line 2: 2 fields, expected 3");
@@ -499,13 +475,13 @@ START_TEST(errors_name_line_and_column)
     opts.label_mode = HOOD_LABELS_CATEGORICAL; /* one index column -> one-hot, bounded */
     assert_error("0.5,9020331\n0.25,1\n", &opts, HOOD_EDATA,
                  "label 9020331 would one-hot encode 9020332 classes, more than 65536");
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(header_is_read_when_asked)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("csv");
     hood_csv_options opts;
     hood_csv_options_init(&opts);
     opts.header = true;
@@ -514,7 +490,7 @@ START_TEST(header_is_read_when_asked)
     ck_assert_uint_eq(hood_dataset_samples(ds), 2);
     ck_assert_float_eq(hood_dataset_x(ds)[2], 0.25f);
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
@@ -527,8 +503,8 @@ static void assert_file_is(const char *path, const char *text)
 
 START_TEST(failed_save_leaves_existing_file)
 {
-    make_tmpdir();
-    const char *path = in_tmp("keep.csv");
+    hood_test_make_tmpdir("csv");
+    const char *path = hood_test_in_tmp("keep.csv");
     write_text(path, "old contents\n");
     hood_dataset *ds = make_dataset(3, 2, pixel_value);
     hood_dataset_x_mutable(ds)[4] = NAN;
@@ -552,22 +528,22 @@ START_TEST(failed_save_leaves_existing_file)
     assert_file_is(path, "old contents\n");
     /* and no temporary is left behind */
     char cmd[160];
-    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 1", tmpdir);
+    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 1", hood_test_tmpdir());
     ck_assert_int_eq(system(cmd), 0);
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(dispatch_by_extension)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("csv");
     hood_dataset *ds = make_dataset(3, 4, pixel_value);
     int32_t y[4] = {0, 1, 1, 0};
     ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, 2), HOOD_OK);
     const char *names[] = {"a.CSV", "b.npz", "c.Npy"};
     for (int k = 0; k < 3; k++) {
-        const char *path = in_tmp(names[k]);
+        const char *path = hood_test_in_tmp(names[k]);
         ck_assert_int_eq(hood_dataset_save(ds, path, NULL), HOOD_OK);
         char *bytes = read_all(path, NULL);
         /* the content matches the extension */
@@ -585,14 +561,14 @@ START_TEST(dispatch_by_extension)
         hood_dataset_free(back);
     }
     hood_dataset *back = (hood_dataset *)1;
-    ck_assert_int_eq(hood_dataset_save(ds, in_tmp("d.txt"), NULL), HOOD_EINVAL);
+    ck_assert_int_eq(hood_dataset_save(ds, hood_test_in_tmp("d.txt"), NULL), HOOD_EINVAL);
     ck_assert_ptr_nonnull(strstr(hood_last_error(), "d.txt: unknown dataset file extension"));
-    ck_assert_int_eq(hood_dataset_load(in_tmp("noext"), NULL, &back), HOOD_EINVAL);
+    ck_assert_int_eq(hood_dataset_load(hood_test_in_tmp("noext"), NULL, &back), HOOD_EINVAL);
     ck_assert_ptr_null(back);
-    ck_assert_int_eq(hood_dataset_load(in_tmp("missing.csv"), NULL, &back), HOOD_EIO);
+    ck_assert_int_eq(hood_dataset_load(hood_test_in_tmp("missing.csv"), NULL, &back), HOOD_EIO);
     ck_assert_ptr_nonnull(strstr(hood_last_error(), "missing.csv: cannot open"));
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
@@ -600,11 +576,11 @@ START_TEST(sharded_reads_split_the_rows)
 {
     /* 10 rows in 3 shards: rows [0,3), [3,6), [6,10) (hood_shard_range); the largest label, 4,
      * is only in the last shard, yet every shard counts 5 classes. */
-    make_tmpdir();
+    hood_test_make_tmpdir("csv");
     hood_dataset *ds = make_dataset(2, 10, odd_value);
     int32_t y[10] = {0, 1, 2, 0, 1, 2, 3, 4, 0, 1};
     ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, 5), HOOD_OK);
-    const char *paths[2] = {in_tmp("s.csv"), in_tmp("s.npz")};
+    const char *paths[2] = {hood_test_in_tmp("s.csv"), hood_test_in_tmp("s.npz")};
     ck_assert_int_eq(hood_dataset_save(ds, paths[0], NULL), HOOD_OK);
     ck_assert_int_eq(hood_dataset_save(ds, paths[1], NULL), HOOD_OK);
     const size_t want_first[3] = {0, 3, 6}, want_len[3] = {3, 3, 4};
@@ -644,7 +620,7 @@ START_TEST(sharded_reads_split_the_rows)
         ck_assert_ptr_nonnull(strstr(hood_last_error(), "holds none of the 10"));
     }
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 

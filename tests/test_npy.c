@@ -21,30 +21,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-    strcpy(tmpdir, "/tmp/hood-test-npy-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *in_tmp(const char *name)
-{
-    static char path[2][256];
-    static int which;
-    which ^= 1;
-    snprintf(path[which], sizeof path[which], "%s/%s", tmpdir, name);
-    return path[which];
-}
-
 /* tests/data/<name>: from HOOD_SOURCE_ROOT (meson sets it), else beside this file. */
 static const char *fixture(const char *name)
 {
@@ -153,13 +129,13 @@ static void assert_fails_with(hood_status got, hood_status want, const char *fra
 
 START_TEST(npz_round_trip_int_labels_and_names)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("npy");
     hood_dataset *ds = sample_dataset(7, 5);
     int32_t y[5] = {2, 0, 1, 2, 2};
     ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, 3), HOOD_OK);
     const char *names[3] = {"cat", "d\xc3\xb6g", "\xf0\x9f\x90\x9f fish"};
     ck_assert_int_eq(hood_dataset_set_class_names(ds, names, 3), HOOD_OK);
-    const char *path = in_tmp("ds.npz");
+    const char *path = hood_test_in_tmp("ds.npz");
     ck_assert_int_eq(hood_dataset_save_npz(ds, path), HOOD_OK);
     hood_dataset *back = NULL;
     ck_assert_int_eq(hood_dataset_load_npz(path, &back), HOOD_OK);
@@ -186,15 +162,15 @@ START_TEST(npz_round_trip_int_labels_and_names)
     hood__npz_reader_close(r);
     hood_dataset_free(back);
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(npz_round_trip_categorical_binary_none)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("npy");
     hood_dataset *ds = sample_dataset(3, 4);
-    const char *path = in_tmp("ds.npz");
+    const char *path = hood_test_in_tmp("ds.npz");
     int32_t y[4] = {1, 0, 2, 1};
     ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_CATEGORICAL, y, 3), HOOD_OK);
     ck_assert_int_eq(hood_dataset_save(ds, path, NULL), HOOD_OK);
@@ -233,24 +209,24 @@ START_TEST(npz_round_trip_categorical_binary_none)
     ck_assert_int_eq(hood_dataset_label_mode(back), HOOD_LABELS_NONE);
     hood_dataset_free(back);
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
 START_TEST(npy_round_trip_and_forced_zip64)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("npy");
     hood_dataset *ds = sample_dataset(5, 6);
-    ck_assert_int_eq(hood_dataset_save_npy(ds, in_tmp("x.npy")), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_save_npy(ds, hood_test_in_tmp("x.npy")), HOOD_OK);
     hood_dataset *back = NULL;
-    ck_assert_int_eq(hood_dataset_load_npy(in_tmp("x.npy"), &back), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_load_npy(hood_test_in_tmp("x.npy"), &back), HOOD_OK);
     assert_same_x(ds, back);
     ck_assert_int_eq(hood_dataset_label_mode(back), HOOD_LABELS_NONE);
     hood_dataset_free(back);
 
     /* ZIP64 fields on every member (as for > 4 GiB) read back the same */
     hood__npz_writer *w = NULL;
-    ck_assert_int_eq(hood__npz_writer_open(&w, in_tmp("z64.npz")), HOOD_OK);
+    ck_assert_int_eq(hood__npz_writer_open(&w, hood_test_in_tmp("z64.npz")), HOOD_OK);
     hood__npz_writer_force_zip64(w);
     size_t shape[2] = {6, 5};
     ck_assert_int_eq(hood__npz_writer_add(w, "x", HOOD_DTYPE_F32, shape, 2, 4, hood_dataset_x(ds)),
@@ -261,12 +237,12 @@ START_TEST(npy_round_trip_and_forced_zip64)
     ck_assert_int_eq(hood__npz_writer_add(w, "x", HOOD_DTYPE_I64, two, 1, 8, big), HOOD_EINVAL);
     ck_assert_int_eq(hood__npz_writer_add(w, "q", HOOD_DTYPE_I64, two, 1, 4, big), HOOD_EINVAL);
     ck_assert_int_eq(hood__npz_writer_commit(w), HOOD_OK);
-    ck_assert_int_eq(hood_dataset_load_npz(in_tmp("z64.npz"), &back), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_load_npz(hood_test_in_tmp("z64.npz"), &back), HOOD_OK);
     assert_same_x(ds, back);
     hood_dataset_free(back);
     hood__npz_reader *r = NULL;
     hood__array a;
-    ck_assert_int_eq(hood__npz_reader_open(&r, in_tmp("z64.npz")), HOOD_OK);
+    ck_assert_int_eq(hood__npz_reader_open(&r, hood_test_in_tmp("z64.npz")), HOOD_OK);
     ck_assert_int_eq(hood__npz_reader_get(r, "big", &a), HOOD_OK);
     ck_assert_int_eq(((int64_t *)a.data)[1], INT64_C(1) << 40);
     float *f = NULL;
@@ -276,7 +252,7 @@ START_TEST(npy_round_trip_and_forced_zip64)
     hood__array_release(&a);
     hood__npz_reader_close(r);
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
@@ -409,16 +385,16 @@ START_TEST(every_truncation_is_a_clear_error)
         free(bytes);
     }
     /* the file API names the path and says "truncated" */
-    make_tmpdir();
+    hood_test_make_tmpdir("npy");
     size_t len;
     unsigned char *bytes = read_all(fixture("np_x.npy"), &len);
-    write_bytes(in_tmp("short.npy"), bytes, len - 5);
+    write_bytes(hood_test_in_tmp("short.npy"), bytes, len - 5);
     hood_dataset *ds = (hood_dataset *)1;
-    assert_fails_with(hood_dataset_load_npy(in_tmp("short.npy"), &ds), HOOD_EFORMAT,
+    assert_fails_with(hood_dataset_load_npy(hood_test_in_tmp("short.npy"), &ds), HOOD_EFORMAT,
                       "short.npy: truncated: the shape needs 48 data bytes, the file has 43");
     ck_assert_ptr_null(ds);
     free(bytes);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
@@ -587,7 +563,7 @@ END_TEST
 
 START_TEST(dataset_npz_shape_and_label_errors)
 {
-    make_tmpdir();
+    hood_test_make_tmpdir("npy");
     float x[6] = {1, 2, 3, 4, 5, 6};
     int32_t y3[3] = {0, 1, 5};
     uint32_t names[2] = {'a', 'b'};
@@ -604,7 +580,7 @@ START_TEST(dataset_npz_shape_and_label_errors)
         {"x NaN", HOOD_EDATA, "x[1, 0] is NaN"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        const char *path = in_tmp("bad.npz");
+        const char *path = hood_test_in_tmp("bad.npz");
         hood__npz_writer *w = NULL;
         ck_assert_int_eq(hood__npz_writer_open(&w, path), HOOD_OK);
         float xn[6] = {1, 2, NAN, 4, 5, 6};
@@ -629,7 +605,7 @@ START_TEST(dataset_npz_shape_and_label_errors)
                       cases[k].what, hood_last_error());
         ck_assert_ptr_null(ds);
     }
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
@@ -644,8 +620,8 @@ static void assert_bytes(const char *path, const char *text)
 
 START_TEST(failed_saves_leave_existing_files)
 {
-    make_tmpdir();
-    const char *npz = in_tmp("keep.npz"), *npy = in_tmp("keep.npy");
+    hood_test_make_tmpdir("npy");
+    const char *npz = hood_test_in_tmp("keep.npz"), *npy = hood_test_in_tmp("keep.npy");
     write_bytes(npz, "old npz", 7);
     write_bytes(npy, "old npy", 7);
     hood_dataset *ds = sample_dataset(1000, 100);
@@ -674,14 +650,14 @@ START_TEST(failed_saves_leave_existing_files)
     assert_bytes(npz, "old npz");
     /* only the two files: no temporaries left */
     char cmd[160];
-    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 2", tmpdir);
+    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 2", hood_test_tmpdir());
     ck_assert_int_eq(system(cmd), 0);
     /* a folder that does not exist: an error naming the path, nothing created */
     ck_assert_int_eq(hood_dataset_set_class_names(ds, NULL, 0), HOOD_OK);
-    assert_fails_with(hood_dataset_save_npz(ds, in_tmp("nowhere/x.npz")), HOOD_EIO,
+    assert_fails_with(hood_dataset_save_npz(ds, hood_test_in_tmp("nowhere/x.npz")), HOOD_EIO,
                       "nowhere/x.npz: cannot create");
     hood_dataset_free(ds);
-    remove_tmpdir();
+    hood_test_remove_tmpdir();
 }
 END_TEST
 
