@@ -19,13 +19,26 @@
 
 /* ---- messages ----------------------------------------------------------------------------- */
 
+/* "hood CMD: <formatted>\n" on stderr: the one shape of every error line. */
+static void put_error(const char *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "hood %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+/* The library's message for the last failure, or the status's fixed text if it left none. */
+static const char *status_message(hood_status status)
+{
+    const char *msg = hood_last_error();
+    return msg == NULL || msg[0] == '\0' ? hood_strerror(status) : msg;
+}
+
 int cli_fail(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "hood %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    put_error(cmd, fmt, ap);
     va_end(ap);
     return CLI_FAIL;
 }
@@ -45,18 +58,13 @@ void cli_put_line(FILE *out, const char *cmd, const char *message)
 
 int cli_fail_status(const char *cmd, hood_status status)
 {
-    const char *msg = hood_last_error();
-    if (msg == NULL || msg[0] == '\0')
-        msg = hood_strerror(status);
-    cli_put_line(stderr, cmd, msg);
+    cli_put_line(stderr, cmd, status_message(status));
     return CLI_FAIL;
 }
 
 int cli_fail_data(const char *cmd, const char *path, hood_status status)
 {
-    const char *msg = hood_last_error();
-    if (msg == NULL || msg[0] == '\0')
-        msg = hood_strerror(status);
+    const char *msg = status_message(status);
     size_t len = strlen(path) + strlen(msg) + 3;
     char *line = malloc(len);
     if (line == NULL)
@@ -71,9 +79,7 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "hood %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    put_error(cmd, fmt, ap);
     va_end(ap);
     fprintf(stderr, "Try 'hood %s --help'.\n", cmd);
     return CLI_USAGE;
