@@ -70,6 +70,7 @@ if [ "$rc" -eq 0 ] && cmp -s "$T/ref.npz" "$T/refck.npz"; then
 else
     fail "checkpointing every epoch does not change the weights" "exit $rc"
 fi
+run_ms=$duration # the real length, for the signal cases below; the kill chains use a floor
 [ "$duration" -lt 500 ] && duration=500
 
 # ---- kill -9 and resume --------------------------------------------------------------------
@@ -180,7 +181,8 @@ chain_case() {
     fi
 }
 # Delays scale with the checkpointed run's duration (sanitizer builds, a loaded machine).
-pct() { echo $((duration * $1 / 100)); }
+# Percentages of the real run length: a floored length would put a "late" kill after the end.
+pct() { echo $((run_ms * $1 / 100)); }
 epoch_ms=$((duration / EPOCHS))
 chain_case "one kill early in the run (loading or first epochs)" early start 1 "$(pct 2)" "$(pct 20)"
 chain_case "one kill late in the run" late start 1 "$(pct 40)" "$(pct 30)"
@@ -204,11 +206,13 @@ signal_case() {
     local ck=$dir/ck.hood
     "${TRAIN[@]}" -o "$dir/model.hood" --checkpoint "$ck" >/dev/null 2>"$dir/err" &
     pid=$!
-    while [ ! -e "$ck" ] && [ "$waited" -lt 600 ] && kill -0 "$pid" 2>/dev/null; do
-        sleep 0.05
+    # Poll every 5 ms without forking, then signal within the first sixth of the run: on a quiet
+    # machine the whole run takes a few hundred ms, and a fixed delay would let it finish first.
+    while [ ! -e "$ck" ] && [ "$waited" -lt 6000 ] && kill -0 "$pid" 2>/dev/null; do
+        nap 5
         waited=$((waited + 1))
     done
-    sleep "0.$(printf '%03d' $((RANDOM % 200)))"
+    nap "$(rand $((run_ms / 6)))"
     kill -s "$sig" "$pid" 2>/dev/null
     wait "$pid"
     rc=$?
