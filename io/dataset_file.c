@@ -2,6 +2,10 @@
  * npy.c, and hood_dataset_save/load choosing .csv/.npz/.npy by extension. The formats
  * themselves live in npy.c and csv.c; every write goes through io/atomic.h there.
  *
+ * A worker's shard (hood_csv_options.shard_index/count) is read as x's rows only (npy.c's row
+ * reads): no worker ever holds the whole x. y and class_names are read whole (n x k values next
+ * to x's n x d), so every worker decides the label mode and class count as one process would.
+ *
  * A dataset .npz holds x float32 (n, d) C order (X's bytes), y int32 (n,) for INT labels or
  * float32 (n, k) for CATEGORICAL and (n, 1) for BINARY (Keras' shape for binary targets), and
  * class_names '<U…' (k,) when the dataset has names. Reading is wider: see read_labels. */
@@ -65,11 +69,13 @@ hood_status hood__dataset_from_x_array(const hood__array *x, const char *name, h
 
 /* Labels from y: an integer dtype -> INT; float (n, k>1) -> CATEGORICAL; float (n,) or (n, 1)
  * -> BINARY when every value is 0 or 1 (or a fraction in [0, 1]), INT when every value is a
- * whole number >= 0. classes: the number of class names (0 if none). */
-static hood_status read_labels(hood_dataset *ds, const hood__array *y, size_t classes,
-                               const char *name)
+ * whole number >= 0. classes: the number of class names (0 if none). y is the whole file's
+ * (n = global_samples rows): the mode and class count come from every label, so each worker of a
+ * sharded read decides as one process would; ds (the rows from `first`) keeps its rows only. */
+static hood_status read_labels(hood_dataset *ds, const hood__array *y, size_t classes, size_t first,
+                               size_t global_samples, const char *name)
 {
-    size_t n = hood_dataset_samples(ds);
+    size_t n = global_samples;
     if (y->dtype == HOOD_DTYPE_UNICODE)
         return hood__fail(HOOD_EFORMAT, "%s: y is a string array; expected numbers", name);
     if (y->ndim < 1 || y->ndim > 2 || y->shape[0] != n)
@@ -128,8 +134,12 @@ static hood_status read_labels(hood_dataset *ds, const hood__array *y, size_t cl
                             classes);
     }
     if (status == HOOD_OK) {
-        size_t want = mode == HOOD_LABELS_INT ? classes : mode == HOOD_LABELS_BINARY ? 2 : width;
-        status = hood_dataset_set_label_values(ds, mode, v, width, want);
+        /* INT without names: the class count from the whole file's largest label, not this
+         * shard's, so every worker builds the same output layer. */
+        size_t want = mode == HOOD_LABELS_INT      ? (classes > 0 ? classes : (size_t)top + 1)
+                      : mode == HOOD_LABELS_BINARY ? 2
+                                                   : width;
+        status = hood_dataset_set_label_values(ds, mode, v + first * width, width, want);
         if (status != HOOD_OK)
             status = hood__fail_prefix(status, "%s: ", name);
     }
@@ -239,25 +249,131 @@ static hood_status read_class_names(hood_dataset *ds, const hood__array *a, cons
     return status;
 }
 
-hood_status hood__dataset_from_npz(hood__npz_reader *r, const char *name, hood_dataset **out)
+/* An array file: a member of an opened .npz, or a .npy at path. */
+typedef struct array_file {
+    hood__npz_reader *npz; /* NULL: a .npy */
+    const char *path;
+} array_file;
+
+static hood_status file_peek(const array_file *f, const char *member, hood__array *out)
 {
-    *out = NULL;
-    hood__array x, y, names;
-    memset(&y, 0, sizeof y);
-    memset(&names, 0, sizeof names);
-    hood_status status = hood__npz_reader_get(r, "x", &x);
+    return f->npz != NULL ? hood__npz_reader_peek(f->npz, member, out)
+                          : hood__npy_peek(f->path, out);
+}
+
+static hood_status file_rows(const array_file *f, const char *member, size_t first, size_t count,
+                             void *dst, size_t bytes)
+{
+    return f->npz != NULL ? hood__npz_reader_read_rows(f->npz, member, first, count, dst, bytes)
+                          : hood__npy_read_rows(f->path, first, count, dst, bytes);
+}
+
+/* n x d of x from its header (the same checks as hood__dataset_from_x_array). */
+static hood_status x_geometry(const hood__array *x, const char *name, size_t *n, size_t *d)
+{
+    if (x->ndim < 2 || x->ndim > 4)
+        return hood__fail(HOOD_ESHAPE,
+                          "%s: x has %zu dimensions; expected (n, d), (n, h, w) or "
+                          "(n, h, w, c)",
+                          name, x->ndim);
+    *n = x->shape[0];
+    *d = 1;
+    for (size_t k = 1; k < x->ndim; k++)
+        *d *= x->shape[k]; /* no overflow: the whole byte count was checked on the header */
+    if (*n == 0 || *d == 0)
+        return hood__fail(HOOD_ESHAPE, "%s: x is empty (%zu samples of %zu features)", name, *n,
+                          *d);
+    return HOOD_OK;
+}
+
+/* Rows [first, first + length) of x (n rows) into a new dataset: float32 x is read straight
+ * into the dataset's X, any other dtype through one buffer of those rows. Only the rows are
+ * ever in memory. */
+static hood_status x_rows(const array_file *f, const hood__array *x, size_t first, size_t length,
+                          const char *name, hood_dataset **out)
+{
+    size_t n, d;
+    hood_status status = x_geometry(x, name, &n, &d);
     if (status != HOOD_OK)
         return status;
     hood_dataset *ds = NULL;
-    status = hood__dataset_from_x_array(&x, name, &ds);
-    hood__array_release(&x);
-    bool has_names = status == HOOD_OK && hood__npz_reader_has(r, "class_names");
+    if ((status = hood_dataset_create(&ds, d, length)) != HOOD_OK)
+        return hood__fail_prefix(status, "%s: ", name);
+    float *X = hood_dataset_x_mutable(ds);
+    if (x->dtype == HOOD_DTYPE_F32) {
+        status = file_rows(f, "x", first, length, X, length * d * sizeof(float));
+    } else {
+        size_t bytes;
+        hood__array part = *x;
+        part.shape[0] = length;
+        float *converted = NULL;
+        if (hood__mul_overflows(length * d, x->item_size, &bytes) ||
+            (part.data = malloc(bytes > 0 ? bytes : 1)) == NULL)
+            status = hood__fail(HOOD_ENOMEM, "%s: out of memory for %zu rows of x", name, length);
+        else if ((status = file_rows(f, "x", first, length, part.data, bytes)) == HOOD_OK &&
+                 (status = hood__array_to_f32(&part, name, &converted)) == HOOD_OK)
+            memcpy(X, converted, length * d * sizeof(float));
+        free(converted);
+        hood__array_release(&part);
+    }
+    for (size_t j = 0; status == HOOD_OK && j < length; j++)
+        for (size_t i = 0; i < d; i++)
+            if (!isfinite(X[j * d + i])) {
+                status = hood__fail(HOOD_EDATA, "%s: x[%zu, %zu] is %s; datasets must be finite",
+                                    name, first + j, i, isnan(X[j * d + i]) ? "NaN" : "infinite");
+                break;
+            }
+    if (status != HOOD_OK) {
+        hood_dataset_free(ds);
+        return status;
+    }
+    if (x->ndim == 3)
+        hood__dataset_set_image_shape(ds, x->shape[1], x->shape[2], 1);
+    else if (x->ndim == 4)
+        hood__dataset_set_image_shape(ds, x->shape[1], x->shape[2], x->shape[3]);
+    *out = ds;
+    return HOOD_OK;
+}
+
+/* x (and, in an .npz, y and class_names) of f as shard `index` of `count` (count 0 or 1: every
+ * row): x's rows only; y and class_names whole, so every shard decides the label mode and class
+ * count from all the labels (n x width values, next to x's n x d). */
+static hood_status dataset_rows(const array_file *f, const char *name, size_t index, size_t count,
+                                hood_dataset **out)
+{
+    *out = NULL;
+    hood__array x;
+    hood_status status = file_peek(f, "x", &x);
+    size_t n = 0, d, first = 0, length = 0;
+    if (status == HOOD_OK)
+        status = x_geometry(&x, name, &n, &d);
+    if (status != HOOD_OK)
+        return status;
+    bool sharded = count > 1;
+    if (!sharded) {
+        length = n;
+    } else if (index >= count) {
+        return hood__fail(HOOD_EINVAL, "%s: shard index %zu is not below the shard count %zu", name,
+                          index, count);
+    } else {
+        hood_shard_range(n, index, count, &first, &length);
+        if (length == 0)
+            return hood__fail(HOOD_EINVAL, "%s: shard %zu of %zu holds none of the %zu samples",
+                              name, index, count, n);
+    }
+    hood_dataset *ds = NULL;
+    if ((status = x_rows(f, &x, first, length, name, &ds)) != HOOD_OK)
+        return status;
+    hood__array y, names;
+    memset(&y, 0, sizeof y);
+    memset(&names, 0, sizeof names);
+    bool has_names = f->npz != NULL && hood__npz_reader_has(f->npz, "class_names");
     if (has_names)
-        status = hood__npz_reader_get(r, "class_names", &names);
-    if (status == HOOD_OK && hood__npz_reader_has(r, "y")) {
-        status = hood__npz_reader_get(r, "y", &y);
+        status = hood__npz_reader_get(f->npz, "class_names", &names);
+    if (status == HOOD_OK && f->npz != NULL && hood__npz_reader_has(f->npz, "y")) {
+        status = hood__npz_reader_get(f->npz, "y", &y);
         if (status == HOOD_OK)
-            status = read_labels(ds, &y, has_names ? names.shape[0] : 0, name);
+            status = read_labels(ds, &y, has_names ? names.shape[0] : 0, first, n, name);
         hood__array_release(&y);
     }
     if (status == HOOD_OK && has_names)
@@ -267,8 +383,30 @@ hood_status hood__dataset_from_npz(hood__npz_reader *r, const char *name, hood_d
         hood_dataset_free(ds);
         return status;
     }
+    if (sharded)
+        hood__dataset_set_shard(ds, first, n);
     *out = ds;
     return HOOD_OK;
+}
+
+hood_status hood__dataset_from_npz(hood__npz_reader *r, const char *name, hood_dataset **out)
+{
+    array_file f = {r, name};
+    return dataset_rows(&f, name, 0, 1, out);
+}
+
+/* The .npz at path as shard index of count (count 0 or 1: whole). */
+static hood_status load_npz_rows(const char *path, size_t index, size_t count, hood_dataset **out)
+{
+    *out = NULL;
+    hood__npz_reader *r;
+    hood_status status = hood__npz_reader_open(&r, path);
+    if (status != HOOD_OK)
+        return status;
+    array_file f = {r, path};
+    status = dataset_rows(&f, path, index, count, out);
+    hood__npz_reader_close(r);
+    return status;
 }
 
 hood_status hood_dataset_load_npz(const char *path, hood_dataset **out)
@@ -276,13 +414,7 @@ hood_status hood_dataset_load_npz(const char *path, hood_dataset **out)
     *out = NULL;
     if (path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_load_npz: path is NULL");
-    hood__npz_reader *r;
-    hood_status status = hood__npz_reader_open(&r, path);
-    if (status != HOOD_OK)
-        return status;
-    status = hood__dataset_from_npz(r, path, out);
-    hood__npz_reader_close(r);
-    return status;
+    return load_npz_rows(path, 0, 1, out);
 }
 
 hood_status hood_dataset_load_npy(const char *path, hood_dataset **out)
@@ -290,13 +422,8 @@ hood_status hood_dataset_load_npy(const char *path, hood_dataset **out)
     *out = NULL;
     if (path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_load_npy: path is NULL");
-    hood__array x;
-    hood_status status = hood__npy_read(path, &x);
-    if (status != HOOD_OK)
-        return status;
-    status = hood__dataset_from_x_array(&x, path, out);
-    hood__array_release(&x);
-    return status;
+    array_file f = {NULL, path};
+    return dataset_rows(&f, path, 0, 1, out);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -444,82 +571,26 @@ hood_status hood_dataset_save(const hood_dataset *ds, const char *path,
                       path);
 }
 
-/* Replaces *ds by its rows [first, first + length) for shard opts->shard_index of
- * opts->shard_count, keeping the whole file's class count so every worker agrees. (The arrays
- * are read whole first: .npz/.npy members are not read row by row.) */
-static hood_status keep_shard(hood_dataset **ds, const hood_csv_options *opts, const char *path)
-{
-    if (opts == NULL || opts->shard_count <= 1)
-        return HOOD_OK;
-    const hood_dataset *all = *ds;
-    size_t n = hood_dataset_samples(all), d = hood_dataset_features(all), first, length;
-    if (opts->shard_index >= opts->shard_count)
-        return hood__fail(HOOD_EINVAL, "%s: shard index %zu is not below the shard count %zu", path,
-                          opts->shard_index, opts->shard_count);
-    hood_shard_range(n, opts->shard_index, opts->shard_count, &first, &length);
-    if (length == 0)
-        return hood__fail(HOOD_EINVAL, "%s: shard %zu of %zu holds none of the %zu samples", path,
-                          opts->shard_index, opts->shard_count, n);
-    hood_dataset *part = NULL;
-    hood_status status = hood_dataset_create(&part, d, length);
-    if (status != HOOD_OK)
-        return status;
-    memcpy(hood_dataset_x_mutable(part), hood_dataset_x(all) + first * d,
-           length * d * sizeof(float));
-    hood_label_mode mode = hood_dataset_label_mode(all);
-    size_t width = hood_dataset_label_width(all);
-    if (mode != HOOD_LABELS_NONE)
-        status = hood_dataset_set_label_values(part, mode, hood_dataset_labels(all) + first * width,
-                                               width, hood_dataset_num_classes(all));
-    size_t names = 0;
-    while (hood_dataset_class_name(all, names) != NULL)
-        names++;
-    if (status == HOOD_OK && names > 0) {
-        const char **list = malloc(names * sizeof *list);
-        if (list == NULL) {
-            status = hood__fail(HOOD_ENOMEM, "%s: out of memory", path);
-        } else {
-            for (size_t i = 0; i < names; i++)
-                list[i] = hood_dataset_class_name(all, i);
-            status = hood_dataset_set_class_names(part, list, names);
-            free(list);
-        }
-    }
-    if (status != HOOD_OK) {
-        hood_dataset_free(part);
-        return hood__fail_prefix(status, "%s: ", path);
-    }
-    size_t h, w, c;
-    hood_dataset_image_shape(all, &h, &w, &c);
-    hood__dataset_set_image_shape(part, h, w, c);
-    hood__dataset_set_shard(part, first, n);
-    hood_dataset_free(*ds);
-    *ds = part;
-    return HOOD_OK;
-}
-
 hood_status hood_dataset_load(const char *path, const hood_csv_options *opts, hood_dataset **out)
 {
     *out = NULL;
     if (path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_load: path is NULL");
-    hood_status status;
+    /* A worker's shard is read as rows: no format here ever holds the whole x. */
+    size_t index = opts != NULL ? opts->shard_index : 0,
+           count = opts != NULL ? opts->shard_count : 0;
     switch (kind_of(path)) {
     case KIND_CSV:
         return hood_dataset_load_csv(path, opts, out); /* shards while streaming */
     case KIND_NPZ:
-        status = hood_dataset_load_npz(path, out);
-        break;
-    case KIND_NPY:
-        status = hood_dataset_load_npy(path, out);
-        break;
-    default:
-        return hood__fail(HOOD_EINVAL,
-                          "%s: unknown dataset file extension (use .csv, .npz or .npy)", path);
+        return load_npz_rows(path, index, count, out);
+    case KIND_NPY: {
+        array_file f = {NULL, path};
+        return dataset_rows(&f, path, index, count, out);
     }
-    if (status == HOOD_OK && (status = keep_shard(out, opts, path)) != HOOD_OK) {
-        hood_dataset_free(*out);
-        *out = NULL;
+    case KIND_UNKNOWN:
+        break;
     }
-    return status;
+    return hood__fail(HOOD_EINVAL, "%s: unknown dataset file extension (use .csv, .npz or .npy)",
+                      path);
 }

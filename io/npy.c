@@ -1,6 +1,7 @@
 /* npy.c — NumPy .npy arrays and .npz archives (zip of STORED .npy members), read and written by
  * hood's own code: a strict .npy header parser, byte-order and Fortran-order conversion, CRC-32
- * checked on read and written on write, ZIP64 both ways. Not a general zip library: deflated
+ * checked on read and written on write, ZIP64 both ways, row ranges of the first axis (a
+ * worker's shard) read without the rest of the array. Not a general zip library: deflated
  * members (numpy.savez_compressed) are refused with a clear message; no encryption, no multi-disk.
  * Assumes a little-endian host (checked at compile time). */
 #include "npy.h"
@@ -526,6 +527,20 @@ static hood_status fortran_to_c(npy_header *h, unsigned char **data, const char 
     return HOOD_OK;
 }
 
+/* The data after the header fills the rest of the len bytes exactly. */
+static hood_status npy_check_data_size(const npy_header *h, uint64_t len, const char *name)
+{
+    uint64_t available = len - h->prefix_bytes;
+    if (available < h->data_bytes)
+        return hood__fail(HOOD_EFORMAT,
+                          "%s: truncated: the shape needs %zu data bytes, the file has %llu", name,
+                          h->data_bytes, (unsigned long long)available);
+    if (available > h->data_bytes)
+        return hood__fail(HOOD_EFORMAT, "%s: %llu unexpected bytes after the data", name,
+                          (unsigned long long)(available - h->data_bytes));
+    return HOOD_OK;
+}
+
 /* One .npy of exactly len bytes at base of src. crc (may be NULL) receives the CRC-32 of all of
  * its bytes, for the .npz caller to compare. */
 static hood_status npy_read_from(const source *src, uint64_t base, uint64_t len, const char *name,
@@ -535,16 +550,10 @@ static hood_status npy_read_from(const source *src, uint64_t base, uint64_t len,
     npy_header h;
     uint32_t running = 0xFFFFFFFFu;
     hood_status status = npy_read_header(src, base, len, name, table, &running, &h);
+    if (status == HOOD_OK)
+        status = npy_check_data_size(&h, len, name);
     if (status != HOOD_OK)
         return status;
-    uint64_t available = len - h.prefix_bytes;
-    if (available < h.data_bytes)
-        return hood__fail(HOOD_EFORMAT,
-                          "%s: truncated: the shape needs %zu data bytes, the file has %llu", name,
-                          h.data_bytes, (unsigned long long)available);
-    if (available > h.data_bytes)
-        return hood__fail(HOOD_EFORMAT, "%s: %llu unexpected bytes after the data", name,
-                          (unsigned long long)(available - h.data_bytes));
     unsigned char *data = malloc(h.data_bytes > 0 ? h.data_bytes : 1);
     if (data == NULL)
         return hood__fail(HOOD_ENOMEM, "%s: out of memory for %zu bytes", name, h.data_bytes);
@@ -586,6 +595,195 @@ hood_status hood__npy_parse_buffer(const void *bytes, size_t len, const char *na
 {
     source src = {NULL, bytes, len};
     return npy_read_from(&src, 0, len, name, NULL, NULL, out);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Row ranges: rows [first, first + count) of the first axis (a worker's shard) without the rest
+ * of the array ever in memory. A .npy is read at those rows only (C order: one read; Fortran
+ * order: one read per column). An .npz member is streamed whole through one fixed buffer, its
+ * CRC-32 computed over every byte as hood__npz_reader_get does, and only the rows are kept:
+ * a partial read could not check the CRC, and streaming costs reading, not memory.
+ * ------------------------------------------------------------------------------------------- */
+
+enum { ROWS_CHUNK_BYTES = 1 << 20 };
+
+/* Where the rows go: the header's geometry and the caller's C-order destination. */
+typedef struct row_plan {
+    const npy_header *h;
+    size_t n, first, count;
+    size_t row_items;                   /* elements per row: shape[1] x ... */
+    size_t c_stride[HOOD_NPY_MAX_DIMS]; /* C-order element stride of dims 1.. within a row */
+    bool fortran;                       /* Fortran order with 2+ dimensions */
+    unsigned char *dst;
+} row_plan;
+
+/* Within a row, the C-order position of Fortran column k (k counts dims 1.., dim 1 fastest). */
+static size_t fortran_column_to_c(const row_plan *p, size_t k)
+{
+    size_t pos = 0;
+    for (size_t m = 1; m < p->h->ndim; m++) {
+        pos += (k % p->h->shape[m]) * p->c_stride[m];
+        k /= p->h->shape[m];
+    }
+    return pos;
+}
+
+/* Elements [e0, e0 + elems) of the file's data (file order) are in buf: copy the wanted ones
+ * to their C-order places in dst. */
+static void rows_scatter(const row_plan *p, size_t e0, const unsigned char *buf, size_t elems)
+{
+    size_t item = p->h->item_size, end = e0 + elems;
+    if (!p->fortran) {
+        size_t lo = p->first * p->row_items, hi = lo + p->count * p->row_items;
+        size_t a = e0 > lo ? e0 : lo, b = end < hi ? end : hi;
+        if (a < b)
+            memcpy(p->dst + (a - lo) * item, buf + (a - e0) * item, (b - a) * item);
+        return;
+    }
+    /* Fortran order: element e is row e % n of column e / n. */
+    for (size_t e = e0; e < end;) {
+        size_t k = e / p->n, j = e % p->n;
+        size_t col_end = (k + 1) * p->n < end ? (k + 1) * p->n : end;
+        size_t a = j > p->first ? j : p->first;
+        size_t b =
+            j + (col_end - e) < p->first + p->count ? j + (col_end - e) : p->first + p->count;
+        if (a < b) {
+            size_t pos = fortran_column_to_c(p, k);
+            for (size_t r = a; r < b; r++)
+                memcpy(p->dst + ((r - p->first) * p->row_items + pos) * item,
+                       buf + (e - e0 + (r - j)) * item, item);
+        }
+        e = col_end;
+    }
+}
+
+/* Reads elements [e0, e0 + elems) of the data at `data` through buf (cap elements) into their
+ * places; crc (table not NULL) is updated over every byte read. */
+static hood_status rows_stream(const source *src, uint64_t data, const row_plan *p, size_t e0,
+                               size_t elems, unsigned char *buf, size_t cap, const char *name,
+                               const crc_table *table, uint32_t *crc)
+{
+    size_t item = p->h->item_size;
+    while (elems > 0) {
+        size_t take = elems < cap ? elems : cap;
+        hood_status status =
+            source_read(src, data + (uint64_t)e0 * item, buf, take * item, name, "array data");
+        if (status != HOOD_OK)
+            return status;
+        if (table != NULL)
+            *crc = crc_update(table, *crc, buf, take * item);
+        rows_scatter(p, e0, buf, take);
+        e0 += take;
+        elems -= take;
+    }
+    return HOOD_OK;
+}
+
+/* Rows [first, first + count) of the .npy of len bytes at base of src into dst (dst_bytes must
+ * be exactly their size). table not NULL: stream every byte and give the CRC-32 in *crc. */
+static hood_status npy_read_rows_from(const source *src, uint64_t base, uint64_t len,
+                                      const char *name, const crc_table *table, uint32_t *crc,
+                                      size_t first, size_t count, void *dst, size_t dst_bytes)
+{
+    npy_header h;
+    uint32_t running = 0xFFFFFFFFu;
+    hood_status status = npy_read_header(src, base, len, name, table, &running, &h);
+    if (status == HOOD_OK)
+        status = npy_check_data_size(&h, len, name);
+    if (status != HOOD_OK)
+        return status;
+    if (h.ndim == 0)
+        return hood__fail(HOOD_ESHAPE, "%s: a 0-d array has no rows", name);
+    row_plan p = {.h = &h,
+                  .n = h.shape[0],
+                  .first = first,
+                  .count = count,
+                  .row_items = 1,
+                  .fortran = h.fortran_order && h.ndim >= 2,
+                  .dst = dst};
+    for (size_t m = h.ndim; m-- > 1;) {
+        p.c_stride[m] = p.row_items;
+        if (hood__mul_overflows(p.row_items, h.shape[m], &p.row_items))
+            return hood__fail(HOOD_EFORMAT, "%s: shape is too large", name);
+    }
+    size_t row_bytes, want;
+    if (hood__mul_overflows(p.row_items, h.item_size, &row_bytes) ||
+        hood__mul_overflows(row_bytes, count, &want))
+        return hood__fail(HOOD_EFORMAT, "%s: shape is too large", name);
+    if (first > p.n || count > p.n - first)
+        return hood__fail(HOOD_EINVAL, "%s: rows [%zu, %zu) asked of an array of %zu rows", name,
+                          first, first + count, p.n);
+    if (want != dst_bytes || (want > 0 && dst == NULL))
+        return hood__fail(HOOD_EINVAL, "%s: %zu rows are %zu bytes, the buffer holds %zu", name,
+                          count, want, dst_bytes);
+    uint64_t data = base + h.prefix_bytes;
+    if (table == NULL && !p.fortran) {
+        status =
+            source_read(src, data + (uint64_t)first * row_bytes, dst, want, name, "array rows");
+    } else if (h.count > 0) {
+        size_t cap = ROWS_CHUNK_BYTES / h.item_size > 0 ? ROWS_CHUNK_BYTES / h.item_size : 1;
+        size_t needed = table != NULL ? h.count : count;
+        cap = cap < needed ? cap : needed;
+        unsigned char *buf = malloc(cap > 0 ? cap * h.item_size : 1);
+        if (buf == NULL)
+            return hood__fail(HOOD_ENOMEM, "%s: out of memory for a read buffer", name);
+        if (table != NULL) /* every byte, for the CRC */
+            status = rows_stream(src, data, &p, 0, h.count, buf, cap, name, table, &running);
+        else /* Fortran order: each column's rows */
+            for (size_t k = 0; k < p.row_items && status == HOOD_OK; k++)
+                status =
+                    rows_stream(src, data, &p, k * p.n + first, count, buf, cap, name, NULL, NULL);
+        free(buf);
+    }
+    if (status != HOOD_OK)
+        return status;
+    if (h.swap)
+        swap_elements(dst, want, h.dtype == HOOD_DTYPE_UNICODE ? 4 : h.item_size);
+    if (crc != NULL)
+        *crc = running ^ 0xFFFFFFFFu;
+    return HOOD_OK;
+}
+
+/* The header of the .npy of len bytes at base of src, as an array without data. */
+static hood_status npy_peek_from(const source *src, uint64_t base, uint64_t len, const char *name,
+                                 hood__array *out)
+{
+    memset(out, 0, sizeof *out);
+    npy_header h;
+    hood_status status = npy_read_header(src, base, len, name, NULL, NULL, &h);
+    if (status == HOOD_OK)
+        status = npy_check_data_size(&h, len, name);
+    if (status != HOOD_OK)
+        return status;
+    out->dtype = h.dtype;
+    out->ndim = h.ndim;
+    memcpy(out->shape, h.shape, sizeof h.shape);
+    out->item_size = h.item_size;
+    return HOOD_OK;
+}
+
+hood_status hood__npy_peek(const char *path, hood__array *out)
+{
+    memset(out, 0, sizeof *out);
+    source src;
+    hood_status status = source_open_file(&src, path);
+    if (status != HOOD_OK)
+        return status;
+    status = npy_peek_from(&src, 0, src.len, path, out);
+    fclose(src.file);
+    return status;
+}
+
+hood_status hood__npy_read_rows(const char *path, size_t first, size_t count, void *dst,
+                                size_t dst_bytes)
+{
+    source src;
+    hood_status status = source_open_file(&src, path);
+    if (status != HOOD_OK)
+        return status;
+    status = npy_read_rows_from(&src, 0, src.len, path, NULL, NULL, first, count, dst, dst_bytes);
+    fclose(src.file);
+    return status;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1224,14 +1422,15 @@ const char *hood__npz_reader_name(const hood__npz_reader *r, size_t i)
     return i < r->count ? r->members[i].name : NULL;
 }
 
-hood_status hood__npz_reader_get(hood__npz_reader *r, const char *name, hood__array *out)
+/* The stored member `name` and where its .npy bytes start, after the checks every read makes;
+ * what (cap bytes) receives "path: member name" for messages. */
+static hood_status npz_locate(hood__npz_reader *r, const char *name, const npz_member **out,
+                              uint64_t *data_offset, char *what, size_t cap)
 {
-    memset(out, 0, sizeof *out);
     const npz_member *m = find_member(r, name);
     if (m == NULL)
         return hood__fail(HOOD_EFORMAT, "%s: no array '%s' in the archive", r->path, name);
-    char what[512];
-    snprintf(what, sizeof what, "%s: member %s", r->path, m->name);
+    snprintf(what, cap, "%s: member %s", r->path, m->name);
     if (m->flags & 1)
         return hood__fail(HOOD_EUNSUPPORTED, "%s: is encrypted", what);
     if (m->method == 8)
@@ -1250,24 +1449,69 @@ hood_status hood__npz_reader_get(hood__npz_reader *r, const char *name, hood__ar
         return status;
     if (get32(local) != ZIP_LOCAL_SIG)
         return hood__fail(HOOD_EFORMAT, "%s: bad local header", what);
-    uint64_t data_offset = m->local_offset + 30 + get16(local + 26) + get16(local + 28);
-    if (data_offset > r->src.len || m->size > r->src.len - data_offset)
+    uint64_t data = m->local_offset + 30 + get16(local + 26) + get16(local + 28);
+    if (data > r->src.len || m->size > r->src.len - data)
         return hood__fail(HOOD_EFORMAT, "%s: truncated: %llu bytes of data announced", what,
                           (unsigned long long)m->size);
     if (!r->crc_ready) {
         crc_init(&r->crc);
         r->crc_ready = true;
     }
-    uint32_t crc = 0;
-    status = npy_read_from(&r->src, data_offset, m->size, what, &r->crc, &crc, out);
+    *out = m;
+    *data_offset = data;
+    return HOOD_OK;
+}
+
+static hood_status npz_check_crc(const npz_member *m, uint32_t crc, const char *what)
+{
+    if (crc == m->crc)
+        return HOOD_OK;
+    return hood__fail(HOOD_EFORMAT,
+                      "%s: CRC-32 mismatch (stored %08x, data %08x): the file is corrupt", what,
+                      (unsigned)m->crc, (unsigned)crc);
+}
+
+hood_status hood__npz_reader_get(hood__npz_reader *r, const char *name, hood__array *out)
+{
+    memset(out, 0, sizeof *out);
+    const npz_member *m;
+    uint64_t data;
+    char what[512];
+    hood_status status = npz_locate(r, name, &m, &data, what, sizeof what);
     if (status != HOOD_OK)
         return status;
-    if (crc != m->crc) {
+    uint32_t crc = 0;
+    status = npy_read_from(&r->src, data, m->size, what, &r->crc, &crc, out);
+    if (status == HOOD_OK && (status = npz_check_crc(m, crc, what)) != HOOD_OK)
         hood__array_release(out);
-        return hood__fail(HOOD_EFORMAT,
-                          "%s: CRC-32 mismatch (stored %08x, data %08x): the file "
-                          "is corrupt",
-                          what, (unsigned)m->crc, (unsigned)crc);
-    }
-    return HOOD_OK;
+    return status;
+}
+
+hood_status hood__npz_reader_peek(hood__npz_reader *r, const char *name, hood__array *out)
+{
+    memset(out, 0, sizeof *out);
+    const npz_member *m;
+    uint64_t data;
+    char what[512];
+    hood_status status = npz_locate(r, name, &m, &data, what, sizeof what);
+    if (status != HOOD_OK)
+        return status;
+    return npy_peek_from(&r->src, data, m->size, what, out);
+}
+
+hood_status hood__npz_reader_read_rows(hood__npz_reader *r, const char *name, size_t first,
+                                       size_t count, void *dst, size_t dst_bytes)
+{
+    const npz_member *m;
+    uint64_t data;
+    char what[512];
+    hood_status status = npz_locate(r, name, &m, &data, what, sizeof what);
+    if (status != HOOD_OK)
+        return status;
+    uint32_t crc = 0;
+    status = npy_read_rows_from(&r->src, data, m->size, what, &r->crc, &crc, first, count, dst,
+                                dst_bytes);
+    if (status == HOOD_OK)
+        status = npz_check_crc(m, crc, what);
+    return status;
 }

@@ -66,6 +66,21 @@ const char *hood__npz_reader_name(const hood__npz_reader *r, size_t i);
 hood_status hood__npz_reader_open_buffer(hood__npz_reader **out, const void *bytes, size_t len,
                                          const char *name);
 
+/* Row ranges, for a worker that keeps rows [first, first + count) of the first axis (a shard)
+ * and never holds the rest. peek gives an array's dtype, ndim, shape and item_size (data NULL)
+ * after the same header and size checks as a read. read_rows writes those rows in native byte
+ * order and C order to dst, which must hold exactly count x item_size x shape[1] x ... bytes
+ * (HOOD_EINVAL otherwise, or when the rows are not all in the array). An .npz member is
+ * streamed whole through a 1 MiB buffer, so its CRC-32 is checked as by get (memory: the rows;
+ * reading: the member); a .npy file is read at those rows only (C order: one read; Fortran
+ * order: one read per column, the column's rows). */
+hood_status hood__npz_reader_peek(hood__npz_reader *r, const char *name, hood__array *out);
+hood_status hood__npz_reader_read_rows(hood__npz_reader *r, const char *name, size_t first,
+                                       size_t count, void *dst, size_t dst_bytes);
+hood_status hood__npy_peek(const char *path, hood__array *out);
+hood_status hood__npy_read_rows(const char *path, size_t first, size_t count, void *dst,
+                                size_t dst_bytes);
+
 /* A single .npy file. */
 hood_status hood__npy_read(const char *path, hood__array *out);
 /* The same from memory (fuzz targets, tests); name is used in messages. */

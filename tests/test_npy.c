@@ -1,7 +1,9 @@
 /* test_npy.c — NumPy files: hood's .npz/.npy read back identical; what numpy.savez / numpy.save
  * wrote (tests/data, made by tests/data/make-fixtures) read with the values worked by hand;
  * strict headers, truncation, corruption and compressed members as clear errors; and failed
- * saves that leave an existing file byte-identical. */
+ * saves that leave an existing file byte-identical; row ranges (a worker's shard) in C and
+ * Fortran order, both byte orders, .npy and .npz, with the CRC still checked and only the
+ * shard's memory used. */
 #include "check_main.h"
 
 #include "dataset_file.h"
@@ -661,6 +663,341 @@ START_TEST(failed_saves_leave_existing_files)
 }
 END_TEST
 
+/* ---- row ranges: a worker's shard, read without the rest ------------------------------------ */
+
+/* zip's CRC-32, bit by bit (the reader's table version is what is tested). */
+static uint32_t test_crc32(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+static void le16(unsigned char *p, unsigned v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+static void le32(unsigned char *p, uint32_t v)
+{
+    le16(p, v & 0xFFFF);
+    le16(p + 2, v >> 16);
+}
+
+/* A stored zip of two members, "pad.npy" (17 bytes) then "x.npy" = npy: the x member starts at
+ * an offset no .npy ever has. Returns its length in out (cap bytes). */
+static size_t make_npz(unsigned char *out, size_t cap, const unsigned char *npy, size_t npy_len)
+{
+    const char *names[2] = {"pad.npy", "x.npy"};
+    unsigned char pad[17];
+    memset(pad, 7, sizeof pad);
+    const unsigned char *data[2] = {pad, npy};
+    size_t lens[2] = {sizeof pad, npy_len}, offsets[2], pos = 0;
+    ck_assert_uint_lt(npy_len + 300, cap);
+    for (int m = 0; m < 2; m++) {
+        size_t nl = strlen(names[m]);
+        offsets[m] = pos;
+        memset(out + pos, 0, 30);
+        le32(out + pos, 0x04034b50);
+        le16(out + pos + 4, 20);
+        le32(out + pos + 14, test_crc32(data[m], lens[m]));
+        le32(out + pos + 18, (uint32_t)lens[m]);
+        le32(out + pos + 22, (uint32_t)lens[m]);
+        le16(out + pos + 26, (unsigned)nl);
+        memcpy(out + pos + 30, names[m], nl);
+        memcpy(out + pos + 30 + nl, data[m], lens[m]);
+        pos += 30 + nl + lens[m];
+    }
+    size_t cd = pos;
+    for (int m = 0; m < 2; m++) {
+        size_t nl = strlen(names[m]);
+        memset(out + pos, 0, 46);
+        le32(out + pos, 0x02014b50);
+        le16(out + pos + 4, 20);
+        le16(out + pos + 6, 20);
+        le32(out + pos + 16, test_crc32(data[m], lens[m]));
+        le32(out + pos + 20, (uint32_t)lens[m]);
+        le32(out + pos + 24, (uint32_t)lens[m]);
+        le16(out + pos + 28, (unsigned)nl);
+        le32(out + pos + 42, (uint32_t)offsets[m]);
+        memcpy(out + pos + 46, names[m], nl);
+        pos += 46 + nl;
+    }
+    memset(out + pos, 0, 22);
+    le32(out + pos, 0x06054b50);
+    le16(out + pos + 8, 2);
+    le16(out + pos + 10, 2);
+    le32(out + pos + 12, (uint32_t)(pos - cd));
+    le32(out + pos + 16, (uint32_t)cd);
+    return pos + 22;
+}
+
+/* The rows of a (7, 3, 2) array x[j, a, b] = 100 j + 10 a + b in every order, byte order and
+ * container: for each shard count 1..8 (uneven ones included) every shard's read_rows gives
+ * exactly its rows, in C order, and nothing else is written. */
+START_TEST(read_rows_every_order_byte_order_and_container)
+{
+    hood_test_make_tmpdir("npy");
+    enum { N = 7, A = 3, B = 2, ROW = A * B };
+    for (int fortran = 0; fortran < 2; fortran++)
+        for (int big = 0; big < 2; big++) {
+            float values[N * ROW];
+            for (size_t j = 0; j < N; j++)
+                for (size_t a = 0; a < A; a++)
+                    for (size_t b = 0; b < B; b++) {
+                        size_t at = fortran ? j + N * (a + A * b) : (j * A + a) * B + b;
+                        float v = (float)(100 * j + 10 * a + b);
+                        unsigned char *q = (unsigned char *)&values[at];
+                        memcpy(q, &v, 4);
+                        if (big) {
+                            unsigned char t = q[0];
+                            q[0] = q[3];
+                            q[3] = t;
+                            t = q[1];
+                            q[1] = q[2];
+                            q[2] = t;
+                        }
+                    }
+            char dict[128];
+            snprintf(dict, sizeof dict,
+                     "{'descr': '%cf4', 'fortran_order': %s, 'shape': (7, 3, 2), }",
+                     big ? '>' : '<', fortran ? "True" : "False");
+            unsigned char npy[512], npz[1024];
+            size_t npy_len = make_npy(npy, dict, values, sizeof values);
+            size_t npz_len = make_npz(npz, sizeof npz, npy, npy_len);
+            write_bytes(hood_test_in_tmp("x.npy"), npy, npy_len);
+            write_bytes(hood_test_in_tmp("x.npz"), npz, npz_len);
+            char npy_path[512];
+            snprintf(npy_path, sizeof npy_path, "%s", hood_test_in_tmp("x.npy"));
+            hood__npz_reader *r = NULL;
+            ck_assert_int_eq(hood__npz_reader_open(&r, hood_test_in_tmp("x.npz")), HOOD_OK);
+            for (int container = 0; container < 2; container++) {
+                hood__array head;
+                ck_assert_int_eq(container ? hood__npz_reader_peek(r, "x", &head)
+                                           : hood__npy_peek(npy_path, &head),
+                                 HOOD_OK);
+                ck_assert_int_eq(head.dtype, HOOD_DTYPE_F32);
+                ck_assert_uint_eq(head.ndim, 3);
+                ck_assert_uint_eq(head.shape[0], N);
+                ck_assert_uint_eq(head.shape[2], B);
+                ck_assert_ptr_null(head.data);
+                for (size_t count = 1; count <= 8; count++)
+                    for (size_t index = 0; index < count; index++) {
+                        size_t first, len;
+                        hood_shard_range(N, index, count, &first, &len);
+                        float got[N * ROW + 1];
+                        got[len * ROW] = -1.0f; /* one past the rows: must stay untouched */
+                        hood_status st = container
+                                             ? hood__npz_reader_read_rows(r, "x", first, len, got,
+                                                                          len * ROW * sizeof(float))
+                                             : hood__npy_read_rows(npy_path, first, len, got,
+                                                                   len * ROW * sizeof(float));
+                        ck_assert_msg(st == HOOD_OK, "%s", hood_last_error());
+                        for (size_t j = 0; j < len; j++)
+                            for (size_t k = 0; k < ROW; k++)
+                                ck_assert_msg(got[j * ROW + k] ==
+                                                  (float)(100 * (first + j) + 10 * (k / B) + k % B),
+                                              "fortran %d big %d npz %d shard %zu/%zu row %zu "
+                                              "elem %zu: %g",
+                                              fortran, big, container, index, count, j, k,
+                                              (double)got[j * ROW + k]);
+                        ck_assert_float_eq(got[len * ROW], -1.0f);
+                    }
+                /* a buffer of the wrong size and rows past the end are refused */
+                float small[ROW];
+                assert_fails_with(
+                    container ? hood__npz_reader_read_rows(r, "x", 0, 2, small, sizeof small)
+                              : hood__npy_read_rows(npy_path, 0, 2, small, sizeof small),
+                    HOOD_EINVAL, "the buffer holds 24");
+                assert_fails_with(
+                    container ? hood__npz_reader_read_rows(r, "x", 6, 2, small, sizeof small)
+                              : hood__npy_read_rows(npy_path, 6, 2, small, sizeof small),
+                    HOOD_EINVAL, "rows [6, 8) asked of an array of 7 rows");
+            }
+            hood__npz_reader_close(r);
+        }
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
+/* A shard of an .npz reads its rows but checks the CRC of the whole member: a flipped byte in
+ * rows another worker holds still fails; the same bytes unflipped read. */
+START_TEST(read_rows_of_npz_still_check_the_crc)
+{
+    hood_test_make_tmpdir("npy");
+    hood_dataset *ds = sample_dataset(8, 40);
+    const char *path = hood_test_in_tmp("ds.npz");
+    ck_assert_int_eq(hood_dataset_save_npz(ds, path), HOOD_OK);
+    size_t len;
+    unsigned char *bytes = read_all(path, &len);
+    /* the last float of x: x's member is first, its data ends 8 x 40 floats after its header */
+    hood__npz_reader *r = NULL;
+    ck_assert_int_eq(hood__npz_reader_open_buffer(&r, bytes, len, "ds.npz"), HOOD_OK);
+    float rows[8 * 10];
+    ck_assert_int_eq(hood__npz_reader_read_rows(r, "x", 0, 10, rows, sizeof rows), HOOD_OK);
+    ck_assert_int_eq(memcmp(rows, hood_dataset_x(ds), sizeof rows), 0);
+    hood__npz_reader_close(r);
+    size_t at = 0;
+    const float *last = hood_dataset_x(ds) + 8 * 40 - 1;
+    for (size_t k = 0; k + 4 <= len; k++)
+        if (memcmp(bytes + k, last, 4) == 0)
+            at = k; /* the last match: x's final value (x is the first member) */
+    ck_assert_uint_gt(at, 0);
+    bytes[at] ^= 0x01;
+    ck_assert_int_eq(hood__npz_reader_open_buffer(&r, bytes, len, "ds.npz"), HOOD_OK);
+    assert_fails_with(hood__npz_reader_read_rows(r, "x", 0, 10, rows, sizeof rows), HOOD_EFORMAT,
+                      "CRC-32 mismatch");
+    hood__npz_reader_close(r);
+    free(bytes);
+    hood_dataset_free(ds);
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
+/* hood_dataset_load of a shard: exactly its rows of x (float32 .npz, float64 .npy) and of the
+ * labels, the shard's place, and the label mode and class count of the whole file (shard 0 holds
+ * only labels 0 and 1, which alone would read as binary; the file's 2 makes it 3 int classes). */
+START_TEST(dataset_shards_hold_exactly_their_rows)
+{
+    hood_test_make_tmpdir("npy");
+    enum { N = 10, D = 5 };
+    float x[N * D], y[N] = {0, 1, 0, 1, 1, 0, 1, 0, 1, 2};
+    double x64[N * D];
+    for (size_t k = 0; k < N * D; k++) {
+        x[k] = (float)k * 0.5f;
+        x64[k] = (double)k * 0.5;
+    }
+    hood__npz_writer *w = NULL;
+    size_t xs[2] = {N, D}, ys[1] = {N};
+    ck_assert_int_eq(hood__npz_writer_open(&w, hood_test_in_tmp("d.npz")), HOOD_OK);
+    ck_assert_int_eq(hood__npz_writer_add(w, "x", HOOD_DTYPE_F32, xs, 2, 4, x), HOOD_OK);
+    ck_assert_int_eq(hood__npz_writer_add(w, "y", HOOD_DTYPE_F32, ys, 1, 4, y), HOOD_OK);
+    ck_assert_int_eq(hood__npz_writer_commit(w), HOOD_OK);
+    ck_assert_int_eq(hood__npy_write(hood_test_in_tmp("d.npy"), HOOD_DTYPE_F64, xs, 2, 8, x64),
+                     HOOD_OK);
+    char npz[512], npy[512];
+    snprintf(npz, sizeof npz, "%s", hood_test_in_tmp("d.npz"));
+    snprintf(npy, sizeof npy, "%s", hood_test_in_tmp("d.npy"));
+    for (size_t count = 2; count <= 4; count++)
+        for (size_t index = 0; index < count; index++) {
+            size_t first, len, info_first, info_n;
+            hood_shard_range(N, index, count, &first, &len);
+            hood_csv_options opts;
+            hood_csv_options_init(&opts);
+            opts.shard_index = index;
+            opts.shard_count = count;
+            for (int f = 0; f < 2; f++) {
+                hood_dataset *ds = NULL;
+                hood_status st = hood_dataset_load(f ? npy : npz, &opts, &ds);
+                ck_assert_msg(st == HOOD_OK, "%s", hood_last_error());
+                ck_assert_uint_eq(hood_dataset_samples(ds), len);
+                ck_assert_uint_eq(hood_dataset_features(ds), D);
+                hood_dataset_shard_info(ds, &info_first, &info_n);
+                ck_assert_uint_eq(info_first, first);
+                ck_assert_uint_eq(info_n, N);
+                ck_assert_int_eq(memcmp(hood_dataset_x(ds), x + first * D, len * D * sizeof(float)),
+                                 0);
+                if (f == 0) {
+                    ck_assert_int_eq(hood_dataset_label_mode(ds), HOOD_LABELS_INT);
+                    ck_assert_uint_eq(hood_dataset_num_classes(ds), 3);
+                    for (size_t j = 0; j < len; j++)
+                        ck_assert_float_eq(hood_dataset_labels(ds)[j], y[first + j]);
+                } else {
+                    ck_assert_int_eq(hood_dataset_label_mode(ds), HOOD_LABELS_NONE);
+                }
+                hood_dataset_free(ds);
+            }
+        }
+    /* more shards than rows, and an index past the count, are refused */
+    hood_csv_options opts;
+    hood_csv_options_init(&opts);
+    opts.shard_index = 0; /* floor(0 x 10 / 11) to floor(1 x 10 / 11): no rows */
+    opts.shard_count = 11;
+    hood_dataset *ds = NULL;
+    assert_fails_with(hood_dataset_load(npz, &opts, &ds), HOOD_EINVAL, "holds none of the 10");
+    ck_assert_ptr_null(ds);
+    opts.shard_index = 3;
+    opts.shard_count = 3;
+    assert_fails_with(hood_dataset_load(npy, &opts, &ds), HOOD_EINVAL, "is not below");
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define HOOD_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define HOOD_TEST_SANITIZED 1
+#endif
+#endif
+
+/* The process's address space in bytes (/proc/self/statm's first field). */
+static size_t address_space(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    ck_assert_ptr_nonnull(f);
+    unsigned long pages = 0;
+    ck_assert_int_eq(fscanf(f, "%lu", &pages), 1);
+    fclose(f);
+    return (size_t)pages * 4096;
+}
+
+/* Peak memory is the shard's: under an address-space limit 24 MiB above the current size, a
+ * quarter of a 64 MiB x (.npy and .npz) loads, and the whole file fails for want of memory.
+ * (Skipped under sanitizers, whose shadow memory makes an address-space limit meaningless.) */
+START_TEST(a_shard_fits_where_the_whole_does_not)
+{
+#ifdef HOOD_TEST_SANITIZED
+    return;
+#else
+    hood_test_make_tmpdir("npy");
+    enum { N = 1024, D = 16384 }; /* 64 MiB of float32 */
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, D, N), HOOD_OK);
+    float *x = hood_dataset_x_mutable(ds);
+    for (size_t k = 0; k < (size_t)N * D; k++)
+        x[k] = (float)(k % 1000);
+    char npy[512], npz[512];
+    snprintf(npy, sizeof npy, "%s", hood_test_in_tmp("big.npy"));
+    snprintf(npz, sizeof npz, "%s", hood_test_in_tmp("big.npz"));
+    ck_assert_int_eq(hood_dataset_save_npy(ds, npy), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_save_npz(ds, npz), HOOD_OK);
+    hood_dataset_free(ds);
+    struct rlimit old, tight;
+    ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+    hood_csv_options opts;
+    hood_csv_options_init(&opts);
+    opts.shard_index = 3;
+    opts.shard_count = 4;
+    for (int f = 0; f < 2; f++) {
+        const char *path = f ? npz : npy;
+        tight = old;
+        tight.rlim_cur = address_space() + (24u << 20);
+        ck_assert_int_eq(setrlimit(RLIMIT_AS, &tight), 0);
+        hood_dataset *part = NULL, *whole = NULL;
+        hood_status st_part = hood_dataset_load(path, &opts, &part);
+        char part_error[256];
+        snprintf(part_error, sizeof part_error, "%s", hood_last_error());
+        hood_status st_whole = hood_dataset_load(path, NULL, &whole);
+        ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+        ck_assert_msg(st_part == HOOD_OK, "%s: %s", path, part_error);
+        ck_assert_uint_eq(hood_dataset_samples(part), N / 4);
+        ck_assert_float_eq(hood_dataset_x(part)[0], (float)((size_t)3 * (N / 4) * D % 1000));
+        ck_assert_float_eq(hood_dataset_x(part)[(size_t)(N / 4) * D - 1],
+                           (float)(((size_t)N * D - 1) % 1000));
+        ck_assert_int_eq(st_whole, HOOD_ENOMEM);
+        ck_assert_ptr_null(whole);
+        hood_dataset_free(part);
+    }
+    hood_test_remove_tmpdir();
+#endif
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("npy");
@@ -684,6 +1021,13 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, values_float32_cannot_hold_are_refused);
     tcase_add_test(tc, dataset_npz_shape_and_label_errors);
     tcase_add_test(tc, failed_saves_leave_existing_files);
+    tcase_set_timeout(tc, 30);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("row_ranges");
+    tcase_add_test(tc, read_rows_every_order_byte_order_and_container);
+    tcase_add_test(tc, read_rows_of_npz_still_check_the_crc);
+    tcase_add_test(tc, dataset_shards_hold_exactly_their_rows);
+    tcase_add_test(tc, a_shard_fits_where_the_whole_does_not);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     return s;
