@@ -935,6 +935,7 @@ END_TEST
 #endif
 #endif
 
+#ifndef HOOD_TEST_SANITIZED
 /* The process's address space in bytes (/proc/self/statm's first field). */
 static size_t address_space(void)
 {
@@ -945,6 +946,7 @@ static size_t address_space(void)
     fclose(f);
     return (size_t)pages * 4096;
 }
+#endif
 
 /* Peak memory is the shard's: under an address-space limit 24 MiB above the current size, a
  * quarter of a 64 MiB x (.npy and .npz) loads, and the whole file fails for want of memory.
