@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hood.h"
+
 #define BENCH_MAX_EPOCHS 64
 #define BENCH_MAX_RESULTS 64
 
@@ -85,6 +87,13 @@ bool bench_variant_wanted(const bench_options *o, const char *variant);
 /* Exact FLOPs of one epoch of n samples (see train.c for the formula). */
 double bench_train_flops(const bench_train_spec *s, size_t n);
 size_t bench_train_params(const bench_train_spec *s);
+
+/* train.c's pieces, shared with the MPI harness (mpi.c). The workload's whole data set: for
+ * fmnist a dataset wrapping *owned_x (free it after the dataset); returns 0 or -1 with err. */
+int bench_train_load(const bench_train_spec *s, const bench_options *o, hood_dataset **out,
+                     float **owned_x, char *err, size_t err_len);
+/* The workload's model, compiled with Keras' SGD and init seed 42, at `threads` threads. */
+hood_status bench_train_model(const bench_train_spec *s, int threads, hood_model **out);
 
 /* data.c: the synthetic seed set (identical to bench/peers/common.py) and Fashion-MNIST. */
 /* X: 22500 x n column-major in [0,1] (8-bit levels / 255); labels n values 0/1. */

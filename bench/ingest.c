@@ -37,8 +37,9 @@ static bool image_name(const char *n)
     size_t len = strlen(dot);
     if (len >= sizeof low)
         return false;
-    for (size_t i = 0; i <= len; i++)
+    for (size_t i = 0; i < len; i++)
         low[i] = (char)tolower((unsigned char)dot[i]);
+    low[len] = '\0';
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
         if (strcmp(low, exts[i]) == 0)
             return true;

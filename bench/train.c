@@ -86,7 +86,7 @@ static void fail(bench_result *r, const char *fmt, const char *a, const char *b)
 }
 
 /* The data set once per workload; the variants share it. */
-static int load_data(const bench_train_spec *s, const bench_options *o, hood_dataset **out,
+int bench_train_load(const bench_train_spec *s, const bench_options *o, hood_dataset **out,
                      float **owned_x, char *err, size_t err_len)
 {
     *owned_x = NULL;
@@ -130,7 +130,7 @@ static int load_data(const bench_train_spec *s, const bench_options *o, hood_dat
     return 0;
 }
 
-static hood_status build_model(const bench_train_spec *s, int threads, hood_model **out)
+hood_status bench_train_model(const bench_train_spec *s, int threads, hood_model **out)
 {
     hood_model *m = NULL;
     hood_optimizer_config opt;
@@ -208,7 +208,7 @@ static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset
         epochs = 2; /* one warm-up and at least one timed epoch */
 
     hood_model *m = NULL;
-    hood_status st = build_model(s, o->threads, &m);
+    hood_status st = bench_train_model(s, o->threads, &m);
     if (st != HOOD_OK) {
         fail(r, "model: %s%s", hood_last_error(), "");
         return;
@@ -279,7 +279,7 @@ int bench_train(const char *workload, const bench_options *o, bench_results *out
     char err[256] = "";
     hood_dataset *ds = NULL;
     float *owned_x = NULL; /* X behind a wrapped dataset: freed after it */
-    if (s == NULL || load_data(s, o, &ds, &owned_x, err, sizeof err) != 0) {
+    if (s == NULL || bench_train_load(s, o, &ds, &owned_x, err, sizeof err) != 0) {
         bench_result *r = bench_results_add(out, workload, workload);
         if (r != NULL) {
             r->kind = BENCH_TRAIN;

@@ -292,7 +292,7 @@ static hood_status x_geometry(const hood__array *x, const char *name, size_t *n,
 static hood_status x_rows(const array_file *f, const hood__array *x, size_t first, size_t length,
                           const char *name, hood_dataset **out)
 {
-    size_t n, d;
+    size_t n = 0, d = 0;
     hood_status status = x_geometry(x, name, &n, &d);
     if (status != HOOD_OK)
         return status;
@@ -344,7 +344,7 @@ static hood_status dataset_rows(const array_file *f, const char *name, size_t in
     *out = NULL;
     hood__array x;
     hood_status status = file_peek(f, "x", &x);
-    size_t n = 0, d, first = 0, length = 0;
+    size_t n = 0, d = 0, first = 0, length = 0;
     if (status == HOOD_OK)
         status = x_geometry(&x, name, &n, &d);
     if (status != HOOD_OK)
