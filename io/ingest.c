@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -729,6 +730,26 @@ fail:
     return status;
 }
 
+/* The matrix is mapped zeroed and first touched by the decoders, one 4 KB page fault per 4 KB
+ * of columns: 5 % of a photo ingest's time was those faults (perf, 2 threads). Transparent huge
+ * pages take 512 times fewer. Only a hint: where THP is off or the call fails, nothing changes
+ * but the speed. */
+static void hint_huge_pages(float *x, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || bytes < ((size_t)4 << 20))
+        return;
+    uintptr_t start = ((uintptr_t)x + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t end = ((uintptr_t)x + bytes) & ~((uintptr_t)page - 1);
+    if (end > start)
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)x;
+    (void)bytes;
+#endif
+}
+
 static uint64_t drawn_seed(void)
 {
     struct timespec ts;
@@ -915,6 +936,9 @@ hood_status hood_dataset_from_directory(const char *dir, const hood_ingest_optio
             status = hood_dataset_create(&parts[p], d, count[p]);
     if (status != HOOD_OK)
         goto done;
+    for (int p = 0; p < 2; p++)
+        if (parts[p] != NULL)
+            hint_huge_pages(hood_dataset_x_mutable(parts[p]), d * count[p] * sizeof(float));
 
     r = calloc(1, sizeof *r);
     if (r == NULL) {
