@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# test_mpi.sh — TAP: `mpirun -np 2|3 hood train` (data-parallel, issue 7) ends with the weights
-# of a one-process run within 1e-5 relative, on a CSV, an .npz and an image folder (uneven
-# shards with 3 ranks); each rank ingests or reads exactly its columns (shard_probe); rank 0
+# test_mpi.sh — TAP: `mpirun -np 2|3 hood train` (data-parallel, issue 7) runs as one job (rank
+# 0 alone prints) and ends with the weights of a one-process run within 1e-5 relative, on a CSV,
+# an .npz and an image folder (uneven shards with 3 ranks), and -np 2's model evaluates as one
+# process's (accuracy equal, loss within 1e-4); each rank ingests or reads exactly its columns (shard_probe); rank 0
 # alone writes the model and history; an unreadable image on one rank (--strict) ends the whole
 # job with the error and a non-zero exit, never a hang. Not the engine's shard arithmetic
 # (tests/test_shard.c). Usage: HOOD=... MODEL_DIFF=... SHARD_PROBE=... test_mpi.sh (meson sets
@@ -54,22 +55,36 @@ done
     exit 1
 }
 
-# ---- one process vs 2 and 3 ranks: same weights ---------------------------------------------
+# ---- one process vs 2 and 3 ranks: same weights, same evaluation -----------------------------
+# Each np run prints its epochs (--verbose 2): exactly 4 lines means rank 0 alone printed, i.e.
+# the ranks ran as one job. N x 4 would mean every rank trained all the data alone (MPI never
+# started), whose weights would equal one process's trivially.
 COMMON=(--optimizer adam --epochs 4 --batch-size 16 --seed 7 --verbose 0)
+# "loss accuracy" of the --evaluate --json line in file $1
+eval_of() { sed -n 's/^{"loss": *\([^,]*\), *"accuracy": *\([^,]*\),.*/\1 \2/p' "$1"; }
 same_model() { # name data extra-args...
     local name=$1 data=$2
     shift 2
-    "$HOOD" train "$data" -o "$T/$name.1.hood" "${COMMON[@]}" "$@" 2>"$T/err" || {
+    "$HOOD" train "$data" -o "$T/$name.1.hood" "${COMMON[@]}" "$@" --evaluate "$data" --json \
+        >"$T/$name.1.eval" 2>"$T/err" || {
         fail "$name: one process trains" "$(err "$T/err")"
         return
     }
     for np in 2 3; do
         rm -f "$T/$name.$np.hood"
         "${MPIRUN[@]}" -np $np "$HOOD" train "$data" -o "$T/$name.$np.hood" "${COMMON[@]}" "$@" \
-            --history "$T/$name.$np.csv" >"$T/out" 2>"$T/err"
+            --history "$T/$name.$np.csv" --verbose 2 --evaluate "$data" --json >"$T/out" 2>"$T/err"
         local rc=$?
         if [ $rc -ne 0 ] || [ ! -s "$T/$name.$np.hood" ]; then
             fail "$name: mpirun -np $np hood train" "exit $rc: $(err "$T/err")"
+            continue
+        fi
+        local epochs
+        epochs=$(grep -c '^Epoch ' "$T/out")
+        if [ "$epochs" -ne 4 ]; then
+            fail "$name: -np $np trains as one job" \
+                "stdout has $epochs epoch lines, want 4 from rank 0 alone: every rank trained" \
+                "all the data by itself (is MPI started in cli/main.c?)"
             continue
         fi
         local d
@@ -77,6 +92,16 @@ same_model() { # name data extra-args...
             pass "$name: -np $np weights equal one process's (max relative difference $d)"
         else
             fail "$name: -np $np weights equal one process's" "max relative difference $d"
+        fi
+        # the same model evaluates the same: accuracy equal, loss within 1e-4 relative
+        local one many
+        one=$(eval_of "$T/$name.1.eval")
+        many=$(eval_of "$T/out")
+        if [ $np -eq 2 ] && [ -n "$one" ] && echo "$one $many" | awk '{
+                exit !($2 == $4 && ($1 - $3) <= 1e-4 * $1 && ($3 - $1) <= 1e-4 * $1) }'; then
+            pass "$name: -np 2 evaluates as one process (loss accuracy: $one vs $many)"
+        elif [ $np -eq 2 ]; then
+            fail "$name: -np 2 evaluates as one process" "one process: '$one'" "-np 2: '$many'"
         fi
     done
 }
@@ -113,7 +138,9 @@ start=$(date +%s)
     --layers 4:relu,3:softmax --image-size 8x8 --strict >"$T/out" 2>"$T/err"
 rc=$?
 took=$(($(date +%s) - start))
-if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'broken.png' "$T/err" && [ ! -e "$T/bad.hood" ]; then
+# The broken file sorts into one rank's share: that rank says it stops the others.
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'broken.png' "$T/err" &&
+    grep -q 'of 3 failed.*stopping every rank' "$T/err" && [ ! -e "$T/bad.hood" ]; then
     pass "an unreadable image on one rank ends the job (exit $rc after ${took}s, message names it)"
 else
     fail "an unreadable image on one rank ends the job" "exit $rc after ${took}s" "$(err "$T/err")"
