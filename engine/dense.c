@@ -28,7 +28,9 @@ enum { MIN_SPLIT_FLOPS = 1 << 20, STEP_M = 16, STEP_N = 4, STEP_K = 64 };
  * for the whole step: it gathers those rows of X (matrix.c uses the same bands), multiplies them
  * in forward (K split), computes those columns of dW (or folds them into W) and those rows of
  * dX. Each thread then reads and writes the same W columns and X rows in every product of a
- * step, and only the small out x batch partial sums cross between cores. Splitting forward by
+ * step, and only the small out x batch partial sums cross between cores. (The caller always
+ * has band 0; with 2 threads the worker, when it claims a share, always gets band 1; with 3 or
+ * more the workers claim bands in arrival order — parallel.c.) Splitting forward by
  * rows instead, as the cost model alone would for Fashion-MNIST (a tie), gave no gain over 1
  * thread in training (batch 32: 1,144 vs 1,125 ms per epoch; each core read the half of W the
  * other had just written) although 1.5x faster on a hot cache; with the bands, 2 threads took

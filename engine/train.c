@@ -212,10 +212,12 @@ hood_status hood__model_batch_gradient(hood_model *model, const float *X, const 
     return HOOD_OK;
 }
 
-/* Loss sum and correct count over columns [0, n) of X and Y, in batches; no gradients. */
+/* Loss sum and correct count over columns [0, n) of X and Y, in batches; no gradients. With
+ * `steps` each batch is one of the pool's timed steps (not inside a fit, whose steps are its
+ * training batches: shorter validation steps would skew the pool's comparison). */
 static void evaluate_columns(const hood_model *model, workspace *ws, const float *X, const float *Y,
-                             size_t label_width, size_t n, size_t batch, double *loss_sum,
-                             size_t *correct)
+                             size_t label_width, size_t n, size_t batch, bool steps,
+                             double *loss_sum, size_t *correct)
 {
     const hood__dense *last = &model->layers[model->num_layers - 1];
     size_t d = model->input_features;
@@ -223,10 +225,14 @@ static void evaluate_columns(const hood_model *model, workspace *ws, const float
     *correct = 0;
     for (size_t j = 0; j < n; j += batch) {
         size_t B = n - j < batch ? n - j : batch;
+        if (steps)
+            hood__pool_step_begin(ws->pool);
         forward(model, ws, NULL, true, X + j * d, d, B);
         hood__loss_batch(model->loss, last->act, ws->Z, ws->A[model->num_layers - 1],
                          Y + j * label_width, label_width, last->out, B, (float)B, NULL, loss_sum,
                          correct);
+        if (steps)
+            hood__pool_step_end(ws->pool);
     }
 }
 
@@ -350,7 +356,7 @@ hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data, siz
     double loss_sum;
     size_t correct;
     evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n, batch,
-                     &loss_sum, &correct);
+                     true, &loss_sum, &correct);
     workspace_free(&ws);
     if (loss != NULL)
         *loss = loss_sum / (double)n;
@@ -381,7 +387,7 @@ hood_status hood_model_evaluate_shard(hood_model *model, const hood_dataset *dat
         } else {
             apply_threads(model);
             evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n,
-                             batch, &loss_sum, &correct);
+                             batch, true, &loss_sum, &correct);
             workspace_free(&ws);
         }
     }
@@ -433,8 +439,10 @@ hood_status hood_model_predict(hood_model *model, const float *x, size_t samples
     size_t units = hood_model_output_units(model);
     for (size_t j = 0; j < samples; j += batch) {
         size_t B = samples - j < batch ? samples - j : batch;
+        hood__pool_step_begin(ws.pool);
         /* the output layer writes straight into the caller's columns j .. j+B */
         forward(model, &ws, out + j * units, false, x + j * d, d, B);
+        hood__pool_step_end(ws.pool);
     }
     workspace_free(&ws);
     return HOOD_OK;
@@ -737,6 +745,8 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
             const size_t first = b * B, Bn = n - first < B ? n - first : B;
             size_t k; /* samples of the batch held here: Bn in one process */
             const size_t *cols = batch_columns(sp, ws->perm + first, Bn, &k);
+            /* the pool's adaptive policy times each step (parallel.h) */
+            hood__pool_step_begin(ws->pool);
             double t0 = now_seconds();
             /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
             hood__matrix_gather_cols_pool(ws->pool, ws->Xb, sp->X, d, cols, k);
@@ -793,6 +803,7 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
             model->opt_step++;
             hood__model_swap_arenas(model);
             double t4 = now_seconds();
+            hood__pool_step_end(ws->pool);
 
             pos->batch = b + 1;
             pos->samples += Bn;
@@ -829,7 +840,7 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
             size_t val_correct = 0;
             if (sp->n_val > 0)
                 evaluate_columns(model, ws, sp->val_X, sp->val_Y, sp->val_width, sp->n_val, B,
-                                 &val_loss_sum, &val_correct);
+                                 false, &val_loss_sum, &val_correct);
             if (sp->shard != NULL) {
                 float v[SUM_FLOATS];
                 size_t count;

@@ -1,7 +1,9 @@
-/* test_parallel.c — the worker pool (every share runs exactly once per run, clean shutdown, BLAS
- * thread count restored), the split products (2, 3 and 4 threads against 1 on the seed and
+/* test_parallel.c — the worker pool (every share runs exactly once per run under every policy,
+ * stolen shares included, ADAPTIVE leaving workers that do not pay, clean shutdown, BLAS thread
+ * count restored), the split products (2, 3 and 4 threads against 1 on the seed and
  * Fashion-MNIST shapes and odd sizes), the split gather (same bytes), the folded SGD step of
- * the first layer against the unfolded one, and whole fits (same threads twice: same bits). */
+ * the first layer against the unfolded one, the same bits under every policy, and whole fits
+ * (same threads twice: same bits). */
 #include "check_main.h"
 #include "dense.h"
 #include "gemm.h"
@@ -11,16 +13,23 @@
 #include "rng.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { RUNS = 2000, MAX_T = 8 };
 
+static const hood__pool_policy POLICIES[] = {HOOD__POOL_ADAPTIVE, HOOD__POOL_SHARED,
+                                             HOOD__POOL_CALLER};
+
 typedef struct counter {
     atomic_int hits[MAX_T];
-    atomic_int bad_count; /* runs where a share saw a thread count other than the pool's */
+    atomic_int bad_count;  /* runs where a share saw a thread count other than the pool's */
+    atomic_int off_caller; /* shares run by a thread other than the caller */
+    pthread_t caller;
     int expect;
 } counter;
 
@@ -31,25 +40,109 @@ static void count_share(void *arg, int i, int n)
         atomic_fetch_add(&c->bad_count, 1);
     else
         atomic_fetch_add(&c->hits[i], 1);
+    if (!pthread_equal(pthread_self(), c->caller))
+        atomic_fetch_add(&c->off_caller, 1);
 }
 
 START_TEST(pool_runs_every_share_once)
 {
-    for (int T = 1; T <= 4; T++) {
+    for (size_t p = 0; p < sizeof POLICIES / sizeof *POLICIES; p++) {
+        for (int T = 1; T <= 4; T++) {
+            hood__pool *pool;
+            ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
+            ck_assert_int_eq(hood__pool_threads(pool), T);
+            ck_assert(T == 1 ? pool == NULL : pool != NULL);
+            hood__pool_set_policy(pool, POLICIES[p]);
+            counter c = {.expect = T, .caller = pthread_self()};
+            for (int r = 0; r < RUNS; r++) {
+                hood__pool_run(pool, count_share, &c);
+                /* Every share of run r has finished when run returns: exactly r + 1 hits. */
+                for (int i = 0; i < T; i++)
+                    ck_assert_int_eq(atomic_load(&c.hits[i]), r + 1);
+            }
+            ck_assert_int_eq(atomic_load(&c.bad_count), 0);
+            for (int i = T; i < MAX_T; i++)
+                ck_assert_int_eq(atomic_load(&c.hits[i]), 0);
+            /* CALLER: every share on the calling thread (it runs the workers' shares). */
+            if (POLICIES[p] == HOOD__POOL_CALLER || T == 1)
+                ck_assert_int_eq(atomic_load(&c.off_caller), 0);
+            hood__pool_stats st;
+            hood__pool_get_stats(pool, &st);
+            ck_assert_uint_eq(st.runs, T == 1 ? 0 : RUNS);
+            ck_assert_uint_eq(st.shares, T == 1 ? 0 : (unsigned long long)RUNS * T);
+            if (POLICIES[p] == HOOD__POOL_CALLER && T > 1)
+                ck_assert_uint_eq(st.caller_runs, RUNS);
+            if (POLICIES[p] == HOOD__POOL_SHARED)
+                ck_assert_uint_eq(st.caller_runs, 0);
+            hood__pool_free(pool);
+        }
+    }
+}
+END_TEST
+
+/* Shares of two alternating tasks with uneven, random lengths, and idle gaps that let the
+ * workers fall asleep: a worker that wakes late must find its run over (never run a share of
+ * the next run with the old task), and the caller takes the shares no worker has started. */
+typedef struct tagged {
+    atomic_int hits[MAX_T];
+    atomic_int stolen_seen; /* shares other than 0 run on the caller */
+    pthread_t caller;
+    unsigned spin_ns[MAX_T];
+} tagged;
+
+static void busy_ns(unsigned ns)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &b);
+    while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < (long)ns);
+}
+
+static void tagged_share(void *arg, int i, int n)
+{
+    (void)n;
+    tagged *t = arg;
+    busy_ns(t->spin_ns[i]);
+    if (i != 0 && pthread_equal(pthread_self(), t->caller))
+        atomic_fetch_add(&t->stolen_seen, 1);
+    atomic_fetch_add(&t->hits[i], 1);
+}
+
+START_TEST(pool_shares_stolen_run_exactly_once)
+{
+    hood_rng rng;
+    hood__rng_seed(&rng, 31);
+    for (int T = 2; T <= 4; T++) {
         hood__pool *pool;
         ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
-        ck_assert_int_eq(hood__pool_threads(pool), T);
-        ck_assert(T == 1 ? pool == NULL : pool != NULL);
-        counter c = {.expect = T};
-        for (int r = 0; r < RUNS; r++) {
-            hood__pool_run(pool, count_share, &c);
-            /* Every share of run r has finished when run returns: exactly r + 1 hits each. */
+        hood__pool_set_policy(pool, HOOD__POOL_SHARED);
+        tagged a = {.caller = pthread_self()}, b = {.caller = pthread_self()};
+        const int runs = 600;
+        for (int r = 0; r < runs; r++) {
+            tagged *t = r % 2 ? &b : &a;
             for (int i = 0; i < T; i++)
-                ck_assert_int_eq(atomic_load(&c.hits[i]), r + 1);
+                t->spin_ns[i] = (unsigned)(hood__rng_uniform(&rng) * 20000.0);
+            /* Every 10th run after a pause well beyond the workers' spin (0.5 ms): they sleep,
+             * and share 0 is instant, so the caller reaches their shares first. */
+            if (r % 10 == 0) {
+                usleep(3000);
+                t->spin_ns[0] = 0;
+            }
+            hood__pool_run(pool, tagged_share, t);
+            for (int i = 0; i < T; i++)
+                ck_assert_int_eq(atomic_load(&t->hits[i]), r / 2 + 1);
+            const tagged *other = r % 2 ? &a : &b;
+            for (int i = 0; i < T; i++)
+                ck_assert_int_eq(atomic_load(&other->hits[i]), (r + 1) / 2);
         }
-        ck_assert_int_eq(atomic_load(&c.bad_count), 0);
-        for (int i = T; i < MAX_T; i++)
-            ck_assert_int_eq(atomic_load(&c.hits[i]), 0);
+        hood__pool_stats st;
+        hood__pool_get_stats(pool, &st);
+        ck_assert_uint_eq(st.shares, (unsigned long long)runs * T);
+        /* The pool's count of stolen shares is what the shares saw, and stealing happened. */
+        ck_assert_uint_eq(st.stolen, (unsigned long long)(atomic_load(&a.stolen_seen) +
+                                                          atomic_load(&b.stolen_seen)));
+        ck_assert_uint_gt(st.stolen, 0);
         hood__pool_free(pool);
     }
 }
@@ -68,6 +161,7 @@ START_TEST(pool_waits_for_slow_shares_and_sleeping_workers)
 {
     hood__pool *pool;
     ck_assert_int_eq(hood__pool_create(&pool, 2), HOOD_OK);
+    hood__pool_set_policy(pool, HOOD__POOL_SHARED);
     atomic_int done = 0;
     for (int r = 0; r < 5; r++) {
         hood__pool_run(pool, slow_share, &done);
@@ -76,6 +170,65 @@ START_TEST(pool_waits_for_slow_shares_and_sleeping_workers)
         usleep(10000);
     }
     hood__pool_free(pool);
+}
+END_TEST
+
+/* Shares that are slow whenever a worker runs them (a worker kept off the cores). Share 0 waits
+ * up to 5 ms for a worker to start share 1, so a shared step has a worker in it (>= 30 ms)
+ * even on a loaded machine, and a step on the caller takes ~5 ms: far enough apart that the
+ * caller's own preemptions cannot reverse the order, so ADAPTIVE must change to the caller. */
+typedef struct slow_workers {
+    pthread_t caller;
+    atomic_int started; /* share 1 began on a worker in this step */
+} slow_workers;
+
+static void slow_on_workers(void *arg, int i, int n)
+{
+    (void)n;
+    slow_workers *w = arg;
+    if (!pthread_equal(pthread_self(), w->caller)) {
+        atomic_store(&w->started, 1);
+        usleep(30000);
+    } else if (i == 0) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        do
+            clock_gettime(CLOCK_MONOTONIC, &b);
+        while (!atomic_load(&w->started) &&
+               (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 5000000L);
+    }
+}
+
+START_TEST(adaptive_runs_on_caller_when_workers_do_not_pay)
+{
+    hood__pool *pool;
+    ck_assert_int_eq(hood__pool_create(&pool, 2), HOOD_OK);
+    slow_workers t = {.caller = pthread_self()};
+    const int steps = 120;
+    for (int s = 0; s < steps; s++) {
+        atomic_store(&t.started, 0);
+        hood__pool_step_begin(pool);
+        hood__pool_run(pool, slow_on_workers, &t);
+        hood__pool_step_end(pool);
+    }
+    hood__pool_stats st;
+    hood__pool_get_stats(pool, &st);
+    ck_assert_uint_eq(st.steps, steps);
+    ck_assert_uint_ge(st.switches, 1);
+    ck_assert_uint_ge(st.caller_runs, steps / 2);
+    /* Forcing a policy takes effect at once. */
+    hood__pool_set_policy(pool, HOOD__POOL_SHARED);
+    hood__pool_run(pool, slow_on_workers, &t);
+    hood__pool_stats st2;
+    hood__pool_get_stats(pool, &st2);
+    ck_assert_uint_eq(st2.caller_runs, st.caller_runs);
+    hood__pool_free(pool);
+    /* NULL pools take the step calls too. */
+    hood__pool_step_begin(NULL);
+    hood__pool_step_end(NULL);
+    hood__pool_set_policy(NULL, HOOD__POOL_CALLER);
+    hood__pool_get_stats(NULL, &st);
+    ck_assert_uint_eq(st.runs + st.steps, 0);
 }
 END_TEST
 
@@ -288,6 +441,76 @@ START_TEST(split_gather_same_bytes)
 }
 END_TEST
 
+/* One layer's step (gather, forward, backward, folded SGD) with T threads under `policy`:
+ * every output, concatenated, into `out` (dX, dW, db, A, Z, W_out, the gathered batch). */
+static void layer_step_bits(const shape *s, int T, hood__pool_policy policy, float *out)
+{
+    hood_rng rng;
+    hood__rng_seed(&rng, 500 + s->in);
+    const size_t in = s->in, o = s->out, B = s->batch, n = B + 5;
+    float *src = random_floats(&rng, in * n, 1.0), *W = random_floats(&rng, in * o, 0.05);
+    float *b = random_floats(&rng, o, 0.1), *dZ = random_floats(&rng, o * B, 1.0);
+    size_t index[64];
+    ck_assert_uint_le(B, 64);
+    for (size_t j = 0; j < B; j++)
+        index[j] = (j * 5 + 2) % n;
+    float *X = out, *A = X + in * B, *Z = A + o * B, *dX = Z + o * B, *dW = dX + in * B;
+    float *db = dW + in * o, *W_out = db + o;
+    hood__dense layer = {.in = in,
+                         .out = o,
+                         .act = HOOD_ACT_TANH,
+                         .use_bias = true,
+                         .W = W,
+                         .b = b,
+                         .dW = dW,
+                         .db = db};
+    hood__pool *pool;
+    ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
+    ck_assert_int_eq(hood__pool_reserve(pool, hood__dense_scratch_floats(&layer, B, T)), HOOD_OK);
+    hood__pool_set_policy(pool, policy);
+    /* ADAPTIVE: steps, so its choice may change between them; three rounds either way. */
+    for (int rep = 0; rep < 3; rep++) {
+        hood__pool_step_begin(pool);
+        hood__matrix_gather_cols_pool(pool, X, src, in, index, B);
+        hood__dense_forward_pool(pool, &layer, A, Z, X, in, B);
+        hood__dense_backward_pool(pool, &layer, dX, dZ, X, in, B);
+        ck_assert(hood__dense_backward_sgd_pool(pool, &layer, W_out, 0.01f, dZ, X, in, B));
+        hood__pool_step_end(pool);
+    }
+    hood__pool_free(pool);
+    float *bufs[] = {src, W, b, dZ};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        hood__matrix_free(bufs[i]);
+}
+
+START_TEST(every_policy_gives_the_same_bits)
+{
+    /* The shares, not the threads that run them, decide the arithmetic: shared with the
+     * workers, all on the caller, or as the adaptive policy chooses, the same bits. */
+    static const shape shapes[] = {{22500, 10, 32}, {784, 256, 32}, {256, 128, 64}, {333, 77, 33}};
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        const shape *s = &shapes[k];
+        size_t floats = 2 * s->in * s->batch + 2 * s->out * s->batch + 2 * s->in * s->out + s->out;
+        for (int T = 2; T <= 3; T++) {
+            float *want = hood__matrix_alloc(floats, 1);
+            ck_assert_ptr_nonnull(want);
+            layer_step_bits(s, T, HOOD__POOL_SHARED, want);
+            for (size_t p = 0; p < sizeof POLICIES / sizeof *POLICIES; p++) {
+                float *got = hood__matrix_alloc(floats, 1);
+                ck_assert_ptr_nonnull(got);
+                memset(got, 0xff, floats * sizeof(float));
+                layer_step_bits(s, T, POLICIES[p], got);
+                ck_assert_msg(memcmp(got, want, floats * sizeof(float)) == 0,
+                              "%zu -> %zu, batch %zu, %d threads, policy %d: other bits", s->in,
+                              s->out, s->batch, T, (int)POLICIES[p]);
+                hood__matrix_free(got);
+            }
+            hood__matrix_free(want);
+        }
+    }
+}
+END_TEST
+
 /* ---- folded SGD ---------------------------------------------------------------------------- */
 
 static void check_fold(const shape *s, int T)
@@ -462,6 +685,8 @@ Suite *hood_test_suite(void)
     TCase *pool = tcase_create("pool");
     tcase_set_timeout(pool, 60);
     tcase_add_test(pool, pool_runs_every_share_once);
+    tcase_add_test(pool, pool_shares_stolen_run_exactly_once);
+    tcase_add_test(pool, adaptive_runs_on_caller_when_workers_do_not_pay);
     tcase_add_test(pool, pool_waits_for_slow_shares_and_sleeping_workers);
     tcase_add_test(pool, pool_create_free_restores_blas_threads);
     suite_add_tcase(s, pool);
@@ -474,6 +699,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(split, split_k_without_scratch_still_correct);
     tcase_add_test(split, split_gather_same_bytes);
     tcase_add_test(split, folded_sgd_equals_unfolded);
+    tcase_add_test(split, every_policy_gives_the_same_bits);
     suite_add_tcase(s, split);
     TCase *fit = tcase_create("fit");
     tcase_set_timeout(fit, 120);
