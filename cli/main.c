@@ -68,9 +68,18 @@ int main(int argc, char **argv)
         printf("hood %s\n", hood_version_string());
         return finish(NULL, CLI_OK);
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(name, commands[i].name) == 0)
-            return finish(name, commands[i].run(argc - 1, argv + 1));
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(name, commands[i].name) != 0)
+            continue;
+#ifdef HOOD_MPI
+        cli_mpi_init(&argc, &argv); /* only under mpirun: rank, size, rank 0 alone on stdout */
+#endif
+        int status = finish(name, commands[i].run(argc - 1, argv + 1));
+#ifdef HOOD_MPI
+        status = cli_mpi_finish(status); /* a failed rank stops the whole job */
+#endif
+        return status;
+    }
     fprintf(stderr, "hood: '%s' is not a hood command\nTry 'hood --help'.\n", name);
     return CLI_USAGE;
 }
