@@ -2,9 +2,9 @@
  * npy.c, and hood_dataset_save/load choosing .csv/.npz/.npy by extension. The formats
  * themselves live in npy.c and csv.c; every write goes through io/atomic.h there.
  *
- * A worker's shard (hood_csv_options.shard_index/count) is read as x's rows only (npy.c's row
- * reads): no worker ever holds the whole x. y and class_names are read whole (n x k values next
- * to x's n x d), so every worker decides the label mode and class count as one process would.
+ * A worker's shard (hood_csv_options.shard_index/count) is read as x's and y's rows only (npy.c's
+ * row reads): no worker ever holds the whole of either. The rest of y streams past a visitor, so
+ * every worker decides the label mode and class count from all the labels, as one process.
  *
  * A dataset .npz holds x float32 (n, d) C order (X's bytes), y int32 (n,) for INT labels or
  * float32 (n, k) for CATEGORICAL and (n, 1) for BINARY (Keras' shape for binary targets), and
@@ -67,79 +67,125 @@ hood_status hood__dataset_from_x_array(const hood__array *x, const char *name, h
     return status;
 }
 
+/* What the label mode needs to know about every label of the file, gathered as y streams past
+ * (hood__npz_reader_read_rows_visit): a worker holds only its rows, yet decides as one process. */
+typedef struct label_stats {
+    const char *name;
+    hood__dtype dtype;
+    size_t n, width;
+    bool fortran;
+    bool all_01, all_unit, all_whole;
+    float top;
+    bool has_bad; /* the first value that is not a whole number >= 0 (for INT's message) */
+    size_t bad_sample;
+    float bad_value;
+    hood_status status; /* the first conversion or non-finite error */
+} label_stats;
+
+static void label_visit(void *user, const void *elements, size_t e0, size_t count)
+{
+    label_stats *st = user;
+    for (size_t i = 0; i < count && st->status == HOOD_OK; i++) {
+        size_t e = e0 + i, sample = st->fortran ? e % st->n : e / st->width;
+        float v;
+        st->status = hood__element_to_f32(st->dtype, elements, i, st->name, e, &v);
+        if (st->status != HOOD_OK)
+            return;
+        if (!isfinite(v)) {
+            st->status =
+                hood__fail(HOOD_EDATA, "%s: y of sample %zu is not finite", st->name, sample);
+            return;
+        }
+        bool whole = v >= 0.0f && v == floorf(v) && v < 16777216.0f;
+        st->all_01 = st->all_01 && (v == 0.0f || v == 1.0f);
+        st->all_unit = st->all_unit && v >= 0.0f && v <= 1.0f;
+        st->all_whole = st->all_whole && whole;
+        st->top = v > st->top ? v : st->top;
+        if (!whole && (!st->has_bad || sample < st->bad_sample)) {
+            st->has_bad = true;
+            st->bad_sample = sample;
+            st->bad_value = v;
+        }
+    }
+}
+
 /* Labels from y: an integer dtype -> INT; float (n, k>1) -> CATEGORICAL; float (n,) or (n, 1)
  * -> BINARY when every value is 0 or 1 (or a fraction in [0, 1]), INT when every value is a
- * whole number >= 0. classes: the number of class names (0 if none). y is the whole file's
- * (n = global_samples rows): the mode and class count come from every label, so each worker of a
- * sharded read decides as one process would; ds (the rows from `first`) keeps its rows only. */
-static hood_status read_labels(hood_dataset *ds, const hood__array *y, size_t classes, size_t first,
+ * whole number >= 0. classes: the number of class names (0 if none). y's rows [first, first +
+ * samples of ds) are read; its other rows only pass through label_visit, so the mode and the
+ * class count are the whole file's and every worker of a sharded read decides as one process. */
+static hood_status read_labels(hood_dataset *ds, hood__npz_reader *r, size_t classes, size_t first,
                                size_t global_samples, const char *name)
 {
-    size_t n = global_samples;
-    if (y->dtype == HOOD_DTYPE_UNICODE)
-        return hood__fail(HOOD_EFORMAT, "%s: y is a string array; expected numbers", name);
-    if (y->ndim < 1 || y->ndim > 2 || y->shape[0] != n)
-        return hood__fail(HOOD_ESHAPE, "%s: y has shape %s%zu%s; x has %zu samples", name,
-                          y->ndim == 0 ? "() " : "(", y->ndim > 0 ? y->shape[0] : 0,
-                          y->ndim == 2   ? ", ...)"
-                          : y->ndim == 1 ? ",)"
-                                         : "",
-                          n);
-    size_t width = y->ndim == 2 ? y->shape[1] : 1;
-    if (width == 0)
-        return hood__fail(HOOD_ESHAPE, "%s: y has no label columns", name);
-    float *v = NULL;
-    hood_status status = hood__array_to_f32(y, name, &v);
+    size_t n = global_samples, length = hood_dataset_samples(ds);
+    hood__array y;
+    hood_status status = hood__npz_reader_peek(r, "y", &y);
     if (status != HOOD_OK)
         return status;
-    size_t count = n * width;
-    bool all_01 = true, all_unit = true, all_whole = true;
-    float top = 0;
-    for (size_t k = 0; k < count; k++) {
-        if (!isfinite(v[k])) {
-            free(v);
-            return hood__fail(HOOD_EDATA, "%s: y of sample %zu is not finite", name, k / width);
-        }
-        all_01 = all_01 && (v[k] == 0.0f || v[k] == 1.0f);
-        all_unit = all_unit && v[k] >= 0.0f && v[k] <= 1.0f;
-        all_whole = all_whole && v[k] >= 0.0f && v[k] == floorf(v[k]) && v[k] < 16777216.0f;
-        top = v[k] > top ? v[k] : top;
-    }
+    if (y.dtype == HOOD_DTYPE_UNICODE)
+        return hood__fail(HOOD_EFORMAT, "%s: y is a string array; expected numbers", name);
+    if (y.ndim < 1 || y.ndim > 2 || y.shape[0] != n)
+        return hood__fail(HOOD_ESHAPE, "%s: y has shape %s%zu%s; x has %zu samples", name,
+                          y.ndim == 0 ? "() " : "(", y.ndim > 0 ? y.shape[0] : 0,
+                          y.ndim == 2   ? ", ...)"
+                          : y.ndim == 1 ? ",)"
+                                        : "",
+                          n);
+    size_t width = y.ndim == 2 ? y.shape[1] : 1;
+    if (width == 0)
+        return hood__fail(HOOD_ESHAPE, "%s: y has no label columns", name);
     bool integer_dtype =
-        y->dtype == HOOD_DTYPE_I32 || y->dtype == HOOD_DTYPE_I64 || y->dtype == HOOD_DTYPE_U8;
+        y.dtype == HOOD_DTYPE_I32 || y.dtype == HOOD_DTYPE_I64 || y.dtype == HOOD_DTYPE_U8;
+    if (integer_dtype && width != 1)
+        return hood__fail(HOOD_ESHAPE, "%s: integer y must be (n,) or (n, 1), not (n, %zu)", name,
+                          width);
+    /* no overflow: length x width elements are part of y, whose byte count was checked */
+    size_t bytes = length * width * y.item_size;
+    y.data = malloc(bytes > 0 ? bytes : 1);
+    if (y.data == NULL)
+        return hood__fail(HOOD_ENOMEM, "%s: out of memory for %zu labels", name, length);
+    label_stats st = {.name = name,
+                      .dtype = y.dtype,
+                      .n = n,
+                      .width = width,
+                      .fortran = y.fortran_order && y.ndim == 2,
+                      .all_01 = true,
+                      .all_unit = true,
+                      .all_whole = true,
+                      .status = HOOD_OK};
+    status =
+        hood__npz_reader_read_rows_visit(r, "y", first, length, y.data, bytes, label_visit, &st);
+    if (status == HOOD_OK)
+        status = st.status;
+    y.shape[0] = length;
+    float *v = NULL;
+    if (status == HOOD_OK)
+        status = hood__array_to_f32(&y, name, &v);
+    hood__array_release(&y);
+    if (status != HOOD_OK)
+        return status;
     hood_label_mode mode;
-    if (integer_dtype) {
-        if (width != 1) {
-            free(v);
-            return hood__fail(HOOD_ESHAPE, "%s: integer y must be (n,) or (n, 1), not (n, %zu)",
-                              name, width);
-        }
+    if (integer_dtype)
         mode = HOOD_LABELS_INT;
-    } else if (width > 1) {
+    else if (width > 1)
         mode = HOOD_LABELS_CATEGORICAL;
-    } else if (all_01 || (all_unit && !all_whole)) {
+    else if (st.all_01 || (st.all_unit && !st.all_whole))
         mode = HOOD_LABELS_BINARY;
-    } else {
+    else
         mode = HOOD_LABELS_INT;
-    }
-    if (mode == HOOD_LABELS_INT && !all_whole) {
-        for (size_t j = 0; j < n; j++)
-            if (!(v[j] >= 0.0f && v[j] == floorf(v[j]) && v[j] < 16777216.0f)) {
-                status = hood__fail(HOOD_EDATA, "%s: y[%zu] = %g is not a class index", name, j,
-                                    (double)v[j]);
-                break;
-            }
-    } else if (mode == HOOD_LABELS_INT && classes > 0 && top >= (float)classes) {
-        status = hood__fail(HOOD_EDATA, "%s: label %g but only %zu class names", name, (double)top,
-                            classes);
-    }
+    if (mode == HOOD_LABELS_INT && !st.all_whole)
+        status = hood__fail(HOOD_EDATA, "%s: y[%zu] = %g is not a class index", name, st.bad_sample,
+                            (double)st.bad_value);
+    else if (mode == HOOD_LABELS_INT && classes > 0 && st.top >= (float)classes)
+        status = hood__fail(HOOD_EDATA, "%s: label %g but only %zu class names", name,
+                            (double)st.top, classes);
     if (status == HOOD_OK) {
         /* INT without names: the class count from the whole file's largest label, not this
          * shard's, so every worker builds the same output layer. */
-        size_t want = mode == HOOD_LABELS_INT      ? (classes > 0 ? classes : (size_t)top + 1)
+        size_t want = mode == HOOD_LABELS_INT      ? (classes > 0 ? classes : (size_t)st.top + 1)
                       : mode == HOOD_LABELS_BINARY ? 2
                                                    : width;
-        status = hood_dataset_set_label_values(ds, mode, v + first * width, width, want);
+        status = hood_dataset_set_label_values(ds, mode, v, width, want);
         if (status != HOOD_OK)
             status = hood__fail_prefix(status, "%s: ", name);
     }
@@ -336,8 +382,7 @@ static hood_status x_rows(const array_file *f, const hood__array *x, size_t firs
 }
 
 /* x (and, in an .npz, y and class_names) of f as shard `index` of `count` (count 0 or 1: every
- * row): x's rows only; y and class_names whole, so every shard decides the label mode and class
- * count from all the labels (n x width values, next to x's n x d). */
+ * row): x's and y's rows only (class_names, k strings, whole). */
 static hood_status dataset_rows(const array_file *f, const char *name, size_t index, size_t count,
                                 hood_dataset **out)
 {
@@ -364,18 +409,13 @@ static hood_status dataset_rows(const array_file *f, const char *name, size_t in
     hood_dataset *ds = NULL;
     if ((status = x_rows(f, &x, first, length, name, &ds)) != HOOD_OK)
         return status;
-    hood__array y, names;
-    memset(&y, 0, sizeof y);
+    hood__array names;
     memset(&names, 0, sizeof names);
     bool has_names = f->npz != NULL && hood__npz_reader_has(f->npz, "class_names");
     if (has_names)
         status = hood__npz_reader_get(f->npz, "class_names", &names);
-    if (status == HOOD_OK && f->npz != NULL && hood__npz_reader_has(f->npz, "y")) {
-        status = hood__npz_reader_get(f->npz, "y", &y);
-        if (status == HOOD_OK)
-            status = read_labels(ds, &y, has_names ? names.shape[0] : 0, first, n, name);
-        hood__array_release(&y);
-    }
+    if (status == HOOD_OK && f->npz != NULL && hood__npz_reader_has(f->npz, "y"))
+        status = read_labels(ds, f->npz, has_names ? names.shape[0] : 0, first, n, name);
     if (status == HOOD_OK && has_names)
         status = read_class_names(ds, &names, name);
     hood__array_release(&names);

@@ -165,6 +165,46 @@ size_t hood__array_count(const hood__array *array)
     return count;
 }
 
+hood_status hood__element_to_f32(hood__dtype dtype, const void *data, size_t i, const char *what,
+                                 size_t index, float *out)
+{
+    double v = 0;
+    int64_t iv = 0;
+    switch (dtype) {
+    case HOOD_DTYPE_F32:
+        memcpy(out, (const float *)data + i, sizeof(float));
+        return HOOD_OK;
+    case HOOD_DTYPE_F64:
+        memcpy(&v, (const double *)data + i, sizeof v);
+        if (isfinite(v) && fabs(v) > (double)3.4028234663852886e38)
+            return hood__fail(HOOD_EDATA, "%s: element %zu is %g, outside the float32 range", what,
+                              index, v);
+        *out = (float)v;
+        return HOOD_OK;
+    case HOOD_DTYPE_I32: {
+        int32_t x;
+        memcpy(&x, (const int32_t *)data + i, sizeof x);
+        iv = x;
+        break;
+    }
+    case HOOD_DTYPE_I64:
+        memcpy(&iv, (const int64_t *)data + i, sizeof iv);
+        break;
+    case HOOD_DTYPE_U8:
+        iv = ((const unsigned char *)data)[i];
+        break;
+    case HOOD_DTYPE_UNICODE:
+        return hood__fail(HOOD_EFORMAT, "%s: is a string array, expected numbers", what);
+    }
+    /* An integer float32 cannot hold exactly (|v| > 2^24, odd) would silently change. */
+    float f = (float)iv;
+    if (iv < -(INT64_C(1) << 40) || iv > (INT64_C(1) << 40) || (int64_t)f != iv)
+        return hood__fail(HOOD_EDATA, "%s: element %zu is %lld, which float32 cannot hold exactly",
+                          what, index, (long long)iv);
+    *out = f;
+    return HOOD_OK;
+}
+
 hood_status hood__array_to_f32(const hood__array *array, const char *what, float **out)
 {
     *out = NULL;
@@ -175,51 +215,11 @@ hood_status hood__array_to_f32(const hood__array *array, const char *what, float
     if (values == NULL)
         return hood__fail(HOOD_ENOMEM, "%s: out of memory for %zu floats", what, count);
     for (size_t i = 0; i < count; i++) {
-        double v = 0;
-        int64_t iv = 0;
-        bool is_int = false;
-        switch (array->dtype) {
-        case HOOD_DTYPE_F32:
-            memcpy(&values[i], (const float *)array->data + i, sizeof(float));
-            continue;
-        case HOOD_DTYPE_F64:
-            memcpy(&v, (const double *)array->data + i, sizeof v);
-            break;
-        case HOOD_DTYPE_I32: {
-            int32_t x;
-            memcpy(&x, (const int32_t *)array->data + i, sizeof x);
-            iv = x;
-            is_int = true;
-            break;
-        }
-        case HOOD_DTYPE_I64:
-            memcpy(&iv, (const int64_t *)array->data + i, sizeof iv);
-            is_int = true;
-            break;
-        case HOOD_DTYPE_U8:
-            iv = ((const unsigned char *)array->data)[i];
-            is_int = true;
-            break;
-        case HOOD_DTYPE_UNICODE:
-            break;
-        }
-        if (is_int) {
-            /* An integer float32 cannot hold exactly (|v| > 2^24, odd) would silently change. */
-            float f = (float)iv;
-            if (iv < -(INT64_C(1) << 40) || iv > (INT64_C(1) << 40) || (int64_t)f != iv) {
-                free(values);
-                return hood__fail(HOOD_EDATA,
-                                  "%s: element %zu is %lld, which float32 cannot hold exactly",
-                                  what, i, (long long)iv);
-            }
-            values[i] = f;
-        } else {
-            if (isfinite(v) && fabs(v) > (double)3.4028234663852886e38) {
-                free(values);
-                return hood__fail(HOOD_EDATA, "%s: element %zu is %g, outside the float32 range",
-                                  what, i, v);
-            }
-            values[i] = (float)v;
+        hood_status status =
+            hood__element_to_f32(array->dtype, array->data, i, what, i, &values[i]);
+        if (status != HOOD_OK) {
+            free(values);
+            return status;
         }
     }
     *out = values;
@@ -657,11 +657,20 @@ static void rows_scatter(const row_plan *p, size_t e0, const unsigned char *buf,
     }
 }
 
+/* How a stream of the whole data treats each chunk besides keeping the rows. */
+typedef struct rows_pass {
+    const crc_table *table; /* not NULL: the CRC-32 of every byte into *crc */
+    uint32_t *crc;
+    size_t swap_unit; /* not 0: swap each chunk to native order (before scatter and visit) */
+    hood__npy_visit_fn visit;
+    void *user;
+} rows_pass;
+
 /* Reads elements [e0, e0 + elems) of the data at `data` through buf (cap elements) into their
- * places; crc (table not NULL) is updated over every byte read. */
+ * places, doing what pass says with each chunk (pass may be NULL). */
 static hood_status rows_stream(const source *src, uint64_t data, const row_plan *p, size_t e0,
                                size_t elems, unsigned char *buf, size_t cap, const char *name,
-                               const crc_table *table, uint32_t *crc)
+                               const rows_pass *pass)
 {
     size_t item = p->h->item_size;
     while (elems > 0) {
@@ -670,9 +679,13 @@ static hood_status rows_stream(const source *src, uint64_t data, const row_plan 
             source_read(src, data + (uint64_t)e0 * item, buf, take * item, name, "array data");
         if (status != HOOD_OK)
             return status;
-        if (table != NULL)
-            *crc = crc_update(table, *crc, buf, take * item);
+        if (pass != NULL && pass->table != NULL)
+            *pass->crc = crc_update(pass->table, *pass->crc, buf, take * item);
+        if (pass != NULL && pass->swap_unit > 0)
+            swap_elements(buf, take * item, pass->swap_unit);
         rows_scatter(p, e0, buf, take);
+        if (pass != NULL && pass->visit != NULL)
+            pass->visit(pass->user, buf, e0, take);
         e0 += take;
         elems -= take;
     }
@@ -680,10 +693,12 @@ static hood_status rows_stream(const source *src, uint64_t data, const row_plan 
 }
 
 /* Rows [first, first + count) of the .npy of len bytes at base of src into dst (dst_bytes must
- * be exactly their size). table not NULL: stream every byte and give the CRC-32 in *crc. */
+ * be exactly their size). table not NULL: stream every byte and give the CRC-32 in *crc. visit
+ * not NULL: stream every element (native order) through it too. */
 static hood_status npy_read_rows_from(const source *src, uint64_t base, uint64_t len,
                                       const char *name, const crc_table *table, uint32_t *crc,
-                                      size_t first, size_t count, void *dst, size_t dst_bytes)
+                                      size_t first, size_t count, void *dst, size_t dst_bytes,
+                                      hood__npy_visit_fn visit, void *user)
 {
     npy_header h;
     uint32_t running = 0xFFFFFFFFu;
@@ -717,28 +732,30 @@ static hood_status npy_read_rows_from(const source *src, uint64_t base, uint64_t
         return hood__fail(HOOD_EINVAL, "%s: %zu rows are %zu bytes, the buffer holds %zu", name,
                           count, want, dst_bytes);
     uint64_t data = base + h.prefix_bytes;
-    if (table == NULL && !p.fortran) {
+    size_t unit = h.dtype == HOOD_DTYPE_UNICODE ? 4 : h.item_size;
+    bool whole = table != NULL || visit != NULL; /* every byte passes through the buffer */
+    if (!whole && !p.fortran) {
         status =
             source_read(src, data + (uint64_t)first * row_bytes, dst, want, name, "array rows");
     } else if (h.count > 0) {
         size_t cap = ROWS_CHUNK_BYTES / h.item_size > 0 ? ROWS_CHUNK_BYTES / h.item_size : 1;
-        size_t needed = table != NULL ? h.count : count;
+        size_t needed = whole ? h.count : count;
         cap = cap < needed ? cap : needed;
         unsigned char *buf = malloc(cap > 0 ? cap * h.item_size : 1);
         if (buf == NULL)
             return hood__fail(HOOD_ENOMEM, "%s: out of memory for a read buffer", name);
-        if (table != NULL) /* every byte, for the CRC */
-            status = rows_stream(src, data, &p, 0, h.count, buf, cap, name, table, &running);
+        rows_pass pass = {table, &running, h.swap ? unit : 0, visit, user};
+        if (whole) /* the CRC-32 (and visit) see every byte; chunks swapped as they come */
+            status = rows_stream(src, data, &p, 0, h.count, buf, cap, name, &pass);
         else /* Fortran order: each column's rows */
             for (size_t k = 0; k < p.row_items && status == HOOD_OK; k++)
-                status =
-                    rows_stream(src, data, &p, k * p.n + first, count, buf, cap, name, NULL, NULL);
+                status = rows_stream(src, data, &p, k * p.n + first, count, buf, cap, name, NULL);
         free(buf);
     }
     if (status != HOOD_OK)
         return status;
-    if (h.swap)
-        swap_elements(dst, want, h.dtype == HOOD_DTYPE_UNICODE ? 4 : h.item_size);
+    if (h.swap && !(whole && h.count > 0))
+        swap_elements(dst, want, unit);
     if (crc != NULL)
         *crc = running ^ 0xFFFFFFFFu;
     return HOOD_OK;
@@ -759,6 +776,7 @@ static hood_status npy_peek_from(const source *src, uint64_t base, uint64_t len,
     out->ndim = h.ndim;
     memcpy(out->shape, h.shape, sizeof h.shape);
     out->item_size = h.item_size;
+    out->fortran_order = h.fortran_order;
     return HOOD_OK;
 }
 
@@ -781,7 +799,8 @@ hood_status hood__npy_read_rows(const char *path, size_t first, size_t count, vo
     hood_status status = source_open_file(&src, path);
     if (status != HOOD_OK)
         return status;
-    status = npy_read_rows_from(&src, 0, src.len, path, NULL, NULL, first, count, dst, dst_bytes);
+    status = npy_read_rows_from(&src, 0, src.len, path, NULL, NULL, first, count, dst, dst_bytes,
+                                NULL, NULL);
     fclose(src.file);
     return status;
 }
@@ -1502,6 +1521,13 @@ hood_status hood__npz_reader_peek(hood__npz_reader *r, const char *name, hood__a
 hood_status hood__npz_reader_read_rows(hood__npz_reader *r, const char *name, size_t first,
                                        size_t count, void *dst, size_t dst_bytes)
 {
+    return hood__npz_reader_read_rows_visit(r, name, first, count, dst, dst_bytes, NULL, NULL);
+}
+
+hood_status hood__npz_reader_read_rows_visit(hood__npz_reader *r, const char *name, size_t first,
+                                             size_t count, void *dst, size_t dst_bytes,
+                                             hood__npy_visit_fn visit, void *user)
+{
     const npz_member *m;
     uint64_t data;
     char what[512];
@@ -1510,7 +1536,7 @@ hood_status hood__npz_reader_read_rows(hood__npz_reader *r, const char *name, si
         return status;
     uint32_t crc = 0;
     status = npy_read_rows_from(&r->src, data, m->size, what, &r->crc, &crc, first, count, dst,
-                                dst_bytes);
+                                dst_bytes, visit, user);
     if (status == HOOD_OK)
         status = npz_check_crc(m, crc, what);
     return status;

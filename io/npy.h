@@ -27,8 +27,9 @@ typedef struct hood__array {
     hood__dtype dtype;
     size_t ndim;
     size_t shape[HOOD_NPY_MAX_DIMS];
-    size_t item_size; /* bytes per element (UNICODE: 4 * code points) */
-    void *data;       /* malloc'd, count * item_size bytes */
+    size_t item_size;   /* bytes per element (UNICODE: 4 * code points) */
+    void *data;         /* malloc'd, count * item_size bytes */
+    bool fortran_order; /* peek: the order stored (data read is always C order) */
 } hood__array;
 
 void hood__array_release(hood__array *array); /* frees data; the struct itself is the caller's */
@@ -36,6 +37,9 @@ size_t hood__array_count(const hood__array *array);
 /* The array's values as float32 (any numeric dtype), malloc'd; HOOD_EDATA names `what` if a
  * value does not fit. */
 hood_status hood__array_to_f32(const hood__array *array, const char *what, float **out);
+/* Element i of data (dtype, native order) as float32; messages name `what` and `index`. */
+hood_status hood__element_to_f32(hood__dtype dtype, const void *data, size_t i, const char *what,
+                                 size_t index, float *out);
 
 /* Writing an .npz: members are added one by one, the file appears whole on commit (through
  * io/atomic.h). After a failed add the caller still calls abort (or commit, which then fails). */
@@ -75,6 +79,14 @@ hood_status hood__npz_reader_open_buffer(hood__npz_reader **out, const void *byt
  * reading: the member); a .npy file is read at those rows only (C order: one read; Fortran
  * order: one read per column, the column's rows). */
 hood_status hood__npz_reader_peek(hood__npz_reader *r, const char *name, hood__array *out);
+/* read_rows that also hands every element of the member, in file order and native byte order,
+ * to visit in chunks (elements [first_element, first_element + count)): what a worker needs to
+ * know about all the rows (e.g. the label mode) without holding them. */
+typedef void (*hood__npy_visit_fn)(void *user, const void *elements, size_t first_element,
+                                   size_t count);
+hood_status hood__npz_reader_read_rows_visit(hood__npz_reader *r, const char *name, size_t first,
+                                             size_t count, void *dst, size_t dst_bytes,
+                                             hood__npy_visit_fn visit, void *user);
 hood_status hood__npz_reader_read_rows(hood__npz_reader *r, const char *name, size_t first,
                                        size_t count, void *dst, size_t dst_bytes);
 hood_status hood__npy_peek(const char *path, hood__array *out);

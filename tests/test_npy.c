@@ -688,17 +688,17 @@ static void le32(unsigned char *p, uint32_t v)
     le16(p + 2, v >> 16);
 }
 
-/* A stored zip of two members, "pad.npy" (17 bytes) then "x.npy" = npy: the x member starts at
- * an offset no .npy ever has. Returns its length in out (cap bytes). */
-static size_t make_npz(unsigned char *out, size_t cap, const unsigned char *npy, size_t npy_len)
+/* A stored zip of `count` members (names[m] holding data[m] of lens[m] bytes), each CRC-32
+ * right. Returns its length in out (cap bytes). */
+static size_t make_zip(unsigned char *out, size_t cap, size_t count, const char *const *names,
+                       const unsigned char *const *data, const size_t *lens)
 {
-    const char *names[2] = {"pad.npy", "x.npy"};
-    unsigned char pad[17];
-    memset(pad, 7, sizeof pad);
-    const unsigned char *data[2] = {pad, npy};
-    size_t lens[2] = {sizeof pad, npy_len}, offsets[2], pos = 0;
-    ck_assert_uint_lt(npy_len + 300, cap);
-    for (int m = 0; m < 2; m++) {
+    size_t offsets[8], pos = 0, total = 0;
+    ck_assert_uint_le(count, 8);
+    for (size_t m = 0; m < count; m++)
+        total += 80 + 2 * strlen(names[m]) + lens[m];
+    ck_assert_uint_lt(total + 22, cap);
+    for (size_t m = 0; m < count; m++) {
         size_t nl = strlen(names[m]);
         offsets[m] = pos;
         memset(out + pos, 0, 30);
@@ -713,7 +713,7 @@ static size_t make_npz(unsigned char *out, size_t cap, const unsigned char *npy,
         pos += 30 + nl + lens[m];
     }
     size_t cd = pos;
-    for (int m = 0; m < 2; m++) {
+    for (size_t m = 0; m < count; m++) {
         size_t nl = strlen(names[m]);
         memset(out + pos, 0, 46);
         le32(out + pos, 0x02014b50);
@@ -729,11 +729,32 @@ static size_t make_npz(unsigned char *out, size_t cap, const unsigned char *npy,
     }
     memset(out + pos, 0, 22);
     le32(out + pos, 0x06054b50);
-    le16(out + pos + 8, 2);
-    le16(out + pos + 10, 2);
+    le16(out + pos + 8, (unsigned)count);
+    le16(out + pos + 10, (unsigned)count);
     le32(out + pos + 12, (uint32_t)(pos - cd));
     le32(out + pos + 16, (uint32_t)cd);
     return pos + 22;
+}
+
+/* "pad.npy" (17 bytes) then "x.npy" = npy: the x member starts at an offset no .npy ever has. */
+static size_t make_npz(unsigned char *out, size_t cap, const unsigned char *npy, size_t npy_len)
+{
+    unsigned char pad[17];
+    memset(pad, 7, sizeof pad);
+    const char *names[2] = {"pad.npy", "x.npy"};
+    const unsigned char *data[2] = {pad, npy};
+    size_t lens[2] = {sizeof pad, npy_len};
+    return make_zip(out, cap, 2, names, data, lens);
+}
+
+static void swap4(void *p)
+{
+    unsigned char *q = p, t = q[0];
+    q[0] = q[3];
+    q[3] = t;
+    t = q[1];
+    q[1] = q[2];
+    q[2] = t;
 }
 
 /* The rows of a (7, 3, 2) array x[j, a, b] = 100 j + 10 a + b in every order, byte order and
@@ -927,6 +948,97 @@ START_TEST(dataset_shards_hold_exactly_their_rows)
 }
 END_TEST
 
+/* The labels of a shard are its rows of y whatever y's layout (big-endian Fortran-order one-hot,
+ * big-endian int64), with the mode and class count of the whole file; a non-finite label or a
+ * non-class label in rows another worker holds fails every worker alike. */
+START_TEST(shard_labels_are_their_rows_of_any_y)
+{
+    hood_test_make_tmpdir("npy");
+    enum { N = 7 };
+    float x[N * 2];
+    for (size_t k = 0; k < N * 2; k++)
+        x[k] = (float)k;
+    int cls[N] = {0, 2, 1, 0, 1, 2, 4}; /* 4 only in the last row; 3 nowhere */
+    float onehot_f[3 * N];              /* (7, 3) Fortran order: column c is rows' value c */
+    int64_t ints[N];
+    for (size_t j = 0; j < N; j++) {
+        for (size_t c = 0; c < 3; c++) {
+            onehot_f[c * N + j] = cls[j] % 3 == (int)c ? 1.0f : 0.0f;
+            swap4(&onehot_f[c * N + j]);
+        }
+        ints[j] = cls[j];
+        unsigned char *q = (unsigned char *)&ints[j];
+        for (int a = 0, b = 7; a < b; a++, b--) {
+            unsigned char t = q[a];
+            q[a] = q[b];
+            q[b] = t;
+        }
+    }
+    unsigned char xnpy[256], ynpy[512], zip[2048];
+    size_t xlen =
+        make_npy(xnpy, "{'descr': '<f4', 'fortran_order': False, 'shape': (7, 2), }", x, sizeof x);
+    const char *names[2] = {"x.npy", "y.npy"};
+    const unsigned char *data[2] = {xnpy, ynpy};
+    for (int kind = 0; kind < 4; kind++) {
+        size_t ylen;
+        if (kind == 0)
+            ylen = make_npy(ynpy, "{'descr': '>f4', 'fortran_order': True, 'shape': (7, 3), }",
+                            onehot_f, sizeof onehot_f);
+        else
+            ylen = make_npy(ynpy, "{'descr': '>i8', 'fortran_order': False, 'shape': (7,), }", ints,
+                            sizeof ints);
+        if (kind == 2) { /* y[6] = -1: not a class index */
+            memset(ynpy + ylen - 8, 0xFF, 8);
+        } else if (kind == 3) { /* y[6] = 2^53 + 1: not a float32 */
+            int64_t big = (INT64_C(1) << 53) + 1;
+            unsigned char *q = ynpy + ylen - 8;
+            for (int b = 0; b < 8; b++)
+                q[b] = (unsigned char)(big >> (8 * (7 - b)));
+        }
+        size_t lens[2] = {xlen, ylen};
+        write_bytes(hood_test_in_tmp("y.npz"), zip,
+                    make_zip(zip, sizeof zip, 2, names, data, lens));
+        for (size_t count = 1; count <= 4; count++)
+            for (size_t index = 0; index < count; index++) {
+                size_t first, len;
+                hood_shard_range(N, index, count, &first, &len);
+                hood_csv_options opts;
+                hood_csv_options_init(&opts);
+                opts.shard_index = index;
+                opts.shard_count = count;
+                hood_dataset *ds = NULL;
+                hood_status st = hood_dataset_load(hood_test_in_tmp("y.npz"), &opts, &ds);
+                if (kind == 2) {
+                    assert_fails_with(st, HOOD_EDATA, "y[6] = -1 is not a class index");
+                    continue;
+                }
+                if (kind == 3) {
+                    assert_fails_with(st, HOOD_EDATA, "element 6 is 9007199254740993");
+                    continue;
+                }
+                ck_assert_msg(st == HOOD_OK, "%s", hood_last_error());
+                ck_assert_uint_eq(hood_dataset_samples(ds), len);
+                ck_assert_int_eq(memcmp(hood_dataset_x(ds), x + 2 * first, len * 2 * sizeof(float)),
+                                 0);
+                for (size_t j = 0; j < len; j++) {
+                    int c = cls[first + j];
+                    if (kind == 0)
+                        for (size_t k = 0; k < 3; k++)
+                            ck_assert_float_eq(hood_dataset_labels(ds)[j * 3 + k],
+                                               c % 3 == (int)k ? 1.0f : 0.0f);
+                    else
+                        ck_assert_float_eq(hood_dataset_labels(ds)[j], (float)c);
+                }
+                ck_assert_int_eq(hood_dataset_label_mode(ds),
+                                 kind == 0 ? HOOD_LABELS_CATEGORICAL : HOOD_LABELS_INT);
+                ck_assert_uint_eq(hood_dataset_num_classes(ds), kind == 0 ? 3 : 5);
+                hood_dataset_free(ds);
+            }
+    }
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define HOOD_TEST_SANITIZED 1
 #elif defined(__has_feature)
@@ -1029,6 +1141,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, read_rows_every_order_byte_order_and_container);
     tcase_add_test(tc, read_rows_of_npz_still_check_the_crc);
     tcase_add_test(tc, dataset_shards_hold_exactly_their_rows);
+    tcase_add_test(tc, shard_labels_are_their_rows_of_any_y);
     tcase_add_test(tc, a_shard_fits_where_the_whole_does_not);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
