@@ -308,3 +308,123 @@ bool hood__dense_backward_sgd_pool(hood__pool *pool, const hood__dense *layer, f
         bad |= f.bad[i];
     return bad == 0;
 }
+
+/* ---- Layers that read their inputs in place (few units) ----------------------------------
+ * The same split as the sgemm path (bands of STEP_K inputs, forward's partial sums added by the
+ * caller in thread order), decided by the same cost model, so the bits depend on the thread
+ * count only. */
+
+bool hood__dense_reads_columns(const hood__dense *layer)
+{
+    return hood__skinny_available(layer->out);
+}
+
+typedef struct cols_task {
+    const hood__dense *layer;
+    float *Z, *partial, *W_out;
+    const float *dZ, *X;
+    size_t ldx, batch;
+    const size_t *cols;
+    float alpha;
+    int bad[MAX_FOLD_SHARES];
+} cols_task;
+
+static void cols_forward_share(void *arg, int i, int T)
+{
+    const cols_task *t = arg;
+    size_t in = t->layer->in, out = t->layer->out;
+    size_t i0 = share_at(in, STEP_K, i, T), i1 = share_at(in, STEP_K, i + 1, T);
+    float *Z = i == 0 ? t->Z : t->partial + (size_t)(i - 1) * out * t->batch;
+    hood__skinny_forward(out, t->batch, i0, i1, t->layer->W, t->X, t->ldx, t->cols, Z);
+}
+
+static void cols_weights_share(void *arg, int i, int T)
+{
+    cols_task *t = arg;
+    size_t in = t->layer->in, out = t->layer->out;
+    size_t i0 = share_at(in, STEP_K, i, T), i1 = share_at(in, STEP_K, i + 1, T);
+    /* W_out NULL: the gradient into dW; else the folded step from W into W_out */
+    float *dst = t->W_out != NULL ? t->W_out : t->layer->dW;
+    hood__skinny_weights(out, t->batch, i0, i1, t->alpha, t->dZ, t->X, t->ldx, t->cols,
+                         t->W_out != NULL ? t->layer->W : NULL, dst);
+    int bad = 0;
+    if (t->W_out != NULL)
+        for (size_t q = i0 * out; q < i1 * out; q++)
+            bad |= !isfinite(dst[q]);
+    t->bad[i] = bad;
+}
+
+/* Threads for a product of this shape: the pool's when the cost model splits it (and, for
+ * forward's partial sums, the scratch is there), else 1. */
+static int cols_threads(hood__pool *pool, size_t m, size_t n, size_t k, size_t partial_floats)
+{
+    int T = hood__pool_threads(pool);
+    if (T < 2 || T > MAX_FOLD_SHARES || choose_split(m, n, k, T) == SPLIT_NONE)
+        return 1;
+    size_t have;
+    if (partial_floats > 0 &&
+        (hood__pool_scratch(pool, &have) == NULL || have < (size_t)(T - 1) * partial_floats))
+        return 1;
+    return T;
+}
+
+void hood__dense_forward_cols_pool(hood__pool *pool, const hood__dense *layer, float *A,
+                                   float *Z_keep, const float *X, size_t ldx, const size_t *cols,
+                                   size_t batch)
+{
+    const size_t out = layer->out;
+    cols_task t = {.layer = layer, .Z = A, .X = X, .ldx = ldx, .batch = batch, .cols = cols};
+    /* Z (out x batch) = W (out x in) · X[:, cols] (in x batch), written into A */
+    int T = cols_threads(pool, out, batch, layer->in, out * batch);
+    if (T > 1) {
+        t.partial = hood__pool_scratch(pool, NULL);
+        hood__pool_run(pool, cols_forward_share, &t);
+        for (int s = 1; s < T; s++) {
+            const float *q = t.partial + (size_t)(s - 1) * out * batch;
+            for (size_t e = 0; e < out * batch; e++)
+                A[e] += q[e];
+        }
+    } else {
+        cols_forward_share(&t, 0, 1);
+    }
+    hood__activation_forward(layer->act, A, Z_keep, layer->use_bias ? layer->b : NULL, out, batch);
+}
+
+static bool cols_weights(hood__pool *pool, const hood__dense *layer, float *W_out, float alpha,
+                         const float *dZ, const float *X, size_t ldx, const size_t *cols,
+                         size_t batch)
+{
+    cols_task t = {.layer = layer,
+                   .W_out = W_out,
+                   .dZ = dZ,
+                   .X = X,
+                   .ldx = ldx,
+                   .batch = batch,
+                   .cols = cols,
+                   .alpha = alpha};
+    /* dW (out x in) = dZ (out x batch) · X[:, cols]ᵀ, split by input bands */
+    int T = cols_threads(pool, layer->out, layer->in, batch, 0);
+    if (T > 1)
+        hood__pool_run(pool, cols_weights_share, &t);
+    else
+        cols_weights_share(&t, 0, 1);
+    if (layer->use_bias && layer->db != NULL)
+        bias_gradient(layer->db, dZ, layer->out, batch);
+    int bad = 0;
+    for (int i = 0; i < T; i++)
+        bad |= t.bad[i];
+    return bad == 0;
+}
+
+void hood__dense_backward_cols_pool(hood__pool *pool, const hood__dense *layer, const float *dZ,
+                                    const float *X, size_t ldx, const size_t *cols, size_t batch)
+{
+    (void)cols_weights(pool, layer, NULL, 1.0f, dZ, X, ldx, cols, batch);
+}
+
+bool hood__dense_backward_sgd_cols_pool(hood__pool *pool, const hood__dense *layer, float *W_out,
+                                        float lr, const float *dZ, const float *X, size_t ldx,
+                                        const size_t *cols, size_t batch)
+{
+    return cols_weights(pool, layer, W_out, -lr, dZ, X, ldx, cols, batch);
+}

@@ -1,9 +1,14 @@
 /* gemm.c — the one room that includes cblas.h: the column-major sgemm wrapper every product in
- * hood goes through, a plain-C double-accumulating reference for the tests, and the BLAS
- * thread setting. It is not a GEMM implementation of its own; speed comes from the BLAS. */
+ * hood goes through, a plain-C double-accumulating reference for the tests, the BLAS thread
+ * setting, and two AVX-512 kernels for the one shape the BLAS serves badly (few output units,
+ * samples read in place). It is not a general GEMM; everything else comes from the BLAS. */
 #include "gemm.h"
 
 #include <cblas.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HOOD_SKINNY_X86 1
+#endif
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -159,4 +164,133 @@ const char *hood__blas_description(void)
     snprintf(text, sizeof text, "CBLAS");
 #endif
     return text;
+}
+
+/* ---- Skinny kernels -------------------------------------------------------------------------
+ * W is out x in column-major, so W[:, i] (the out weights of input i) is `out` contiguous
+ * floats: one masked 16-lane vector. Forward keeps one accumulator per batch column (8 at a
+ * time) and adds W[:, i] · x_j[i] for each input; the weight kernel keeps W_out[:, i] for 4
+ * inputs in registers and adds dZ[:, j] · x_j[i] over the batch. Each reads every sample
+ * column once, from where it lies (seed model, batch 32, 1 thread: 6 + 7 ms per epoch for
+ * forward and folded SGD, against 24-25 ms for the gather plus OpenBLAS's two packed sgemm
+ * calls, measured with a probe under chrt -f 10). */
+#if HOOD_SKINNY_X86
+enum { FWD_COLS = 8, WGT_INPUTS = 4, WGT_CHUNK = 64 };
+
+static const float *column(const float *X, size_t ldx, const size_t *cols, size_t j)
+{
+    return X + (cols != NULL ? cols[j] : j) * ldx;
+}
+
+__attribute__((target("avx512f"))) static void
+skinny_forward_avx512(size_t out, size_t batch, size_t i0, size_t i1, const float *W,
+                      const float *X, size_t ldx, const size_t *cols, float *Z)
+{
+    const __mmask16 m = (__mmask16)((1u << out) - 1u);
+    for (size_t j0 = 0; j0 < batch; j0 += FWD_COLS) {
+        size_t nb = batch - j0 < FWD_COLS ? batch - j0 : FWD_COLS;
+        /* a short last block repeats its first column in the unused slots (never stored) */
+        const float *x[FWD_COLS];
+        for (size_t q = 0; q < FWD_COLS; q++)
+            x[q] = column(X, ldx, cols, j0 + (q < nb ? q : 0));
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+               a7 = a0;
+        for (size_t i = i0; i < i1; i++) {
+            __m512 w = _mm512_maskz_loadu_ps(m, W + i * out);
+            a0 = _mm512_fmadd_ps(w, _mm512_set1_ps(x[0][i]), a0);
+            a1 = _mm512_fmadd_ps(w, _mm512_set1_ps(x[1][i]), a1);
+            a2 = _mm512_fmadd_ps(w, _mm512_set1_ps(x[2][i]), a2);
+            a3 = _mm512_fmadd_ps(w, _mm512_set1_ps(x[3][i]), a3);
+            a4 = _mm512_fmadd_ps(w, _mm512_set1_ps(x[4][i]), a4);
+            a5 = _mm512_fmadd_ps(w, _mm512_set1_ps(x[5][i]), a5);
+            a6 = _mm512_fmadd_ps(w, _mm512_set1_ps(x[6][i]), a6);
+            a7 = _mm512_fmadd_ps(w, _mm512_set1_ps(x[7][i]), a7);
+        }
+        const __m512 acc[FWD_COLS] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        for (size_t q = 0; q < nb; q++)
+            _mm512_mask_storeu_ps(Z + (j0 + q) * out, m, acc[q]);
+    }
+}
+
+__attribute__((target("avx512f"))) static void
+skinny_weights_avx512(size_t out, size_t batch, size_t i0, size_t i1, float alpha, const float *dZ,
+                      const float *X, size_t ldx, const size_t *cols, const float *W, float *W_out)
+{
+    const __mmask16 m = (__mmask16)((1u << out) - 1u);
+    const float *x[WGT_CHUNK];
+    __m512 dz[WGT_CHUNK];
+    /* The batch in chunks of WGT_CHUNK columns: the first starts from W (or 0), later ones
+     * from W_out, so the sum over the batch runs in column order whatever the chunking. */
+    for (size_t j0 = 0; j0 < batch; j0 += WGT_CHUNK) {
+        size_t nb = batch - j0 < WGT_CHUNK ? batch - j0 : WGT_CHUNK;
+        for (size_t q = 0; q < nb; q++) {
+            x[q] = column(X, ldx, cols, j0 + q);
+            dz[q] =
+                _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_maskz_loadu_ps(m, dZ + (j0 + q) * out));
+        }
+        const float *from = j0 > 0 ? W_out : W;
+        size_t i = i0;
+        for (; i + WGT_INPUTS <= i1; i += WGT_INPUTS) {
+            __m512 c0, c1, c2, c3;
+            if (from != NULL) {
+                c0 = _mm512_maskz_loadu_ps(m, from + i * out);
+                c1 = _mm512_maskz_loadu_ps(m, from + (i + 1) * out);
+                c2 = _mm512_maskz_loadu_ps(m, from + (i + 2) * out);
+                c3 = _mm512_maskz_loadu_ps(m, from + (i + 3) * out);
+            } else {
+                c0 = c1 = c2 = c3 = _mm512_setzero_ps();
+            }
+            for (size_t q = 0; q < nb; q++) {
+                const float *xq = x[q] + i;
+                c0 = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(xq[0]), c0);
+                c1 = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(xq[1]), c1);
+                c2 = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(xq[2]), c2);
+                c3 = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(xq[3]), c3);
+            }
+            _mm512_mask_storeu_ps(W_out + i * out, m, c0);
+            _mm512_mask_storeu_ps(W_out + (i + 1) * out, m, c1);
+            _mm512_mask_storeu_ps(W_out + (i + 2) * out, m, c2);
+            _mm512_mask_storeu_ps(W_out + (i + 3) * out, m, c3);
+        }
+        for (; i < i1; i++) {
+            __m512 c =
+                from != NULL ? _mm512_maskz_loadu_ps(m, from + i * out) : _mm512_setzero_ps();
+            for (size_t q = 0; q < nb; q++)
+                c = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(x[q][i]), c);
+            _mm512_mask_storeu_ps(W_out + i * out, m, c);
+        }
+    }
+}
+#endif
+
+bool hood__skinny_available(size_t out)
+{
+#if HOOD_SKINNY_X86
+    return out >= 1 && out <= HOOD__SKINNY_MAX_OUT && __builtin_cpu_supports("avx512f");
+#else
+    (void)out;
+    return false;
+#endif
+}
+
+void hood__skinny_forward(size_t out, size_t batch, size_t i0, size_t i1, const float *W,
+                          const float *X, size_t ldx, const size_t *cols, float *Z)
+{
+#if HOOD_SKINNY_X86
+    skinny_forward_avx512(out, batch, i0, i1, W, X, ldx, cols, Z);
+#else
+    (void)out, (void)batch, (void)i0, (void)i1, (void)W, (void)X, (void)ldx, (void)cols, (void)Z;
+#endif
+}
+
+void hood__skinny_weights(size_t out, size_t batch, size_t i0, size_t i1, float alpha,
+                          const float *dZ, const float *X, size_t ldx, const size_t *cols,
+                          const float *W, float *W_out)
+{
+#if HOOD_SKINNY_X86
+    skinny_weights_avx512(out, batch, i0, i1, alpha, dZ, X, ldx, cols, W, W_out);
+#else
+    (void)out, (void)batch, (void)i0, (void)i1, (void)alpha, (void)dZ, (void)X, (void)ldx;
+    (void)cols, (void)W, (void)W_out;
+#endif
 }
