@@ -6,6 +6,7 @@
 
 #include "activation.h"
 #include "gemm.h"
+#include "matrix.h"
 
 #include <math.h>
 #include <string.h>
@@ -276,10 +277,7 @@ static void sgd_fold_share(void *arg, int i, int T)
     /* W_out (out x share) = -lr · dZ (out x batch) · X[j0..j1, :]ᵀ + W_out */
     hood__sgemm(false, true, out, j1 - j0, f->batch, -f->lr, f->dZ, out, f->X + j0, f->ldx, 1.0f, w,
                 out);
-    int bad = 0;
-    for (size_t q = 0; q < (j1 - j0) * out; q++)
-        bad |= !isfinite(w[q]);
-    f->bad[i] = bad;
+    f->bad[i] = !hood__matrix_all_finite(w, (j1 - j0) * out);
 }
 
 bool hood__dense_backward_sgd_pool(hood__pool *pool, const hood__dense *layer, float *W_out,

@@ -4,6 +4,7 @@
 
 #include "error.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,38 @@ float *hood__matrix_alloc(size_t rows, size_t cols)
 void hood__matrix_free(float *m)
 {
     free(m);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* x - x is 0 for a finite x and NaN for an infinite or NaN one. */
+__attribute__((target("avx512f"))) static bool all_finite_avx512(const float *p, size_t n)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    __mmask16 ok = 0xffff;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(p + i);
+        ok &= _mm512_cmp_ps_mask(_mm512_sub_ps(v, v), zero, _CMP_EQ_OQ);
+    }
+    bool finite = ok == 0xffff;
+    for (; i < n; i++)
+        finite &= isfinite(p[i]) != 0;
+    return finite;
+}
+#endif
+
+bool hood__matrix_all_finite(const float *p, size_t n)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f"))
+        return all_finite_avx512(p, n);
+#endif
+    int bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad |= !isfinite(p[i]);
+    return bad == 0;
 }
 
 void hood__matrix_gather_cols(float *dst, const float *src, size_t rows, const size_t *index,

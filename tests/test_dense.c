@@ -1,12 +1,14 @@
 /* test_dense.c — one Dense layer: forward by hand, dW/db/dX against central differences for
  * every activation, the no-bias and first-layer (dX NULL) paths, an empty batch; and the
- * matrix helpers the batches are built with (aligned allocation, exact column gather). */
+ * matrix helpers the batches are built with (aligned allocation, exact column gather, the
+ * finiteness check of new weights). */
 #include "activation.h"
 #include "check_main.h"
 #include "dense.h"
 #include "matrix.h"
 #include "rng.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -237,6 +239,33 @@ START_TEST(gather_cols_is_exact)
 }
 END_TEST
 
+START_TEST(all_finite_finds_every_non_finite)
+{
+    static const size_t sizes[] = {0, 1, 15, 16, 17, 33, 200001};
+    const float bad[3] = {NAN, INFINITY, -INFINITY};
+    float *p = hood__matrix_alloc(200001, 1);
+    ck_assert_ptr_nonnull(p);
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        for (size_t i = 0; i < n; i++) /* finite extremes: max, denormal, -0 */
+            p[i] = i % 4 == 0 ? FLT_MAX : i % 4 == 1 ? -1e-40f : i % 4 == 2 ? -0.0f : -FLT_MAX;
+        ck_assert(hood__matrix_all_finite(p, n));
+        /* one bad value at the start, inside the vector body, and in the tail */
+        const size_t at[3] = {0, n / 2, n - 1};
+        for (size_t a = 0; n > 0 && a < 3; a++)
+            for (int b = 0; b < 3; b++) {
+                float keep = p[at[a]];
+                p[at[a]] = bad[b];
+                ck_assert_msg(!hood__matrix_all_finite(p, n), "n %zu, at %zu, %g", n, at[a],
+                              (double)bad[b]);
+                p[at[a]] = keep;
+            }
+        ck_assert(hood__matrix_all_finite(p, n));
+    }
+    hood__matrix_free(p);
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("dense");
@@ -251,6 +280,7 @@ Suite *hood_test_suite(void)
     TCase *mat = tcase_create("matrix");
     tcase_add_test(mat, matrix_alloc_is_aligned_and_checks_overflow);
     tcase_add_test(mat, gather_cols_is_exact);
+    tcase_add_test(mat, all_finite_finds_every_non_finite);
     suite_add_tcase(s, mat);
     return s;
 }
