@@ -175,7 +175,7 @@ const char *hood__blas_description(void)
  * forward and folded SGD, against 24-25 ms for the gather plus OpenBLAS's two packed sgemm
  * calls, measured with a probe under chrt -f 10). */
 #if HOOD_SKINNY_X86
-enum { FWD_COLS = 8, WGT_CHUNK = 64 };
+enum { FWD_COLS = 8, WGT_INPUTS = 8, WGT_CHUNK = 64 };
 
 static const float *column(const float *X, size_t ldx, const size_t *cols, size_t j)
 {
@@ -212,33 +212,6 @@ skinny_forward_avx512(size_t out, size_t batch, size_t i0, size_t i1, const floa
     }
 }
 
-/* W_out[:, i .. i + R·k) for the largest k fitting in [i, i1), R inputs per pass held in
- * registers; returns where it stopped. Inlined with R constant, so c[] stays in registers. */
-__attribute__((target("avx512f"), always_inline)) static inline size_t
-weights_rows(size_t R, size_t out, size_t nb, size_t i, size_t i1, __mmask16 m, const float *from,
-             float *W_out, const float *const *x, const __m512 *dz, bool *finite)
-{
-    const __m512 zero = _mm512_setzero_ps();
-    for (; i + R <= i1; i += R) {
-        __m512 c[8];
-#pragma GCC unroll 8
-        for (size_t r = 0; r < R; r++)
-            c[r] = from != NULL ? _mm512_maskz_loadu_ps(m, from + (i + r) * out) : zero;
-        for (size_t q = 0; q < nb; q++) {
-            const float *xq = x[q] + i;
-#pragma GCC unroll 8
-            for (size_t r = 0; r < R; r++)
-                c[r] = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(xq[r]), c[r]);
-        }
-#pragma GCC unroll 8
-        for (size_t r = 0; r < R; r++) {
-            _mm512_mask_storeu_ps(W_out + (i + r) * out, m, c[r]);
-            *finite &= _mm512_mask_cmp_ps_mask(m, _mm512_sub_ps(c[r], c[r]), zero, _CMP_EQ_OQ) == m;
-        }
-    }
-    return i;
-}
-
 __attribute__((target("avx512f"))) static bool
 skinny_weights_avx512(size_t out, size_t batch, size_t i0, size_t i1, float alpha, const float *dZ,
                       const float *X, size_t ldx, const size_t *cols, const float *W, float *W_out)
@@ -261,12 +234,25 @@ skinny_weights_avx512(size_t out, size_t batch, size_t i0, size_t i1, float alph
         }
         const float *from = j0 > 0 ? W_out : W;
         size_t i = i0;
-        /* 8 inputs per pass for chunks of up to 32 columns; 4 for wider ones, where 8 passes
-         * over 64 column streams stalled on memory (seed full batch: backward 23 vs 14 ms) */
-        if (nb <= 32)
-            i = weights_rows(8, out, nb, i, i1, m, from, W_out, x, dz, &finite);
-        else
-            i = weights_rows(4, out, nb, i, i1, m, from, W_out, x, dz, &finite);
+        for (; i + WGT_INPUTS <= i1; i += WGT_INPUTS) {
+            __m512 c[WGT_INPUTS];
+#pragma GCC unroll 8
+            for (size_t r = 0; r < WGT_INPUTS; r++)
+                c[r] = from != NULL ? _mm512_maskz_loadu_ps(m, from + (i + r) * out)
+                                    : _mm512_setzero_ps();
+            for (size_t q = 0; q < nb; q++) {
+                const float *xq = x[q] + i;
+#pragma GCC unroll 8
+                for (size_t r = 0; r < WGT_INPUTS; r++)
+                    c[r] = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(xq[r]), c[r]);
+            }
+#pragma GCC unroll 8
+            for (size_t r = 0; r < WGT_INPUTS; r++) {
+                _mm512_mask_storeu_ps(W_out + (i + r) * out, m, c[r]);
+                finite &=
+                    _mm512_mask_cmp_ps_mask(m, _mm512_sub_ps(c[r], c[r]), zero, _CMP_EQ_OQ) == m;
+            }
+        }
         for (; i < i1; i++) {
             __m512 c =
                 from != NULL ? _mm512_maskz_loadu_ps(m, from + i * out) : _mm512_setzero_ps();
