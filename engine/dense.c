@@ -343,9 +343,13 @@ static void cols_weights_share(void *arg, int i, int T)
     size_t i0 = share_at(in, STEP_K, i, T), i1 = share_at(in, STEP_K, i + 1, T);
     /* W_out NULL: the gradient into dW; else the folded step from W into W_out */
     float *dst = t->W_out != NULL ? t->W_out : t->layer->dW;
-    bool finite = hood__skinny_weights(out, t->batch, i0, i1, t->alpha, t->dZ, t->X, t->ldx,
-                                       t->cols, t->W_out != NULL ? t->layer->W : NULL, dst);
-    t->bad[i] = !finite;
+    hood__skinny_weights(out, t->batch, i0, i1, t->alpha, t->dZ, t->X, t->ldx, t->cols,
+                         t->W_out != NULL ? t->layer->W : NULL, dst);
+    int bad = 0;
+    if (t->W_out != NULL)
+        for (size_t q = i0 * out; q < i1 * out; q++)
+            bad |= !isfinite(dst[q]);
+    t->bad[i] = bad;
 }
 
 /* Threads for a product of this shape: the pool's when the cost model splits it (and, for

@@ -175,7 +175,7 @@ const char *hood__blas_description(void)
  * forward and folded SGD, against 24-25 ms for the gather plus OpenBLAS's two packed sgemm
  * calls, measured with a probe under chrt -f 10). */
 #if HOOD_SKINNY_X86
-enum { FWD_COLS = 8, WGT_INPUTS = 8, WGT_CHUNK = 64 };
+enum { FWD_COLS = 8, WGT_INPUTS = 4, WGT_CHUNK = 64 };
 
 static const float *column(const float *X, size_t ldx, const size_t *cols, size_t j)
 {
@@ -212,7 +212,7 @@ skinny_forward_avx512(size_t out, size_t batch, size_t i0, size_t i1, const floa
     }
 }
 
-__attribute__((target("avx512f"))) static bool
+__attribute__((target("avx512f"))) static void
 skinny_weights_avx512(size_t out, size_t batch, size_t i0, size_t i1, float alpha, const float *dZ,
                       const float *X, size_t ldx, const size_t *cols, const float *W, float *W_out)
 {
@@ -221,12 +221,8 @@ skinny_weights_avx512(size_t out, size_t batch, size_t i0, size_t i1, float alph
     __m512 dz[WGT_CHUNK];
     /* The batch in chunks of WGT_CHUNK columns: the first starts from W (or 0), later ones
      * from W_out, so the sum over the batch runs in column order whatever the chunking. */
-    /* finite: the last chunk's (the final values') lanes that are finite: x - x == 0 */
-    const __m512 zero = _mm512_setzero_ps();
-    bool finite = true;
     for (size_t j0 = 0; j0 < batch; j0 += WGT_CHUNK) {
         size_t nb = batch - j0 < WGT_CHUNK ? batch - j0 : WGT_CHUNK;
-        finite = true;
         for (size_t q = 0; q < nb; q++) {
             x[q] = column(X, ldx, cols, j0 + q);
             dz[q] =
@@ -235,23 +231,26 @@ skinny_weights_avx512(size_t out, size_t batch, size_t i0, size_t i1, float alph
         const float *from = j0 > 0 ? W_out : W;
         size_t i = i0;
         for (; i + WGT_INPUTS <= i1; i += WGT_INPUTS) {
-            __m512 c[WGT_INPUTS];
-#pragma GCC unroll 8
-            for (size_t r = 0; r < WGT_INPUTS; r++)
-                c[r] = from != NULL ? _mm512_maskz_loadu_ps(m, from + (i + r) * out)
-                                    : _mm512_setzero_ps();
+            __m512 c0, c1, c2, c3;
+            if (from != NULL) {
+                c0 = _mm512_maskz_loadu_ps(m, from + i * out);
+                c1 = _mm512_maskz_loadu_ps(m, from + (i + 1) * out);
+                c2 = _mm512_maskz_loadu_ps(m, from + (i + 2) * out);
+                c3 = _mm512_maskz_loadu_ps(m, from + (i + 3) * out);
+            } else {
+                c0 = c1 = c2 = c3 = _mm512_setzero_ps();
+            }
             for (size_t q = 0; q < nb; q++) {
                 const float *xq = x[q] + i;
-#pragma GCC unroll 8
-                for (size_t r = 0; r < WGT_INPUTS; r++)
-                    c[r] = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(xq[r]), c[r]);
+                c0 = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(xq[0]), c0);
+                c1 = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(xq[1]), c1);
+                c2 = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(xq[2]), c2);
+                c3 = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(xq[3]), c3);
             }
-#pragma GCC unroll 8
-            for (size_t r = 0; r < WGT_INPUTS; r++) {
-                _mm512_mask_storeu_ps(W_out + (i + r) * out, m, c[r]);
-                finite &=
-                    _mm512_mask_cmp_ps_mask(m, _mm512_sub_ps(c[r], c[r]), zero, _CMP_EQ_OQ) == m;
-            }
+            _mm512_mask_storeu_ps(W_out + i * out, m, c0);
+            _mm512_mask_storeu_ps(W_out + (i + 1) * out, m, c1);
+            _mm512_mask_storeu_ps(W_out + (i + 2) * out, m, c2);
+            _mm512_mask_storeu_ps(W_out + (i + 3) * out, m, c3);
         }
         for (; i < i1; i++) {
             __m512 c =
@@ -259,10 +258,8 @@ skinny_weights_avx512(size_t out, size_t batch, size_t i0, size_t i1, float alph
             for (size_t q = 0; q < nb; q++)
                 c = _mm512_fmadd_ps(dz[q], _mm512_set1_ps(x[q][i]), c);
             _mm512_mask_storeu_ps(W_out + i * out, m, c);
-            finite &= _mm512_mask_cmp_ps_mask(m, _mm512_sub_ps(c, c), zero, _CMP_EQ_OQ) == m;
         }
     }
-    return finite;
 }
 #endif
 
@@ -286,15 +283,14 @@ void hood__skinny_forward(size_t out, size_t batch, size_t i0, size_t i1, const 
 #endif
 }
 
-bool hood__skinny_weights(size_t out, size_t batch, size_t i0, size_t i1, float alpha,
+void hood__skinny_weights(size_t out, size_t batch, size_t i0, size_t i1, float alpha,
                           const float *dZ, const float *X, size_t ldx, const size_t *cols,
                           const float *W, float *W_out)
 {
 #if HOOD_SKINNY_X86
-    return skinny_weights_avx512(out, batch, i0, i1, alpha, dZ, X, ldx, cols, W, W_out);
+    skinny_weights_avx512(out, batch, i0, i1, alpha, dZ, X, ldx, cols, W, W_out);
 #else
     (void)out, (void)batch, (void)i0, (void)i1, (void)alpha, (void)dZ, (void)X, (void)ldx;
     (void)cols, (void)W, (void)W_out;
-    return false;
 #endif
 }

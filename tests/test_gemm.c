@@ -329,22 +329,9 @@ START_TEST(skinny_kernels_by_hand)
     const float Gw[6] = {5, 1, 3, 0, 7, 2};
     for (int e = 0; e < 6; e++)
         ck_assert_float_eq(G[e], Gw[e]);
-    ck_assert(hood__skinny_weights(2, 2, 0, 3, -0.5f, dZ, X, 4, cols, W, G));
+    hood__skinny_weights(2, 2, 0, 3, -0.5f, dZ, X, 4, cols, W, G);
     for (int e = 0; e < 6; e++)
         ck_assert_float_eq(G[e], W[e] - 0.5f * Gw[e]);
-    /* A non-finite input reaching an output is reported, in the 8-input body and in the tail. */
-    float Xbad[12];
-    memcpy(Xbad, X, sizeof Xbad);
-    Xbad[8 + 2] = INFINITY; /* x2[2]: W_out[:, 2] */
-    ck_assert(!hood__skinny_weights(2, 2, 0, 3, -0.5f, dZ, Xbad, 4, cols, W, G));
-    ck_assert(hood__skinny_weights(2, 2, 0, 2, -0.5f, dZ, Xbad, 4, cols, W, G)); /* not read */
-    float *Wbig = calloc(2 * 20, sizeof *Wbig), *Xbig = calloc(20 * 2, sizeof *Xbig), *Gbig;
-    Gbig = malloc(2 * 20 * sizeof *Gbig);
-    ck_assert(Wbig && Xbig && Gbig);
-    ck_assert(hood__skinny_weights(2, 2, 0, 20, 1.0f, dZ, Xbig, 20, NULL, Wbig, Gbig));
-    Wbig[2 * 3 + 1] = NAN; /* input 3: the 8-input body */
-    ck_assert(!hood__skinny_weights(2, 2, 0, 20, 1.0f, dZ, Xbig, 20, NULL, Wbig, Gbig));
-    free(Wbig), free(Xbig), free(Gbig);
 }
 END_TEST
 
