@@ -43,22 +43,6 @@ void hood__dense_backward_pool(hood__pool *pool, const hood__dense *layer, float
 bool hood__dense_backward_sgd_pool(hood__pool *pool, const hood__dense *layer, float *W_out,
                                    float lr, const float *dZ, const float *X, size_t ldx,
                                    size_t batch);
-/* Layers with few units read their inputs in place (gemm.h's skinny kernels): the batch is a
- * list of sample columns, column j at X + cols[j] * ldx (cols NULL: X + j * ldx), so fit skips
- * the gather for them. Only the first layer, whose inputs are the data set, takes a list; whether
- * a layer can is hood__dense_reads_columns (the CPU and the layer's width). */
-bool hood__dense_reads_columns(const hood__dense *layer);
-/* hood__dense_forward_pool for such a layer. */
-void hood__dense_forward_cols_pool(hood__pool *pool, const hood__dense *layer, float *A,
-                                   float *Z_keep, const float *X, size_t ldx, const size_t *cols,
-                                   size_t batch);
-/* dW and db of such a layer (no dX: it is the first layer). */
-void hood__dense_backward_cols_pool(hood__pool *pool, const hood__dense *layer, const float *dZ,
-                                    const float *X, size_t ldx, const size_t *cols, size_t batch);
-/* hood__dense_backward_sgd_pool for such a layer. */
-bool hood__dense_backward_sgd_cols_pool(hood__pool *pool, const hood__dense *layer, float *W_out,
-                                        float lr, const float *dZ, const float *X, size_t ldx,
-                                        const size_t *cols, size_t batch);
 /* Scratch floats the pool needs for this layer's split products at batches up to `batch`. */
 size_t hood__dense_scratch_floats(const hood__dense *layer, size_t batch, int threads);
 

@@ -24,25 +24,6 @@ void hood__sgemm_reference(bool trans_a, bool trans_b, size_t m, size_t n, size_
 void hood__blas_set_threads(int threads);
 /* The current BLAS thread count; 0 when unknown (generic CBLAS). */
 int hood__blas_threads(void);
-/* ---- Skinny products read straight from sample columns --------------------------------------
- * A layer with few units (out <= HOOD__SKINNY_MAX_OUT: the seed model's 22,500 -> 10) spends
- * more time gathering its batch and having the BLAS pack it (twice a step: forward and dW)
- * than multiplying. These two kernels read each sample column where it lies — column j of the
- * batch is X + cols[j] * ldx (cols NULL: X + j * ldx) — and touch rows [i0, i1) only, so a
- * thread can take a band of inputs. AVX-512 only; hood__skinny_available() says whether this
- * CPU and `out` can use them (otherwise gather and call hood__sgemm). */
-enum { HOOD__SKINNY_MAX_OUT = 16 };
-bool hood__skinny_available(size_t out);
-/* Z (out x batch, ld out) = W[:, i0..i1) (W out x in, ld out) · X[i0..i1, cols] (overwritten). */
-void hood__skinny_forward(size_t out, size_t batch, size_t i0, size_t i1, const float *W,
-                          const float *X, size_t ldx, const size_t *cols, float *Z);
-/* For i in [i0, i1): W_out[:, i] = (W ? W[:, i] : 0) + alpha · Σ_j dZ[:, j] · X[i, cols[j]]
- * (dZ out x batch, ld out; W and W_out out x in, ld out): the weight gradient (W NULL,
- * alpha 1) or plain SGD folded in (W the weights, alpha -lr). */
-void hood__skinny_weights(size_t out, size_t batch, size_t i0, size_t i1, float alpha,
-                          const float *dZ, const float *X, size_t ldx, const size_t *cols,
-                          const float *W, float *W_out);
-
 /* "OpenBLAS 0.3.21 (Haswell)" (the kernel selected at run time), "BLIS 0.9.0" or "CBLAS": for
  * bench reports. Points to a per-thread buffer, valid until the next call on that thread. */
 const char *hood__blas_description(void);

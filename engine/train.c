@@ -1,6 +1,5 @@
 /* train.c — fit, evaluate and predict for the Sequential model: epochs, per-epoch shuffles,
- * batches gathered into one buffer (or, for a first layer with few units, read in place),
- * forward/loss/backward/update, validation, history, early
+ * batches gathered into one buffer, forward/loss/backward/update, validation, history, early
  * stopping, callbacks, per-phase timing and the divergence guard. The math is in the kernels
  * (dense.c, loss.c, optimizer.c); this file only sequences it. */
 #include "model.h"
@@ -30,8 +29,7 @@ typedef struct workspace {
     float *block;
     float **A;        /* A[l]: layer l's outputs (out_l x batch); forward keeps them for backward */
     float *Z;         /* the output layer's pre-activations (the fused losses need the logits) */
-    float *Xb;        /* gathered batch inputs (features x batch), training only, NULL when the
-                         first layer reads its inputs in place */
+    float *Xb;        /* gathered batch inputs (features x batch), training only */
     float *Yb;        /* gathered batch labels (label_width x batch), training only */
     float *d[2];      /* backward ping-pong: dZ of one layer, dX of the next (max units x batch) */
     size_t *perm;     /* the epoch's sample order, training only */
@@ -88,12 +86,8 @@ static hood_status workspace_init(workspace *ws, const hood_model *model, size_t
             max_units = model->layers[l].out;
     }
     ADD_BUF(model->layers[L - 1].out);
-    /* a first layer that reads its inputs in place needs no gathered copy (full batch on the
-     * seed model: 92 MB) */
-    bool gather = training && !hood__dense_reads_columns(&model->layers[0]);
-    if (gather)
-        ADD_BUF(model->input_features);
     if (training) {
+        ADD_BUF(model->input_features);
         ADD_BUF(label_width);
         ADD_BUF(max_units);
         ADD_BUF(max_units);
@@ -114,11 +108,9 @@ static hood_status workspace_init(workspace *ws, const hood_model *model, size_t
     }
     ws->Z = p;
     p += round_up(model->layers[L - 1].out * batch);
-    if (gather) {
+    if (training) {
         ws->Xb = p;
         p += round_up(model->input_features * batch);
-    }
-    if (training) {
         ws->Yb = p;
         p += round_up(label_width * batch);
         ws->d[0] = p;
@@ -148,46 +140,31 @@ static void apply_threads(const hood_model *model)
     hood__blas_set_threads(1);
 }
 
-/* The first layer's input: column j of the batch is X + cols[j] * ldx (cols NULL: X + j * ldx).
- * A list of columns (no gather) only for a first layer that reads its inputs in place
- * (hood__dense_reads_columns). */
-typedef struct input {
-    const float *X;
-    size_t ldx;
-    const size_t *cols;
-} input;
-
-/* out_last (units x batch) = the model applied to the batch `x`; the hidden layers' outputs stay
- * in ws->A, the output layer's logits in ws->Z when keep_z. */
-static void forward(const hood_model *model, workspace *ws, float *out_last, bool keep_z, input x,
-                    size_t batch)
+/* out_last (units x batch) = the model applied to X (features x batch, ld = ldx); the hidden
+ * layers' outputs stay in ws->A, the output layer's logits in ws->Z when keep_z. */
+static void forward(const hood_model *model, workspace *ws, float *out_last, bool keep_z,
+                    const float *X, size_t ldx, size_t batch)
 {
-    const float *in = x.X;
-    size_t ld = x.ldx;
+    const float *in = X;
+    size_t ld = ldx;
     for (size_t l = 0; l < model->num_layers; l++) {
         const hood__dense *layer = &model->layers[l];
         bool last = l + 1 == model->num_layers;
         float *A = last && out_last != NULL ? out_last : ws->A[l];
-        float *Z = last && keep_z ? ws->Z : NULL;
         /* A (out x batch) = act(W (out x in) · in (in x batch) + b) */
-        if (l == 0 && hood__dense_reads_columns(layer))
-            hood__dense_forward_cols_pool(ws->pool, layer, A, Z, x.X, x.ldx, x.cols, batch);
-        else
-            hood__dense_forward_pool(ws->pool, layer, A, Z, in, ld, batch);
+        hood__dense_forward_pool(ws->pool, layer, A, last && keep_z ? ws->Z : NULL, in, ld, batch);
         in = A;
         ld = layer->out;
     }
 }
 
 /* Gradients into the model's gradient arena from dZ of the output layer in ws->d[0], last
- * layer to first; the input x and ws->A are forward's. With W0_out
+ * layer to first; the inputs X (d x batch, ld = ldx) and ws->A are forward's. With W0_out
  * (plain SGD, see fold_first_layer) the first layer's kernel gradient is not written: its SGD
  * step goes straight into W0_out; false when a value there is not finite. */
-static bool backward_fold(const hood_model *model, workspace *ws, input x, size_t batch,
-                          float *W0_out)
+static bool backward_fold(const hood_model *model, workspace *ws, const float *X, size_t ldx,
+                          size_t batch, float *W0_out)
 {
-    const float *X = x.X;
-    const size_t ldx = x.ldx;
     int cur = 0; /* d[cur] holds dZ of layer l */
     for (size_t l = model->num_layers; l-- > 0;) {
         const hood__dense *layer = &model->layers[l];
@@ -195,18 +172,10 @@ static bool backward_fold(const hood_model *model, workspace *ws, input x, size_
         size_t ld = l == 0 ? ldx : model->layers[l - 1].out;
         float *dX = l == 0 ? NULL : ws->d[1 - cur];
         /* dW = dZ · inᵀ, db = row sums of dZ, dX (in x batch) = Wᵀ · dZ (not for layer 0) */
-        bool direct = l == 0 && hood__dense_reads_columns(layer);
         if (l == 0 && W0_out != NULL)
-            return direct ? hood__dense_backward_sgd_cols_pool(ws->pool, layer, W0_out,
-                                                               model->opt.learning_rate, ws->d[cur],
-                                                               X, ldx, x.cols, batch)
-                          : hood__dense_backward_sgd_pool(ws->pool, layer, W0_out,
-                                                          model->opt.learning_rate, ws->d[cur], in,
-                                                          ld, batch);
-        if (direct)
-            hood__dense_backward_cols_pool(ws->pool, layer, ws->d[cur], X, ldx, x.cols, batch);
-        else
-            hood__dense_backward_pool(ws->pool, layer, dX, ws->d[cur], in, ld, batch);
+            return hood__dense_backward_sgd_pool(ws->pool, layer, W0_out, model->opt.learning_rate,
+                                                 ws->d[cur], in, ld, batch);
+        hood__dense_backward_pool(ws->pool, layer, dX, ws->d[cur], in, ld, batch);
         if (l > 0) {
             /* dZ of layer l-1 = dX ⊙ act'(A[l-1]), in place */
             hood__activation_backward(model->layers[l - 1].act, dX, dX, ws->A[l - 1],
@@ -217,9 +186,10 @@ static bool backward_fold(const hood_model *model, workspace *ws, input x, size_
     return true;
 }
 
-static void backward(const hood_model *model, workspace *ws, input x, size_t batch)
+static void backward(const hood_model *model, workspace *ws, const float *X, size_t ldx,
+                     size_t batch)
 {
-    (void)backward_fold(model, ws, x, batch, NULL);
+    (void)backward_fold(model, ws, X, ldx, batch, NULL);
 }
 
 hood_status hood__model_batch_gradient(hood_model *model, const float *X, const float *Y,
@@ -234,11 +204,10 @@ hood_status hood__model_batch_gradient(hood_model *model, const float *X, const 
         return st;
     const hood__dense *last = &model->layers[model->num_layers - 1];
     size_t correct = 0;
-    input x = {X, model->input_features, NULL};
-    forward(model, &ws, NULL, true, x, batch);
+    forward(model, &ws, NULL, true, X, model->input_features, batch);
     hood__loss_batch(model->loss, last->act, ws.Z, ws.A[model->num_layers - 1], Y, label_width,
                      last->out, batch, scale, ws.d[0], loss_sum, &correct);
-    backward(model, &ws, x, batch);
+    backward(model, &ws, X, model->input_features, batch);
     workspace_free(&ws);
     return HOOD_OK;
 }
@@ -258,7 +227,7 @@ static void evaluate_columns(const hood_model *model, workspace *ws, const float
         size_t B = n - j < batch ? n - j : batch;
         if (steps)
             hood__pool_step_begin(ws->pool);
-        forward(model, ws, NULL, true, (input){X + j * d, d, NULL}, B);
+        forward(model, ws, NULL, true, X + j * d, d, B);
         hood__loss_batch(model->loss, last->act, ws->Z, ws->A[model->num_layers - 1],
                          Y + j * label_width, label_width, last->out, B, (float)B, NULL, loss_sum,
                          correct);
@@ -472,7 +441,7 @@ hood_status hood_model_predict(hood_model *model, const float *x, size_t samples
         size_t B = samples - j < batch ? samples - j : batch;
         hood__pool_step_begin(ws.pool);
         /* the output layer writes straight into the caller's columns j .. j+B */
-        forward(model, &ws, out + j * units, false, (input){x + j * d, d, NULL}, B);
+        forward(model, &ws, out + j * units, false, x + j * d, d, B);
         hood__pool_step_end(ws.pool);
     }
     workspace_free(&ws);
@@ -685,11 +654,11 @@ static hood_status check_resume(const hood_model *model, const hood_fit_options 
  * worker holds the global batch's gradient and sums and sees any worker's divergence at the
  * same step. Returns HOOD_EDIVERGED (message left to the caller), HOOD_EMPI or the
  * all-reduce's status. */
-static hood_status shard_step(hood_model *model, const split *sp, workspace *ws, input x, size_t k,
+static hood_status shard_step(hood_model *model, const split *sp, workspace *ws, size_t k,
                               size_t Bn, double *batch_loss, size_t *batch_correct)
 {
     if (k > 0)
-        backward(model, ws, x, k);
+        backward(model, ws, ws->Xb, model->input_features, k);
     else
         memset(model->grads, 0, model->num_params * sizeof(float));
     float *extra = model->grads + model->num_params;
@@ -779,27 +748,21 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
             /* the pool's adaptive policy times each step (parallel.h) */
             hood__pool_step_begin(ws->pool);
             double t0 = now_seconds();
-            /* Yb (width x k) = the batch's labels, and Xb (d x k) its inputs, in permutation
-             * order; a first layer that reads its inputs in place takes the column list
-             * instead (no gather: it was a fifth of a seed-model epoch). */
-            input x = {sp->X, d, cols};
-            if (!hood__dense_reads_columns(&model->layers[0])) {
-                hood__matrix_gather_cols_pool(ws->pool, ws->Xb, sp->X, d, cols, k);
-                x = (input){ws->Xb, d, NULL};
-            }
+            /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
+            hood__matrix_gather_cols_pool(ws->pool, ws->Xb, sp->X, d, cols, k);
             hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
             double t1 = now_seconds();
             double batch_loss = 0.0;
             size_t batch_correct = 0;
             if (k > 0) {
-                forward(model, ws, NULL, true, x, k);
+                forward(model, ws, NULL, true, ws->Xb, d, k);
                 /* dZ_L (units x k) = d(batch mean loss)/dZ: scale by the (global) batch size */
                 hood__loss_batch(model->loss, last->act, ws->Z, ws->A[L - 1], ws->Yb, width,
                                  last->out, k, (float)Bn, ws->d[0], &batch_loss, &batch_correct);
             }
             double t2 = now_seconds();
             if (sp->shard != NULL) {
-                hood_status st = shard_step(model, sp, ws, x, k, Bn, &batch_loss, &batch_correct);
+                hood_status st = shard_step(model, sp, ws, k, Bn, &batch_loss, &batch_correct);
                 if (st != HOOD_OK)
                     return st == HOOD_EDIVERGED
                                ? hood__fail(st,
@@ -823,7 +786,8 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
             size_t skip = fold ? model->layers[0].in * model->layers[0].out : 0;
             bool folded_ok = true;
             if (sp->shard == NULL)
-                folded_ok = backward_fold(model, ws, x, Bn, fold ? model->params_next : NULL);
+                folded_ok =
+                    backward_fold(model, ws, ws->Xb, d, Bn, fold ? model->params_next : NULL);
             double t3 = now_seconds();
             /* The step writes the other pair of arenas; they become current only when every
              * new value is finite, so a refused step leaves the weights of before this batch. */

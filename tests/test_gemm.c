@@ -1,7 +1,6 @@
 /* test_gemm.c — the sgemm wrapper against the double-accumulating reference: every transpose
  * combination, odd sizes, padded leading dimensions, alpha/beta, the size-0 edges, and the
- * reference itself against a product worked by hand; the skinny kernels (samples read in place)
- * against the reference and by hand. */
+ * reference itself against a product worked by hand. */
 #include "check_main.h"
 #include "gemm.h"
 #include "rng.h"
@@ -216,125 +215,6 @@ START_TEST(thread_setting_and_description)
 }
 END_TEST
 
-/* ---- skinny kernels (samples read in place) -------------------------------------------------- */
-
-/* Both kernels against the reference on the gathered columns, within the float dot-product bound
- * (k + 2) u Σ|terms|; rows outside [i0, i1) of W_out must stay untouched. */
-static void check_skinny(hood_rng *rng, size_t out, size_t in, size_t batch, size_t i0, size_t i1)
-{
-    const size_t n = batch + 9, ldx = in + 2;
-    float *X = random_floats(rng, ldx * n), *W = random_floats(rng, out * in);
-    float *dZ = random_floats(rng, out * batch);
-    size_t *cols = malloc(batch * sizeof *cols);
-    float *Xb = malloc(in * batch * sizeof *Xb), *aXb = malloc(in * batch * sizeof *aXb);
-    float *aW = malloc(out * in * sizeof *aW), *adZ = malloc(out * batch * sizeof *adZ);
-    float *Z = malloc(out * batch * sizeof *Z), *Zr = malloc(out * batch * sizeof *Zr);
-    float *Zs = malloc(out * batch * sizeof *Zs), *G = malloc(out * in * sizeof *G);
-    float *Gr = malloc(out * in * sizeof *Gr), *Gs = malloc(out * in * sizeof *Gs);
-    ck_assert(cols && Xb && aXb && aW && adZ && Z && Zr && Zs && G && Gr && Gs);
-    for (size_t j = 0; j < batch; j++) {
-        cols[j] = (j * 7 + 3) % n; /* shuffled, with repeats once batch > n / 7 */
-        for (size_t i = 0; i < in; i++) {
-            Xb[i + j * in] = X[i + cols[j] * ldx];
-            aXb[i + j * in] = fabsf(Xb[i + j * in]);
-        }
-    }
-    for (size_t e = 0; e < out * in; e++)
-        aW[e] = fabsf(W[e]);
-    for (size_t e = 0; e < out * batch; e++)
-        adZ[e] = fabsf(dZ[e]);
-    const size_t k = i1 - i0;
-    const double u = 1.0 / 16777216.0;
-
-    /* forward over the band: Z = W[:, i0..i1) · Xb[i0..i1, :] */
-    hood__skinny_forward(out, batch, i0, i1, W, X, ldx, cols, Z);
-    hood__sgemm_reference(false, false, out, batch, k, 1.0f, W + i0 * out, out, Xb + i0, in, 0.0f,
-                          Zr, out);
-    hood__sgemm_reference(false, false, out, batch, k, 1.0f, aW + i0 * out, out, aXb + i0, in, 0.0f,
-                          Zs, out);
-    for (size_t e = 0; e < out * batch; e++)
-        if (fabs((double)Z[e] - (double)Zr[e]) > (double)(k + 2) * u * Zs[e] + 1e-30)
-            ck_abort_msg("skinny forward %zu x %zu b%zu [%zu, %zu): %zu: %.9g vs %.9g", out, in,
-                         batch, i0, i1, e, (double)Z[e], (double)Zr[e]);
-
-    /* weights: the gradient (W NULL) and the folded step (W, alpha -0.01) */
-    for (int fold = 0; fold < 2; fold++) {
-        const float alpha = fold ? -0.01f : 1.0f;
-        for (size_t e = 0; e < out * in; e++)
-            G[e] = -7.0f; /* outside the band: must stay */
-        hood__skinny_weights(out, batch, i0, i1, alpha, dZ, X, ldx, cols, fold ? W : NULL, G);
-        for (size_t e = 0; e < out * in; e++)
-            Gr[e] = fold ? W[e] : 0.0f;
-        hood__sgemm_reference(false, true, out, in, batch, alpha, dZ, out, Xb, in, 1.0f, Gr, out);
-        hood__sgemm_reference(false, true, out, in, batch, fabsf(alpha), adZ, out, aXb, in, 0.0f,
-                              Gs, out);
-        for (size_t i = 0; i < in; i++)
-            for (size_t o = 0; o < out; o++) {
-                size_t e = o + i * out;
-                if (i < i0 || i >= i1) {
-                    ck_assert_float_eq(G[e], -7.0f);
-                    continue;
-                }
-                double bound = (double)(batch + 3) * u * (Gs[e] + (fold ? aW[e] : 0.0f)) + 1e-30;
-                if (fabs((double)G[e] - (double)Gr[e]) > bound)
-                    ck_abort_msg(
-                        "skinny weights (fold %d) %zu x %zu b%zu: (%zu, %zu): %.9g vs %.9g", fold,
-                        out, in, batch, o, i, (double)G[e], (double)Gr[e]);
-            }
-    }
-    free(X), free(W), free(dZ), free(cols), free(Xb), free(aXb), free(aW), free(adZ);
-    free(Z), free(Zr), free(Zs), free(G), free(Gr), free(Gs);
-}
-
-START_TEST(skinny_kernels_match_reference)
-{
-    ck_assert(!hood__skinny_available(0));
-    ck_assert(!hood__skinny_available(HOOD__SKINNY_MAX_OUT + 1));
-    if (!hood__skinny_available(10))
-        return; /* no AVX-512 here (or valgrind): the callers gather and use the BLAS */
-    hood_rng rng;
-    hood__rng_seed(&rng, 2024);
-    static const size_t outs[] = {1, 5, 10, 16}, ins[] = {1, 3, 7, 130, 4099};
-    static const size_t batches[] = {1, 7, 8, 33, 70};
-    for (size_t a = 0; a < 4; a++)
-        for (size_t b = 0; b < 5; b++)
-            for (size_t c = 0; c < 5; c++) {
-                size_t in = ins[b];
-                check_skinny(&rng, outs[a], in, batches[c], 0, in);
-                if (in >= 7)
-                    check_skinny(&rng, outs[a], in, batches[c], in / 3, in - 2);
-            }
-    check_skinny(&rng, 10, 22500, 32, 0, 22500); /* the seed model's first layer */
-}
-END_TEST
-
-START_TEST(skinny_kernels_by_hand)
-{
-    if (!hood__skinny_available(2))
-        return;
-    /* W (2 x 3) = [1 2 3; 4 5 6] (column-major: 1 4 2 5 3 6); samples (columns of X, ld 4)
-     * x0 = (1, 0, 2), x1 = (0, 1, 1), x2 = (3, 3, 3); batch = columns 2, 0. */
-    const float W[6] = {1, 4, 2, 5, 3, 6};
-    const float X[12] = {1, 0, 2, -1, 0, 1, 1, -1, 3, 3, 3, -1};
-    const size_t cols[2] = {2, 0};
-    float Z[4];
-    hood__skinny_forward(2, 2, 0, 3, W, X, 4, cols, Z);
-    const float Zw[4] = {18, 45, 7, 16}; /* W·x2, W·x0 */
-    for (int e = 0; e < 4; e++)
-        ck_assert_float_eq(Z[e], Zw[e]);
-    /* dZ = [1 2; 0 1]: dW = dZ · [x2 x0]ᵀ = [1·3+2·1, 3+0, 3+2·2; 0+1, 0, 0+2] */
-    const float dZ[4] = {1, 0, 2, 1};
-    float G[6];
-    hood__skinny_weights(2, 2, 0, 3, 1.0f, dZ, X, 4, cols, NULL, G);
-    const float Gw[6] = {5, 1, 3, 0, 7, 2};
-    for (int e = 0; e < 6; e++)
-        ck_assert_float_eq(G[e], Gw[e]);
-    hood__skinny_weights(2, 2, 0, 3, -0.5f, dZ, X, 4, cols, W, G);
-    for (int e = 0; e < 6; e++)
-        ck_assert_float_eq(G[e], W[e] - 0.5f * Gw[e]);
-}
-END_TEST
-
 /* The products run with the BLAS at 1 thread, as hood always runs it (train.c): OpenBLAS's own
  * threads synchronise in code ThreadSanitizer does not see, which made the -Db_sanitize=thread
  * run report false races in sgemm_beta. thread_setting_and_description sets its own counts. */
@@ -356,8 +236,6 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, beta_zero_overwrites_nan);
     tcase_add_test(tc, size_zero_edges);
     tcase_add_test(tc, thread_setting_and_description);
-    tcase_add_test(tc, skinny_kernels_match_reference);
-    tcase_add_test(tc, skinny_kernels_by_hand);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,8 +2,7 @@
  * stolen shares included, ADAPTIVE leaving workers that do not pay, clean shutdown, BLAS thread
  * count restored), the split products (2, 3 and 4 threads against 1 on the seed and
  * Fashion-MNIST shapes and odd sizes), the split gather (same bytes), the folded SGD step of
- * the first layer against the unfolded one, the same bits under every policy, the column-list
- * paths of few-unit first layers against the gathered ones, and whole fits
+ * the first layer against the unfolded one, the same bits under every policy, and whole fits
  * (same threads twice: same bits). */
 #include "check_main.h"
 #include "dense.h"
@@ -512,101 +511,6 @@ START_TEST(every_policy_gives_the_same_bits)
 }
 END_TEST
 
-/* A first layer that reads its inputs in place (few units): forward, dW and folded SGD from a
- * column list, with 1-3 threads under every policy, give the same bits at a thread count, and
- * match the gathered sgemm path within the dot-product bound. */
-START_TEST(column_list_paths_match_gathered)
-{
-    static const shape shapes[] = {{22500, 10, 32}, {4099, 16, 70}, {333, 7, 33}, {6, 5, 3}};
-    hood__dense probe = {.out = 10};
-    if (!hood__dense_reads_columns(&probe))
-        return; /* no AVX-512: fit gathers for every layer */
-    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
-        const shape *s = &shapes[k];
-        const size_t in = s->in, o = s->out, B = s->batch, n = B + 11, ldx = in + 1;
-        hood_rng rng;
-        hood__rng_seed(&rng, 99 + in);
-        float *X = random_floats(&rng, ldx * n, 1.0), *W = random_floats(&rng, in * o, 0.05);
-        float *b = random_floats(&rng, o, 0.1), *dZ = random_floats(&rng, o * B, 1.0);
-        float *Xb = hood__matrix_alloc(in, B);
-        size_t cols[70];
-        for (size_t j = 0; j < B; j++)
-            cols[j] = (j * 13 + 5) % n;
-        for (size_t j = 0; j < B; j++)
-            memcpy(Xb + j * in, X + cols[j] * ldx, in * sizeof(float));
-        /* the gathered path, 1 thread: the reference */
-        const size_t floats = 2 * o * B + 2 * in * o + o;
-        float *want = hood__matrix_alloc(floats, 1);
-        float *A = want, *Z = A + o * B, *dW = Z + o * B, *db = dW + in * o, *Wn = db + o;
-        hood__dense layer = {.in = in,
-                             .out = o,
-                             .act = HOOD_ACT_TANH,
-                             .use_bias = true,
-                             .W = W,
-                             .b = b,
-                             .dW = dW,
-                             .db = db};
-        hood__dense_forward(&layer, A, Z, Xb, in, B);
-        hood__dense_backward(&layer, NULL, dZ, Xb, in, B);
-        ck_assert(hood__dense_backward_sgd_pool(NULL, &layer, Wn, 0.01f, dZ, Xb, in, B));
-        float *aW = absolute(W, in * o), *aX = absolute(Xb, in * B), *adZ = absolute(dZ, o * B);
-        float *sumZ = hood__matrix_alloc(o * B, 1), *sumW = hood__matrix_alloc(in * o, 1);
-        hood__sgemm_reference(false, false, o, B, in, 1.0f, aW, o, aX, in, 0.0f, sumZ, o);
-        hood__sgemm_reference(false, true, o, in, B, 1.0f, adZ, o, aX, in, 0.0f, sumW, o);
-        for (int T = 1; T <= 3; T++) {
-            float *first = NULL;
-            for (size_t p = 0; p < sizeof POLICIES / sizeof *POLICIES; p++) {
-                float *got = hood__matrix_alloc(floats, 1);
-                memset(got, 0xff, floats * sizeof(float));
-                float *gA = got, *gZ = gA + o * B, *gdW = gZ + o * B, *gdb = gdW + in * o;
-                float *gWn = gdb + o;
-                layer.dW = gdW;
-                layer.db = gdb;
-                hood__pool *pool;
-                ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
-                ck_assert_int_eq(hood__pool_reserve(pool, hood__dense_scratch_floats(&layer, B, T)),
-                                 HOOD_OK);
-                hood__pool_set_policy(pool, POLICIES[p]);
-                for (int rep = 0; rep < 2; rep++) {
-                    hood__pool_step_begin(pool);
-                    hood__dense_forward_cols_pool(pool, &layer, gA, gZ, X, ldx, cols, B);
-                    hood__dense_backward_cols_pool(pool, &layer, dZ, X, ldx, cols, B);
-                    ck_assert(hood__dense_backward_sgd_cols_pool(pool, &layer, gWn, 0.01f, dZ, X,
-                                                                 ldx, cols, B));
-                    hood__pool_step_end(pool);
-                }
-                hood__pool_free(pool);
-                layer.dW = dW;
-                layer.db = db;
-                if (first == NULL) {
-                    first = got;
-                    assert_close(gZ, Z, sumZ, o * B, "column list: Z");
-                    assert_close(gA, A, sumZ, o * B, "column list: A");
-                    assert_close(gdW, dW, sumW, in * o, "column list: dW");
-                    for (size_t i = 0; i < o; i++)
-                        ck_assert_float_eq(gdb[i], db[i]);
-                    for (size_t e = 0; e < in * o; e++)
-                        ck_assert_msg(fabs((double)gWn[e] - (double)Wn[e]) <=
-                                          2.5e-7 * fabs((double)W[e]) + 1e-5 * 0.01 * sumW[e] +
-                                              1e-30,
-                                      "column list: folded W %zu: %.9g vs %.9g", e, (double)gWn[e],
-                                      (double)Wn[e]);
-                } else {
-                    ck_assert_msg(memcmp(got, first, floats * sizeof(float)) == 0,
-                                  "%zu -> %zu, %d threads, policy %d: other bits", in, o, T,
-                                  (int)POLICIES[p]);
-                    hood__matrix_free(got);
-                }
-            }
-            hood__matrix_free(first);
-        }
-        float *bufs[] = {X, W, b, dZ, Xb, want, aW, aX, adZ, sumZ, sumW};
-        for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
-            hood__matrix_free(bufs[i]);
-    }
-}
-END_TEST
-
 /* ---- folded SGD ---------------------------------------------------------------------------- */
 
 static void check_fold(const shape *s, int T)
@@ -796,7 +700,6 @@ Suite *hood_test_suite(void)
     tcase_add_test(split, split_gather_same_bytes);
     tcase_add_test(split, folded_sgd_equals_unfolded);
     tcase_add_test(split, every_policy_gives_the_same_bits);
-    tcase_add_test(split, column_list_paths_match_gathered);
     suite_add_tcase(s, split);
     TCase *fit = tcase_create("fit");
     tcase_set_timeout(fit, 120);
