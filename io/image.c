@@ -21,12 +21,6 @@
 #include <jpeglib.h>
 #include <spng.h>
 #include <vips/vips.h>
-#ifdef HOOD_HAVE_ZLIB
-#include <zlib.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-#endif
 
 /* Pillow's fixed-point precision for 8-bit resampling: 32 bits minus 8 for the pixel value and
  * 2 of headroom for kernels whose negative lobes push partial sums past 255. */
@@ -67,14 +61,6 @@ struct hood__image_decoder {
     struct jpeg_decompress_struct jpeg;
     jpeg_failure jpeg_err;
     bool jpeg_ready;
-#ifdef HOOD_HAVE_ZLIB
-    z_stream zs; /* the direct PNG path's inflater, reset per image */
-    bool zs_ready;
-    uint8_t *inflated; /* filter byte + filtered row, per row */
-    size_t inflated_cap;
-    uint8_t *zero_row; /* the row above the first */
-    size_t zero_row_cap;
-#endif
     size_t fast_count, vips_count;
     uint64_t max_pixels; /* larger images are refused before their pixels are decoded */
 };
@@ -219,12 +205,6 @@ void hood__image_decoder_free(hood__image_decoder *dec)
         return;
     if (dec->jpeg_ready)
         jpeg_destroy_decompress(&dec->jpeg);
-#ifdef HOOD_HAVE_ZLIB
-    if (dec->zs_ready)
-        inflateEnd(&dec->zs);
-    free(dec->inflated);
-    free(dec->zero_row);
-#endif
     free(dec->file);
     free(dec->pixels);
     free(dec->turned);
@@ -327,191 +307,6 @@ static int exif_orientation(const uint8_t *data, size_t size)
     return 1;
 }
 
-/* --- fast path: 8-bit grey / RGB PNG, inflated and unfiltered here ----------------------- */
-
-#ifdef HOOD_HAVE_ZLIB
-/* libspng 0.7.3 as Debian builds it unfilters byte by byte: on the photo benchmark its Paeth
- * loop alone was ~27 % of all samples (perf). For the common case (8-bit grey or RGB, not
- * interlaced, no tRNS) hood inflates the IDAT stream with zlib and unfilters it itself, three
- * bytes (one RGB pixel) at a time. Only a perfectly formed file is taken: any bad CRC, unknown
- * critical chunk, short or long zlib stream, bad filter byte or missing IEND declines to the
- * libspng path, so what is accepted or refused (and why) does not change. The pixels of a
- * well-formed PNG are fixed by the format, so both paths give the same bytes (tested). */
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint8_t paeth(int a, int b, int c)
-{
-    int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
-    return (uint8_t)(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-}
-
-/* Unfilters one row of n bytes, bpp bytes per pixel, from raw into out; up is the unfiltered
- * row above (zeros for the first). out and up have 4 bytes of slack past n. */
-static bool unfilter_row(int filter, const uint8_t *raw, const uint8_t *up, uint8_t *out, size_t n,
-                         size_t bpp)
-{
-    switch (filter) {
-    case 0:
-        memcpy(out, raw, n);
-        return true;
-    case 1:
-        for (size_t i = 0; i < bpp && i < n; i++)
-            out[i] = raw[i];
-        for (size_t i = bpp; i < n; i++)
-            out[i] = (uint8_t)(raw[i] + out[i - bpp]);
-        return true;
-    case 2:
-        for (size_t i = 0; i < n; i++)
-            out[i] = (uint8_t)(raw[i] + up[i]);
-        return true;
-    case 3:
-        for (size_t i = 0; i < bpp && i < n; i++)
-            out[i] = (uint8_t)(raw[i] + (up[i] >> 1));
-        for (size_t i = bpp; i < n; i++)
-            out[i] = (uint8_t)(raw[i] + ((out[i - bpp] + up[i]) >> 1));
-        return true;
-    case 4: {
-        size_t i = 0;
-        for (; i < bpp && i < n; i++)
-            out[i] = (uint8_t)(raw[i] + up[i]); /* a = c = 0: the predictor is b */
-#ifdef __SSE2__
-        if (bpp == 3 && n >= 6) {
-            /* One pixel per step in 16-bit lanes (lanes 0-2; lane 3 is the next pixel's
-             * first byte, computed and then overwritten by the next step). */
-            const __m128i zero = _mm_setzero_si128();
-            uint32_t w;
-            memcpy(&w, out, 4);
-            __m128i a = _mm_unpacklo_epi8(_mm_cvtsi32_si128((int)w), zero);
-            memcpy(&w, up, 4);
-            __m128i c = _mm_unpacklo_epi8(_mm_cvtsi32_si128((int)w), zero);
-            for (; i + 3 <= n; i += 3) {
-                memcpy(&w, up + i, 4);
-                __m128i b = _mm_unpacklo_epi8(_mm_cvtsi32_si128((int)w), zero);
-                memcpy(&w, raw + i, 4);
-                __m128i x = _mm_unpacklo_epi8(_mm_cvtsi32_si128((int)w), zero);
-                __m128i bc = _mm_sub_epi16(b, c), ac = _mm_sub_epi16(a, c);
-                __m128i pa = _mm_max_epi16(bc, _mm_sub_epi16(zero, bc));
-                __m128i pb = _mm_max_epi16(ac, _mm_sub_epi16(zero, ac));
-                __m128i abc = _mm_add_epi16(bc, ac);
-                __m128i pc = _mm_max_epi16(abc, _mm_sub_epi16(zero, abc));
-                /* not_a: pa > min(pb, pc); use_c: pb > pc (the order of the scalar rule) */
-                __m128i not_a = _mm_cmpgt_epi16(pa, _mm_min_epi16(pb, pc));
-                __m128i use_c = _mm_cmpgt_epi16(pb, pc);
-                __m128i bc_pick = _mm_or_si128(_mm_and_si128(use_c, c), _mm_andnot_si128(use_c, b));
-                __m128i pred =
-                    _mm_or_si128(_mm_and_si128(not_a, bc_pick), _mm_andnot_si128(not_a, a));
-                __m128i v = _mm_and_si128(_mm_add_epi16(x, pred), _mm_set1_epi16(0xff));
-                w = (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(v, zero));
-                memcpy(out + i, &w, 4); /* the 4th byte lands in slack or is rewritten */
-                a = v;
-                c = b;
-            }
-        }
-#endif
-        for (; i < n; i++)
-            out[i] = (uint8_t)(raw[i] + paeth(out[i - bpp], up[i], up[i - bpp]));
-        return true;
-    }
-    default:
-        return false;
-    }
-}
-
-/* Decodes an 8-bit, non-interlaced grey (bands 1) or RGB (bands 3) PNG without tRNS, whose
- * header libspng has already read, into dec->pixels. FAST_DECLINED: let libspng do it. */
-static fast_result png_direct(hood__image_decoder *dec, const uint8_t *bytes, size_t size, size_t w,
-                              size_t h, int bands, raw_image *im, hood_status *status)
-{
-    size_t bpp = (size_t)bands, row = 0, raw_len = 0, pix_len = 0;
-    *status = mul3(w, bpp, 1, &row);
-    if (*status == HOOD_OK)
-        *status = mul3(h, row + 1, 1, &raw_len);
-    if (*status == HOOD_OK)
-        *status = mul3(h, row, 1, &pix_len);
-    if (*status == HOOD_OK)
-        *status = grow(&dec->inflated, &dec->inflated_cap, raw_len + 8, "inflated rows");
-    if (*status == HOOD_OK)
-        *status = grow(&dec->pixels, &dec->pixels_cap, pix_len + 8, "decoded pixels");
-    if (*status == HOOD_OK)
-        *status = grow(&dec->zero_row, &dec->zero_row_cap, row + 8, "a zero row");
-    if (*status != HOOD_OK)
-        return FAST_DECLINED;
-    if (!dec->zs_ready) {
-        memset(&dec->zs, 0, sizeof dec->zs);
-        if (inflateInit(&dec->zs) != Z_OK)
-            return FAST_DECLINED;
-        dec->zs_ready = true;
-    } else if (inflateReset(&dec->zs) != Z_OK) {
-        return FAST_DECLINED;
-    }
-    z_stream *zs = &dec->zs;
-    zs->next_out = dec->inflated;
-    zs->avail_out = (uInt)(raw_len + 1); /* one spare byte: a longer stream shows */
-    if ((size_t)zs->avail_out != raw_len + 1)
-        return FAST_DECLINED;
-    bool in_idat = false, idat_over = false, stream_end = false, iend = false;
-    size_t pos = 8;
-    while (!iend && size - pos >= 12) {
-        uint32_t len = be32(bytes + pos);
-        const uint8_t *type = bytes + pos + 4, *data = bytes + pos + 8;
-        if (len > 0x7fffffffu || len > size - pos - 12)
-            return FAST_DECLINED;
-        uLong crc = crc32(crc32(0L, type, 4), data, len);
-        if (crc != be32(data + len))
-            return FAST_DECLINED;
-        if (memcmp(type, "IDAT", 4) == 0) {
-            if (idat_over || (stream_end && len > 0))
-                return FAST_DECLINED;
-            in_idat = true;
-            zs->next_in = (Bytef *)(uintptr_t)data;
-            zs->avail_in = len;
-            while (zs->avail_in > 0) {
-                int z = inflate(zs, Z_NO_FLUSH);
-                if (z == Z_STREAM_END) {
-                    stream_end = true;
-                    if (zs->avail_in != 0)
-                        return FAST_DECLINED;
-                    break;
-                }
-                if (z != Z_OK || zs->avail_out == 0)
-                    return FAST_DECLINED;
-            }
-        } else {
-            idat_over = in_idat;
-            if (memcmp(type, "IEND", 4) == 0)
-                iend = true;
-            else if (type[0] >= 'A' && type[0] <= 'Z' && memcmp(type, "IHDR", 4) != 0 &&
-                     memcmp(type, "PLTE", 4) != 0)
-                return FAST_DECLINED; /* an unknown critical chunk: libspng decides */
-        }
-        pos += 12 + (size_t)len;
-    }
-    if (!iend || !stream_end || zs->total_out != raw_len)
-        return FAST_DECLINED;
-    memset(dec->zero_row, 0, row + 8);
-    const uint8_t *up = dec->zero_row;
-    for (size_t y = 0; y < h; y++) {
-        const uint8_t *raw = dec->inflated + y * (row + 1);
-        uint8_t *out = dec->pixels + y * row;
-        if (!unfilter_row(raw[0], raw + 1, up, out, row, bpp))
-            return FAST_DECLINED;
-        up = out;
-    }
-    im->data = dec->pixels;
-    im->width = w;
-    im->height = h;
-    im->bands = bands;
-    im->wide = false;
-    im->cmyk = false;
-    im->orientation = 1;
-    return FAST_DONE;
-}
-#endif
-
 /* --- fast path: PNG through libspng --------------------------------------------------------- */
 
 static fast_result png_fast(hood__image_decoder *dec, const uint8_t *bytes, size_t size,
@@ -554,14 +349,6 @@ static fast_result png_fast(hood__image_decoder *dec, const uint8_t *bytes, size
         fmt = wide ? SPNG_FMT_RGBA16 : SPNG_FMT_RGBA8;
         bands = 4;
     }
-#ifdef HOOD_HAVE_ZLIB
-    if (bands != 4 && ihdr.bit_depth == 8 && ihdr.interlace_method == 0 &&
-        ihdr.color_type != SPNG_COLOR_TYPE_INDEXED && !(dec->flags & HOOD__IMAGE_SPNG_ONLY)) {
-        result = png_direct(dec, bytes, size, ihdr.width, ihdr.height, bands, im, status);
-        if (result == FAST_DONE || *status != HOOD_OK)
-            goto done;
-    }
-#endif
     size_t len;
     if (spng_decoded_image_size(ctx, fmt, &len) != 0)
         goto done;
