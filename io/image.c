@@ -63,7 +63,7 @@ struct hood__image_decoder {
     bool jpeg_ready;
     size_t fast_count, vips_count;
     const char *corrupt_reason; /* libspng's message for a FAST_CORRUPT file (static text) */
-    uint64_t max_pixels; /* larger images are refused before their pixels are decoded */
+    uint64_t max_pixels;        /* larger images are refused before their pixels are decoded */
 };
 
 /* A decoded image before conversion: bands 1 (grey), 2 (grey+alpha), 3 (RGB), 4 (RGBA or CMYK),
