@@ -244,6 +244,15 @@ typedef struct npy_header {
     size_t prefix_bytes; /* magic + version + length + dict: where the data starts */
 } npy_header;
 
+/* The array's description from its header (dtype, shape, item size); the data is the caller's. */
+static void describe_array(const npy_header *h, hood__array *out)
+{
+    out->dtype = h->dtype;
+    out->ndim = h->ndim;
+    memcpy(out->shape, h->shape, sizeof h->shape);
+    out->item_size = h->item_size;
+}
+
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
 typedef struct cursor {
@@ -568,10 +577,7 @@ static hood_status npy_read_from(const source *src, uint64_t base, uint64_t len,
         free(data);
         return status;
     }
-    out->dtype = h.dtype;
-    out->ndim = h.ndim;
-    memcpy(out->shape, h.shape, sizeof h.shape);
-    out->item_size = h.item_size;
+    describe_array(&h, out);
     out->data = data;
     if (crc != NULL)
         *crc = running ^ 0xFFFFFFFFu;
@@ -772,10 +778,7 @@ static hood_status npy_peek_from(const source *src, uint64_t base, uint64_t len,
         status = npy_check_data_size(&h, len, name);
     if (status != HOOD_OK)
         return status;
-    out->dtype = h.dtype;
-    out->ndim = h.ndim;
-    memcpy(out->shape, h.shape, sizeof h.shape);
-    out->item_size = h.item_size;
+    describe_array(&h, out);
     out->fortran_order = h.fortran_order;
     return HOOD_OK;
 }
