@@ -128,6 +128,11 @@ double bench_cpu_now(void); /* this process's CPU seconds, all threads */
 double bench_peak_rss_mb(void);
 bench_stats bench_stats_of(const double *v, size_t n);
 bench_result *bench_results_add(bench_results *rs, const char *workload, const char *name);
+/* Parses a command-line count of PROG's FLAG: digits only, LO..HI; on anything else prints
+ * "PROG: FLAG: ..." to stderr (unless PROG is NULL: MPI ranks other than 0) and returns false
+ * (a typo must not silently run a different benchmark). */
+bool bench_parse_count(const char *prog, const char *flag, const char *text, size_t lo, size_t hi,
+                       size_t *out);
 
 /* report.c */
 /* f: stdout, or stderr when the JSON goes to stdout */

@@ -171,20 +171,30 @@ int main(int argc, char **argv)
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     int c;
+    size_t count;
     while ((c = getopt_long(argc, argv, "t:e:v:r:j:p:h", longs, NULL)) != -1) {
         switch (c) {
         case 't':
-            o.threads = atoi(optarg);
+            if (!bench_parse_count("hood-bench", "--threads", optarg, 1, 256, &count))
+                return 2;
+            o.threads = (int)count;
             break;
         case 'e':
-            o.epochs = (size_t)strtoul(optarg, NULL, 10);
+            if (!bench_parse_count("hood-bench", "--epochs", optarg, 2, BENCH_MAX_EPOCHS,
+                                   &o.epochs))
+                return 2;
             break;
         case 'r':
-            o.repeat = (size_t)strtoul(optarg, NULL, 10);
+            if (!bench_parse_count("hood-bench", "--repeat", optarg, 1, BENCH_MAX_EPOCHS,
+                                   &o.repeat))
+                return 2;
             break;
         case 'v':
-            if (o.n_variants < 8)
-                o.variants[o.n_variants++] = optarg;
+            if (o.n_variants == sizeof o.variants / sizeof o.variants[0]) {
+                fprintf(stderr, "hood-bench: --variant: at most %zu\n", o.n_variants);
+                return 2;
+            }
+            o.variants[o.n_variants++] = optarg;
             break;
         case 'j':
             json = optarg;
@@ -217,10 +227,6 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-    }
-    if (o.threads < 1 || o.threads > 256) {
-        fprintf(stderr, "hood-bench: --threads must be 1..256\n");
-        return 2;
     }
     const char *wanted[N_ALL];
     size_t n_wanted = 0;

@@ -1,6 +1,7 @@
 /* machine.c — what the harness records about the machine and the process: CPU, cores, BLAS
  * and its kernel, the clock, peak RSS, and the min/median/max of repeated timings.
  * Not a benchmark: facts only. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,21 @@ bench_result *bench_results_add(bench_results *rs, const char *workload, const c
     snprintf(r->workload, sizeof r->workload, "%s", workload);
     snprintf(r->name, sizeof r->name, "%s", name);
     return r;
+}
+
+bool bench_parse_count(const char *prog, const char *flag, const char *text, size_t lo, size_t hi,
+                       size_t *out)
+{
+    /* strtoull takes "-1" and " 7": only plain digits are a count. */
+    bool digits = text[0] != '\0' && strspn(text, "0123456789") == strlen(text);
+    errno = 0;
+    unsigned long long v = digits ? strtoull(text, NULL, 10) : 0;
+    if (!digits || errno == ERANGE || v < lo || v > hi) {
+        if (prog != NULL)
+            fprintf(stderr, "%s: %s: '%s' is not a number from %zu to %zu\n", prog, flag, text, lo,
+                    hi);
+        return false;
+    }
+    *out = (size_t)v;
+    return true;
 }

@@ -268,18 +268,29 @@ int main(int argc, char **argv)
                                           {"json", required_argument, NULL, 'j'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
+    /* Only rank 0 says what is wrong; every rank sees the same arguments and stops. */
+    const char *prog = rank == 0 ? "hood-bench-mpi" : NULL;
+    bool bad_args = false;
+    size_t count = 1;
     int c;
     while ((c = getopt_long(argc, argv, "t:e:v:j:h", longs, NULL)) != -1) {
         switch (c) {
         case 't':
-            o.threads = atoi(optarg);
+            bad_args |= !bench_parse_count(prog, "--threads", optarg, 1, 256, &count);
+            o.threads = (int)count;
             break;
         case 'e':
-            o.epochs = (size_t)strtoul(optarg, NULL, 10);
+            bad_args |=
+                !bench_parse_count(prog, "--epochs", optarg, 2, BENCH_MAX_EPOCHS, &o.epochs);
             break;
         case 'v':
-            if (o.n_variants < 8)
-                o.variants[o.n_variants++] = optarg;
+            if (o.n_variants == sizeof o.variants / sizeof o.variants[0]) {
+                if (prog != NULL)
+                    fprintf(stderr, "%s: --variant: at most %zu\n", prog, o.n_variants);
+                bad_args = true;
+                break;
+            }
+            o.variants[o.n_variants++] = optarg;
             break;
         case 'i':
             o.idx_dir = optarg;
@@ -299,8 +310,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (bad_args) {
+        MPI_Finalize();
+        return 2;
+    }
     const bench_train_spec *s = optind + 1 == argc ? bench_train_spec_find(argv[optind]) : NULL;
-    if (s == NULL || o.threads < 1 || o.threads > 256) {
+    if (s == NULL) {
         if (rank == 0)
             usage(stderr);
         MPI_Finalize();
