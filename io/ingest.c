@@ -528,7 +528,8 @@ typedef struct failure {
 /* Shared by the decoding threads: the work (paths and their columns), the next index to claim,
  * and the failures found. */
 typedef struct run {
-    char *const *paths; /* total paths, in column order over the parts */
+    char **paths; /* total paths, in column order over the parts; finish_part moves each kept
+                   * one into its dataset (one copy of N paths at a time, not two) */
     float *part_x[2];
     size_t part_n[2];
     size_t d, total;
@@ -673,8 +674,8 @@ static void message(const hood_ingest_options *opts, const char *fmt, ...)
 
 /* Builds the dataset of one part: drops the columns of unreadable files (moving the kept ones
  * left in place, then giving the tail back, so peak memory stays one matrix), sets labels,
- * names, paths and shape. */
-static hood_status finish_part(hood_dataset **ds, const run *r, size_t first, size_t n,
+ * names, paths (moved from R, not copied) and shape. */
+static hood_status finish_part(hood_dataset **ds, run *r, size_t first, size_t n,
                                const int32_t *labels, const hood_ingest_options *opts,
                                char *const *classes, size_t num_classes, size_t channels,
                                const char *dir)
@@ -704,11 +705,8 @@ static hood_status finish_part(hood_dataset **ds, const run *r, size_t first, si
         if (k != j) /* k < j: the destination column is already consumed */
             memcpy(x + k * r->d, x + j * r->d, r->d * sizeof(float));
         kept_labels[k] = labels[j];
-        if ((kept_paths[k] = strdup(r->paths[index])) == NULL) {
-            status = hood__fail(HOOD_ENOMEM, "out of memory for paths");
-            goto fail;
-        }
-        k++;
+        kept_paths[k++] = r->paths[index];
+        r->paths[index] = NULL;
     }
     if (bad > 0 && (status = hood__dataset_truncate(*ds, kept)) != HOOD_OK)
         goto fail;
