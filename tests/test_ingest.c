@@ -423,6 +423,91 @@ START_TEST(gif_first_frame)
 }
 END_TEST
 
+/* Eight RGB colours (a 4 x 2 image) and their Pillow convert('L') values, worked by hand from
+ * (19595 R + 38470 G + 7471 B + 32768) >> 16 and checked against Pillow 9.4. */
+static const uint8_t known_rgb[8 * 3] = {255, 0,   0,  0, 255, 0, 0,   0,  255, 255, 255, 255,
+                                         10,  200, 30, 0, 0,   0, 128, 64, 32,  1,   2,   3};
+static const uint8_t known_luma[8] = {76, 150, 29, 255, 124, 0, 79, 2};
+
+/* Grayscale, scaled: x[i] must be the table value of known_luma[i] exactly. */
+static void assert_known_luma(const char *dir)
+{
+    hood_ingest_options o;
+    opts_for(&o, 2, 4, HOOD_COLOR_GRAYSCALE, NULL);
+    hood_dataset *ds = ingest_ok(dir, &o);
+    ck_assert_uint_eq(hood_dataset_features(ds), 8);
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(hood_dataset_x(ds)[i] == (float)known_luma[i] / 255.0f, "pixel %d: %g", i,
+                      (double)hood_dataset_x(ds)[i] * 255.0);
+    hood_dataset_free(ds);
+}
+
+START_TEST(webp_lossless_exact_luma)
+{
+    mkdirs("d/a");
+    VipsImage *im = make_image(known_rgb, 4, 2, 3, VIPS_FORMAT_UCHAR);
+    ck_assert_msg(vips_webpsave(im, at("d/a/x.webp"), "lossless", TRUE, NULL) == 0, "%s",
+                  vips_error_buffer());
+    g_object_unref(im);
+    assert_known_luma(at("d"));
+    /* and the decoded RGB itself is exact */
+    hood_ingest_options o;
+    opts_for(&o, 2, 4, HOOD_COLOR_RGB, NULL);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    for (int i = 0; i < 24; i++)
+        ck_assert_msg(hood_dataset_x(ds)[i] == (float)known_rgb[i], "%d", i);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(webp_animation_first_frame)
+{
+    /* 4 x 4 with page-height 2: frame 0 the known colours, frame 1 their inverse. */
+    uint8_t px[2 * 24];
+    memcpy(px, known_rgb, 24);
+    for (int i = 0; i < 24; i++)
+        px[24 + i] = (uint8_t)(255 - known_rgb[i]);
+    mkdirs("d/a");
+    VipsImage *im = make_image(px, 4, 4, 3, VIPS_FORMAT_UCHAR);
+    vips_image_set_int(im, "page-height", 2);
+    ck_assert_msg(vips_webpsave(im, at("d/a/anim.webp"), "lossless", TRUE, NULL) == 0, "%s",
+                  vips_error_buffer());
+    g_object_unref(im);
+    /* The file really is an animation of two frames (two ANMF chunks). */
+    FILE *f = fopen(at("d/a/anim.webp"), "rb");
+    ck_assert_ptr_nonnull(f);
+    static uint8_t bytes[4096];
+    size_t n = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    ck_assert_uint_lt(n, sizeof bytes);
+    int frames = 0;
+    for (size_t i = 0; i + 4 <= n; i++)
+        frames += memcmp(bytes + i, "ANMF", 4) == 0;
+    ck_assert_int_eq(frames, 2);
+    assert_known_luma(at("d"));
+}
+END_TEST
+
+START_TEST(rgb_tiff_exact_pixels)
+{
+    mkdirs("d/a");
+    VipsImage *im = make_image(known_rgb, 4, 2, 3, VIPS_FORMAT_UCHAR);
+    ck_assert_msg(vips_tiffsave(im, at("d/a/x.tif"), "compression",
+                                VIPS_FOREIGN_TIFF_COMPRESSION_LZW, NULL) == 0,
+                  "%s", vips_error_buffer());
+    g_object_unref(im);
+    assert_known_luma(at("d"));
+    hood_ingest_options o;
+    opts_for(&o, 2, 4, HOOD_COLOR_RGB, NULL);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &o);
+    for (int i = 0; i < 24; i++)
+        ck_assert_msg(hood_dataset_x(ds)[i] == (float)known_rgb[i], "%d", i);
+    hood_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(format_by_content_not_extension)
 {
     mkdirs("d/a");
@@ -1342,6 +1427,9 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, palette_png);
     tcase_add_test(tc, cmyk_tiff_converted);
     tcase_add_test(tc, gif_first_frame);
+    tcase_add_test(tc, webp_lossless_exact_luma);
+    tcase_add_test(tc, webp_animation_first_frame);
+    tcase_add_test(tc, rgb_tiff_exact_pixels);
     tcase_add_test(tc, format_by_content_not_extension);
     tcase_add_test(tc, exif_orientation_applied);
     tcase_add_test(tc, bmp_through_libvips_and_block_untrusted);
