@@ -181,6 +181,12 @@ int hood_cli_dataset(int argc, char **argv)
         rc = cli_usage(CMD, "--validation-split needs --subset training, validation or both");
         goto done;
     }
+    if (in->validation_split > 0 && in->shuffle && !in->has_seed) {
+        rc = cli_usage(CMD, "--validation-split with shuffling needs --seed N (the training and "
+                            "validation runs must shuffle alike, as in Keras)");
+        goto done;
+    }
+    in->has_seed = true; /* seed 0 unless --seed: a plain shuffle repeats exactly */
     if (!cli_is_directory(dir)) {
         rc = cli_fail(CMD, "%s: not a folder", dir);
         goto done;

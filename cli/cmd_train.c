@@ -44,7 +44,9 @@ static void print_help(void)
         "      --epochs N              epochs in total (default 1)\n"
         "      --batch-size N          default 32 (the last partial batch is kept)\n"
         "      --no-shuffle            keep the sample order (default: a new order each epoch)\n"
-        "      --seed N                weights, shuffling and folder split (default 0)\n"
+        "      --seed N                weights, shuffling and folder split (default 0; a\n"
+        "                              folder's --validation-split needs it unless\n"
+        "                              --no-shuffle)\n"
         "      --validation-split F    hold out the last F of DATA for validation\n"
         "      --validation-data FILE  validate on FILE (folder, .npz or .csv) instead\n"
         "      --early-stopping N      stop after N epochs without improvement\n"
@@ -654,6 +656,16 @@ int hood_cli_train(int argc, char **argv)
         goto done;
     }
     const char *data = argv[optind];
+    /* A folder is split by its shuffled file list, as hood dataset (Keras' rule): the same
+     * --seed must be given. A file is split by fit, which holds out its last rows unshuffled
+     * (Keras' model.fit), and --validation-data replaces the split: no seed needed there. */
+    if (flags.ingest.validation_split > 0 && flags.ingest.shuffle && !flags.ingest.has_seed &&
+        a.val_data == NULL && cli_is_directory(data)) {
+        rc = cli_usage(CMD, "--validation-split on a folder with shuffling needs --seed N (the "
+                            "training and validation files must shuffle alike, as in Keras)");
+        goto done;
+    }
+    flags.ingest.has_seed = true; /* seed 0 unless --seed: weights and shuffles repeat exactly */
     if (a.resume == NULL && (rc = check_model_args(&a)) != CLI_OK)
         goto done;
     rc = CLI_FAIL;

@@ -242,7 +242,8 @@ const char cli_dataset_help[] =
     "      --pad-to-aspect-ratio   pad with black to the output aspect before resizing\n"
     "      --raw-values            keep 0..255 (default: value / 255 in [0,1])\n"
     "      --shuffle, --no-shuffle shuffle the files (default: shuffle)\n"
-    "      --seed N                shuffling seed (default 0: runs are reproducible)\n"
+    "      --seed N                shuffling seed (default 0: runs are reproducible);\n"
+    "                              --validation-split needs it unless --no-shuffle\n"
     "      --validation-split F    hold out the last F (0 <= F < 1) of the shuffled files\n"
     "      --follow-links          follow symbolic links to folders\n"
     "      --strict                fail on the first unreadable image (default: skip it)\n"
@@ -255,8 +256,11 @@ void cli_dataset_flags_init(cli_dataset_flags *flags)
 {
     memset(flags, 0, sizeof *flags);
     hood_ingest_options_init(&flags->ingest);
-    /* Reproducible by default: seed 0 (Keras draws one, which makes a split an error). */
-    flags->ingest.has_seed = true;
+    /* has_seed says whether --seed was given: a shuffled validation split needs it (Keras
+     * refuses validation_split with shuffle and seed=None, since the training and validation
+     * runs must shuffle alike). Once the command has checked that, it sets has_seed: plain
+     * shuffling then uses seed 0, so runs are reproducible by default. */
+    flags->ingest.has_seed = false;
     flags->ingest.seed = 0;
     flags->ingest.on_message = cli_print_message;
     if (isatty(STDERR_FILENO))

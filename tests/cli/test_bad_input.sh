@@ -262,6 +262,12 @@ if [ "$have_vips" -eq 1 ]; then
         "$HOOD" dataset "$I/strip" -o @OUT@ "${D[@]}" --pad-to-aspect-ratio --strict
     bad "--validation-split 1.5" 1 "--validation-split" x.npz \
         "$HOOD" dataset "$I/good" -o @OUT@ "${D[@]}" --validation-split 1.5 --subset both
+    bad "dataset: --validation-split with shuffling but no --seed (usage)" 2 "--seed" x.npz \
+        "$HOOD" dataset "$I/good" -o @OUT@ "${D[@]}" --validation-split 0.5 --subset both
+    bad "dataset: --validation-split --subset training, no --seed (usage)" 2 "--seed" x.csv \
+        "$HOOD" dataset "$I/good" -o @OUT@ "${D[@]}" --validation-split 0.5 --subset training
+    bad "train: --validation-split on a folder, shuffling, no --seed (usage)" 2 "--seed" m.hood \
+        "$HOOD" train "$I/good" -o @OUT@ "${D[@]}" "${L[@]}" --validation-split 0.5
     bad "--labels: a label that is not a class index" 1 "bad_labels.txt" x.npz \
         "$HOOD" dataset "$I/good" -o @OUT@ "${D[@]}" --labels "$I/bad_labels.txt"
     bad "--labels: a labels file that does not exist" 1 "$I/nope.txt" x.npz \
@@ -274,6 +280,7 @@ else
     for d in "missing folder" "empty folder" "no images" "class without images" "zero-byte" \
         "truncated png" "truncated jpg" "random bytes" "all bad" "train all bad" \
         "train truncated" "0x5" "100000x100000" "65535x65535" "strip" "validation-split" \
+        "split without --seed" "training split without --seed" "train split without --seed" \
         "labels" "labels missing" ".txt" "usage"; do
         skip "dataset: $d" "no vips CLI (libvips-tools)"
     done

@@ -435,7 +435,7 @@ if [ "$have_vips" -eq 1 ]; then
         fail "dataset -> CSV: 12 rows of 64 pixels + label"
     fi
     run "$HOOD" dataset "$T/img" -o "$T/split.npz" --image-size 8x8 --validation-split 0.25 \
-        --subset both --block-untrusted
+        --subset both --seed 5 --block-untrusted
     if [ "$rc" -eq 0 ] && [ -s "$T/split.train.npz" ] && [ -s "$T/split.val.npz" ] &&
         [ ! -e "$T/split.npz" ]; then
         pass "dataset --subset both writes OUT's halves .train.npz and .val.npz"
@@ -445,6 +445,23 @@ if [ "$have_vips" -eq 1 ]; then
     expect_error "dataset: empty folder" "emptydir" "$HOOD" dataset "$T/emptydir" -o "$T/e.csv"
     [ -e "$T/e.csv" ] && fail "an empty folder leaves no output" || pass "an empty folder leaves no output"
     expect_usage "dataset: --validation-split without --subset" "$HOOD" dataset "$T/img" -o "$T/v.npz" --subset both
+    # Without shuffling a split needs no seed (Keras asks for one only when shuffling): the
+    # validation half is the last quarter of the sorted files, light/l3..l5, row for row.
+    run "$HOOD" dataset "$T/img" -o "$T/ns.csv" --image-size 8x8 --no-shuffle \
+        --validation-split 0.25 --subset both --quiet
+    if [ "$rc" -eq 0 ] && [ -s "$T/ns.val.csv" ] && [ "$(head -9 "$T/img.csv")" = "$(cat "$T/ns.train.csv")" ] &&
+        [ "$(tail -3 "$T/img.csv")" = "$(cat "$T/ns.val.csv")" ]; then
+        pass "dataset --no-shuffle --validation-split without --seed: the last files are validation"
+    else
+        fail "dataset --no-shuffle --validation-split without --seed: the last files are validation"
+    fi
+    run "$HOOD" train "$T/img" -o "$T/nsv.hood" --image-size 8x8 --layers 4:tanh,1:sigmoid \
+        --no-shuffle --validation-split 0.25 --epochs 2 --verbose 2 --quiet
+    if [ "$rc" -eq 0 ] && [ "$(grep -c 'val_accuracy: [0-9.]* - val_loss: [0-9.]*$' "$T/out")" -eq 2 ]; then
+        pass "train on a folder --no-shuffle --validation-split without --seed"
+    else
+        fail "train on a folder --no-shuffle --validation-split without --seed"
+    fi
 
     run "$HOOD" train "$T/img" -o "$T/img.hood" --image-size 8x8 --layers 4:tanh,1:sigmoid \
         --optimizer sgd --learning-rate 0.5 --epochs 20 --batch-size 4 --verbose 0 --quiet
@@ -562,7 +579,7 @@ EOF
     cp "$T/old.csv" "$T/old.csv.orig"
     cp "$T/old.train.csv" "$T/old.train.csv.orig"
     expect_error "dataset --strict names the broken image" "bad.png" "$HOOD" dataset "$T/broken" -o "$T/old.csv" --image-size 4x4 --strict --quiet
-    run "$HOOD" dataset "$T/broken" -o "$T/old.csv" --image-size 4x4 --strict --quiet --validation-split 0.3 --subset both
+    run "$HOOD" dataset "$T/broken" -o "$T/old.csv" --image-size 4x4 --strict --quiet --validation-split 0.3 --subset both --seed 1
     if [ "$rc" -eq 1 ] && cmp -s "$T/old.csv" "$T/old.csv.orig" && cmp -s "$T/old.train.csv" "$T/old.train.csv.orig" &&
         [ ! -e "$T/old.val.csv" ] && ! ls "$T" | grep -q '^old\..*\.tmp\.'; then
         pass "a failed dataset leaves existing outputs byte-identical and no temporaries"
@@ -586,7 +603,7 @@ EOF
     fi
 else
     for t in "dataset -> CSV" "dataset --subset both" "dataset: empty folder" "empty folder output" \
-        "dataset usage" "train on folder" "info preprocessing" "evaluate folder" \
+        "dataset usage" "dataset --no-shuffle split" "train --no-shuffle folder split" "train on folder" "info preprocessing" "evaluate folder" \
         "predict image = folder" "predict image = npz row" "predict format" "predict csv" \
         "predict broken" "predict --top"; do
         skip "$t" "no vips CLI (libvips-tools)"
