@@ -1147,6 +1147,66 @@ END_TEST
 
 /* --- fast path against libvips ---------------------------------------------------------------- */
 
+/* The fixture's bytes (small files only: at most cap). */
+static size_t read_fixture(const char *rel, uint8_t *buf, size_t cap)
+{
+    FILE *f = fopen(at(rel), "rb");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, cap, f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_uint_lt(n, cap);
+    return n;
+}
+
+/* Asserts the PNG fixture really is the kind a test means: IHDR bit depth and colour type
+ * (bytes 24 and 25), and whether it has a tRNS chunk. */
+static void assert_png_kind(const char *rel, int depth, int color_type, bool trns)
+{
+    static uint8_t b[1 << 16];
+    size_t n = read_fixture(rel, b, sizeof b);
+    ck_assert_uint_gt(n, 33);
+    ck_assert_msg(b[24] == depth && b[25] == color_type, "%s: depth %d, colour type %d", rel, b[24],
+                  b[25]);
+    bool found = false;
+    for (size_t i = 0; i + 4 <= n; i++)
+        found |= memcmp(b + i, "tRNS", 4) == 0;
+    ck_assert_msg(found == trns, "%s: tRNS %s", rel, found ? "present" : "absent");
+}
+
+/* PNG's CRC-32 (ISO 3309, reflected 0xEDB88320), bit by bit: fixtures are tiny. */
+static uint32_t png_crc(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* libvips never writes tRNS for grey or RGB PNGs (only for palettes), so this splices a tRNS
+ * chunk with the given payload (one 16-bit sample per channel, big-endian) right after the
+ * IHDR of a PNG libvips wrote: a valid PNG whose pixels equal to that colour are transparent. */
+static void add_trns(const char *rel, const uint8_t *payload, size_t len)
+{
+    static uint8_t in[1 << 16], out[(1 << 16) + 64];
+    size_t n = read_fixture(rel, in, sizeof in);
+    ck_assert_uint_gt(n, 33);
+    ck_assert(memcmp(in + 12, "IHDR", 4) == 0);
+    memcpy(out, in, 33); /* signature (8) + IHDR chunk (4 + 4 + 13 + 4) */
+    uint8_t *c = out + 33;
+    c[0] = 0, c[1] = 0, c[2] = 0, c[3] = (uint8_t)len;
+    memcpy(c + 4, "tRNS", 4);
+    memcpy(c + 8, payload, len);
+    uint32_t crc = png_crc(c + 4, 4 + len);
+    for (int k = 0; k < 4; k++)
+        c[8 + len + (size_t)k] = (uint8_t)(crc >> (24 - 8 * k));
+    size_t chunk = 12 + len;
+    memcpy(out + 33 + chunk, in + 33, n - 33);
+    write_bytes(rel, out, n + chunk);
+}
+
 static void decode_both(const char *path, const hood_preprocess *pp, size_t d, float *fast,
                         float *vips, size_t *fast_count)
 {
@@ -1170,7 +1230,7 @@ START_TEST(fast_path_equals_libvips)
     enum { W = 96, H = 80 };
     static uint8_t px[W * H * 4];
     mkdirs("f");
-    const char *files[16];
+    const char *files[24];
     int nf = 0;
     photo_pixels(px, W, H, 1, 1);
     save_png("f/g.png", px, W, H, 1), files[nf++] = "f/g.png";
@@ -1198,6 +1258,44 @@ START_TEST(fast_path_equals_libvips)
     ck_assert(vips_pngsave(im, at("f/rgb16.png"), "bitdepth", 16, NULL) == 0);
     g_object_unref(im);
     files[nf++] = "f/rgb16.png";
+
+    /* The PNG kinds libspng decodes through other formats or transforms (image.c png_fast):
+     * grey of 1, 2 and 4 bits (unpacked and scaled to 8), 16-bit grey (RGBA16), and tRNS
+     * transparency on a palette, on grey and on RGB (RGBA8 with SPNG_DECODE_TRNS). */
+    photo_pixels(px, W, H, 1, 5);
+    im = make_image(px, W, H, 1, VIPS_FORMAT_UCHAR);
+    static const char *low[] = {"f/g1.png", "f/g2.png", "f/g4.png"};
+    for (int k = 0; k < 3; k++) {
+        ck_assert(vips_pngsave(im, at(low[k]), "bitdepth", 1 << k, NULL) == 0);
+        assert_png_kind(low[k], 1 << k, 0, false);
+        files[nf++] = low[k];
+    }
+    ck_assert(vips_pngsave(im, at("f/gtrns.png"), NULL) == 0);
+    g_object_unref(im);
+    add_trns("f/gtrns.png", (const uint8_t[]){0, px[0]}, 2); /* px[0]'s grey is transparent */
+    assert_png_kind("f/gtrns.png", 8, 0, true);
+    files[nf++] = "f/gtrns.png";
+    im = make_image(px16, W, H, 1, VIPS_FORMAT_USHORT);
+    ck_assert(vips_pngsave(im, at("f/g16.png"), "bitdepth", 16, NULL) == 0);
+    ck_assert(vips_pngsave(im, at("f/g16trns.png"), "bitdepth", 16, NULL) == 0);
+    g_object_unref(im);
+    assert_png_kind("f/g16.png", 16, 0, false);
+    files[nf++] = "f/g16.png";
+    add_trns("f/g16trns.png", (const uint8_t[]){(uint8_t)(px16[0] >> 8), (uint8_t)px16[0]}, 2);
+    assert_png_kind("f/g16trns.png", 16, 0, true);
+    files[nf++] = "f/g16trns.png";
+    photo_pixels(px, W, H, 3, 6);
+    save_png("f/rgbtrns.png", px, W, H, 3);
+    add_trns("f/rgbtrns.png", (const uint8_t[]){0, px[0], 0, px[1], 0, px[2]}, 6);
+    assert_png_kind("f/rgbtrns.png", 8, 2, true);
+    files[nf++] = "f/rgbtrns.png";
+    photo_pixels(px, W, H, 4, 7); /* alpha varies over 0..255: the palette needs tRNS */
+    im = make_image(px, W, H, 4, VIPS_FORMAT_UCHAR);
+    ck_assert(vips_pngsave(im, at("f/paltrns.png"), "palette", TRUE, NULL) == 0);
+    g_object_unref(im);
+    assert_png_kind("f/paltrns.png", 8, 3, true);
+    files[nf++] = "f/paltrns.png";
+    ck_assert_int_le(nf, (int)(sizeof files / sizeof files[0]));
 
     /* full size, half (JPEG shrink-on-load 2), and an odd size with every mode */
     const size_t sizes[][2] = {{H, W}, {H / 2, W / 2}, {37, 29}, {H / 4, W / 4}};
