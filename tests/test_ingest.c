@@ -304,6 +304,61 @@ START_TEST(sixteen_bit_scales_to_same_range)
 }
 END_TEST
 
+/* Decodes one file with a fresh decoder (fast path allowed) into col (raw values) and asserts
+ * which path took it. */
+static void decode_raw(const char *rel, size_t h, size_t w, hood_color_mode mode, bool want_fast,
+                       float *col)
+{
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    pp.height = h;
+    pp.width = w;
+    pp.color_mode = mode;
+    pp.raw_values = true;
+    hood__image_decoder *dec;
+    ck_assert_int_eq(hood__image_decoder_create(&dec, &pp, 0, NULL), HOOD_OK);
+    ck_assert_msg(hood__image_decode_file(dec, at(rel), col) == HOOD_OK, "%s", hood_last_error());
+    size_t fast, vips;
+    hood__image_decoder_counts(dec, &fast, &vips);
+    ck_assert_msg(fast == (size_t)want_fast && vips == (size_t)!want_fast,
+                  "%s: decoded by %s, not by %s", rel, fast ? "the fast path" : "libvips",
+                  want_fast ? "the fast path" : "libvips");
+    hood__image_decoder_free(dec);
+}
+
+START_TEST(sixteen_bit_rounds_alike_on_both_paths)
+{
+    /* round(v / 257), i.e. (v + 128) / 257: values where it differs from v >> 8 (0 0 0 1 1 255
+     * 255 255) and from floor(v / 257) (0 0 0 1 1 254 254 254), with both sides of the .5
+     * boundaries 128/129, 385/386 and 65406/65407. */
+    const uint16_t v[8] = {128, 129, 255, 385, 386, 65400, 65406, 65407};
+    const float want[8] = {0, 1, 1, 1, 2, 254, 254, 255};
+    mkdirs("s");
+    VipsImage *im = make_image(v, 4, 2, 1, VIPS_FORMAT_USHORT);
+    ck_assert(vips_pngsave(im, at("s/g16.png"), "bitdepth", 16, NULL) == 0);
+    ck_assert_msg(vips_tiffsave(im, at("s/g16.tif"), NULL) == 0, "%s", vips_error_buffer());
+    g_object_unref(im);
+    uint16_t rgb[24];
+    for (int i = 0; i < 24; i++)
+        rgb[i] = v[(i / 3 + i % 3) % 8]; /* each channel its own value */
+    im = make_image(rgb, 4, 2, 3, VIPS_FORMAT_USHORT);
+    ck_assert(vips_pngsave(im, at("s/rgb16.png"), "bitdepth", 16, NULL) == 0);
+    ck_assert_msg(vips_tiffsave(im, at("s/rgb16.tif"), NULL) == 0, "%s", vips_error_buffer());
+    g_object_unref(im);
+    float col[24];
+    for (int fast = 1; fast >= 0; fast--) {
+        decode_raw(fast ? "s/g16.png" : "s/g16.tif", 2, 4, HOOD_COLOR_GRAYSCALE, fast, col);
+        for (int i = 0; i < 8; i++)
+            ck_assert_msg(col[i] == want[i], "%s grey %d: %g", fast ? "png" : "tiff", i,
+                          (double)col[i]);
+        decode_raw(fast ? "s/rgb16.png" : "s/rgb16.tif", 2, 4, HOOD_COLOR_RGB, fast, col);
+        for (int i = 0; i < 24; i++)
+            ck_assert_msg(col[i] == want[(i / 3 + i % 3) % 8], "%s rgb %d: %g",
+                          fast ? "png" : "tiff", i, (double)col[i]);
+    }
+}
+END_TEST
+
 START_TEST(alpha_flattened_onto_black)
 {
     uint8_t px[] = {200, 100, 50, 128, 255, 255, 255, 0, 10, 20, 30, 255};
@@ -1520,6 +1575,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, nearest_2x_downscale);
     tcase_add_test(tc, luma_of_known_colours);
     tcase_add_test(tc, sixteen_bit_scales_to_same_range);
+    tcase_add_test(tc, sixteen_bit_rounds_alike_on_both_paths);
     tcase_add_test(tc, alpha_flattened_onto_black);
     tcase_add_test(tc, grey_alpha_and_grey_to_rgba);
     tcase_add_test(tc, palette_png);
