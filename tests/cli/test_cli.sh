@@ -517,20 +517,61 @@ if [ "$have_vips" -eq 1 ]; then
     fi
     expect_error "dataset: a huge --image-size fails before allocating" "65535" "$HOOD" dataset "$T/img" -o "$T/huge.npz" --image-size 65535x65535 --color-mode rgba --quiet
     [ -e "$T/huge.npz" ] && fail "... and writes nothing" || pass "... and writes nothing"
-    run "$HOOD" dataset "$T/img" -o "$T/cat.npz" --image-size 4x4 --label-mode categorical --no-shuffle --quiet
-    if [ "$rc" -eq 0 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
-        if /usr/bin/python3 - "$T/cat.npz" <<'EOF'; then pass "dataset .npz: numpy sees x (12, 16) float32, one-hot y (12, 2), class_names"; else fail "dataset .npz: numpy sees x (12, 16) float32, one-hot y (12, 2), class_names"; fi
+    # numpy.load must open what hood writes, in every label mode: x float32 (12, 64) equal to
+    # the CSV of the same run and (8x8 is the images' own size: no resampling) to the PNGs'
+    # bytes / 255 as `vips csvsave` reads them (rows 0 and 11: dark/d0, light/l5), and y as
+    # Keras gives it: int32 (n,), one-hot float32 (n, 2), binary float32 (n, 1), or none.
+    vips csvsave "$T/img/dark/d0.png" "$T/d0.px"
+    vips csvsave "$T/img/light/l5.png" "$T/l5.px"
+    have_numpy=0
+    /usr/bin/python3 -c 'import numpy' 2>/dev/null && have_numpy=1
+    for mode in int categorical binary none; do
+        desc="dataset --label-mode $mode: numpy.load reads the .npz, x = the CSV's = pixels/255, y exact"
+        if [ "$have_numpy" -eq 0 ]; then
+            skip "$desc" "no python3-numpy (scripts/setup --core installs it)"
+            continue
+        fi
+        run "$HOOD" dataset "$T/img" -o "$T/lm.$mode.npz" --image-size 8x8 --label-mode "$mode" --no-shuffle --quiet
+        rc_npz=$rc
+        run "$HOOD" dataset "$T/img" -o "$T/lm.$mode.csv" --image-size 8x8 --label-mode "$mode" --no-shuffle --quiet
+        if [ "$rc_npz" -eq 0 ] && [ "$rc" -eq 0 ] && /usr/bin/python3 - "$mode" "$T/lm.$mode.npz" \
+            "$T/lm.$mode.csv" "$T/d0.px" "$T/l5.px" >"$T/out" 2>"$T/err" <<'EOF'; then
 import sys, numpy as np
-f = np.load(sys.argv[1])
-assert f["x"].shape == (12, 16) and f["x"].dtype == np.float32, f["x"].shape
-assert f["y"].shape == (12, 2), f["y"].shape
-assert list(f["class_names"]) == ["dark", "light"], f["class_names"]
-assert (f["y"][:6, 0] == 1).all() and (f["y"][6:, 1] == 1).all()
-assert 0.0 <= f["x"].min() and f["x"].max() <= 1.0
+mode, npz, csv, d0, l5 = sys.argv[1:]
+f = np.load(npz)
+assert sorted(f.files) == (["x"] if mode == "none" else ["class_names", "x", "y"]), f.files
+x = f["x"]
+assert x.dtype == np.float32 and x.shape == (12, 64) and x.flags.c_contiguous, (x.dtype, x.shape)
+rows = np.loadtxt(csv, delimiter=",", ndmin=2)
+width = {"int": 1, "categorical": 2, "binary": 1, "none": 0}[mode]
+assert rows.shape == (12, 64 + width), rows.shape
+# The CSV prints shortest round-trip floats: back in float32 they are x, bit for bit.
+assert np.array_equal(x, rows[:, :64].astype(np.float32)), "x differs from the CSV"
+for r, px in ((0, d0), (11, l5)):
+    u8 = np.loadtxt(px, delimiter="\t").astype(np.uint8)
+    assert u8.shape == (8, 8) and u8.min() < u8.max(), u8
+    assert np.array_equal(x[r], u8.reshape(-1).astype(np.float32) / 255), (r, x[r], u8)
+classes = np.array([0] * 6 + [1] * 6)
+if mode != "none":
+    assert f["class_names"].dtype.kind == "U" and list(f["class_names"]) == ["dark", "light"]
+    y = f["y"]
+if mode == "int":
+    assert y.dtype == np.int32 and y.shape == (12,), (y.dtype, y.shape)
+    assert np.array_equal(y, classes) and np.array_equal(y, rows[:, 64]), y
+elif mode == "categorical":
+    assert y.dtype == np.float32 and y.shape == (12, 2), (y.dtype, y.shape)
+    assert np.array_equal(y, np.eye(2, dtype=np.float32)[classes]), y
+    assert np.array_equal(y, rows[:, 64:]), y
+elif mode == "binary":
+    assert y.dtype == np.float32 and y.shape == (12, 1), (y.dtype, y.shape)
+    assert np.array_equal(y[:, 0], classes.astype(np.float32)), y
+    assert np.array_equal(y, rows[:, 64:]), y
 EOF
-    else
-        skip "dataset .npz: numpy sees x, y, class_names" "no python3-numpy (or dataset failed: exit $rc)"
-    fi
+            pass "$desc"
+        else
+            fail "$desc" "exit $rc_npz (.npz), $rc (.csv)"
+        fi
+    done
     # A labels file: relative paths and class indices instead of folder names (here: swapped).
     (cd "$T/img" && for f in dark/*.png; do echo "$f,1"; done; for f in light/*.png; do echo "$f,0"; done) >"$T/labels.txt"
     run "$HOOD" dataset "$T/img" -o "$T/lab.csv" --image-size 2x2 --labels "$T/labels.txt" --no-shuffle --header --quiet
@@ -605,6 +646,7 @@ else
     for t in "dataset -> CSV" "dataset --subset both" "dataset: empty folder" "empty folder output" \
         "dataset usage" "dataset --no-shuffle split" "train --no-shuffle folder split" "train on folder" "info preprocessing" "evaluate folder" \
         "predict image = folder" "predict image = npz row" "predict format" "predict csv" \
+        "numpy int" "numpy categorical" "numpy binary" "numpy none" \
         "predict broken" "predict --top"; do
         skip "$t" "no vips CLI (libvips-tools)"
     done
