@@ -633,6 +633,59 @@ EOF
     else
         fail "without --strict a broken image is skipped and reported"
     fi
+    # The Keras-style messages, without --quiet: stderr holds exactly these lines, in order.
+    # expect_messages DESC LINE...: exit 0 and stderr is LINE... one for one; a LINE ending in
+    # '*' is a prefix that must go on with a reason (libvips' words, not pinned here).
+    expect_messages() {
+        local desc=$1 got=() i=0 want why=""
+        shift
+        mapfile -t got <"$T/err"
+        if [ "$rc" -ne 0 ]; then
+            why="exit $rc"
+        elif [ ${#got[@]} -ne $# ]; then
+            why="${#got[@]} stderr lines, wanted $#"
+        else
+            for want in "$@"; do
+                if [[ $want == *'*' ]]; then
+                    [[ ${got[i]} == "${want%\*}"[![:space:]]* ]] || why="line $((i + 1)) does not start '${want%\*}' and give a reason"
+                else
+                    [ "${got[i]}" = "$want" ] || why="line $((i + 1)) is not '$want'"
+                fi
+                i=$((i + 1))
+            done
+        fi
+        if [ -z "$why" ]; then pass "$desc"; else fail "$desc" "$why"; fi
+    }
+    run "$HOOD" dataset "$T/broken" -o "$T/msg.csv" --image-size 4x4
+    expect_messages "dataset messages: Found N files belonging to K classes, the skip, the count" \
+        "Found 4 files belonging to 2 classes." \
+        "Skipped $T/broken/b/bad.png: *" \
+        "Skipped 1 unreadable file."
+    run "$HOOD" dataset "$T/broken" -o "$T/msg.npz" --image-size 4x4 --validation-split 0.5 \
+        --subset both --seed 1
+    expect_messages "dataset messages with --subset both: Using M files for training/validation" \
+        "Found 4 files belonging to 2 classes." \
+        "Using 2 files for training." \
+        "Using 2 files for validation." \
+        "Skipped $T/broken/b/bad.png: *" \
+        "Skipped 1 unreadable file."
+    # Unshuffled, the last quarter (b/l0.png) is validation: bad.png stays in training.
+    run "$HOOD" dataset "$T/broken" -o "$T/msgt.csv" --image-size 4x4 --validation-split 0.25 \
+        --subset training --no-shuffle
+    expect_messages "dataset messages with --subset training: only the training line" \
+        "Found 4 files belonging to 2 classes." \
+        "Using 3 files for training." \
+        "Skipped $T/broken/b/bad.png: *" \
+        "Skipped 1 unreadable file."
+    mkdir -p "$T/broken2"
+    cp -r "$T/broken/a" "$T/broken/b" "$T/broken2/"
+    : >"$T/broken2/a/zero.png"
+    run "$HOOD" dataset "$T/broken2" -o "$T/msg2.csv" --image-size 4x4 --no-shuffle
+    expect_messages "dataset messages: two unreadable files, in file order, 'Skipped 2 unreadable files.'" \
+        "Found 5 files belonging to 2 classes." \
+        "Skipped $T/broken2/a/zero.png: *" \
+        "Skipped $T/broken2/b/bad.png: *" \
+        "Skipped 2 unreadable files."
     # A 3-way softmax on the two folders, to exercise --top.
     run "$HOOD" train "$T/img" -o "$T/soft.hood" --image-size 8x8 --layers 3:softmax \
         --optimizer adam --epochs 2 --verbose 0 --quiet
@@ -647,6 +700,7 @@ else
         "dataset usage" "dataset --no-shuffle split" "train --no-shuffle folder split" "train on folder" "info preprocessing" "evaluate folder" \
         "predict image = folder" "predict image = npz row" "predict format" "predict csv" \
         "numpy int" "numpy categorical" "numpy binary" "numpy none" \
+        "messages" "messages --subset both" "messages --subset training" "messages plural" \
         "predict broken" "predict --top"; do
         skip "$t" "no vips CLI (libvips-tools)"
     done
