@@ -620,6 +620,83 @@ START_TEST(exif_orientation_applied)
 }
 END_TEST
 
+/* Where stored pixel (sx, sy) of a sw x sh file appears on the display for EXIF orientation o,
+ * from the tag's definition (which visual side stored row 0 and column 0 become), not from
+ * image.c's inverse mapping. */
+static void displayed_at(int o, int sx, int sy, int sw, int sh, int *x, int *y)
+{
+    switch (o) {
+    case 2: /* row 0 at the top, column 0 on the right: mirrored */
+        *x = sw - 1 - sx, *y = sy;
+        break;
+    case 3: /* row 0 at the bottom, column 0 on the right: turned 180 */
+        *x = sw - 1 - sx, *y = sh - 1 - sy;
+        break;
+    default: /* 8: row 0 on the left, column 0 at the bottom: turned 90 clockwise to store */
+        ck_assert_int_eq(o, 8);
+        *x = sy, *y = sw - 1 - sx;
+        break;
+    }
+}
+
+/* Stores a displayed 4 x 2 grid of flat 8 x 8 colour blocks (eight distinct colours, so every
+ * orientation gives a different picture) as a JPEG tagged with orientation o, and checks that
+ * the RGB column is the displayed grid. JPEG q100 without chroma subsampling (libvips' default
+ * at Q >= 90) keeps each flat block within 1 level of its colour (measured, as Pillow's
+ * exif_transpose of these files also gives); 3 allows for another libjpeg build, while a wrong
+ * orientation puts a block where some channel is >= 80 levels off. */
+static void check_orientation(int o)
+{
+    const uint8_t colour[8][3] = {{250, 10, 10},  {10, 250, 10},  {10, 10, 250},   {250, 250, 10},
+                                  {10, 250, 250}, {250, 10, 250}, {128, 128, 128}, {40, 90, 200}};
+    enum { S = 8, DW = 4 * S, DH = 2 * S };
+    static uint8_t disp[DH * DW * 3], stored[DH * DW * 3];
+    for (int y = 0; y < DH; y++)
+        for (int x = 0; x < DW; x++)
+            memcpy(disp + (y * DW + x) * 3, colour[(y / S) * 4 + x / S], 3);
+    bool swap = o >= 5;
+    int sw = swap ? DH : DW, sh = swap ? DW : DH;
+    for (int sy = 0; sy < sh; sy++)
+        for (int sx = 0; sx < sw; sx++) {
+            int x, y;
+            displayed_at(o, sx, sy, sw, sh, &x, &y);
+            ck_assert(x >= 0 && x < DW && y >= 0 && y < DH);
+            memcpy(stored + (sy * sw + sx) * 3, disp + (y * DW + x) * 3, 3);
+        }
+    mkdirs("d/a");
+    VipsImage *im = make_image(stored, sw, sh, 3, VIPS_FORMAT_UCHAR);
+    vips_image_set_int(im, VIPS_META_ORIENTATION, o);
+    ck_assert(vips_jpegsave(im, at("d/a/o.jpg"), "Q", 100, NULL) == 0);
+    g_object_unref(im);
+    hood_ingest_options opt;
+    opts_for(&opt, DH, DW, HOOD_COLOR_RGB, NULL);
+    opt.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(at("d"), &opt);
+    const float *x = hood_dataset_x(ds);
+    for (int i = 0; i < DH * DW * 3; i++)
+        ck_assert_msg(fabsf(x[i] - disp[i]) <= 3.0f, "orientation %d: (%d,%d) channel %d: %g vs %d",
+                      o, i / 3 % DW, i / 3 / DW, i % 3, (double)x[i], disp[i]);
+    hood_dataset_free(ds);
+}
+
+START_TEST(exif_orientation_2_mirrors)
+{
+    check_orientation(2);
+}
+END_TEST
+
+START_TEST(exif_orientation_3_turns_180)
+{
+    check_orientation(3);
+}
+END_TEST
+
+START_TEST(exif_orientation_8_turns_90_anticlockwise)
+{
+    check_orientation(8);
+}
+END_TEST
+
 /* A 2 x 2 24-bit BMP (bottom-up rows, BGR, rows padded to 4 bytes) of the RGB pixels given
  * top row first. */
 static void write_bmp(const char *rel, const uint8_t rgb[12])
@@ -1586,6 +1663,9 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, rgb_tiff_exact_pixels);
     tcase_add_test(tc, format_by_content_not_extension);
     tcase_add_test(tc, exif_orientation_applied);
+    tcase_add_test(tc, exif_orientation_2_mirrors);
+    tcase_add_test(tc, exif_orientation_3_turns_180);
+    tcase_add_test(tc, exif_orientation_8_turns_90_anticlockwise);
     tcase_add_test(tc, bmp_through_libvips_and_block_untrusted);
     tcase_add_test(tc, class_order_is_byte_order);
     tcase_add_test(tc, hidden_and_top_level_skipped);
