@@ -6,6 +6,7 @@
 #endif
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct command {
@@ -59,6 +60,10 @@ int main(int argc, char **argv)
         print_help(stderr);
         return CLI_USAGE;
     }
+    /* Each file hood skips is reported once, with libvips' reason; libvips' own GLib warnings
+     * about the same file ("VIPS-WARNING **: not enough data") would repeat it between hood's
+     * lines. libvips mutes them when VIPS_WARNING is set at all; a value the user set stays. */
+    setenv("VIPS_WARNING", "0", 0);
     const char *name = argv[1];
     if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
         print_help(stdout);

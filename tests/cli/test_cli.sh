@@ -686,6 +686,17 @@ EOF
         "Skipped $T/broken2/a/zero.png: *" \
         "Skipped $T/broken2/b/bad.png: *" \
         "Skipped 2 unreadable files."
+    # libvips' own GLib warnings on a cut PNG ("VIPS-WARNING **: not enough data") would repeat
+    # the skip line between hood's lines: hood mutes them unless the user set VIPS_WARNING.
+    mkdir -p "$T/noisy/a" "$T/noisy/b"
+    cp "$T/img/dark/d0.png" "$T/noisy/a/"
+    cp "$T/img/light/l0.png" "$T/noisy/b/"
+    head -c 60 "$T/img/dark/d1.png" >"$T/noisy/a/cut.png"
+    run env -u VIPS_WARNING "$HOOD" dataset "$T/noisy" -o "$T/noisy.csv" --image-size 4x4 --no-shuffle
+    expect_messages "dataset messages with VIPS_WARNING unset: no libvips warnings between them" \
+        "Found 3 files belonging to 2 classes." \
+        "Skipped $T/noisy/a/cut.png: *" \
+        "Skipped 1 unreadable file."
     # A 3-way softmax on the two folders, to exercise --top.
     run "$HOOD" train "$T/img" -o "$T/soft.hood" --image-size 8x8 --layers 3:softmax \
         --optimizer adam --epochs 2 --verbose 0 --quiet
@@ -700,7 +711,7 @@ else
         "dataset usage" "dataset --no-shuffle split" "train --no-shuffle folder split" "train on folder" "info preprocessing" "evaluate folder" \
         "predict image = folder" "predict image = npz row" "predict format" "predict csv" \
         "numpy int" "numpy categorical" "numpy binary" "numpy none" \
-        "messages" "messages --subset both" "messages --subset training" "messages plural" \
+        "messages" "messages --subset both" "messages --subset training" "messages plural" "messages VIPS_WARNING unset" \
         "predict broken" "predict --top"; do
         skip "$t" "no vips CLI (libvips-tools)"
     done
