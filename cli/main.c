@@ -62,7 +62,7 @@ int main(int argc, char **argv)
     }
     /* Each file hood skips is reported once, with libvips' reason; libvips' own GLib warnings
      * about the same file ("VIPS-WARNING **: not enough data") would repeat it between hood's
-     * lines. libvips mutes them when VIPS_WARNING is set at all; a value the user set stays. */
+     * lines. libvips mutes them whenever VIPS_WARNING is set, whatever its value. */
     setenv("VIPS_WARNING", "0", 0);
     const char *name = argv[1];
     if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
