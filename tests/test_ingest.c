@@ -1171,9 +1171,10 @@ START_TEST(size_errors)
     o.image.height = 2;
     o.image.width = 0;
     ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL);
-    /* 10 x 32768 x 32768 x 4 floats = 160 GB: refused before allocating */
-    o.image.height = 32768;
-    o.image.width = 32768;
+    /* 10 files x 2^20 x 2^20 x 4 floats = 176 TB (the largest sides allowed): more than any
+     * machine has, refused from the machine's memory size before allocating */
+    o.image.height = (size_t)1 << 20;
+    o.image.width = (size_t)1 << 20;
     o.image.color_mode = HOOD_COLOR_RGBA;
     ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_ENOMEM);
     ck_assert_msg(strstr(hood_last_error(), "more than this machine") != NULL, "%s",
