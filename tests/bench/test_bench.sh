@@ -15,14 +15,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/hood-bench-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export VIPS_WARNING=0
 
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "#   $line"; done
-}
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 
 # usage_error WHAT WORD ARGS...: hood-bench ARGS exits 2 with one stderr line containing WORD,
 # and runs nothing (no "limits..." or workload line).

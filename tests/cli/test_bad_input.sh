@@ -24,15 +24,8 @@ export VIPS_WARNING=0
 I=$T/in # inputs; outputs go to a fresh folder per case
 mkdir -p "$I"
 
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "#   $line"; done
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 
 # start_run TAG OUT CMD...: starts CMD (with @OUT@ replaced by OUT) in the background; its
 # stderr goes to $T/err.TAG and its exit status to $T/rc.TAG. The two runs of a case go side

@@ -14,17 +14,13 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/hood-cli-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export VIPS_WARNING=0
 
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "#   $line"; done
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
+# A failed case also shows the last command's output.
+tap_fail_context() {
     echo "#   stdout: $(head -c 600 "$T/out" 2>/dev/null | tr '\n' '|')"
     echo "#   stderr: $(head -c 600 "$T/err" 2>/dev/null | tr '\n' '|')"
 }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 # run CMD...: runs it with stdout/stderr captured; sets rc.
 run() {

@@ -29,14 +29,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/hood-fmnist-script.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export VIPS_WARNING=0
 
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "#   $line"; done
-}
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 
 if "$PY" "$ROOT/scripts/fetch-fashion-mnist" "$T/fm" >"$T/fetch.log" 2>&1; then
     pass "scripts/fetch-fashion-mnist writes the class folders"

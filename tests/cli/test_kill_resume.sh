@@ -19,14 +19,8 @@ pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; wait 2>/dev/null; exec 9>&-; rm -rf "$T"' EXIT
 RANDOM=6 # the kill delays are drawn from a fixed seed
 
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "#   $line"; done
-}
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 note() { echo "# $*"; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 

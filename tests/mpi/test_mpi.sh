@@ -34,14 +34,8 @@ if [ -n "${ASAN_OPTIONS:-}" ]; then
     export LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan-openmpi.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fi
 
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "#   $line"; done
-}
+# shellcheck source=../tap.sh
+. "$(dirname "$0")/../tap.sh"
 err() { head -c 600 "$1" | tr '\n' '|'; }
 
 # ---- data: 203 CSV rows (3 classes, 6 features), its .npz, and 3 classes x 9 8x8 PNGs -------
