@@ -497,6 +497,18 @@ static void assert_known_luma(const char *dir)
     hood_dataset_free(ds);
 }
 
+/* DIR's one image, ingested as raw RGB, is known_rgb exactly. */
+static void assert_known_rgb(const char *dir)
+{
+    hood_ingest_options o;
+    opts_for(&o, 2, 4, HOOD_COLOR_RGB, NULL);
+    o.image.raw_values = true;
+    hood_dataset *ds = ingest_ok(dir, &o);
+    for (int i = 0; i < 24; i++)
+        ck_assert_msg(hood_dataset_x(ds)[i] == (float)known_rgb[i], "%d", i);
+    hood_dataset_free(ds);
+}
+
 START_TEST(webp_lossless_exact_luma)
 {
     mkdirs("d/a");
@@ -505,14 +517,7 @@ START_TEST(webp_lossless_exact_luma)
                   vips_error_buffer());
     g_object_unref(im);
     assert_known_luma(at("d"));
-    /* and the decoded RGB itself is exact */
-    hood_ingest_options o;
-    opts_for(&o, 2, 4, HOOD_COLOR_RGB, NULL);
-    o.image.raw_values = true;
-    hood_dataset *ds = ingest_ok(at("d"), &o);
-    for (int i = 0; i < 24; i++)
-        ck_assert_msg(hood_dataset_x(ds)[i] == (float)known_rgb[i], "%d", i);
-    hood_dataset_free(ds);
+    assert_known_rgb(at("d"));
 }
 END_TEST
 
@@ -553,13 +558,7 @@ START_TEST(rgb_tiff_exact_pixels)
                   "%s", vips_error_buffer());
     g_object_unref(im);
     assert_known_luma(at("d"));
-    hood_ingest_options o;
-    opts_for(&o, 2, 4, HOOD_COLOR_RGB, NULL);
-    o.image.raw_values = true;
-    hood_dataset *ds = ingest_ok(at("d"), &o);
-    for (int i = 0; i < 24; i++)
-        ck_assert_msg(hood_dataset_x(ds)[i] == (float)known_rgb[i], "%d", i);
-    hood_dataset_free(ds);
+    assert_known_rgb(at("d"));
 }
 END_TEST
 
