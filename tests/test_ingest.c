@@ -1188,6 +1188,17 @@ START_TEST(size_errors)
 }
 END_TEST
 
+/* A decoder to 8 x 8 grayscale with the default options (both paths). */
+static hood__image_decoder *grey_decoder_8x8(void)
+{
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    pp.height = pp.width = 8;
+    hood__image_decoder *dec = NULL;
+    ck_assert_int_eq(hood__image_decoder_create(&dec, &pp, 0, NULL), HOOD_OK);
+    return dec;
+}
+
 START_TEST(pixel_limit_refuses_before_decoding)
 {
     uint8_t px[96 * 80];
@@ -1195,12 +1206,8 @@ START_TEST(pixel_limit_refuses_before_decoding)
     mkdirs("p");
     save_png("p/x.png", px, 96, 80, 1);
     save_jpeg("p/x.jpg", px, 96, 80, 1, 90);
-    hood_preprocess pp;
-    hood_preprocess_init(&pp);
-    pp.height = pp.width = 8;
     float col[64];
-    hood__image_decoder *dec;
-    ck_assert_int_eq(hood__image_decoder_create(&dec, &pp, 0, NULL), HOOD_OK);
+    hood__image_decoder *dec = grey_decoder_8x8();
     hood__image_decoder_set_max_pixels(dec, 96 * 80 - 1);
     ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.png"), col), HOOD_EUNSUPPORTED);
     ck_assert_msg(strstr(hood_last_error(), "x.png: image of 96 x 80 pixels is larger") != NULL,
@@ -1239,12 +1246,8 @@ START_TEST(png_corrupt_data_fails_every_time)
     bytes[idat + 4 + len / 2] ^= 0x5a; /* the middle of the compressed pixels */
     write_bytes("c/bad.png", bytes, n);
 
-    hood_preprocess pp;
-    hood_preprocess_init(&pp);
-    pp.height = pp.width = 8;
     float col[64];
-    hood__image_decoder *dec;
-    ck_assert_int_eq(hood__image_decoder_create(&dec, &pp, 0, NULL), HOOD_OK);
+    hood__image_decoder *dec = grey_decoder_8x8();
     ck_assert_int_eq(hood__image_decode_file(dec, at("c/good.png"), col), HOOD_OK);
     for (int round = 0; round < 60; round++) {
         ck_assert_int_eq(hood__image_decode_file(dec, at("c/bad.png"), col), HOOD_EFORMAT);
