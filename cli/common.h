@@ -20,9 +20,6 @@ int hood_cli_evaluate(int argc, char **argv);
 int hood_cli_predict(int argc, char **argv);
 int hood_cli_info(int argc, char **argv);
 int hood_cli_export_weights(int argc, char **argv);
-#ifdef HOOD_CLI_HAVE_BENCH
-int hood_cli_bench(int argc, char **argv); /* cli/cmd_bench.c, the bench room's */
-#endif
 
 /* Prints "hood CMD: MESSAGE" on stderr as one line; returns CLI_FAIL. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

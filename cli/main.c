@@ -23,9 +23,6 @@ static const command commands[] = {
     {"predict", hood_cli_predict, "classes and probabilities for images, folders, .npz/.csv"},
     {"info", hood_cli_info, "a model's layers, parameters, preprocessing and history"},
     {"export-weights", hood_cli_export_weights, "kernels and biases as a NumPy .npz"},
-#ifdef HOOD_CLI_HAVE_BENCH
-    {"bench", hood_cli_bench, "time ingest and training (JSON)"},
-#endif
 };
 
 static void print_help(FILE *out)

@@ -56,8 +56,10 @@ const char *hood_strerror(hood_status status)
 
 const char *hood_version_string(void)
 {
-#define HOOD_STR2(x) #x
-#define HOOD_STR(x) HOOD_STR2(x)
-    return HOOD_STR(HOOD_VERSION_MAJOR) "." HOOD_STR(HOOD_VERSION_MINOR) "." HOOD_STR(
-        HOOD_VERSION_PATCH);
+    return HOOD_VERSION_STRING;
+}
+
+int hood_version_number(void)
+{
+    return HOOD_VERSION_NUMBER;
 }

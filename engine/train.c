@@ -160,7 +160,7 @@ static void forward(const hood_model *model, workspace *ws, float *out_last, boo
 
 /* Gradients into the model's gradient arena from dZ of the output layer in ws->d[0], last
  * layer to first; the inputs X (d x batch, ld = ldx) and ws->A are forward's. With W0_out
- * (plain SGD, see fold_first_layer) the first layer's kernel gradient is not written: its SGD
+ * (plain SGD) the first layer's kernel gradient is not written: its SGD
  * step goes straight into W0_out; false when a value there is not finite. */
 static bool backward_fold(const hood_model *model, workspace *ws, const float *X, size_t ldx,
                           size_t batch, float *W0_out)

@@ -12,9 +12,7 @@
 extern "C" {
 #endif
 
-#define HOOD_VERSION_MAJOR 0
-#define HOOD_VERSION_MINOR 1
-#define HOOD_VERSION_PATCH 0
+#include "hood_version.h" /* HOOD_VERSION_MAJOR/MINOR/PATCH/STRING/NUMBER, made by meson */
 
 #if defined(HOOD_BUILDING) && defined(__GNUC__)
 #define HOOD_API __attribute__((visibility("default")))
@@ -52,8 +50,12 @@ HOOD_API const char *hood_strerror(hood_status status);
 /* The message of the last failing call on this thread ("" if none); valid until the next call
  * into hood on this thread. */
 HOOD_API const char *hood_last_error(void);
-/* "0.1.0" */
+/* The version of the library that is running ("0.1.0"), which may be newer than the
+ * HOOD_VERSION_STRING this program was compiled against. */
 HOOD_API const char *hood_version_string(void);
+/* The running library's version as MAJOR * 10000 + MINOR * 100 + PATCH (0.1.0 -> 100); compare
+ * with HOOD_VERSION_NUMBER to tell which library a program was built against. */
+HOOD_API int hood_version_number(void);
 
 /* Called with one line of text, no trailing newline ("Found 10 files belonging to 2 classes."). */
 typedef void (*hood_message_fn)(void *user, const char *message);

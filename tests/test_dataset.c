@@ -7,6 +7,7 @@
 #include "hood.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,7 +211,15 @@ START_TEST(errors_have_names_and_prefixes)
     ck_assert_uint_eq(product, 7);
     ck_assert_int_eq(hood__mul_overflows(6, 7, &product), 0);
     ck_assert_uint_eq(product, 42);
-    ck_assert_str_eq(hood_version_string(), "0.1.0");
+    /* One version, from meson's project(): the string, the parts and the number agree. */
+    ck_assert_str_eq(hood_version_string(), HOOD_VERSION_STRING);
+    char parts[32];
+    snprintf(parts, sizeof parts, "%d.%d.%d", HOOD_VERSION_MAJOR, HOOD_VERSION_MINOR,
+             HOOD_VERSION_PATCH);
+    ck_assert_str_eq(hood_version_string(), parts);
+    ck_assert_int_eq(hood_version_number(),
+                     HOOD_VERSION_MAJOR * 10000 + HOOD_VERSION_MINOR * 100 + HOOD_VERSION_PATCH);
+    ck_assert_int_eq(hood_version_number(), HOOD_VERSION_NUMBER);
 }
 END_TEST
 
