@@ -33,6 +33,8 @@ struct hood__image_decoder {
     uint64_t max_pixels; /* the pad canvas is held to the decoded-image limit too */
 };
 
+/* io's one colour mode -> channel count mapping (the preprocess check, the decoder, the resampler
+ * and ingest all ask it); 0 for an unknown mode, which hood__preprocess_check refuses. */
 size_t hood_color_mode_channels(hood_color_mode mode)
 {
     switch (mode) {
@@ -132,6 +134,8 @@ void hood__image_decoder_counts(const hood__image_decoder *dec, size_t *fast, si
 
 /* --- the pipeline ------------------------------------------------------------------------- */
 
+/* The decoded image to the column: upright, the output's channels, cropped or padded to the
+ * output's aspect ratio, resampled. */
 static hood_status finish(hood__image_decoder *dec, hood__raw_image *im, float *column)
 {
     hood_status status;
