@@ -1,6 +1,7 @@
-/* image.h — one image file to one matrix column: read the bytes, decode (libspng / libjpeg-turbo
- * fast path, libvips for everything else), convert colours, crop/pad, resample, scale to float.
- * Not public API (hood_image_load in hood.h is); the folder scan lives in ingest.c. */
+/* image.h — one image file to one matrix column: read the bytes, decode (decode.c: libspng /
+ * libjpeg-turbo fast path, libvips for everything else), turn upright, convert colours,
+ * crop/pad, resample, scale to float (exif.c, resample.c). What ingest, predict and the fuzz
+ * target use. Not public API (hood_image_load in hood.h is); the folder scan is scan.c. */
 #ifndef HOOD_IMAGE_H
 #define HOOD_IMAGE_H
 
@@ -51,7 +52,7 @@ void hood__image_decoder_counts(const hood__image_decoder *dec, size_t *fast, si
 hood_status hood__preprocess_check(const hood_preprocess *pp, size_t *features);
 
 /* Initialises libvips once for the process (idempotent; call from the thread that calls into
- * hood before any decoder runs). */
+ * hood before any decoder runs). Defined in decode.c, with the rest of the libvips code. */
 hood_status hood__vips_start(void);
 
 #endif

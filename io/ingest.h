@@ -1,5 +1,5 @@
 /* ingest.h — the parts of the folder ingest that other rooms reach without a folder: the
- * labels-file parser on bytes (for its fuzz target). Not public API. */
+ * labels-file parser on bytes (for its fuzz target; defined in scan.c). Not public API. */
 #ifndef HOOD_INGEST_H
 #define HOOD_INGEST_H
 

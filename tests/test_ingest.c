@@ -1394,7 +1394,7 @@ START_TEST(fast_path_equals_libvips)
     g_object_unref(im);
     files[nf++] = "f/rgb16.png";
 
-    /* The PNG kinds libspng decodes through other formats or transforms (image.c png_fast):
+    /* The PNG kinds libspng decodes through other formats or transforms (decode.c png_fast):
      * grey of 1, 2 and 4 bits (unpacked and scaled to 8), 16-bit grey (RGBA16), and tRNS
      * transparency on a palette, on grey and on RGB (RGBA8 with SPNG_DECODE_TRNS). */
     photo_pixels(px, W, H, 1, 5);
