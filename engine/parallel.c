@@ -94,7 +94,7 @@ struct hood__pool {
     hood__pool_policy policy;
     adaptive ad;
     hood__pool_stats stats;
-    int saved_blas_threads;
+    long saved_blas_threads;
     float *scratch;
     size_t scratch_floats;
 };
@@ -253,7 +253,7 @@ hood_status hood__pool_create(hood__pool **out, int threads)
     }
     /* Before any worker exists: the workers call sgemm concurrently, and OpenBLAS's own
      * threads would then oversubscribe the cores (2x slower, TOOLCHAIN.md §7). */
-    pool->saved_blas_threads = hood__blas_threads();
+    pool->saved_blas_threads = hood__blas_threads_save();
     hood__blas_set_threads(1);
     for (int i = 0; i < threads - 1; i++) {
         worker_arg *wa = malloc(sizeof *wa);
@@ -280,8 +280,7 @@ void hood__pool_free(hood__pool *pool)
     pthread_cond_destroy(&pool->done);
     pthread_cond_destroy(&pool->wake);
     pthread_mutex_destroy(&pool->mutex);
-    if (pool->saved_blas_threads > 0)
-        hood__blas_set_threads(pool->saved_blas_threads);
+    hood__blas_threads_restore(pool->saved_blas_threads);
     hood__matrix_free(pool->scratch);
     free(pool->workers);
     free(pool);

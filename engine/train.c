@@ -34,6 +34,8 @@ typedef struct workspace {
     float *d[2];      /* backward ping-pong: dZ of one layer, dX of the next (max units x batch) */
     size_t *perm;     /* the epoch's sample order, training only */
     hood__pool *pool; /* the model's threads (NULL: 1), started once per fit/evaluate/predict */
+    bool blas_held;   /* the BLAS runs 1 thread until workspace_free puts blas_saved back */
+    long blas_saved;
 } workspace;
 
 static size_t round_up(size_t n)
@@ -47,6 +49,8 @@ static void workspace_free(workspace *ws)
     free(ws->A);
     free(ws->perm);
     hood__pool_free(ws->pool);
+    if (ws->blas_held)
+        hood__blas_threads_restore(ws->blas_saved);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -54,6 +58,12 @@ static void workspace_free(workspace *ws)
  * batches up to `batch` (parallel.h, dense.h). */
 static hood_status workspace_pool(workspace *ws, const hood_model *model, size_t batch)
 {
+    /* The BLAS always runs 1 thread: the model's threads are the pool, which splits each product
+     * itself (OpenBLAS's own threads are 2-7x slower than 1 on these skinny shapes, PERF-NOTES).
+     * The host's setting comes back in workspace_free, whatever the call returns. */
+    ws->blas_saved = hood__blas_threads_save();
+    ws->blas_held = true;
+    hood__blas_set_threads(1);
     int threads = hood__threads_resolve(model->threads);
     hood_status st = hood__pool_create(&ws->pool, threads);
     size_t most = 0;
@@ -130,14 +140,6 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* The BLAS always runs 1 thread: the model's threads are ws->pool, which splits each product
- * itself (OpenBLAS's own threads are 2-7x slower than 1 on these skinny shapes, PERF-NOTES). */
-static void apply_threads(const hood_model *model)
-{
-    (void)model;
-    hood__blas_set_threads(1);
 }
 
 /* out_last (units x batch) = the model applied to X (features x batch, ld = ldx); the hidden
@@ -352,7 +354,6 @@ hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data, siz
     workspace ws;
     if ((st = workspace_init(&ws, model, batch, width, 0)) != HOOD_OK)
         return hood__fail_prefix(st, "evaluate: ");
-    apply_threads(model);
     double loss_sum;
     size_t correct;
     evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n, batch,
@@ -385,7 +386,6 @@ hood_status hood_model_evaluate_shard(hood_model *model, const hood_dataset *dat
         if ((st = workspace_init(&ws, model, batch, width, 0)) != HOOD_OK) {
             st = hood__fail_prefix(st, "evaluate: ");
         } else {
-            apply_threads(model);
             evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n,
                              batch, true, &loss_sum, &correct);
             workspace_free(&ws);
@@ -435,7 +435,6 @@ hood_status hood_model_predict(hood_model *model, const float *x, size_t samples
     hood_status st = workspace_init(&ws, model, batch, 0, 0);
     if (st != HOOD_OK)
         return hood__fail_prefix(st, "predict: ");
-    apply_threads(model);
     size_t units = hood_model_output_units(model);
     for (size_t j = 0; j < samples; j += batch) {
         size_t B = samples - j < batch ? samples - j : batch;
@@ -930,7 +929,6 @@ hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
         workspace_free(&ws);
         return hood__fail(HOOD_ENOMEM, "fit: out of memory for the best weights copy");
     }
-    apply_threads(model);
     size_t epochs_before = model->position.epochs_done;
     st = fit_loop(model, opts, &sp, &ws, &es);
     if (st == HOOD_OK)
