@@ -94,6 +94,8 @@ struct hood__pool {
     hood__pool_policy policy;
     adaptive ad;
     hood__pool_stats stats;
+    hood__clock_fn clock; /* ADAPTIVE's step timer (NULL: now_ns) */
+    void *clock_user;
     long saved_blas_threads;
     float *scratch;
     size_t scratch_floats;
@@ -321,10 +323,23 @@ void hood__pool_get_stats(const hood__pool *pool, hood__pool_stats *out)
         *out = pool->stats;
 }
 
+void hood__pool_set_clock(hood__pool *pool, hood__clock_fn clock, void *user)
+{
+    if (pool == NULL)
+        return;
+    pool->clock = clock;
+    pool->clock_user = user;
+}
+
+static uint64_t step_clock(const hood__pool *pool)
+{
+    return pool->clock != NULL ? pool->clock(pool->clock_user) : now_ns();
+}
+
 void hood__pool_step_begin(hood__pool *pool)
 {
     if (pool != NULL && pool->policy == HOOD__POOL_ADAPTIVE)
-        pool->ad.step_start = now_ns();
+        pool->ad.step_start = step_clock(pool);
 }
 
 void hood__pool_step_end(hood__pool *pool)
@@ -335,7 +350,7 @@ void hood__pool_step_end(hood__pool *pool)
     adaptive *ad = &pool->ad;
     if (pool->policy != HOOD__POOL_ADAPTIVE || ad->step_start == 0)
         return;
-    uint64_t took = now_ns() - ad->step_start;
+    uint64_t took = step_clock(pool) - ad->step_start;
     ad->step_start = 0;
     if (ad->counted) {
         ad->sum[ad->exploring] += took;

@@ -8,6 +8,7 @@
 #include "hood.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct hood__pool hood__pool;
 
@@ -51,6 +52,11 @@ void hood__pool_set_policy(hood__pool *pool, hood__pool_policy policy);
  * called by the pool's caller thread only. */
 void hood__pool_step_begin(hood__pool *pool);
 void hood__pool_step_end(hood__pool *pool);
+/* The clock ADAPTIVE times steps by (monotonic nanoseconds; NULL: the real CLOCK_MONOTONIC).
+ * For tests: with a clock they drive, ADAPTIVE's choices depend on the times they give, never
+ * on how busy the machine is. No-op on a NULL pool. */
+typedef uint64_t (*hood__clock_fn)(void *user);
+void hood__pool_set_clock(hood__pool *pool, hood__clock_fn clock, void *user);
 
 /* Counts since the pool was created (all zero for NULL). */
 typedef struct hood__pool_stats {
