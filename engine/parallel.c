@@ -7,7 +7,6 @@
 
 #include "error.h"
 #include "gemm.h"
-#include "matrix.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -112,6 +111,15 @@ int hood__threads_resolve(int requested)
         return cores > 0 ? (cores > 1024 ? 1024 : (int)cores) : 1;
     }
     return requested < 1 ? 1 : requested;
+}
+
+size_t hood__band_at(size_t s, size_t step, int i, int T)
+{
+    if (i >= T)
+        return s;
+    size_t b = (size_t)((double)s * i / T);
+    b = (b + step / 2) / step * step;
+    return b > s ? s : b;
 }
 
 static uint64_t now_ns(void)
@@ -283,7 +291,7 @@ void hood__pool_free(hood__pool *pool)
     pthread_cond_destroy(&pool->wake);
     pthread_mutex_destroy(&pool->mutex);
     hood__blas_threads_restore(pool->saved_blas_threads);
-    hood__matrix_free(pool->scratch);
+    free(pool->scratch);
     free(pool->workers);
     free(pool);
 }
@@ -468,11 +476,13 @@ hood_status hood__pool_reserve(hood__pool *pool, size_t floats)
 {
     if (pool == NULL || floats <= pool->scratch_floats)
         return HOOD_OK;
-    float *s = hood__matrix_alloc(floats, 1);
-    if (s == NULL)
+    /* 64-byte aligned like matrix.c's buffers (this room sits below matrix.c, whose pooled
+     * gather uses the pool) */
+    void *s = NULL;
+    if (floats > SIZE_MAX / sizeof(float) || posix_memalign(&s, 64, floats * sizeof(float)) != 0)
         return hood__fail(HOOD_ENOMEM, "thread pool: out of memory for %zu floats of scratch",
                           floats);
-    hood__matrix_free(pool->scratch);
+    free(pool->scratch);
     pool->scratch = s;
     pool->scratch_floats = floats;
     return HOOD_OK;

@@ -75,6 +75,14 @@ void hood__pool_get_stats(const hood__pool *pool, hood__pool_stats *out);
 hood_status hood__pool_reserve(hood__pool *pool, size_t floats);
 /* The scratch (NULL for a NULL pool or before any reserve) and its size in floats. */
 float *hood__pool_scratch(const hood__pool *pool, size_t *floats);
+/* Boundary i of T shares of [0, s) in steps of `step`: s * i / T rounded to the nearest
+ * multiple of step, at most s (s itself for i >= T). Share i is [band(i), band(i + 1)). The one
+ * band rule: dense.c's split products and matrix.c's pooled gather both cut by it, so a thread
+ * gathers the input rows it then multiplies. Depends on (s, step, i, T) only. */
+size_t hood__band_at(size_t s, size_t step, int i, int T);
+/* The step of the input-feature bands (dense.c's K split, matrix.c's gather): 64 floats, whole
+ * cache lines, so no two threads ever write one line. */
+enum { HOOD__INPUT_BAND_STEP = 64 };
 /* The threads `requested` means: 0 is one per online core, otherwise itself (at least 1). */
 int hood__threads_resolve(int requested);
 
