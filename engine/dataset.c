@@ -311,6 +311,19 @@ void hood_dataset_shard_info(const hood_dataset *ds, size_t *first, size_t *glob
         *global_samples = ds->global_samples != 0 ? ds->global_samples : ds->samples;
 }
 
+size_t hood__color_channels(hood_color_mode mode)
+{
+    switch (mode) {
+    case HOOD_COLOR_GRAYSCALE:
+        return 1;
+    case HOOD_COLOR_RGB:
+        return 3;
+    case HOOD_COLOR_RGBA:
+        return 4;
+    }
+    return 0;
+}
+
 void hood_shard_range(size_t total, size_t index, size_t count, size_t *first, size_t *length)
 {
     if (count <= 1 || index >= count) {

@@ -23,7 +23,7 @@
  * unroll), columns in steps of 4, K in steps of 64. Ties go to rows, then columns, and K must
  * win by a tenth: row and column shares give each element the 1-thread arithmetic, K does
  * not. */
-enum { MIN_SPLIT_FLOPS = 1 << 20, STEP_M = 16, STEP_N = 4, STEP_K = 64 };
+enum { MIN_SPLIT_FLOPS = 1 << 20, STEP_M = 16, STEP_N = 4, STEP_K = HOOD__INPUT_BAND_STEP };
 
 /* A layer whose inputs split (in >= 2 * STEP_K) gives each thread one band of input features
  * for the whole step: it gathers those rows of X (matrix.c uses the same bands), multiplies them
@@ -55,16 +55,6 @@ typedef struct product {
     size_t step;    /* shares are multiples of this */
     float *partial; /* K split: threads - 1 blocks of m x n (ld m) */
 } product;
-
-/* Boundary i of T shares of s in steps of `step` (the last boundary is s). */
-static size_t share_at(size_t s, size_t step, int i, int T)
-{
-    if (i >= T)
-        return s;
-    size_t b = (size_t)((double)s * i / T);
-    b = (b + step / 2) / step * step;
-    return b > s ? s : b;
-}
 
 static split_kind choose_split(size_t m, size_t n, size_t k, int T)
 {
@@ -109,7 +99,7 @@ static void product_share(void *arg, int i, int T)
                         p->beta, p->C, p->ldc);
         return;
     case SPLIT_M: {
-        size_t i0 = share_at(p->m, p->step, i, T), i1 = share_at(p->m, p->step, i + 1, T);
+        size_t i0 = hood__band_at(p->m, p->step, i, T), i1 = hood__band_at(p->m, p->step, i + 1, T);
         /* rows i0..i1 of op(A): A + i0 (stored m x k) or A + i0 * lda (stored k x m) */
         const float *a = p->ta ? p->A + i0 * p->lda : p->A + i0;
         hood__sgemm(p->ta, p->tb, i1 - i0, p->n, p->k, p->alpha, a, p->lda, p->B, p->ldb, p->beta,
@@ -117,7 +107,7 @@ static void product_share(void *arg, int i, int T)
         return;
     }
     case SPLIT_N: {
-        size_t j0 = share_at(p->n, p->step, i, T), j1 = share_at(p->n, p->step, i + 1, T);
+        size_t j0 = hood__band_at(p->n, p->step, i, T), j1 = hood__band_at(p->n, p->step, i + 1, T);
         /* columns j0..j1 of op(B): B + j0 * ldb (stored k x n) or B + j0 (stored n x k) */
         const float *b = p->tb ? p->B + j0 : p->B + j0 * p->ldb;
         hood__sgemm(p->ta, p->tb, p->m, j1 - j0, p->k, p->alpha, p->A, p->lda, b, p->ldb, p->beta,
@@ -125,7 +115,7 @@ static void product_share(void *arg, int i, int T)
         return;
     }
     case SPLIT_K: {
-        size_t p0 = share_at(p->k, p->step, i, T), p1 = share_at(p->k, p->step, i + 1, T);
+        size_t p0 = hood__band_at(p->k, p->step, i, T), p1 = hood__band_at(p->k, p->step, i + 1, T);
         const float *a = p->ta ? p->A + p0 : p->A + p0 * p->lda;
         const float *b = p->tb ? p->B + p0 * p->ldb : p->B + p0;
         if (i == 0)
@@ -271,7 +261,7 @@ static void sgd_fold_share(void *arg, int i, int T)
     const hood__dense *l = f->layer;
     const size_t out = l->out, in = l->in;
     /* Columns j0..j1 of W (the inputs), each a contiguous run of `out` floats. */
-    size_t j0 = share_at(in, STEP_K, i, T), j1 = share_at(in, STEP_K, i + 1, T);
+    size_t j0 = hood__band_at(in, STEP_K, i, T), j1 = hood__band_at(in, STEP_K, i + 1, T);
     float *w = f->W_out + j0 * out;
     memcpy(w, l->W + j0 * out, (j1 - j0) * out * sizeof(float));
     /* W_out (out x share) = -lr · dZ (out x batch) · X[j0..j1, :]ᵀ + W_out */

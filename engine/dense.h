@@ -26,7 +26,9 @@ void hood__dense_backward(const hood__dense *layer, float *dX, const float *dZ, 
 
 /* The same two steps with every product split over the pool's threads where dense.c's cost
  * model says a split is faster (a NULL pool or a small product: one sgemm call on the caller).
- * Splits of rows or columns of the result give the 1-thread bits; a split of the inner
+ * Splits of rows or columns of the result give each element the 1-thread inner product (the
+ * same bits where the BLAS computes an element alike whatever the call's shape, which
+ * OpenBLAS's SkylakeX kernels do not always: hood.h, Determinism); a split of the inner
  * dimension (K: the 22,500 inputs of the seed model's forward) adds per-thread partial sums in a
  * fixed order, so results match 1 thread to float rounding and repeat bit for bit at the same
  * thread count. Needs hood__pool_reserve(pool, hood__dense_scratch_floats(...)) beforehand. */

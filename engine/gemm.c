@@ -127,6 +127,30 @@ int hood__blas_threads(void)
 #endif
 }
 
+long hood__blas_threads_save(void)
+{
+#if defined(HOOD_BLAS_OPENBLAS)
+    return openblas_get_num_threads();
+#elif defined(HOOD_BLAS_BLIS)
+    return (long)bli_thread_get_num_threads();
+#else
+    return 0;
+#endif
+}
+
+void hood__blas_threads_restore(long saved)
+{
+#if defined(HOOD_BLAS_OPENBLAS)
+    if (saved >= 1 && saved <= INT_MAX)
+        openblas_set_num_threads((int)saved);
+#elif defined(HOOD_BLAS_BLIS)
+    /* -1 too: BLIS's own "not set", which sets only the count (never the per-loop ways) */
+    bli_thread_set_num_threads((int64_t)saved);
+#else
+    (void)saved;
+#endif
+}
+
 const char *hood__blas_description(void)
 {
     /* Thread-local like error.c's message: the text is the same for every call in a process,

@@ -24,6 +24,12 @@ void hood__sgemm_reference(bool trans_a, bool trans_b, size_t m, size_t n, size_
 void hood__blas_set_threads(int threads);
 /* The current BLAS thread count; 0 when unknown (generic CBLAS). */
 int hood__blas_threads(void);
+/* The BLAS thread setting exactly as found, for hood__blas_threads_restore: OpenBLAS's count,
+ * BLIS's (-1 while nobody set one: BLIS then follows BLIS_NUM_THREADS and its ways), 0 for a
+ * CBLAS without a thread API. Every public call that sets the BLAS to 1 thread saves it first
+ * and restores it on every return path, so a host's own BLAS use is left as it was. */
+long hood__blas_threads_save(void);
+void hood__blas_threads_restore(long saved);
 /* "OpenBLAS 0.3.21 (Haswell)" (the kernel selected at run time), "BLIS 0.9.0" or "CBLAS": for
  * bench reports. Points to a per-thread buffer, valid until the next call on that thread. */
 const char *hood__blas_description(void);

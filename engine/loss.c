@@ -1,6 +1,7 @@
-/* loss.c — the four Keras losses over a batch: per-sample values (summed in double), the
- * gradient with respect to the output layer's pre-activations Z, and the accuracy count, in
- * one pass over the columns. It does not reduce over epochs or weight samples; train.c does. */
+/* loss.c — the four Keras losses over a batch: per-sample values (added in double to the
+ * caller's running total, one sample at a time), the gradient with respect to the output
+ * layer's pre-activations Z, and the accuracy count, in one pass over the columns. It does not
+ * reduce over epochs or weight samples; train.c does. */
 #include "loss.h"
 
 #include "activation.h"
@@ -250,7 +251,10 @@ void hood__loss_batch(hood_loss loss, hood_activation out_act, const float *Z, c
     const bool fused_sigmoid = loss == HOOD_LOSS_BINARY_CROSSENTROPY && out_act == HOOD_ACT_SIGMOID;
     const bool fused_softmax =
         out_act == HOOD_ACT_SOFTMAX && (sparse || loss == HOOD_LOSS_CATEGORICAL_CROSSENTROPY);
-    double total = 0.0;
+    /* The caller's total itself, sample after sample: a sum over several batches is then the
+     * same bits however the samples were cut into batches (a batch subtotal added at the end
+     * would round differently for every batch size). */
+    double total = loss_sum != NULL ? *loss_sum : 0.0;
     size_t right = 0;
     for (size_t j = 0; j < batch; j++) {
         /* Z is only read by the fused forms; other callers may pass NULL. */
@@ -304,7 +308,7 @@ void hood__loss_batch(hood_loss loss, hood_activation out_act, const float *Z, c
             right += argmax(a, units) == argmax(y, label_width < units ? label_width : units);
     }
     if (loss_sum != NULL)
-        *loss_sum += total;
+        *loss_sum = total;
     if (correct != NULL)
         *correct += right;
 }

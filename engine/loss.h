@@ -16,7 +16,8 @@ hood_status hood__loss_check(hood_loss loss, hood_activation out_act, size_t uni
 
 /* For one batch: A = act(Z) outputs and Z its pre-activations (units x batch), Y the labels
  * (label_width x batch).
- *   *loss_sum  += sum over the batch of the per-sample loss (double)
+ *   *loss_sum  += each sample's loss (double), one sample at a time in column order, so a
+ *                 total carried over consecutive batches is the same bits at any batch size
  *   *correct   += samples predicted right (sigmoid/1 unit: A > 0.5 vs Y > 0.5; else argmax)
  *   dZ (units x batch), if not NULL, = d(sum of per-sample losses)/dZ / scale: pass the batch
  *   size (Keras' batch mean) or the global batch size when the batch is split over workers.

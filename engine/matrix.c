@@ -69,9 +69,8 @@ void hood__matrix_gather_cols(float *dst, const float *src, size_t rows, const s
         memcpy(dst + j * rows, src + index[j] * rows, rows * sizeof(float));
 }
 
-/* Below this many floats a gather is a few microseconds: not worth a hand-off. Bands in steps
- * of 64 floats (dense.c's STEP_K): whole cache lines, never shared between two writers. */
-enum { MIN_SPLIT_GATHER = 1 << 16, GATHER_STEP = 64 };
+/* Below this many floats a gather is a few microseconds: not worth a hand-off. */
+enum { MIN_SPLIT_GATHER = 1 << 16, GATHER_STEP = HOOD__INPUT_BAND_STEP };
 
 typedef struct gather_task {
     float *dst;
@@ -80,21 +79,13 @@ typedef struct gather_task {
     const size_t *index;
 } gather_task;
 
-/* Band boundary i of T: rows * i / T to the nearest multiple of GATHER_STEP, the rule dense.c's
- * K split of the forward product uses, so each thread gathers the rows it then multiplies. */
-static size_t band_at(size_t rows, int i, int T)
-{
-    if (i >= T)
-        return rows;
-    size_t b = (size_t)((double)rows * i / T);
-    b = (b + GATHER_STEP / 2) / GATHER_STEP * GATHER_STEP;
-    return b > rows ? rows : b;
-}
-
 static void gather_share(void *arg, int i, int T)
 {
     const gather_task *g = arg;
-    size_t r0 = band_at(g->rows, i, T), r1 = band_at(g->rows, i + 1, T);
+    /* the bands of dense.c's K split of the forward product: each thread gathers the rows it
+     * then multiplies */
+    size_t r0 = hood__band_at(g->rows, GATHER_STEP, i, T);
+    size_t r1 = hood__band_at(g->rows, GATHER_STEP, i + 1, T);
     if (r1 <= r0)
         return;
     for (size_t j = 0; j < g->count; j++)

@@ -3,6 +3,7 @@
  * and what the model remembers about its data. Training lives in train.c, files in io/. */
 #include "model.h"
 
+#include "dataset.h"
 #include "error.h"
 #include "init.h"
 #include "loss.h"
@@ -401,11 +402,6 @@ hood_status hood_model_set_bias(hood_model *model, size_t layer, const float *bi
     return HOOD_OK;
 }
 
-static size_t color_channels(hood_color_mode mode)
-{
-    return mode == HOOD_COLOR_RGB ? 3 : mode == HOOD_COLOR_RGBA ? 4 : 1;
-}
-
 hood_status hood_model_set_preprocess(hood_model *model, const hood_preprocess *pp)
 {
     if (model == NULL)
@@ -419,14 +415,14 @@ hood_status hood_model_set_preprocess(hood_model *model, const hood_preprocess *
         return hood__fail(HOOD_EINVAL, "model: preprocess: unknown color mode or interpolation");
     size_t pixels, values;
     if (pp->height == 0 || pp->width == 0 || hood__mul_overflows(pp->height, pp->width, &pixels) ||
-        hood__mul_overflows(pixels, color_channels(pp->color_mode), &values))
+        hood__mul_overflows(pixels, hood__color_channels(pp->color_mode), &values))
         return hood__fail(HOOD_EINVAL, "model: preprocess: image size %zu x %zu is not valid",
                           pp->height, pp->width);
     if (values != model->input_features)
         return hood__fail(HOOD_ESHAPE,
                           "model: preprocess: %zu x %zu x %zu = %zu values per image, but the "
                           "model takes %zu input features",
-                          pp->height, pp->width, color_channels(pp->color_mode), values,
+                          pp->height, pp->width, hood__color_channels(pp->color_mode), values,
                           model->input_features);
     model->preprocess = *pp;
     model->has_preprocess = true;

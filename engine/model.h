@@ -79,6 +79,11 @@ hood_status hood__model_push_history(hood_model *model, const hood_epoch_log *lo
 hood_status hood__model_batch_gradient(hood_model *model, const float *X, const float *Y,
                                        size_t label_width, size_t batch, float scale,
                                        double *loss_sum);
+/* evaluate's sums over the whole dataset (checked as evaluate checks it): the per-sample
+ * losses added in sample order (the same bits at any batch_size, 0 meaning 32, given the same
+ * forward outputs) and the samples predicted right. For evaluate and the sharded evaluate. */
+hood_status hood__model_evaluate_sums(hood_model *model, const hood_dataset *data,
+                                      size_t batch_size, double *loss_sum, size_t *correct);
 /* Whether every parameter (and optimizer state value) is finite. */
 bool hood__model_params_finite(const hood_model *model);
 

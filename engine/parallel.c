@@ -7,7 +7,6 @@
 
 #include "error.h"
 #include "gemm.h"
-#include "matrix.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -94,7 +93,9 @@ struct hood__pool {
     hood__pool_policy policy;
     adaptive ad;
     hood__pool_stats stats;
-    int saved_blas_threads;
+    hood__clock_fn clock; /* ADAPTIVE's step timer (NULL: now_ns) */
+    void *clock_user;
+    long saved_blas_threads;
     float *scratch;
     size_t scratch_floats;
 };
@@ -110,6 +111,15 @@ int hood__threads_resolve(int requested)
         return cores > 0 ? (cores > 1024 ? 1024 : (int)cores) : 1;
     }
     return requested < 1 ? 1 : requested;
+}
+
+size_t hood__band_at(size_t s, size_t step, int i, int T)
+{
+    if (i >= T)
+        return s;
+    size_t b = (size_t)((double)s * i / T);
+    b = (b + step / 2) / step * step;
+    return b > s ? s : b;
 }
 
 static uint64_t now_ns(void)
@@ -253,7 +263,7 @@ hood_status hood__pool_create(hood__pool **out, int threads)
     }
     /* Before any worker exists: the workers call sgemm concurrently, and OpenBLAS's own
      * threads would then oversubscribe the cores (2x slower, TOOLCHAIN.md §7). */
-    pool->saved_blas_threads = hood__blas_threads();
+    pool->saved_blas_threads = hood__blas_threads_save();
     hood__blas_set_threads(1);
     for (int i = 0; i < threads - 1; i++) {
         worker_arg *wa = malloc(sizeof *wa);
@@ -280,9 +290,8 @@ void hood__pool_free(hood__pool *pool)
     pthread_cond_destroy(&pool->done);
     pthread_cond_destroy(&pool->wake);
     pthread_mutex_destroy(&pool->mutex);
-    if (pool->saved_blas_threads > 0)
-        hood__blas_set_threads(pool->saved_blas_threads);
-    hood__matrix_free(pool->scratch);
+    hood__blas_threads_restore(pool->saved_blas_threads);
+    free(pool->scratch);
     free(pool->workers);
     free(pool);
 }
@@ -322,10 +331,23 @@ void hood__pool_get_stats(const hood__pool *pool, hood__pool_stats *out)
         *out = pool->stats;
 }
 
+void hood__pool_set_clock(hood__pool *pool, hood__clock_fn clock, void *user)
+{
+    if (pool == NULL)
+        return;
+    pool->clock = clock;
+    pool->clock_user = user;
+}
+
+static uint64_t step_clock(const hood__pool *pool)
+{
+    return pool->clock != NULL ? pool->clock(pool->clock_user) : now_ns();
+}
+
 void hood__pool_step_begin(hood__pool *pool)
 {
     if (pool != NULL && pool->policy == HOOD__POOL_ADAPTIVE)
-        pool->ad.step_start = now_ns();
+        pool->ad.step_start = step_clock(pool);
 }
 
 void hood__pool_step_end(hood__pool *pool)
@@ -336,7 +358,7 @@ void hood__pool_step_end(hood__pool *pool)
     adaptive *ad = &pool->ad;
     if (pool->policy != HOOD__POOL_ADAPTIVE || ad->step_start == 0)
         return;
-    uint64_t took = now_ns() - ad->step_start;
+    uint64_t took = step_clock(pool) - ad->step_start;
     ad->step_start = 0;
     if (ad->counted) {
         ad->sum[ad->exploring] += took;
@@ -454,11 +476,13 @@ hood_status hood__pool_reserve(hood__pool *pool, size_t floats)
 {
     if (pool == NULL || floats <= pool->scratch_floats)
         return HOOD_OK;
-    float *s = hood__matrix_alloc(floats, 1);
-    if (s == NULL)
+    /* 64-byte aligned like matrix.c's buffers (this room sits below matrix.c, whose pooled
+     * gather uses the pool) */
+    void *s = NULL;
+    if (floats > SIZE_MAX / sizeof(float) || posix_memalign(&s, 64, floats * sizeof(float)) != 0)
         return hood__fail(HOOD_ENOMEM, "thread pool: out of memory for %zu floats of scratch",
                           floats);
-    hood__matrix_free(pool->scratch);
+    free(pool->scratch);
     pool->scratch = s;
     pool->scratch_floats = floats;
     return HOOD_OK;

@@ -8,6 +8,7 @@
 #include "hood.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct hood__pool hood__pool;
 
@@ -51,6 +52,11 @@ void hood__pool_set_policy(hood__pool *pool, hood__pool_policy policy);
  * called by the pool's caller thread only. */
 void hood__pool_step_begin(hood__pool *pool);
 void hood__pool_step_end(hood__pool *pool);
+/* The clock ADAPTIVE times steps by (monotonic nanoseconds; NULL: the real CLOCK_MONOTONIC).
+ * For tests: with a clock they drive, ADAPTIVE's choices depend on the times they give, never
+ * on how busy the machine is. No-op on a NULL pool. */
+typedef uint64_t (*hood__clock_fn)(void *user);
+void hood__pool_set_clock(hood__pool *pool, hood__clock_fn clock, void *user);
 
 /* Counts since the pool was created (all zero for NULL). */
 typedef struct hood__pool_stats {
@@ -69,6 +75,14 @@ void hood__pool_get_stats(const hood__pool *pool, hood__pool_stats *out);
 hood_status hood__pool_reserve(hood__pool *pool, size_t floats);
 /* The scratch (NULL for a NULL pool or before any reserve) and its size in floats. */
 float *hood__pool_scratch(const hood__pool *pool, size_t *floats);
+/* Boundary i of T shares of [0, s) in steps of `step`: s * i / T rounded to the nearest
+ * multiple of step, at most s (s itself for i >= T). Share i is [band(i), band(i + 1)). The one
+ * band rule: dense.c's split products and matrix.c's pooled gather both cut by it, so a thread
+ * gathers the input rows it then multiplies. Depends on (s, step, i, T) only. */
+size_t hood__band_at(size_t s, size_t step, int i, int T);
+/* The step of the input-feature bands (dense.c's K split, matrix.c's gather): 64 floats, whole
+ * cache lines, so no two threads ever write one line. */
+enum { HOOD__INPUT_BAND_STEP = 64 };
 /* The threads `requested` means: 0 is one per online core, otherwise itself (at least 1). */
 int hood__threads_resolve(int requested);
 

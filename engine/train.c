@@ -1,7 +1,8 @@
 /* train.c — fit, evaluate and predict for the Sequential model: epochs, per-epoch shuffles,
  * batches gathered into one buffer, forward/loss/backward/update, validation, history, early
  * stopping, callbacks, per-phase timing and the divergence guard. The math is in the kernels
- * (dense.c, loss.c, optimizer.c); this file only sequences it. */
+ * (dense.c, loss.c, optimizer.c) and what sharded workers exchange in shard.c; this file only
+ * sequences them. */
 #include "model.h"
 
 #include "activation.h"
@@ -14,6 +15,7 @@
 #include "optimizer.h"
 #include "parallel.h"
 #include "rng.h"
+#include "shard.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -34,6 +36,8 @@ typedef struct workspace {
     float *d[2];      /* backward ping-pong: dZ of one layer, dX of the next (max units x batch) */
     size_t *perm;     /* the epoch's sample order, training only */
     hood__pool *pool; /* the model's threads (NULL: 1), started once per fit/evaluate/predict */
+    bool blas_held;   /* the BLAS runs 1 thread until workspace_free puts blas_saved back */
+    long blas_saved;
 } workspace;
 
 static size_t round_up(size_t n)
@@ -47,6 +51,8 @@ static void workspace_free(workspace *ws)
     free(ws->A);
     free(ws->perm);
     hood__pool_free(ws->pool);
+    if (ws->blas_held)
+        hood__blas_threads_restore(ws->blas_saved);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -54,6 +60,12 @@ static void workspace_free(workspace *ws)
  * batches up to `batch` (parallel.h, dense.h). */
 static hood_status workspace_pool(workspace *ws, const hood_model *model, size_t batch)
 {
+    /* The BLAS always runs 1 thread: the model's threads are the pool, which splits each product
+     * itself (OpenBLAS's own threads are 2-7x slower than 1 on these skinny shapes, PERF-NOTES).
+     * The host's setting comes back in workspace_free, whatever the call returns. */
+    ws->blas_saved = hood__blas_threads_save();
+    ws->blas_held = true;
+    hood__blas_set_threads(1);
     int threads = hood__threads_resolve(model->threads);
     hood_status st = hood__pool_create(&ws->pool, threads);
     size_t most = 0;
@@ -130,14 +142,6 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* The BLAS always runs 1 thread: the model's threads are ws->pool, which splits each product
- * itself (OpenBLAS's own threads are 2-7x slower than 1 on these skinny shapes, PERF-NOTES). */
-static void apply_threads(const hood_model *model)
-{
-    (void)model;
-    hood__blas_set_threads(1);
 }
 
 /* out_last (units x batch) = the model applied to X (features x batch, ld = ldx); the hidden
@@ -236,60 +240,6 @@ static void evaluate_columns(const hood_model *model, workspace *ws, const float
     }
 }
 
-/* ---- Sharded runs (hood_shard): what one all-reduce carries besides the gradients ---------
- * A step's (or an evaluation's) loss sum, correct count, sample count and a failure flag, as
- * floats summed exactly by a float all-reduce: the loss as a float pair (hi + lo keeps ~48 bits
- * of the double), counts as three 12-bit limbs (sums of up to 4096 workers stay below 2^24, so
- * exact), counts per worker below 2^36. */
-enum {
-    SUM_LOSS_HI,
-    SUM_LOSS_LO,
-    SUM_CORRECT,
-    SUM_COUNT = SUM_CORRECT + 3,
-    SUM_FAILED = SUM_COUNT + 3,
-    SUM_FLOATS
-};
-
-static void limbs_put(float *v, size_t n)
-{
-    v[0] = (float)((n >> 24) & 4095u);
-    v[1] = (float)((n >> 12) & 4095u);
-    v[2] = (float)(n & 4095u);
-}
-
-static size_t limbs_get(const float *v)
-{
-    return ((size_t)v[0] << 24) + ((size_t)v[1] << 12) + (size_t)v[2];
-}
-
-static void sums_put(float *v, double loss, size_t correct, size_t count, bool failed)
-{
-    float hi = (float)loss;
-    v[SUM_LOSS_HI] = hi;
-    v[SUM_LOSS_LO] = (float)(loss - (double)hi);
-    limbs_put(v + SUM_CORRECT, correct);
-    limbs_put(v + SUM_COUNT, count);
-    v[SUM_FAILED] = failed ? 1.0f : 0.0f;
-}
-
-static void sums_get(const float *v, double *loss, size_t *correct, size_t *count, bool *failed)
-{
-    *loss = (double)v[SUM_LOSS_HI] + (double)v[SUM_LOSS_LO];
-    *correct = limbs_get(v + SUM_CORRECT);
-    *count = limbs_get(v + SUM_COUNT);
-    *failed = v[SUM_FAILED] != 0.0f;
-}
-
-static hood_status shard_allreduce(const hood_shard *shard, float *v, size_t count,
-                                   const char *what)
-{
-    hood_status st = shard->allreduce(shard->user, v, count);
-    if (st != HOOD_OK)
-        return hood__fail(st, "%s: the all-reduce of %zu floats failed (%s)", what, count,
-                          hood_strerror(st));
-    return HOOD_OK;
-}
-
 /* What the data must be for this model: features, labels that fit the loss, finite values. */
 static hood_status check_data(const hood_model *model, const hood_dataset *ds, const char *what)
 {
@@ -337,11 +287,9 @@ static hood_status check_data(const hood_model *model, const hood_dataset *ds, c
     return HOOD_OK;
 }
 
-hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data, size_t batch_size,
-                                double *loss, double *accuracy)
+hood_status hood__model_evaluate_sums(hood_model *model, const hood_dataset *data,
+                                      size_t batch_size, double *loss_sum, size_t *correct)
 {
-    if (model == NULL)
-        return hood__fail(HOOD_EINVAL, "evaluate: model is NULL");
     hood_status st = check_data(model, data, "evaluate");
     if (st != HOOD_OK)
         return st;
@@ -352,58 +300,23 @@ hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data, siz
     workspace ws;
     if ((st = workspace_init(&ws, model, batch, width, 0)) != HOOD_OK)
         return hood__fail_prefix(st, "evaluate: ");
-    apply_threads(model);
-    double loss_sum;
-    size_t correct;
     evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n, batch,
-                     true, &loss_sum, &correct);
+                     true, loss_sum, correct);
     workspace_free(&ws);
-    if (loss != NULL)
-        *loss = loss_sum / (double)n;
-    if (accuracy != NULL)
-        *accuracy = (double)correct / (double)n;
     return HOOD_OK;
 }
 
-hood_status hood_model_evaluate_shard(hood_model *model, const hood_dataset *data,
-                                      size_t batch_size, const hood_shard *shard, double *loss,
-                                      double *accuracy)
+hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data, size_t batch_size,
+                                double *loss, double *accuracy)
 {
-    if (model == NULL || shard == NULL || shard->allreduce == NULL)
-        return hood__fail(HOOD_EINVAL, "evaluate: model, shard and its all-reduce are needed");
-    /* A local failure still joins the one all-reduce (as a flag), so no worker waits for it. */
-    double loss_sum = 0.0;
-    size_t correct = 0, n = 0;
-    hood_status st = check_data(model, data, "evaluate");
-    if (st == HOOD_OK) {
-        n = hood_dataset_samples(data);
-        size_t width = hood_dataset_label_width(data);
-        size_t batch = batch_size == 0 ? DEFAULT_EVAL_BATCH : batch_size;
-        if (batch > n)
-            batch = n;
-        workspace ws;
-        if ((st = workspace_init(&ws, model, batch, width, 0)) != HOOD_OK) {
-            st = hood__fail_prefix(st, "evaluate: ");
-        } else {
-            apply_threads(model);
-            evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n,
-                             batch, true, &loss_sum, &correct);
-            workspace_free(&ws);
-        }
-    }
-    float v[SUM_FLOATS];
-    sums_put(v, loss_sum, correct, n, st != HOOD_OK);
-    hood_status rs = shard_allreduce(shard, v, SUM_FLOATS, "evaluate");
-    if (rs != HOOD_OK || st != HOOD_OK)
-        return rs != HOOD_OK ? rs : st;
-    bool failed;
-    sums_get(v, &loss_sum, &correct, &n, &failed);
-    if (failed)
-        return hood__fail(HOOD_EMPI, "evaluate: another worker failed (its message says why)");
-    if (n != shard->global_samples)
-        return hood__fail(HOOD_EMPI,
-                          "evaluate: the workers hold %zu samples in all, the shard says %zu", n,
-                          shard->global_samples);
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "evaluate: model is NULL");
+    double loss_sum;
+    size_t correct;
+    hood_status st = hood__model_evaluate_sums(model, data, batch_size, &loss_sum, &correct);
+    if (st != HOOD_OK)
+        return st;
+    size_t n = hood_dataset_samples(data);
     if (loss != NULL)
         *loss = loss_sum / (double)n;
     if (accuracy != NULL)
@@ -435,7 +348,6 @@ hood_status hood_model_predict(hood_model *model, const float *x, size_t samples
     hood_status st = workspace_init(&ws, model, batch, 0, 0);
     if (st != HOOD_OK)
         return hood__fail_prefix(st, "predict: ");
-    apply_threads(model);
     size_t units = hood_model_output_units(model);
     for (size_t j = 0; j < samples; j += batch) {
         size_t B = samples - j < batch ? samples - j : batch;
@@ -648,67 +560,198 @@ static hood_status check_resume(const hood_model *model, const hood_fit_options 
     return HOOD_OK;
 }
 
-/* A sharded step after this worker's forward and loss on its k samples of a global batch of
- * Bn: backward (or zeros when it holds none of the batch), then ONE all-reduce over the
- * gradient arena with the loss, counts and a divergence flag staged after it (model.h), so every
- * worker holds the global batch's gradient and sums and sees any worker's divergence at the
- * same step. Returns HOOD_EDIVERGED (message left to the caller), HOOD_EMPI or the
- * all-reduce's status. */
-static hood_status shard_step(hood_model *model, const split *sp, workspace *ws, size_t k,
-                              size_t Bn, double *batch_loss, size_t *batch_correct)
+/* The epoch's sample order in ws->perm[0 .. n): a permutation from a stream per epoch (a
+ * resumed run draws the same order as an uninterrupted one), or 0 .. n-1 without shuffle. */
+static void epoch_order(workspace *ws, const hood_fit_options *opts, size_t n, size_t epoch)
 {
+    if (opts->shuffle) {
+        hood_rng rng;
+        hood__rng_seed_stream(&rng, opts->seed, (uint64_t)epoch);
+        hood__rng_permutation(&rng, ws->perm, n);
+    } else {
+        for (size_t j = 0; j < n; j++)
+            ws->perm[j] = j;
+    }
+}
+
+/* What one training batch went through, for the position's sums and the messages. */
+typedef struct batch_run {
+    size_t epoch, b, num_batches;
+    size_t Bn; /* the global batch's samples */
+    double loss;
+    size_t correct;
+    double t[5]; /* start, gathered, forward and loss done, gradients done, updated */
+} batch_run;
+
+/* The batch's gradient: gather, forward, loss (dZ scaled by the global batch size) and, in a
+ * shard, backward and the step's all-reduce; in one process backward is left to batch_update,
+ * which folds plain SGD into it. HOOD_EDIVERGED (with its message) when the loss is not finite
+ * here or on any worker. */
+static hood_status batch_gradient(hood_model *model, const split *sp, workspace *ws,
+                                  const size_t *perm, batch_run *r)
+{
+    const size_t L = model->num_layers, d = model->input_features, width = sp->width;
+    const hood__dense *last = &model->layers[L - 1];
+    size_t k; /* samples of the batch held here: Bn in one process */
+    const size_t *cols = batch_columns(sp, perm, r->Bn, &k);
+    r->t[0] = now_seconds();
+    /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
+    hood__matrix_gather_cols_pool(ws->pool, ws->Xb, sp->X, d, cols, k);
+    hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
+    r->t[1] = now_seconds();
+    r->loss = 0.0;
+    r->correct = 0;
+    if (k > 0) {
+        forward(model, ws, NULL, true, ws->Xb, d, k);
+        /* dZ_L (units x k) = d(batch mean loss)/dZ: scale by the (global) batch size */
+        hood__loss_batch(model->loss, last->act, ws->Z, ws->A[L - 1], ws->Yb, width, last->out, k,
+                         (float)r->Bn, ws->d[0], &r->loss, &r->correct);
+    }
+    r->t[2] = now_seconds();
+    if (sp->shard == NULL) {
+        if (isfinite(r->loss))
+            return HOOD_OK;
+        return hood__fail(HOOD_EDIVERGED,
+                          "training diverged at epoch %zu, batch %zu of %zu: loss is %s; try a "
+                          "lower learning rate",
+                          r->epoch + 1, r->b + 1, r->num_batches, isnan(r->loss) ? "nan" : "inf");
+    }
     if (k > 0)
-        backward(model, ws, ws->Xb, model->input_features, k);
+        backward(model, ws, ws->Xb, d, k);
     else
         memset(model->grads, 0, model->num_params * sizeof(float));
-    float *extra = model->grads + model->num_params;
-    bool diverged = !isfinite(*batch_loss);
-    sums_put(extra, *batch_loss, *batch_correct, k, diverged);
-    hood_status st =
-        shard_allreduce(sp->shard, model->grads, model->num_params + SUM_FLOATS, "gradients");
+    hood_status st = hood__shard_step(sp->shard, model->grads, model->num_params, k, r->Bn,
+                                      &r->loss, &r->correct);
+    if (st == HOOD_EDIVERGED)
+        return hood__fail(st,
+                          "training diverged at epoch %zu, batch %zu of %zu: the loss is not "
+                          "finite on %s; try a lower learning rate",
+                          r->epoch + 1, r->b + 1, r->num_batches,
+                          isfinite(r->loss) ? "another worker" : "this worker");
     if (st != HOOD_OK)
-        return st;
-    size_t count;
-    bool failed;
-    double local_loss = *batch_loss;
-    sums_get(extra, batch_loss, batch_correct, &count, &failed);
-    if (failed || !isfinite(*batch_loss)) {
-        *batch_loss = local_loss; /* the caller names which worker diverged */
-        return HOOD_EDIVERGED;
-    }
-    if (count != Bn)
-        return hood__fail(HOOD_EMPI,
-                          "the workers hold %zu of the batch's %zu samples: their shards do not "
-                          "tile the data (same file list, split and shard count everywhere?)",
-                          count, Bn);
+        return hood__fail_prefix(st, "fit: epoch %zu, batch %zu: ", r->epoch + 1, r->b + 1);
     return HOOD_OK;
 }
 
-/* Before a sharded fit's first step every worker says, in one all-reduce, whether its checks
- * passed and how many training and validation samples it holds: a failed worker makes every
- * worker return (it with its own message, the others HOOD_EMPI), and shards that do not add up
- * to global_samples are refused alike everywhere. */
-static hood_status shard_handshake(const hood_shard *shard, hood_status local, split *sp)
+/* The batch's update after batch_gradient: backward in one process, then the optimizer step
+ * into the other pair of arenas, made current only when every new value is finite (a refused
+ * step leaves the weights of before this batch: HOOD_EDIVERGED). */
+static hood_status batch_update(hood_model *model, const split *sp, workspace *ws, batch_run *r)
 {
-    float v[SUM_FLOATS];
-    bool ok = local == HOOD_OK;
-    /* the correct and count slots carry the training and validation samples held here */
-    sums_put(v, 0.0, ok ? sp->n_local_train : 0, ok ? sp->n_val : 0, !ok);
-    hood_status st = shard_allreduce(shard, v, SUM_FLOATS, "fit");
-    if (st != HOOD_OK || !ok)
-        return st != HOOD_OK ? st : local;
-    double unused;
-    size_t n_train, n_val;
-    bool failed;
-    sums_get(v, &unused, &n_train, &n_val, &failed);
-    if (failed)
-        return hood__fail(HOOD_EMPI, "fit: another worker failed (its message says why)");
-    if (n_train != sp->n_train)
-        return hood__fail(HOOD_EMPI,
-                          "fit: the workers hold %zu training samples in all, one process would "
-                          "train on %zu (global_samples %zu)",
-                          n_train, sp->n_train, shard->global_samples);
-    sp->n_val_global = n_val;
+    /* Plain SGD in one process: the first kernel's step is folded into its gradient's sgemm
+     * (written to params_next, which starts with that kernel), so the optimizer steps only the
+     * rest of the arena. */
+    bool fold = sp->shard == NULL && model->opt.kind == HOOD_OPT_SGD && model->opt.momentum <= 0.0f;
+    size_t skip = fold ? model->layers[0].in * model->layers[0].out : 0;
+    bool folded_ok = true;
+    if (sp->shard == NULL)
+        folded_ok = backward_fold(model, ws, ws->Xb, model->input_features, r->Bn,
+                                  fold ? model->params_next : NULL);
+    r->t[3] = now_seconds();
+    if (!folded_ok ||
+        !hood__optimizer_step(&model->opt, model->opt_step, model->params + skip,
+                              model->grads + skip, model->opt_state, model->params_next + skip,
+                              model->opt_state_next, model->num_params - skip))
+        return hood__fail(HOOD_EDIVERGED,
+                          "training diverged at epoch %zu, batch %zu of %zu: a gradient or "
+                          "updated weight is not finite (loss %g); try a lower learning rate",
+                          r->epoch + 1, r->b + 1, r->num_batches, r->loss / (double)r->Bn);
+    model->opt_step++;
+    hood__model_swap_arenas(model);
+    r->t[4] = now_seconds();
+    return HOOD_OK;
+}
+
+/* One training batch, its sums into the model's position, then the batch callback
+ * (HOOD_ESTOPPED when it asks to stop). */
+static hood_status train_batch(hood_model *model, const hood_fit_options *opts, const split *sp,
+                               workspace *ws, batch_run *r, double epoch_start)
+{
+    hood__train_position *pos = &model->position;
+    const size_t first = r->b * opts->batch_size, n = sp->n_train;
+    r->Bn = n - first < opts->batch_size ? n - first : opts->batch_size;
+    /* the pool's adaptive policy times each step (parallel.h) */
+    hood__pool_step_begin(ws->pool);
+    hood_status st = batch_gradient(model, sp, ws, ws->perm + first, r);
+    if (st == HOOD_OK)
+        st = batch_update(model, sp, ws, r);
+    if (st != HOOD_OK)
+        return st;
+    hood__pool_step_end(ws->pool);
+
+    pos->batch = r->b + 1;
+    pos->samples += r->Bn;
+    pos->correct += r->correct;
+    pos->loss_sum += r->loss;
+    pos->gather_seconds += r->t[1] - r->t[0];
+    pos->forward_seconds += r->t[2] - r->t[1];
+    pos->backward_seconds += r->t[3] - r->t[2];
+    pos->update_seconds += r->t[4] - r->t[3];
+    if (opts->on_batch_end != NULL &&
+        opts->on_batch_end(opts->user, r->epoch, r->b, r->num_batches,
+                           pos->loss_sum / (double)pos->samples,
+                           (double)pos->correct / (double)pos->samples) != 0) {
+        pos->seconds += now_seconds() - epoch_start;
+        return hood__fail(HOOD_ESTOPPED,
+                          "fit: stopped by the batch callback at epoch %zu, batch %zu of %zu",
+                          r->epoch + 1, r->b + 1, r->num_batches);
+    }
+    return HOOD_OK;
+}
+
+/* The epoch's validation loss and accuracy into log (over all workers in a shard), in batches
+ * of the fit's batch size. */
+static hood_status epoch_validation(hood_model *model, const split *sp, workspace *ws, size_t batch,
+                                    hood_epoch_log *log)
+{
+    double val_loss_sum = 0.0;
+    size_t val_correct = 0;
+    if (sp->n_val > 0)
+        evaluate_columns(model, ws, sp->val_X, sp->val_Y, sp->val_width, sp->n_val, batch, false,
+                         &val_loss_sum, &val_correct);
+    if (sp->shard != NULL) {
+        hood_status st =
+            hood__shard_sum_validation(sp->shard, sp->n_val, &val_loss_sum, &val_correct);
+        if (st != HOOD_OK)
+            return st;
+    }
+    log->has_validation = true;
+    log->val_loss = val_loss_sum / (double)sp->n_val_global;
+    log->val_accuracy = (double)val_correct / (double)sp->n_val_global;
+    return HOOD_OK;
+}
+
+/* The end of an epoch: its log (with validation) into the history, the position at the next
+ * epoch, then early stopping and the epoch callback (*stop). */
+static hood_status epoch_end(hood_model *model, const hood_fit_options *opts, const split *sp,
+                             workspace *ws, early_stop *es, size_t epoch, size_t first_epoch,
+                             double epoch_start, bool *stop)
+{
+    hood__train_position *pos = &model->position;
+    hood_epoch_log log = {
+        .epoch = epoch,
+        .loss = pos->loss_sum / (double)pos->samples,
+        .accuracy = (double)pos->correct / (double)pos->samples,
+        .samples = pos->samples,
+        .gather_seconds = pos->gather_seconds,
+        .forward_seconds = pos->forward_seconds,
+        .backward_seconds = pos->backward_seconds,
+        .update_seconds = pos->update_seconds,
+    };
+    hood_status st;
+    if (sp->n_val_global > 0 &&
+        (st = epoch_validation(model, sp, ws, opts->batch_size, &log)) != HOOD_OK)
+        return st;
+    log.seconds = pos->seconds + (now_seconds() - epoch_start);
+    if ((st = hood__model_push_history(model, &log)) != HOOD_OK)
+        return st;
+    memset(pos, 0, sizeof *pos);
+    pos->epochs_done = epoch + 1;
+
+    *stop = es->enabled && early_stop_update(es, model, &log, epoch - first_epoch);
+    if (opts->on_epoch_end != NULL &&
+        opts->on_epoch_end(opts->user, model, &model->history[model->history_length - 1]) != 0)
+        *stop = true;
     return HOOD_OK;
 }
 
@@ -717,24 +760,14 @@ static hood_status shard_handshake(const hood_shard *shard, hood_status local, s
 static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, const split *sp,
                             workspace *ws, early_stop *es)
 {
-    const size_t L = model->num_layers, d = model->input_features, B = opts->batch_size;
-    const size_t n = sp->n_train, width = sp->width;
+    const size_t n = sp->n_train, B = opts->batch_size;
     const size_t num_batches = (n + B - 1) / B;
-    const hood__dense *last = &model->layers[L - 1];
     hood__train_position *pos = &model->position;
     const size_t first_epoch = pos->epochs_done, end_epoch = first_epoch + opts->epochs;
 
     for (size_t epoch = first_epoch; epoch < end_epoch; epoch++) {
         double epoch_start = now_seconds();
-        if (opts->shuffle) {
-            /* A stream per epoch: a resumed run draws the same order as an uninterrupted one. */
-            hood_rng rng;
-            hood__rng_seed_stream(&rng, opts->seed, (uint64_t)epoch);
-            hood__rng_permutation(&rng, ws->perm, n);
-        } else {
-            for (size_t j = 0; j < n; j++)
-                ws->perm[j] = j;
-        }
+        epoch_order(ws, opts, n, epoch);
         if (pos->batch == 0) {
             pos->batch_size = B;
             pos->train_samples = n;
@@ -742,132 +775,15 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
             pos->shuffle_seed = opts->seed;
         }
         for (size_t b = pos->batch; b < num_batches; b++) {
-            const size_t first = b * B, Bn = n - first < B ? n - first : B;
-            size_t k; /* samples of the batch held here: Bn in one process */
-            const size_t *cols = batch_columns(sp, ws->perm + first, Bn, &k);
-            /* the pool's adaptive policy times each step (parallel.h) */
-            hood__pool_step_begin(ws->pool);
-            double t0 = now_seconds();
-            /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
-            hood__matrix_gather_cols_pool(ws->pool, ws->Xb, sp->X, d, cols, k);
-            hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
-            double t1 = now_seconds();
-            double batch_loss = 0.0;
-            size_t batch_correct = 0;
-            if (k > 0) {
-                forward(model, ws, NULL, true, ws->Xb, d, k);
-                /* dZ_L (units x k) = d(batch mean loss)/dZ: scale by the (global) batch size */
-                hood__loss_batch(model->loss, last->act, ws->Z, ws->A[L - 1], ws->Yb, width,
-                                 last->out, k, (float)Bn, ws->d[0], &batch_loss, &batch_correct);
-            }
-            double t2 = now_seconds();
-            if (sp->shard != NULL) {
-                hood_status st = shard_step(model, sp, ws, k, Bn, &batch_loss, &batch_correct);
-                if (st != HOOD_OK)
-                    return st == HOOD_EDIVERGED
-                               ? hood__fail(st,
-                                            "training diverged at epoch %zu, batch %zu of %zu: "
-                                            "the loss is not finite on %s; try a lower learning "
-                                            "rate",
-                                            epoch + 1, b + 1, num_batches,
-                                            isfinite(batch_loss) ? "another worker" : "this worker")
-                               : hood__fail_prefix(st, "fit: epoch %zu, batch %zu: ", epoch + 1,
-                                                   b + 1);
-            } else if (!isfinite(batch_loss))
-                return hood__fail(HOOD_EDIVERGED,
-                                  "training diverged at epoch %zu, batch %zu of %zu: loss is %s; "
-                                  "try a lower learning rate",
-                                  epoch + 1, b + 1, num_batches, isnan(batch_loss) ? "nan" : "inf");
-            /* Plain SGD in one process: the first kernel's step is folded into its gradient's
-             * sgemm (written to params_next, which starts with that kernel), so the optimizer
-             * steps only the rest of the arena. */
-            bool fold =
-                sp->shard == NULL && model->opt.kind == HOOD_OPT_SGD && model->opt.momentum <= 0.0f;
-            size_t skip = fold ? model->layers[0].in * model->layers[0].out : 0;
-            bool folded_ok = true;
-            if (sp->shard == NULL)
-                folded_ok =
-                    backward_fold(model, ws, ws->Xb, d, Bn, fold ? model->params_next : NULL);
-            double t3 = now_seconds();
-            /* The step writes the other pair of arenas; they become current only when every
-             * new value is finite, so a refused step leaves the weights of before this batch. */
-            if (!folded_ok || !hood__optimizer_step(
-                                  &model->opt, model->opt_step, model->params + skip,
-                                  model->grads + skip, model->opt_state, model->params_next + skip,
-                                  model->opt_state_next, model->num_params - skip))
-                return hood__fail(HOOD_EDIVERGED,
-                                  "training diverged at epoch %zu, batch %zu of %zu: a gradient or "
-                                  "updated weight is not finite (loss %g); try a lower learning "
-                                  "rate",
-                                  epoch + 1, b + 1, num_batches, batch_loss / (double)Bn);
-            model->opt_step++;
-            hood__model_swap_arenas(model);
-            double t4 = now_seconds();
-            hood__pool_step_end(ws->pool);
-
-            pos->batch = b + 1;
-            pos->samples += Bn;
-            pos->correct += batch_correct;
-            pos->loss_sum += batch_loss;
-            pos->gather_seconds += t1 - t0;
-            pos->forward_seconds += t2 - t1;
-            pos->backward_seconds += t3 - t2;
-            pos->update_seconds += t4 - t3;
-            if (opts->on_batch_end != NULL &&
-                opts->on_batch_end(opts->user, epoch, b, num_batches,
-                                   pos->loss_sum / (double)pos->samples,
-                                   (double)pos->correct / (double)pos->samples) != 0) {
-                pos->seconds += now_seconds() - epoch_start;
-                return hood__fail(HOOD_ESTOPPED,
-                                  "fit: stopped by the batch callback at epoch %zu, batch %zu of "
-                                  "%zu",
-                                  epoch + 1, b + 1, num_batches);
-            }
+            batch_run r = {.epoch = epoch, .b = b, .num_batches = num_batches};
+            hood_status st = train_batch(model, opts, sp, ws, &r, epoch_start);
+            if (st != HOOD_OK)
+                return st;
         }
-
-        hood_epoch_log log = {
-            .epoch = epoch,
-            .loss = pos->loss_sum / (double)pos->samples,
-            .accuracy = (double)pos->correct / (double)pos->samples,
-            .samples = pos->samples,
-            .gather_seconds = pos->gather_seconds,
-            .forward_seconds = pos->forward_seconds,
-            .backward_seconds = pos->backward_seconds,
-            .update_seconds = pos->update_seconds,
-        };
-        if (sp->n_val_global > 0) {
-            double val_loss_sum = 0.0;
-            size_t val_correct = 0;
-            if (sp->n_val > 0)
-                evaluate_columns(model, ws, sp->val_X, sp->val_Y, sp->val_width, sp->n_val, B,
-                                 false, &val_loss_sum, &val_correct);
-            if (sp->shard != NULL) {
-                float v[SUM_FLOATS];
-                size_t count;
-                bool failed;
-                sums_put(v, val_loss_sum, val_correct, sp->n_val, false);
-                hood_status st = shard_allreduce(sp->shard, v, SUM_FLOATS, "fit: validation");
-                if (st != HOOD_OK)
-                    return st;
-                sums_get(v, &val_loss_sum, &val_correct, &count, &failed);
-            }
-            log.has_validation = true;
-            log.val_loss = val_loss_sum / (double)sp->n_val_global;
-            log.val_accuracy = (double)val_correct / (double)sp->n_val_global;
-        }
-        log.seconds = pos->seconds + (now_seconds() - epoch_start);
-        hood_status st = hood__model_push_history(model, &log);
-        if (st != HOOD_OK)
+        bool stop = false;
+        hood_status st = epoch_end(model, opts, sp, ws, es, epoch, first_epoch, epoch_start, &stop);
+        if (st != HOOD_OK || stop)
             return st;
-        memset(pos, 0, sizeof *pos);
-        pos->epochs_done = epoch + 1;
-
-        bool stop = es->enabled && early_stop_update(es, model, &log, epoch - first_epoch);
-        if (opts->on_epoch_end != NULL &&
-            opts->on_epoch_end(opts->user, model, &model->history[model->history_length - 1]) != 0)
-            stop = true;
-        if (stop)
-            break;
     }
     return HOOD_OK;
 }
@@ -896,7 +812,8 @@ hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
             sp.n_local_train = sp.n_train;
             sp.n_train = shard->global_samples;
         }
-        st = shard_handshake(shard, st, &sp);
+        st = hood__shard_handshake(shard, st, sp.n_local_train, sp.n_val, sp.n_train,
+                                   &sp.n_val_global);
     }
     if (st != HOOD_OK || (st = check_resume(model, opts, sp.n_train)) != HOOD_OK)
         return st;
@@ -930,7 +847,6 @@ hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
         workspace_free(&ws);
         return hood__fail(HOOD_ENOMEM, "fit: out of memory for the best weights copy");
     }
-    apply_threads(model);
     size_t epochs_before = model->position.epochs_done;
     st = fit_loop(model, opts, &sp, &ws, &es);
     if (st == HOOD_OK)

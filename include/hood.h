@@ -31,6 +31,35 @@ extern "C" {
  *   - The library never prints, never exits and never aborts on user input.
  * ------------------------------------------------------------------------------------------- */
 
+/* ---------------------------------------------------------------------------------------------
+ * Determinism: which results are the same bits.
+ *   - Same machine, same BLAS library and kernel (OpenBLAS picks its kernel by CPU at run
+ *     time), same thread count (hood_model_set_threads), same data, options and seeds: fit,
+ *     evaluate and predict give the same bits every run. Which thread runs which share of a
+ *     product, the pool's policy and machine load never change a result.
+ *   - Sums hood makes are in a fixed order: evaluate's (and fit's validation) loss is the
+ *     per-sample losses added one at a time in sample order across batches, and accuracy is an
+ *     exact count; the batch size does not enter either sum.
+ *   - The outputs themselves (predict, the per-sample losses) can change in the last bits with
+ *     the batch size: a column of a BLAS product may depend on how many columns the call has
+ *     (OpenBLAS 0.3.21's SkylakeX kernels: measured, some shapes), and with more than 1 thread
+ *     whether a product is split over the threads depends on its size, batch included. On a
+ *     BLAS that computes each column alike whatever the call's width, evaluate and predict at 1
+ *     thread are the same bits at any batch size.
+ *   - Another thread count may change the last bits: a product split over its inner dimension
+ *     adds per-thread partial sums (in a fixed order, so each count repeats itself).
+ *   - fit: the batch size changes the updates, hence the weights; the epoch's training loss is
+ *     the sum of its batches' sums.
+ *   - Sharded runs (hood_shard): each worker sums its own samples, then the all-reduce adds the
+ *     workers' gradients and sums (the loss as a float pair, ~48 bits) in the transport's
+ *     order: results depend on the worker count and equal one process's to rounding; sample and
+ *     correct counts are exact.
+ *   - The BLAS's own thread setting is process-wide: fit, evaluate, evaluate_shard and predict
+ *     run the BLAS at 1 thread and put the caller's setting back on every return path
+ *     (OpenBLAS, BLIS; a generic CBLAS has no thread API and is not touched). Such calls running
+ *     at once on several threads of one process may restore each other's value out of order.
+ * ------------------------------------------------------------------------------------------- */
+
 typedef enum hood_status {
     HOOD_OK = 0,
     HOOD_EINVAL,       /* an argument is out of range: a size, an option, a NULL */
@@ -306,8 +335,9 @@ HOOD_API hood_status hood_model_set_initializer(hood_model *model, size_t layer,
 HOOD_API hood_status hood_model_compile(hood_model *model, hood_loss loss,
                                         const hood_optimizer_config *opt, uint64_t seed);
 /* Threads fit/evaluate/predict use (default 1; 0 = one per core): hood splits each product over
- * its own threads and runs the BLAS at 1 thread. Same seed and thread count give the same bits;
- * different thread counts may differ in the last bits. */
+ * its own threads and runs the BLAS at 1 thread meanwhile (the caller's BLAS setting comes back
+ * before the call returns). Same seed and thread count give the same bits; different thread
+ * counts may differ in the last bits (Determinism, above). */
 HOOD_API hood_status hood_model_set_threads(hood_model *model, int threads);
 HOOD_API int hood_model_threads(const hood_model *model);
 
@@ -398,7 +428,8 @@ HOOD_API void hood_fit_options_init(hood_fit_options *opts);
  * weights are then those before that batch. */
 HOOD_API hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
                                     const hood_fit_options *opts);
-/* Loss and accuracy over the whole dataset (batched); either out pointer may be NULL. */
+/* Loss and accuracy over the whole dataset (batched; the loss summed per sample in sample
+ * order, see Determinism); either out pointer may be NULL. */
 HOOD_API hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data,
                                          size_t batch_size, double *loss, double *accuracy);
 /* out (output_units x samples, column-major) = model(x (features x samples)); caller owns out. */

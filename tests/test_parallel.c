@@ -173,57 +173,76 @@ START_TEST(pool_waits_for_slow_shares_and_sleeping_workers)
 }
 END_TEST
 
-/* Shares that are slow whenever a worker runs them (a worker kept off the cores). Share 0 waits
- * up to 5 ms for a worker to start share 1, so a shared step has a worker in it (>= 30 ms)
- * even on a loaded machine, and a step on the caller takes ~5 ms: far enough apart that the
- * caller's own preemptions cannot reverse the order, so ADAPTIVE must change to the caller. */
-typedef struct slow_workers {
-    pthread_t caller;
-    atomic_int started; /* share 1 began on a worker in this step */
-} slow_workers;
+/* ADAPTIVE's choices under a clock the test drives: a step costs `shared_ns` when its run was
+ * offered to the workers and `caller_ns` when it ran on the caller alone, whatever it really
+ * took, so the outcome cannot depend on how busy the machine is. The clock starts at 1 s (a
+ * step start of 0 means "not in a step"). */
+typedef struct fake_clock {
+    uint64_t now;
+} fake_clock;
 
-static void slow_on_workers(void *arg, int i, int n)
+static uint64_t fake_now(void *user)
 {
-    (void)n;
-    slow_workers *w = arg;
-    if (!pthread_equal(pthread_self(), w->caller)) {
-        atomic_store(&w->started, 1);
-        usleep(30000);
-    } else if (i == 0) {
-        struct timespec a, b;
-        clock_gettime(CLOCK_MONOTONIC, &a);
-        do
-            clock_gettime(CLOCK_MONOTONIC, &b);
-        while (!atomic_load(&w->started) &&
-               (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 5000000L);
+    return ((fake_clock *)user)->now;
+}
+
+static void no_work(void *arg, int i, int n)
+{
+    (void)arg, (void)i, (void)n;
+}
+
+static void adaptive_steps(hood__pool *pool, fake_clock *clock, int steps, uint64_t shared_ns,
+                           uint64_t caller_ns)
+{
+    for (int s = 0; s < steps; s++) {
+        hood__pool_stats before, after;
+        hood__pool_get_stats(pool, &before);
+        hood__pool_step_begin(pool);
+        hood__pool_run(pool, no_work, NULL);
+        hood__pool_get_stats(pool, &after);
+        clock->now += after.caller_runs > before.caller_runs ? caller_ns : shared_ns;
+        hood__pool_step_end(pool);
     }
 }
 
-START_TEST(adaptive_runs_on_caller_when_workers_do_not_pay)
+START_TEST(adaptive_keeps_the_faster_way)
 {
+    enum { STEPS = 120, MS = 1000000 };
     hood__pool *pool;
     ck_assert_int_eq(hood__pool_create(&pool, 2), HOOD_OK);
-    slow_workers t = {.caller = pthread_self()};
-    const int steps = 120;
-    for (int s = 0; s < steps; s++) {
-        atomic_store(&t.started, 0);
-        hood__pool_step_begin(pool);
-        hood__pool_run(pool, slow_on_workers, &t);
-        hood__pool_step_end(pool);
-    }
+    fake_clock clock = {.now = 1000000000u};
+    hood__pool_set_clock(pool, fake_now, &clock);
+
+    /* Workers that do not pay (30 ms a shared step, 5 ms on the caller): ADAPTIVE starts
+     * shared, tries the caller, changes to it and stays there most of the time. */
+    adaptive_steps(pool, &clock, STEPS, 30 * MS, 5 * MS);
     hood__pool_stats st;
     hood__pool_get_stats(pool, &st);
-    ck_assert_uint_eq(st.steps, steps);
+    ck_assert_uint_eq(st.steps, STEPS);
+    ck_assert_uint_eq(st.runs, STEPS);
     ck_assert_uint_ge(st.switches, 1);
-    ck_assert_uint_ge(st.caller_runs, steps / 2);
+    ck_assert_uint_ge(st.caller_runs, 3 * STEPS / 4);
+
+    /* Workers that pay (5 ms shared, 30 ms on the caller): it stays shared and tries the caller
+     * ever more rarely (one step per window, the windows doubling). */
+    hood__pool_set_policy(pool, HOOD__POOL_ADAPTIVE); /* measurements start afresh */
+    hood__pool_stats st0;
+    hood__pool_get_stats(pool, &st0);
+    adaptive_steps(pool, &clock, STEPS, 5 * MS, 30 * MS);
+    hood__pool_get_stats(pool, &st);
+    ck_assert_uint_eq(st.switches, st0.switches);
+    ck_assert_uint_le(st.caller_runs - st0.caller_runs, STEPS / 20);
+    ck_assert_uint_ge(st.caller_runs - st0.caller_runs, 1); /* it does try */
+
     /* Forcing a policy takes effect at once. */
     hood__pool_set_policy(pool, HOOD__POOL_SHARED);
-    hood__pool_run(pool, slow_on_workers, &t);
-    hood__pool_stats st2;
-    hood__pool_get_stats(pool, &st2);
-    ck_assert_uint_eq(st2.caller_runs, st.caller_runs);
+    hood__pool_get_stats(pool, &st0);
+    adaptive_steps(pool, &clock, 10, 30 * MS, 5 * MS);
+    hood__pool_get_stats(pool, &st);
+    ck_assert_uint_eq(st.caller_runs, st0.caller_runs);
     hood__pool_free(pool);
-    /* NULL pools take the step calls too. */
+    /* NULL pools take the step and clock calls too. */
+    hood__pool_set_clock(NULL, fake_now, &clock);
     hood__pool_step_begin(NULL);
     hood__pool_step_end(NULL);
     hood__pool_set_policy(NULL, HOOD__POOL_CALLER);
@@ -686,7 +705,7 @@ Suite *hood_test_suite(void)
     tcase_set_timeout(pool, 60);
     tcase_add_test(pool, pool_runs_every_share_once);
     tcase_add_test(pool, pool_shares_stolen_run_exactly_once);
-    tcase_add_test(pool, adaptive_runs_on_caller_when_workers_do_not_pay);
+    tcase_add_test(pool, adaptive_keeps_the_faster_way);
     tcase_add_test(pool, pool_waits_for_slow_shares_and_sleeping_workers);
     tcase_add_test(pool, pool_create_free_restores_blas_threads);
     suite_add_tcase(s, pool);
