@@ -311,7 +311,9 @@ void hood_dataset_shard_info(const hood_dataset *ds, size_t *first, size_t *glob
         *global_samples = ds->global_samples != 0 ? ds->global_samples : ds->samples;
 }
 
-size_t hood__color_channels(hood_color_mode mode)
+/* The one colour mode -> channel count mapping (the engine's preprocess check, io's decoder,
+ * resampler and ingest all ask it); 0 for an unknown mode, which the preprocess checks refuse. */
+size_t hood_color_mode_channels(hood_color_mode mode)
 {
     switch (mode) {
     case HOOD_COLOR_GRAYSCALE:

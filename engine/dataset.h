@@ -13,10 +13,6 @@ void hood__dataset_set_image_shape(hood_dataset *ds, size_t height, size_t width
 hood_status hood__dataset_truncate(hood_dataset *ds, size_t samples);
 /* Records that ds holds global samples [first, first + samples) of global_samples. */
 void hood__dataset_set_shard(hood_dataset *ds, size_t first, size_t global_samples);
-/* Values per pixel of a color mode: 1 grayscale, 3 RGB, 4 RGBA; 0 for an unknown mode. The one
- * mapping (model.c checks a preprocess with it; io's image code and the public
- * hood_color_mode_channels are meant to use it too). */
-size_t hood__color_channels(hood_color_mode mode);
 /* Label value of sample j, element i (no checks: i < label_width, j < samples). */
 static inline float hood__dataset_label(const hood_dataset *ds, size_t i, size_t j)
 {

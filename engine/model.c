@@ -415,14 +415,14 @@ hood_status hood_model_set_preprocess(hood_model *model, const hood_preprocess *
         return hood__fail(HOOD_EINVAL, "model: preprocess: unknown color mode or interpolation");
     size_t pixels, values;
     if (pp->height == 0 || pp->width == 0 || hood__mul_overflows(pp->height, pp->width, &pixels) ||
-        hood__mul_overflows(pixels, hood__color_channels(pp->color_mode), &values))
+        hood__mul_overflows(pixels, hood_color_mode_channels(pp->color_mode), &values))
         return hood__fail(HOOD_EINVAL, "model: preprocess: image size %zu x %zu is not valid",
                           pp->height, pp->width);
     if (values != model->input_features)
         return hood__fail(HOOD_ESHAPE,
                           "model: preprocess: %zu x %zu x %zu = %zu values per image, but the "
                           "model takes %zu input features",
-                          pp->height, pp->width, hood__color_channels(pp->color_mode), values,
+                          pp->height, pp->width, hood_color_mode_channels(pp->color_mode), values,
                           model->input_features);
     model->preprocess = *pp;
     model->has_preprocess = true;

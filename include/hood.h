@@ -186,7 +186,7 @@ typedef struct hood_preprocess {
 } hood_preprocess;
 
 HOOD_API void hood_preprocess_init(hood_preprocess *pp);
-/* Channels per pixel for a colour mode (1, 3 or 4). */
+/* Channels per pixel for a colour mode (1, 3 or 4; 0 for a value that is not a mode). */
 HOOD_API size_t hood_color_mode_channels(hood_color_mode mode);
 
 typedef enum hood_subset {

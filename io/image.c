@@ -33,21 +33,6 @@ struct hood__image_decoder {
     uint64_t max_pixels; /* the pad canvas is held to the decoded-image limit too */
 };
 
-/* io's one colour mode -> channel count mapping (the preprocess check, the decoder, the resampler
- * and ingest all ask it); 0 for an unknown mode, which hood__preprocess_check refuses. */
-size_t hood_color_mode_channels(hood_color_mode mode)
-{
-    switch (mode) {
-    case HOOD_COLOR_GRAYSCALE:
-        return 1;
-    case HOOD_COLOR_RGB:
-        return 3;
-    case HOOD_COLOR_RGBA:
-        return 4;
-    }
-    return 0;
-}
-
 void hood_preprocess_init(hood_preprocess *pp)
 {
     memset(pp, 0, sizeof *pp);
