@@ -23,7 +23,16 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { DEFAULT_EVAL_BATCH = 32, ALIGN_FLOATS = 16 /* 64 bytes */ };
+/* Evaluate and predict run the forward pass over fixed blocks of INFERENCE_BLOCK samples from
+ * sample 0, whatever batch size the caller names: a BLAS may round a column differently in calls
+ * of different widths (OpenBLAS's AVX-512 kernels do), so fixed blocks give every sample the same
+ * call at any batch size, and evaluate/predict the same bits (hood.h, Determinism). */
+enum { INFERENCE_BLOCK = 128, ALIGN_FLOATS = 16 /* 64 bytes */ };
+
+static size_t inference_block(size_t samples)
+{
+    return samples < INFERENCE_BLOCK ? samples : INFERENCE_BLOCK;
+}
 
 /* Every buffer a run needs, in one block sized once for the largest batch: nothing is
  * allocated per batch. */
@@ -216,15 +225,15 @@ hood_status hood__model_batch_gradient(hood_model *model, const float *X, const 
     return HOOD_OK;
 }
 
-/* Loss sum and correct count over columns [0, n) of X and Y, in batches; no gradients. With
- * `steps` each batch is one of the pool's timed steps (not inside a fit, whose steps are its
+/* Loss sum and correct count over columns [0, n) of X and Y, in inference blocks; no gradients.
+ * With `steps` each block is one of the pool's timed steps (not inside a fit, whose steps are its
  * training batches: shorter validation steps would skew the pool's comparison). */
 static void evaluate_columns(const hood_model *model, workspace *ws, const float *X, const float *Y,
-                             size_t label_width, size_t n, size_t batch, bool steps,
-                             double *loss_sum, size_t *correct)
+                             size_t label_width, size_t n, bool steps, double *loss_sum,
+                             size_t *correct)
 {
     const hood__dense *last = &model->layers[model->num_layers - 1];
-    size_t d = model->input_features;
+    size_t d = model->input_features, batch = INFERENCE_BLOCK;
     *loss_sum = 0.0;
     *correct = 0;
     for (size_t j = 0; j < n; j += batch) {
@@ -293,15 +302,13 @@ hood_status hood__model_evaluate_sums(hood_model *model, const hood_dataset *dat
     hood_status st = check_data(model, data, "evaluate");
     if (st != HOOD_OK)
         return st;
+    (void)batch_size; /* the blocks are fixed (INFERENCE_BLOCK) */
     size_t n = hood_dataset_samples(data), width = hood_dataset_label_width(data);
-    size_t batch = batch_size == 0 ? DEFAULT_EVAL_BATCH : batch_size;
-    if (batch > n)
-        batch = n;
     workspace ws;
-    if ((st = workspace_init(&ws, model, batch, width, 0)) != HOOD_OK)
+    if ((st = workspace_init(&ws, model, inference_block(n), width, 0)) != HOOD_OK)
         return hood__fail_prefix(st, "evaluate: ");
-    evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n, batch,
-                     true, loss_sum, correct);
+    evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n, true,
+                     loss_sum, correct);
     workspace_free(&ws);
     return HOOD_OK;
 }
@@ -341,9 +348,8 @@ hood_status hood_model_predict(hood_model *model, const float *x, size_t samples
         if (!isfinite(x[i]))
             return hood__fail(HOOD_EDATA, "predict: sample %zu, feature %zu is %g (not finite)",
                               i / d, i % d, (double)x[i]);
-    size_t batch = batch_size == 0 ? DEFAULT_EVAL_BATCH : batch_size;
-    if (batch > samples)
-        batch = samples;
+    (void)batch_size; /* the blocks are fixed (INFERENCE_BLOCK) */
+    size_t batch = inference_block(samples);
     workspace ws;
     hood_status st = workspace_init(&ws, model, batch, 0, 0);
     if (st != HOOD_OK)
@@ -699,15 +705,15 @@ static hood_status train_batch(hood_model *model, const hood_fit_options *opts, 
     return HOOD_OK;
 }
 
-/* The epoch's validation loss and accuracy into log (over all workers in a shard), in batches
- * of the fit's batch size. */
-static hood_status epoch_validation(hood_model *model, const split *sp, workspace *ws, size_t batch,
+/* The epoch's validation loss and accuracy into log (over all workers in a shard), in the
+ * inference blocks evaluate uses, so that it gives the same numbers. */
+static hood_status epoch_validation(hood_model *model, const split *sp, workspace *ws,
                                     hood_epoch_log *log)
 {
     double val_loss_sum = 0.0;
     size_t val_correct = 0;
     if (sp->n_val > 0)
-        evaluate_columns(model, ws, sp->val_X, sp->val_Y, sp->val_width, sp->n_val, batch, false,
+        evaluate_columns(model, ws, sp->val_X, sp->val_Y, sp->val_width, sp->n_val, false,
                          &val_loss_sum, &val_correct);
     if (sp->shard != NULL) {
         hood_status st =
@@ -740,7 +746,7 @@ static hood_status epoch_end(hood_model *model, const hood_fit_options *opts, co
     };
     hood_status st;
     if (sp->n_val_global > 0 &&
-        (st = epoch_validation(model, sp, ws, opts->batch_size, &log)) != HOOD_OK)
+        (st = epoch_validation(model, sp, ws, &log)) != HOOD_OK)
         return st;
     log.seconds = pos->seconds + (now_seconds() - epoch_start);
     if ((st = hood__model_push_history(model, &log)) != HOOD_OK)
@@ -819,10 +825,11 @@ hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
         return st;
 
     /* Buffers for the largest batch either phase runs: training batches are at most
-     * min(batch_size, n_train) columns, validation batches min(batch_size, n_val) (the
-     * columns held here, in a shard). */
-    size_t most = sp.n_local_train > sp.n_val ? sp.n_local_train : sp.n_val;
-    size_t ws_batch = opts->batch_size < most ? opts->batch_size : most;
+     * min(batch_size, n_train) columns, validation blocks inference_block(n_val) (the columns
+     * held here, in a shard). */
+    size_t ws_batch = opts->batch_size < sp.n_local_train ? opts->batch_size : sp.n_local_train;
+    if (inference_block(sp.n_val) > ws_batch)
+        ws_batch = inference_block(sp.n_val);
     if (ws_batch == 0)
         ws_batch = 1;
     workspace ws;

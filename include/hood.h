@@ -40,12 +40,11 @@ extern "C" {
  *   - Sums hood makes are in a fixed order: evaluate's (and fit's validation) loss is the
  *     per-sample losses added one at a time in sample order across batches, and accuracy is an
  *     exact count; the batch size does not enter either sum.
- *   - The outputs themselves (predict, the per-sample losses) can change in the last bits with
- *     the batch size: a column of a BLAS product may depend on how many columns the call has
- *     (OpenBLAS 0.3.21's SkylakeX kernels: measured, some shapes), and with more than 1 thread
- *     whether a product is split over the threads depends on its size, batch included. On a
- *     BLAS that computes each column alike whatever the call's width, evaluate and predict at 1
- *     thread are the same bits at any batch size.
+ *   - evaluate and predict (and fit's validation) run the forward pass over fixed blocks of 128
+ *     samples counted from sample 0, whatever batch_size says: a BLAS may round a column
+ *     differently in calls of different widths (OpenBLAS 0.3.21's AVX-512 kernels do, for
+ *     some shapes), and fixed blocks give every sample the same call. So evaluate and predict
+ *     give the same bits at any batch size; batch_size is kept for Keras' signature.
  *   - Another thread count may change the last bits: a product split over its inner dimension
  *     adds per-thread partial sums (in a fixed order, so each count repeats itself).
  *   - fit: the batch size changes the updates, hence the weights; the epoch's training loss is
@@ -428,11 +427,13 @@ HOOD_API void hood_fit_options_init(hood_fit_options *opts);
  * weights are then those before that batch. */
 HOOD_API hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
                                     const hood_fit_options *opts);
-/* Loss and accuracy over the whole dataset (batched; the loss summed per sample in sample
- * order, see Determinism); either out pointer may be NULL. */
+/* Loss and accuracy over the whole dataset (in fixed blocks of 128 samples; the loss summed per
+ * sample in sample order, so the same bits at any batch_size, see Determinism); either out
+ * pointer may be NULL. */
 HOOD_API hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data,
                                          size_t batch_size, double *loss, double *accuracy);
-/* out (output_units x samples, column-major) = model(x (features x samples)); caller owns out. */
+/* out (output_units x samples, column-major) = model(x (features x samples)); caller owns out.
+ * Computed in fixed blocks of 128 samples: the same bits at any batch_size (see Determinism). */
 HOOD_API hood_status hood_model_predict(hood_model *model, const float *x, size_t samples,
                                         size_t batch_size, float *out);
 

@@ -92,6 +92,61 @@ START_TEST(evaluate_and_predict_do_not_depend_on_the_batch_size)
 }
 END_TEST
 
+/* The same promise where the BLAS does round: glorot weights on varied data, products wide and
+ * deep enough that a kernel's rounding depends on the call's width (OpenBLAS's AVX-512 kernels
+ * give other last bits to some columns at other widths), over more than one inference block. */
+START_TEST(evaluate_and_predict_bits_hold_on_any_blas)
+{
+    enum { WIDE_IN = 300, WIDE_HIDDEN = 67, WIDE_OUT = 5, WIDE_N = 333 };
+    static const size_t batches[] = {1, 7, 16, 32, 129, WIDE_N};
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, WIDE_IN, WIDE_N), HOOD_OK);
+    float *x = hood_dataset_x_mutable(ds);
+    int32_t y[WIDE_N];
+    uint32_t state = 12345u;
+    for (size_t i = 0; i < (size_t)WIDE_IN * WIDE_N; i++) {
+        state = state * 1664525u + 1013904223u;
+        x[i] = (float)(state >> 8) / 16777216.0f - 0.5f;
+    }
+    for (int j = 0; j < WIDE_N; j++)
+        y[j] = j % WIDE_OUT;
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, WIDE_OUT), HOOD_OK);
+    for (int threads = 1; threads <= 2; threads++) {
+        hood_model *m = NULL;
+        ck_assert_int_eq(hood_model_create(&m, WIDE_IN), HOOD_OK);
+        ck_assert_int_eq(hood_model_add_dense(m, WIDE_HIDDEN, HOOD_ACT_TANH, true), HOOD_OK);
+        ck_assert_int_eq(hood_model_add_dense(m, WIDE_OUT, HOOD_ACT_SOFTMAX, true), HOOD_OK);
+        hood_optimizer_config opt;
+        hood_optimizer_config_init(&opt, HOOD_OPT_SGD);
+        ck_assert_int_eq(hood_model_compile(m, HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, &opt, 3),
+                         HOOD_OK);
+        ck_assert_int_eq(hood_model_set_threads(m, threads), HOOD_OK);
+        size_t count = (size_t)WIDE_OUT * WIDE_N;
+        float *p0 = malloc(count * sizeof(float)), *p = malloc(count * sizeof(float));
+        ck_assert(p0 != NULL && p != NULL);
+        double loss0, acc0;
+        ck_assert_int_eq(hood_model_evaluate(m, ds, 32, &loss0, &acc0), HOOD_OK);
+        ck_assert_int_eq(hood_model_predict(m, x, WIDE_N, 32, p0), HOOD_OK);
+        for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+            double loss, acc;
+            ck_assert_int_eq(hood_model_evaluate(m, ds, batches[b], &loss, &acc), HOOD_OK);
+            ck_assert_msg(memcmp(&loss, &loss0, sizeof loss) == 0,
+                          "threads %d, batch %zu: loss %.17g, at batch 32 %.17g", threads,
+                          batches[b], loss, loss0);
+            ck_assert(memcmp(&acc, &acc0, sizeof acc) == 0);
+            ck_assert_int_eq(hood_model_predict(m, x, WIDE_N, batches[b], p), HOOD_OK);
+            ck_assert_msg(memcmp(p, p0, count * sizeof(float)) == 0,
+                          "threads %d, batch %zu: predictions differ from batch 32's", threads,
+                          batches[b]);
+        }
+        free(p0);
+        free(p);
+        hood_model_free(m);
+    }
+    hood_dataset_free(ds);
+}
+END_TEST
+
 /* ---- The BLAS thread count ------------------------------------------------------------------ */
 
 typedef struct seen {
@@ -176,6 +231,7 @@ Suite *hood_test_suite(void)
     TCase *batch = tcase_create("batch_size");
     tcase_set_timeout(batch, 60);
     tcase_add_test(batch, evaluate_and_predict_do_not_depend_on_the_batch_size);
+    tcase_add_test(batch, evaluate_and_predict_bits_hold_on_any_blas);
     suite_add_tcase(s, batch);
     TCase *blas = tcase_create("blas_threads");
     tcase_set_timeout(blas, 60);
