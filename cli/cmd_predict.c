@@ -2,6 +2,7 @@
  * preprocessing applied), image folders, or the rows of a .npz/.csv. Readable inputs are
  * printed first; the unreadable ones are reported afterwards on stderr (exit status 1). */
 #include "common.h"
+#include "data.h"
 
 #include <dirent.h>
 #include <stdlib.h>
