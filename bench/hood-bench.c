@@ -144,17 +144,22 @@ static void apply_limits(bench_results *rs)
     }
 }
 
-int main(int argc, char **argv)
-{
+/* What the command line asks for. */
+typedef struct bench_args {
     bench_options o;
-    memset(&o, 0, sizeof o);
-    o.threads = 1;
-    o.photos_dir = "data/photos";
-    o.fmnist_dir = "data/fashion-mnist/train";
-    o.idx_dir = "/usr/share/datasets/fashion-mnist";
-    o.tmp_dir = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
-    const char *json = NULL, *plot = NULL;
-    bool limits = true, fork_each = true;
+    const char *json, *plot;
+    bool limits, fork_each;
+    const char *wanted[N_ALL]; /* the workloads to run after `limits`, in order */
+    size_t n_wanted;
+    bool explicit_limits; /* `limits` runs even with --no-limits */
+    const char *train[2]; /* the training workloads whose shapes `limits` measures */
+    size_t n_train;
+} bench_args;
+
+/* The options into *a: -1 to go on, otherwise the exit status (0 after --help). */
+static int parse_options(int argc, char **argv, bench_args *a)
+{
+    bench_options *o = &a->o;
     enum { O_FMNIST = 256, O_IDX, O_TMP, O_NOLIM, O_NOFORK, O_PHOTOS };
     static const struct option longs[] = {{"threads", required_argument, NULL, 't'},
                                           {"epochs", required_argument, NULL, 'e'},
@@ -177,48 +182,48 @@ int main(int argc, char **argv)
         case 't':
             if (!bench_parse_count("hood-bench", "--threads", optarg, 1, 256, &count))
                 return 2;
-            o.threads = (int)count;
+            o->threads = (int)count;
             break;
         case 'e':
             if (!bench_parse_count("hood-bench", "--epochs", optarg, 2, BENCH_MAX_EPOCHS,
-                                   &o.epochs))
+                                   &o->epochs))
                 return 2;
             break;
         case 'r':
             if (!bench_parse_count("hood-bench", "--repeat", optarg, 1, BENCH_MAX_EPOCHS,
-                                   &o.repeat))
+                                   &o->repeat))
                 return 2;
             break;
         case 'v':
-            if (o.n_variants == sizeof o.variants / sizeof o.variants[0]) {
-                fprintf(stderr, "hood-bench: --variant: at most %zu\n", o.n_variants);
+            if (o->n_variants == sizeof o->variants / sizeof o->variants[0]) {
+                fprintf(stderr, "hood-bench: --variant: at most %zu\n", o->n_variants);
                 return 2;
             }
-            o.variants[o.n_variants++] = optarg;
+            o->variants[o->n_variants++] = optarg;
             break;
         case 'j':
-            json = optarg;
+            a->json = optarg;
             break;
         case 'p':
-            plot = optarg;
+            a->plot = optarg;
             break;
         case O_PHOTOS:
-            o.photos_dir = optarg;
+            o->photos_dir = optarg;
             break;
         case O_FMNIST:
-            o.fmnist_dir = optarg;
+            o->fmnist_dir = optarg;
             break;
         case O_IDX:
-            o.idx_dir = optarg;
+            o->idx_dir = optarg;
             break;
         case O_TMP:
-            o.tmp_dir = optarg;
+            o->tmp_dir = optarg;
             break;
         case O_NOLIM:
-            limits = false;
+            a->limits = false;
             break;
         case O_NOFORK:
-            fork_each = false;
+            a->fork_each = false;
             break;
         case 'h':
             usage(stdout);
@@ -228,9 +233,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const char *wanted[N_ALL];
-    size_t n_wanted = 0;
-    bool explicit_limits = false;
+    return -1;
+}
+
+/* The WORKLOAD operands into a->wanted, and the training shapes `limits` measures: -1 to go
+ * on, otherwise the exit status. */
+static int pick_workloads(int argc, char **argv, bench_args *a)
+{
     for (int i = optind; i < argc; i++) {
         size_t k = 0;
         while (k < N_ALL && strcmp(argv[i], all_workloads[k]) != 0)
@@ -240,26 +249,30 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-        explicit_limits |= k == 0;
-        if (k != 0 && n_wanted < N_ALL)
-            wanted[n_wanted++] = all_workloads[k];
+        a->explicit_limits |= k == 0;
+        if (k != 0 && a->n_wanted < N_ALL)
+            a->wanted[a->n_wanted++] = all_workloads[k];
     }
     if (optind == argc) {
-        explicit_limits = true;
+        a->explicit_limits = true;
         for (size_t k = 1; k < N_ALL; k++)
-            wanted[n_wanted++] = all_workloads[k];
+            a->wanted[a->n_wanted++] = all_workloads[k];
     }
     /* the training workloads whose shapes `limits` measures */
-    const char *train[2];
-    size_t n_train = 0;
-    for (size_t i = 0; i < n_wanted; i++)
-        if (bench_train_spec_find(wanted[i]) != NULL)
-            train[n_train++] = wanted[i];
-    if (explicit_limits && n_train == 0 && optind != argc) {
-        train[n_train++] = "seed";
-        train[n_train++] = "fmnist";
+    for (size_t i = 0; i < a->n_wanted; i++)
+        if (bench_train_spec_find(a->wanted[i]) != NULL)
+            a->train[a->n_train++] = a->wanted[i];
+    if (a->explicit_limits && a->n_train == 0 && optind != argc) {
+        a->train[a->n_train++] = "seed";
+        a->train[a->n_train++] = "fmnist";
     }
+    return -1;
+}
 
+/* Runs the workloads (`limits` first), then prints the table and writes JSON and SVG. */
+static int run(const bench_args *a)
+{
+    const bench_options *o = &a->o;
     bench_results *rs = calloc(1, sizeof *rs), *scratch = calloc(1, sizeof *scratch);
     if (rs == NULL || scratch == NULL) {
         fprintf(stderr, "hood-bench: out of memory\n");
@@ -269,32 +282,49 @@ int main(int argc, char **argv)
     bench_machine_get(&m);
     fprintf(stderr, "hood-bench: hood %s, %s, %d cores, %s%s%s, %d thread%s\n", m.hood_version,
             m.cpu, m.cores, m.blas, m.coretype[0] ? ", OPENBLAS_CORETYPE=" : "", m.coretype,
-            o.threads, o.threads == 1 ? "" : "s");
-    if (explicit_limits || (limits && n_train > 0)) {
+            o->threads, o->threads == 1 ? "" : "s");
+    if (a->explicit_limits || (a->limits && a->n_train > 0)) {
         fprintf(stderr, "hood-bench: limits...\n");
-        if (fork_each)
-            run_forked("limits", &o, train, n_train, rs, scratch);
+        if (a->fork_each)
+            run_forked("limits", o, a->train, a->n_train, rs, scratch);
         else
-            run_one("limits", &o, train, n_train, rs);
+            run_one("limits", o, a->train, a->n_train, rs);
     }
-    for (size_t i = 0; i < n_wanted; i++) {
-        fprintf(stderr, "hood-bench: %s...\n", wanted[i]);
-        if (fork_each)
-            run_forked(wanted[i], &o, train, n_train, rs, scratch);
+    for (size_t i = 0; i < a->n_wanted; i++) {
+        fprintf(stderr, "hood-bench: %s...\n", a->wanted[i]);
+        if (a->fork_each)
+            run_forked(a->wanted[i], o, a->train, a->n_train, rs, scratch);
         else
-            run_one(wanted[i], &o, train, n_train, rs);
+            run_one(a->wanted[i], o, a->train, a->n_train, rs);
     }
     apply_limits(rs);
-    bench_print_table(json != NULL && strcmp(json, "-") == 0 ? stderr : stdout, rs);
+    bench_print_table(a->json != NULL && strcmp(a->json, "-") == 0 ? stderr : stdout, rs);
     int status = 0;
     for (size_t i = 0; i < rs->n; i++)
         if (!rs->r[i].ok)
             status = 1;
-    if (json != NULL && bench_write_json(json, &m, o.threads, rs) != 0)
+    if (a->json != NULL && bench_write_json(a->json, &m, o->threads, rs) != 0)
         status = 1;
-    if (plot != NULL && bench_write_svg(plot, rs) != 0)
+    if (a->plot != NULL && bench_write_svg(a->plot, rs) != 0)
         status = 1;
     free(rs);
     free(scratch);
     return status;
+}
+
+int main(int argc, char **argv)
+{
+    bench_args a;
+    memset(&a, 0, sizeof a);
+    a.o.threads = 1;
+    a.o.photos_dir = "data/photos";
+    a.o.fmnist_dir = "data/fashion-mnist/train";
+    a.o.idx_dir = "/usr/share/datasets/fashion-mnist";
+    a.o.tmp_dir = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+    a.limits = true;
+    a.fork_each = true;
+    int status = parse_options(argc, argv, &a);
+    if (status < 0)
+        status = pick_workloads(argc, argv, &a);
+    return status < 0 ? run(&a) : status;
 }

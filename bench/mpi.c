@@ -250,17 +250,19 @@ static void usage(FILE *f)
                "  --json FILE      rank 0 writes the results as a JSON array\n");
 }
 
-int main(int argc, char **argv)
-{
-    MPI_Init(&argc, &argv);
-    int rank = 0, size = 1;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
+/* What the command line asks for. */
+typedef struct mpi_args {
     bench_options o;
-    memset(&o, 0, sizeof o);
-    o.threads = 1;
-    o.idx_dir = "/usr/share/datasets/fashion-mnist";
-    const char *json = NULL;
+    const char *json;
+    const bench_train_spec *s; /* the workload */
+} mpi_args;
+
+/* The options and the workload operand into *a: -1 to go on, otherwise the exit status (0
+ * after --help). Only rank 0 says what is wrong; every rank sees the same arguments and
+ * stops. */
+static int parse_args(int argc, char **argv, int rank, mpi_args *a)
+{
+    bench_options *o = &a->o;
     static const struct option longs[] = {{"threads", required_argument, NULL, 't'},
                                           {"epochs", required_argument, NULL, 'e'},
                                           {"variant", required_argument, NULL, 'v'},
@@ -268,7 +270,6 @@ int main(int argc, char **argv)
                                           {"json", required_argument, NULL, 'j'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-    /* Only rank 0 says what is wrong; every rank sees the same arguments and stops. */
     const char *prog = rank == 0 ? "hood-bench-mpi" : NULL;
     bool bad_args = false;
     size_t count = 1;
@@ -277,103 +278,113 @@ int main(int argc, char **argv)
         switch (c) {
         case 't':
             bad_args |= !bench_parse_count(prog, "--threads", optarg, 1, 256, &count);
-            o.threads = (int)count;
+            o->threads = (int)count;
             break;
         case 'e':
             bad_args |=
-                !bench_parse_count(prog, "--epochs", optarg, 2, BENCH_MAX_EPOCHS, &o.epochs);
+                !bench_parse_count(prog, "--epochs", optarg, 2, BENCH_MAX_EPOCHS, &o->epochs);
             break;
         case 'v':
-            if (o.n_variants == sizeof o.variants / sizeof o.variants[0]) {
+            if (o->n_variants == sizeof o->variants / sizeof o->variants[0]) {
                 if (prog != NULL)
-                    fprintf(stderr, "%s: --variant: at most %zu\n", prog, o.n_variants);
+                    fprintf(stderr, "%s: --variant: at most %zu\n", prog, o->n_variants);
                 bad_args = true;
                 break;
             }
-            o.variants[o.n_variants++] = optarg;
+            o->variants[o->n_variants++] = optarg;
             break;
         case 'i':
-            o.idx_dir = optarg;
+            o->idx_dir = optarg;
             break;
         case 'j':
-            json = optarg;
+            a->json = optarg;
             break;
         case 'h':
             if (rank == 0)
                 usage(stdout);
-            MPI_Finalize();
             return 0;
         default:
             if (rank == 0)
                 usage(stderr);
-            MPI_Finalize();
             return 2;
         }
     }
-    if (bad_args) {
-        MPI_Finalize();
+    if (bad_args)
         return 2;
-    }
-    const bench_train_spec *s = optind + 1 == argc ? bench_train_spec_find(argv[optind]) : NULL;
-    if (s == NULL) {
+    a->s = optind + 1 == argc ? bench_train_spec_find(argv[optind]) : NULL;
+    if (a->s == NULL) {
         if (rank == 0)
             usage(stderr);
-        MPI_Finalize();
         return 2;
     }
-    size_t epochs = o.epochs ? o.epochs : s->default_epochs;
-    epochs = epochs < 2 ? 2 : epochs > BENCH_MAX_EPOCHS ? BENCH_MAX_EPOCHS : epochs;
-    bench_machine mc;
-    bench_machine_get(&mc);
+    return -1;
+}
 
-    /* Every rank makes the whole set and keeps its shard (the bench's data are generated or
-     * read from IDX, not ingested: hood train's sharded ingest is tested in tests/mpi). */
+/* This rank's share of the workload's data. */
+typedef struct rank_data {
+    hood_dataset *part;
+    float *owned_x; /* the samples part borrows, when it is the whole set */
+    size_t first, global_n;
+} rank_data;
+
+/* Every rank makes the whole set and keeps its shard (the bench's data are generated or read
+ * from IDX, not ingested: hood train's sharded ingest is tested in tests/mpi). Returns 0, or 1
+ * on every rank when any rank failed (each says why). */
+static int load_rank_data(const mpi_args *a, int rank, int size, rank_data *d)
+{
     char err[256] = "";
-    hood_dataset *all = NULL, *part = NULL;
-    float *owned_x = NULL;
-    size_t first = 0, global_n = 0;
-    int bad = bench_train_load(s, &o, &all, &owned_x, err, sizeof err) != 0;
+    hood_dataset *all = NULL;
+    int bad = bench_train_load(a->s, &a->o, &all, &d->owned_x, err, sizeof err) != 0;
     if (!bad) {
-        global_n = hood_dataset_samples(all);
+        d->global_n = hood_dataset_samples(all);
         if (size > 1) {
-            bad = take_shard(all, rank, size, &part, &first) != HOOD_OK;
+            bad = take_shard(all, rank, size, &d->part, &d->first) != HOOD_OK;
             if (bad)
                 snprintf(err, sizeof err, "shard: %s", hood_last_error());
             hood_dataset_free(all);
-            free(owned_x);
-            owned_x = NULL;
+            free(d->owned_x);
+            d->owned_x = NULL;
             all = NULL;
         } else {
-            part = all;
+            d->part = all;
         }
     }
     int any_bad = 0;
     MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (any_bad) {
         fprintf(stderr, "hood-bench-mpi: rank %d: %s\n", rank, bad ? err : "another rank failed");
-        MPI_Finalize();
         return 1;
     }
+    return 0;
+}
+
+/* Runs each wanted variant on every rank; rank 0 prints the table and writes the JSON.
+ * Returns rank 0's status (1 when a check failed or the JSON could not be written). */
+static int run_variants(const mpi_args *a, const rank_data *d, int rank, int size, size_t epochs,
+                        const bench_machine *mc)
+{
+    const bench_train_spec *s = a->s;
     FILE *f = NULL;
     if (rank == 0) {
         fprintf(stderr, "hood-bench-mpi: %s, np %d, %d thread%s per rank, %s, load %.2f\n", s->name,
-                size, o.threads, o.threads == 1 ? "" : "s", mc.cpu, mc.loadavg);
+                size, a->o.threads, a->o.threads == 1 ? "" : "s", mc->cpu, mc->loadavg);
         printf("%-12s %3s %5s %10s %12s %12s %12s %12s %10s  %s\n", "run", "np", "batch", "epoch s",
                "allred/step", "bare allred", "backw/step", "forw/step", "grad KB", "check");
-        if (json != NULL && (f = strcmp(json, "-") == 0 ? stdout : fopen(json, "w")) != NULL)
+        if (a->json != NULL &&
+            (f = strcmp(a->json, "-") == 0 ? stdout : fopen(a->json, "w")) != NULL)
             fprintf(f, "[");
-        else if (json != NULL)
-            fprintf(stderr, "hood-bench-mpi: cannot write %s\n", json);
+        else if (a->json != NULL)
+            fprintf(stderr, "hood-bench-mpi: cannot write %s\n", a->json);
     }
     int status = 0;
     bool comma = false;
     for (size_t vi = 0; vi < 2; vi++) {
-        if (!bench_variant_wanted(&o, s->variants[vi]))
+        if (!bench_variant_wanted(&a->o, s->variants[vi]))
             continue;
         run_result *r = calloc(1, sizeof *r);
         if (r == NULL)
             MPI_Abort(MPI_COMM_WORLD, 1);
-        run_variant(s, vi, part, first, global_n, rank, size, o.threads, epochs, r);
+        run_variant(s, vi, d->part, d->first, d->global_n, rank, size, a->o.threads, epochs, r);
         if (rank == 0) {
             size_t e = r->median_epoch;
             double steps = (double)(r->steps > 0 ? r->steps : 1);
@@ -386,7 +397,7 @@ int main(int argc, char **argv)
             if (!r->ok)
                 status = 1;
             if (f != NULL) {
-                write_json(f, s, vi, r, size, o.threads, global_n, &mc, comma);
+                write_json(f, s, vi, r, size, a->o.threads, d->global_n, mc, comma);
                 comma = true;
             }
         }
@@ -395,12 +406,41 @@ int main(int argc, char **argv)
     if (f != NULL) {
         fprintf(f, "]\n");
         if (f != stdout && fclose(f) != 0) {
-            fprintf(stderr, "hood-bench-mpi: writing %s failed\n", json);
+            fprintf(stderr, "hood-bench-mpi: writing %s failed\n", a->json);
             status = 1;
         }
     }
-    hood_dataset_free(part);
-    free(owned_x);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    mpi_args a;
+    memset(&a, 0, sizeof a);
+    a.o.threads = 1;
+    a.o.idx_dir = "/usr/share/datasets/fashion-mnist";
+    int status = parse_args(argc, argv, rank, &a);
+    if (status >= 0) {
+        MPI_Finalize();
+        return status;
+    }
+    size_t epochs = a.o.epochs ? a.o.epochs : a.s->default_epochs;
+    epochs = epochs < 2 ? 2 : epochs > BENCH_MAX_EPOCHS ? BENCH_MAX_EPOCHS : epochs;
+    bench_machine mc;
+    bench_machine_get(&mc);
+    rank_data d;
+    memset(&d, 0, sizeof d);
+    if (load_rank_data(&a, rank, size, &d) != 0) {
+        MPI_Finalize();
+        return 1;
+    }
+    status = run_variants(&a, &d, rank, size, epochs, &mc);
+    hood_dataset_free(d.part);
+    free(d.owned_x);
     MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
     MPI_Finalize();
     return status;

@@ -2,6 +2,8 @@
  * seed's CSV rows or a NumPy .npz, as Keras' image_dataset_from_directory would load it.
  * Not the ingest itself (io/ingest.c); this file maps flags to hood_ingest_options. */
 #include "common.h"
+#include "data.h"
+#include "data_args.h"
 
 #include <stdlib.h>
 #include <string.h>

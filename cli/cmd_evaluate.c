@@ -1,6 +1,8 @@
 /* cmd_evaluate.c — `hood evaluate MODEL DATA`: model.evaluate(X, y) — the loss and accuracy of a
  * saved model on a folder (ingested the way the model's preprocessing says), .npz or .csv. */
 #include "common.h"
+#include "data.h"
+#include "progress.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,15 @@ static void print_help(void)
            "  -h, --help              this help\n");
 }
 
-int hood_cli_evaluate(int argc, char **argv)
+typedef struct evaluate_args {
+    const char *model_path, *data;
+    bool json, quiet, block, has_threads;
+    size_t batch;
+    int threads;
+} evaluate_args;
+
+/* getopt_long over argv: false when the command must stop (*rc says the exit status). */
+static bool parse_args(int argc, char **argv, evaluate_args *a, int *rc)
 {
     enum { OPT_JSON = 1, OPT_BATCH, OPT_THREADS, OPT_BLOCK, OPT_QUIET };
     static const struct option opts[] = {
@@ -37,9 +47,10 @@ int hood_cli_evaluate(int argc, char **argv)
         {"quiet", no_argument, NULL, OPT_QUIET},
         {NULL, 0, NULL, 0},
     };
-    bool json = false, quiet = false, block = false, has_threads = false;
-    size_t batch = 32;
-    int threads = 1;
+    memset(a, 0, sizeof *a);
+    a->batch = 32;
+    a->threads = 1;
+    *rc = CLI_FAIL;
     opterr = 0;
     optind = 1;
     int c;
@@ -47,96 +58,106 @@ int hood_cli_evaluate(int argc, char **argv)
         switch (c) {
         case 'h':
             print_help();
-            return CLI_OK;
+            *rc = CLI_OK;
+            return false;
         case OPT_JSON:
-            json = true;
+            a->json = true;
             break;
         case OPT_BATCH:
-            if (!cli_parse_size(CMD, "batch-size", optarg, 1, &batch))
-                return CLI_FAIL;
+            if (!cli_parse_size(CMD, "batch-size", optarg, 1, &a->batch))
+                return false;
             break;
         case OPT_THREADS:
-            if (!cli_parse_int(CMD, "threads", optarg, 0, 1024, &threads))
-                return CLI_FAIL;
-            has_threads = true;
+            if (!cli_parse_int(CMD, "threads", optarg, 0, 1024, &a->threads))
+                return false;
+            a->has_threads = true;
             break;
         case OPT_BLOCK:
-            block = true;
+            a->block = true;
             setenv("VIPS_BLOCK_UNTRUSTED", "1", 1);
             break;
         case OPT_QUIET:
-            quiet = true;
+            a->quiet = true;
             break;
         default:
-            return cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);
+            *rc = cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);
+            return false;
         }
     }
-    if (argc - optind != 2)
-        return cli_usage(CMD, "expected MODEL and DATA, got %d operand%s", argc - optind,
-                         argc - optind == 1 ? "" : "s");
-    const char *model_path = argv[optind], *data = argv[optind + 1];
+    if (argc - optind != 2) {
+        *rc = cli_usage(CMD, "expected MODEL and DATA, got %d operand%s", argc - optind,
+                        argc - optind == 1 ? "" : "s");
+        return false;
+    }
+    a->model_path = argv[optind];
+    a->data = argv[optind + 1];
+    return true;
+}
+
+/* DATA as the model saw its training data: a folder with the model's preprocessing and class
+ * order (one-hot labels for categorical cross-entropy), or a .npz/.csv. */
+static int load_data(const evaluate_args *a, const hood_model *model, hood_dataset **ds)
+{
+    if (!cli_is_directory(a->data)) {
+        hood_status st = cli_load_data_file(a->data, ds);
+        return st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
+    }
+    cli_ingest_progress progress = {0};
+    hood_ingest_options in;
+    hood_ingest_options_init(&in);
+    in.has_seed = true;
+    in.shuffle = false;
+    in.block_untrusted = a->block;
+    in.threads = a->has_threads ? a->threads : 0;
+    in.on_message = a->quiet ? NULL : cli_print_message;
+    in.on_progress = a->quiet || !isatty(STDERR_FILENO) ? NULL : cli_print_progress;
+    in.user = &progress;
+    const char **names = calloc(hood_model_num_classes(model) + 1, sizeof *names);
+    if (names == NULL)
+        return cli_fail(CMD, "out of memory");
+    cli_ingest_from_model(&in, model, names);
+    if (hood_model_loss(model) == HOOD_LOSS_CATEGORICAL_CROSSENTROPY)
+        in.label_mode = HOOD_LABELS_CATEGORICAL;
+    hood_status st = hood_dataset_from_directory(a->data, &in, ds, NULL);
+    free(names);
+    return st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
+}
+
+int hood_cli_evaluate(int argc, char **argv)
+{
+    evaluate_args a;
+    int rc = CLI_FAIL;
+    if (!parse_args(argc, argv, &a, &rc))
+        return rc;
 
     hood_model *model = NULL;
     hood_dataset *ds = NULL;
-    const char **names = NULL;
-    cli_dataset_flags progress; /* only its progress-line timer is used */
-    memset(&progress, 0, sizeof progress);
-    int rc = CLI_FAIL;
-    hood_status st = hood_model_load(model_path, &model);
+    hood_status st = hood_model_load(a.model_path, &model);
     if (st != HOOD_OK) {
         rc = cli_fail_status(CMD, st);
         goto done;
     }
-    if (has_threads && (st = hood_model_set_threads(model, threads)) != HOOD_OK) {
+    if (a.has_threads && (st = hood_model_set_threads(model, a.threads)) != HOOD_OK) {
         rc = cli_fail_status(CMD, st);
         goto done;
     }
-    if (cli_is_directory(data)) {
-        hood_ingest_options in;
-        hood_ingest_options_init(&in);
-        in.has_seed = true;
-        in.shuffle = false;
-        in.block_untrusted = block;
-        in.threads = has_threads ? threads : 0;
-        in.on_message = quiet ? NULL : cli_print_message;
-        in.on_progress = quiet || !isatty(STDERR_FILENO) ? NULL : cli_print_progress;
-        in.user = &progress;
-        names = calloc(hood_model_num_classes(model) + 1, sizeof *names);
-        if (names == NULL) {
-            rc = cli_fail(CMD, "out of memory");
-            goto done;
-        }
-        cli_ingest_from_model(&in, model, names);
-        if (hood_model_loss(model) == HOOD_LOSS_CATEGORICAL_CROSSENTROPY)
-            in.label_mode = HOOD_LABELS_CATEGORICAL;
-        st = hood_dataset_from_directory(data, &in, &ds, NULL);
-    } else {
-        st = cli_load_data_file(data, &ds);
-    }
-    if (st != HOOD_OK) {
-        rc = cli_fail_status(CMD, st);
-        goto done;
-    }
-    rc = cli_check_width(CMD, data, ds, hood_model_input_features(model));
+    rc = load_data(&a, model, &ds);
+    if (rc == CLI_OK)
+        rc = cli_check_width(CMD, a.data, ds, hood_model_input_features(model));
     if (rc != CLI_OK)
         goto done;
     double loss = 0, accuracy = 0;
-    st = cli_labels_for_loss(ds, hood_model_loss(model), data);
+    st = cli_labels_for_loss(ds, hood_model_loss(model), a.data);
     if (st == HOOD_OK)
-        st = hood_model_evaluate(model, ds, batch, &loss, &accuracy);
+        st = hood_model_evaluate(model, ds, a.batch, &loss, &accuracy);
     if (st != HOOD_OK) {
-        rc = cli_fail_data(CMD, data, st);
+        rc = cli_fail_data(CMD, a.data, st);
         goto done;
     }
-    if (json)
-        printf("{\"loss\": %.17g, \"accuracy\": %.17g, \"samples\": %zu}\n", loss, accuracy,
-               hood_dataset_samples(ds));
-    else
-        printf("loss: %.4f - accuracy: %.4f\n", loss, accuracy);
+    cli_print_evaluation(loss, accuracy, hood_dataset_samples(ds), a.json);
     rc = CLI_OK;
 done:
     hood_dataset_free(ds);
     hood_model_free(model);
-    free(names);
     return rc;
 }

@@ -35,6 +35,20 @@ static void rule(char c)
     putchar('\n');
 }
 
+/* 1234567 -> "1,234,567", as Keras' summary prints parameter counts. */
+static void format_thousands(char *buf, size_t size, size_t value)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%zu", value);
+    size_t o = 0;
+    for (int i = 0; i < n && o + 2 < size; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+}
+
 static void print_summary(const hood_model *m, const char *path)
 {
     char buf[64], shape[64], name[64];
@@ -51,14 +65,14 @@ static void print_summary(const hood_model *m, const char *path)
         else
             snprintf(name, sizeof name, "dense_%zu (Dense)", i);
         snprintf(shape, sizeof shape, "(None, %zu)", units);
-        cli_format_thousands(buf, sizeof buf, params);
+        format_thousands(buf, sizeof buf, params);
         printf(" %-28s %-16s %-12s %14s\n", name, shape,
                hood_activation_name(hood_model_layer_activation(m, i)), buf);
         in = units;
     }
     rule('=');
     size_t total = hood_model_num_params(m);
-    cli_format_thousands(buf, sizeof buf, total);
+    format_thousands(buf, sizeof buf, total);
     double kb = (double)total * 4.0 / 1024.0;
     printf(" Total params: %s (%.2f KB)\n", buf, kb);
     printf(" Trainable params: %s (%.2f KB)\n", buf, kb);

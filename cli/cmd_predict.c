@@ -2,6 +2,7 @@
  * preprocessing applied), image folders, or the rows of a .npz/.csv. Readable inputs are
  * printed first; the unreadable ones are reported afterwards on stderr (exit status 1). */
 #include "common.h"
+#include "data.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -139,6 +140,8 @@ typedef struct predictor {
     size_t chunk; /* columns per call: 1..CHUNK */
     float *out;   /* outputs x chunk */
     size_t *order;
+    hood_preprocess pp; /* the model's, when has_pp: how to read an image */
+    bool has_pp;
 } predictor;
 
 static void print_csv_field(const char *s)
@@ -283,7 +286,12 @@ static int predict_images(predictor *p, const hood_preprocess *pp, char *const *
     return CLI_OK;
 }
 
-int hood_cli_predict(int argc, char **argv)
+/* ---- the command --------------------------------------------------------------------------- */
+
+/* getopt_long over argv into p's options: false when the command must stop (*rc says the exit
+ * status). */
+static bool parse_args(int argc, char **argv, predictor *p, int *threads, bool *has_threads,
+                       int *rc)
 {
     enum { OPT_FORMAT = 1, OPT_TOP, OPT_BATCH, OPT_THREADS, OPT_BLOCK };
     static const struct option opts[] = {
@@ -295,12 +303,7 @@ int hood_cli_predict(int argc, char **argv)
         {"block-untrusted", no_argument, NULL, OPT_BLOCK},
         {NULL, 0, NULL, 0},
     };
-    predictor p;
-    memset(&p, 0, sizeof p);
-    p.top = 1;
-    p.batch = 32;
-    int threads = 1;
-    bool has_threads = false;
+    *rc = CLI_FAIL;
     opterr = 0;
     optind = 1;
     int c;
@@ -308,147 +311,173 @@ int hood_cli_predict(int argc, char **argv)
         switch (c) {
         case 'h':
             print_help();
-            return CLI_OK;
+            *rc = CLI_OK;
+            return false;
         case OPT_FORMAT:
-            if (strcmp(optarg, "csv") == 0)
-                p.csv = true;
-            else if (strcmp(optarg, "text") == 0)
-                p.csv = false;
-            else
-                return cli_fail(CMD, "--format: expected text or csv, got '%s'", optarg);
+            if (strcmp(optarg, "csv") == 0) {
+                p->csv = true;
+            } else if (strcmp(optarg, "text") == 0) {
+                p->csv = false;
+            } else {
+                *rc = cli_fail(CMD, "--format: expected text or csv, got '%s'", optarg);
+                return false;
+            }
             break;
         case OPT_TOP:
-            if (!cli_parse_size(CMD, "top", optarg, 1, &p.top))
-                return CLI_FAIL;
+            if (!cli_parse_size(CMD, "top", optarg, 1, &p->top))
+                return false;
             break;
         case OPT_BATCH:
-            if (!cli_parse_size(CMD, "batch-size", optarg, 1, &p.batch))
-                return CLI_FAIL;
+            if (!cli_parse_size(CMD, "batch-size", optarg, 1, &p->batch))
+                return false;
             break;
         case OPT_THREADS:
-            if (!cli_parse_int(CMD, "threads", optarg, 0, 1024, &threads))
-                return CLI_FAIL;
-            has_threads = true;
+            if (!cli_parse_int(CMD, "threads", optarg, 0, 1024, threads))
+                return false;
+            *has_threads = true;
             break;
         case OPT_BLOCK:
             setenv("VIPS_BLOCK_UNTRUSTED", "1", 1);
             break;
         default:
-            return cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);
+            *rc = cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);
+            return false;
         }
     }
-    if (argc - optind < 2)
-        return cli_usage(CMD, "expected MODEL and at least one INPUT");
+    if (argc - optind < 2) {
+        *rc = cli_usage(CMD, "expected MODEL and at least one INPUT");
+        return false;
+    }
+    return true;
+}
 
-    int rc = CLI_FAIL;
-    strlist errors = {0}, images = {0};
-    float *x = NULL;
-    hood_status st = hood_model_load(argv[optind], &p.model);
-    if (st != HOOD_OK) {
-        rc = cli_fail_status(CMD, st);
-        goto done;
-    }
-    if (has_threads && (st = hood_model_set_threads(p.model, threads)) != HOOD_OK) {
-        rc = cli_fail_status(CMD, st);
-        goto done;
-    }
-    p.features = hood_model_input_features(p.model);
-    p.outputs = hood_model_output_units(p.model);
-    if (hood_model_num_layers(p.model) == 0 || p.outputs == 0) {
-        rc = cli_fail(CMD, "%s: the model has no layers", argv[optind]);
-        goto done;
-    }
-    size_t last = hood_model_num_layers(p.model) - 1;
-    hood_activation out_act = hood_model_layer_activation(p.model, last);
-    p.binary = p.outputs == 1 && out_act == HOOD_ACT_SIGMOID;
-    p.regression = p.outputs == 1 && !p.binary;
-    hood_preprocess pp;
-    bool has_pp = hood_model_preprocess(p.model, &pp);
-    p.chunk = CHUNK_BYTES / (p.features * sizeof(float));
-    p.chunk = p.chunk < 1 ? 1 : p.chunk > CHUNK ? CHUNK : p.chunk;
-    p.out = malloc(p.outputs * p.chunk * sizeof *p.out);
-    p.order = malloc(p.outputs * sizeof *p.order);
-    if (p.out == NULL || p.order == NULL) {
+/* Loads MODEL and sizes p for it: outputs, how to print them, the chunk of columns per call. */
+static int predictor_open(predictor *p, const char *path, bool has_threads, int threads)
+{
+    hood_status st = hood_model_load(path, &p->model);
+    if (st != HOOD_OK)
+        return cli_fail_status(CMD, st);
+    if (has_threads && (st = hood_model_set_threads(p->model, threads)) != HOOD_OK)
+        return cli_fail_status(CMD, st);
+    p->features = hood_model_input_features(p->model);
+    p->outputs = hood_model_output_units(p->model);
+    if (hood_model_num_layers(p->model) == 0 || p->outputs == 0)
+        return cli_fail(CMD, "%s: the model has no layers", path);
+    size_t last = hood_model_num_layers(p->model) - 1;
+    hood_activation out_act = hood_model_layer_activation(p->model, last);
+    p->binary = p->outputs == 1 && out_act == HOOD_ACT_SIGMOID;
+    p->regression = p->outputs == 1 && !p->binary;
+    p->has_pp = hood_model_preprocess(p->model, &p->pp);
+    p->chunk = CHUNK_BYTES / (p->features * sizeof(float));
+    p->chunk = p->chunk < 1 ? 1 : p->chunk > CHUNK ? CHUNK : p->chunk;
+    p->out = malloc(p->outputs * p->chunk * sizeof *p->out);
+    p->order = malloc(p->outputs * sizeof *p->order);
+    if (p->out == NULL || p->order == NULL)
+        return cli_fail(CMD, "out of memory");
+    return CLI_OK;
+}
+
+/* Pushes "INPUT: what is wrong" onto errors: false when out of memory. */
+static bool defer_error(strlist *errors, const char *input, const char *what)
+{
+    char line[4200];
+    snprintf(line, sizeof line, "%s: %s", input, what);
+    return strlist_push(errors, line);
+}
+
+/* A .npz/.csv/.npy INPUT: its rows predicted, or the reason it cannot be read deferred. */
+static int predict_data_file(predictor *p, const char *input, strlist *errors)
+{
+    hood_dataset *ds = NULL;
+    int rc = CLI_OK;
+    hood_status st = cli_load_data_file(input, &ds);
+    if (st == HOOD_OK && hood_dataset_features(ds) != p->features) {
+        char what[256];
+        snprintf(what, sizeof what, "%zu values per sample, but the model takes %zu",
+                 hood_dataset_features(ds), p->features);
+        if (!defer_error(errors, input, what))
+            rc = cli_fail(CMD, "out of memory");
+    } else if (st == HOOD_OK) {
+        st = predict_columns(p, hood_dataset_x(ds), hood_dataset_samples(ds), NULL, input, 0);
+        if (st != HOOD_OK)
+            rc = cli_fail_status(CMD, st);
+    } else if (!strlist_push(errors, hood_last_error())) {
         rc = cli_fail(CMD, "out of memory");
-        goto done;
     }
-    if (p.csv)
-        printf("path,class,probability\n");
+    hood_dataset_free(ds);
+    return rc;
+}
 
-    for (int i = optind + 1; i < argc; i++) {
-        const char *input = argv[i];
-        struct stat sb;
-        if (stat(input, &sb) != 0) {
-            char line[4200];
-            snprintf(line, sizeof line, "%s: no such file or folder", input);
-            if (!strlist_push(&errors, line))
-                goto oom;
-            continue;
-        }
-        if (!S_ISDIR(sb.st_mode) && has_data_extension(input)) {
-            hood_dataset *ds = NULL;
-            st = cli_load_data_file(input, &ds);
-            if (st == HOOD_OK && hood_dataset_features(ds) != p.features) {
-                char line[4200];
-                snprintf(line, sizeof line, "%s: %zu values per sample, but the model takes %zu",
-                         input, hood_dataset_features(ds), p.features);
-                if (!strlist_push(&errors, line))
-                    goto oom;
-            } else if (st == HOOD_OK) {
-                st = predict_columns(&p, hood_dataset_x(ds), hood_dataset_samples(ds), NULL, input,
-                                     0);
-                if (st != HOOD_OK) {
-                    hood_dataset_free(ds);
-                    rc = cli_fail_status(CMD, st);
-                    goto done;
-                }
-            } else if (!strlist_push(&errors, hood_last_error())) {
-                goto oom;
-            }
-            hood_dataset_free(ds);
-            continue;
-        }
-        if (!has_pp) {
-            char line[4200];
-            snprintf(line, sizeof line,
-                     "%s: the model was not trained on images (give a .npz or .csv)", input);
-            if (!strlist_push(&errors, line))
-                goto oom;
-            continue;
-        }
-        if (x == NULL) {
-            x = malloc(p.features * p.chunk * sizeof *x);
-            if (x == NULL)
-                goto oom;
-        }
-        strlist_free(&images);
-        if (S_ISDIR(sb.st_mode)) {
-            if (!list_images(input, &images, &errors))
-                goto oom;
-            if (images.count == 0) {
-                char line[4200];
-                snprintf(line, sizeof line, "%s: no image files in this folder", input);
-                if (!strlist_push(&errors, line))
-                    goto oom;
-                continue;
-            }
-        } else if (!strlist_push(&images, input)) {
-            goto oom;
-        }
-        rc = predict_images(&p, &pp, images.items, images.count, x, &errors);
-        if (rc != CLI_OK)
-            goto done;
+/* An image INPUT, or a folder's images: *x (one chunk of columns) is allocated on first use. */
+static int predict_image_input(predictor *p, const char *input, bool folder, float **x,
+                               strlist *errors)
+{
+    if (*x == NULL) {
+        *x = malloc(p->features * p->chunk * sizeof **x);
+        if (*x == NULL)
+            return cli_fail(CMD, "out of memory");
     }
-    fflush(stdout);
-    for (size_t i = 0; i < errors.count; i++)
-        cli_put_line(stderr, CMD, errors.items[i]);
-    rc = errors.count > 0 ? CLI_FAIL : CLI_OK;
-    goto done;
-oom:
-    rc = cli_fail(CMD, "out of memory");
-done:
-    strlist_free(&errors);
+    strlist images = {0};
+    int rc = CLI_OK;
+    if (folder) {
+        if (!list_images(input, &images, errors))
+            rc = cli_fail(CMD, "out of memory");
+        else if (images.count == 0 && !defer_error(errors, input, "no image files in this folder"))
+            rc = cli_fail(CMD, "out of memory");
+    } else if (!strlist_push(&images, input)) {
+        rc = cli_fail(CMD, "out of memory");
+    }
+    if (rc == CLI_OK && images.count > 0)
+        rc = predict_images(p, &p->pp, images.items, images.count, *x, errors);
     strlist_free(&images);
+    return rc;
+}
+
+/* One INPUT: printed, or the reason it cannot be read deferred to errors. Returns CLI_OK, or
+ * the status of a failure that stops the command (message printed). */
+static int predict_input(predictor *p, const char *input, float **x, strlist *errors)
+{
+    struct stat sb;
+    if (stat(input, &sb) != 0)
+        return defer_error(errors, input, "no such file or folder")
+                   ? CLI_OK
+                   : cli_fail(CMD, "out of memory");
+    if (!S_ISDIR(sb.st_mode) && has_data_extension(input))
+        return predict_data_file(p, input, errors);
+    if (!p->has_pp)
+        return defer_error(errors, input,
+                           "the model was not trained on images (give a .npz or .csv)")
+                   ? CLI_OK
+                   : cli_fail(CMD, "out of memory");
+    return predict_image_input(p, input, S_ISDIR(sb.st_mode), x, errors);
+}
+
+int hood_cli_predict(int argc, char **argv)
+{
+    predictor p;
+    memset(&p, 0, sizeof p);
+    p.top = 1;
+    p.batch = 32;
+    int threads = 1;
+    bool has_threads = false;
+    int rc = CLI_FAIL;
+    if (!parse_args(argc, argv, &p, &threads, &has_threads, &rc))
+        return rc;
+
+    strlist errors = {0};
+    float *x = NULL;
+    rc = predictor_open(&p, argv[optind], has_threads, threads);
+    if (rc == CLI_OK && p.csv)
+        printf("path,class,probability\n");
+    for (int i = optind + 1; rc == CLI_OK && i < argc; i++)
+        rc = predict_input(&p, argv[i], &x, &errors);
+    if (rc == CLI_OK) {
+        fflush(stdout);
+        for (size_t i = 0; i < errors.count; i++)
+            cli_put_line(stderr, CMD, errors.items[i]);
+        rc = errors.count > 0 ? CLI_FAIL : CLI_OK;
+    }
+    strlist_free(&errors);
     free(x);
     free(p.out);
     free(p.order);

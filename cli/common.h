@@ -1,6 +1,7 @@
-/* common.h — what the `hood` sub-commands share: error and usage reporting, option-value
- * parsing, the dataset flags of `hood dataset`/`hood train`, loading DATA operands, and an
- * atomic file writer. The CLI uses include/hood.h only; nothing here is library API. */
+/* common.h — what every `hood` sub-command shares: the exit codes, error and usage reporting,
+ * option-value parsing and an atomic file writer. The dataset flags, DATA operands, the stop
+ * flag and progress lines have headers of their own (data_args.h, data.h, signals.h,
+ * progress.h). The CLI uses include/hood.h only; nothing here is library API. */
 #ifndef HOOD_CLI_COMMON_H
 #define HOOD_CLI_COMMON_H
 
@@ -44,49 +45,6 @@ bool cli_parse_double(const char *cmd, const char *opt, const char *text, double
 /* Splits "a,b,c" into a NULL-terminated array of strings (one allocation; free() it). */
 char **cli_split_commas(const char *text, size_t *count);
 
-/* ---- dataset flags (hood dataset, hood train with a folder) ---------------------------- */
-
-/* Long options the dataset flags use; their `val`s are >= CLI_DATASET_OPT_BASE. */
-enum { CLI_DATASET_OPT_BASE = 1000 };
-extern const struct option cli_dataset_options[]; /* terminated by a zero entry */
-/* Help lines for the dataset flags. */
-extern const char cli_dataset_help[];
-
-typedef struct cli_dataset_flags {
-    hood_ingest_options ingest;
-    char **class_names; /* from --class-names; owned */
-    bool subset_given, split_given, quiet;
-    double last_progress; /* when the ingest progress line was last drawn */
-} cli_dataset_flags;
-
-void cli_dataset_flags_init(cli_dataset_flags *flags);
-void cli_dataset_flags_free(cli_dataset_flags *flags);
-/* Handles getopt value c when it is a dataset flag: returns 1 (handled), 0 (not a dataset
- * flag), -1 (bad value: message printed). */
-int cli_dataset_flag(const char *cmd, cli_dataset_flags *flags, int c, const char *arg);
-/* Appends dataset options to opts (capacity in entries); returns the new count. */
-size_t cli_options_append(struct option *opts, size_t count, const struct option *more);
-
-/* Ingest messages ("Found N files belonging to K classes.") go to stderr unless quiet. */
-void cli_print_message(void *user, const char *message);
-/* "Decoding images: 1200/60000" on stderr, redrawn in place, when stderr is a terminal
- * (user is the cli_dataset_flags). */
-void cli_print_progress(void *user, size_t done, size_t total);
-
-/* ---- DATA operands ------------------------------------------------------------------------ */
-
-bool cli_is_directory(const char *path);
-/* Loads a .npz, .npy or .csv file (CSV: last column is the label). */
-hood_status cli_load_data_file(const char *path, hood_dataset **out);
-/* Checks the dataset has width `features` (the model's input): a message naming path if not. */
-int cli_check_width(const char *cmd, const char *path, const hood_dataset *ds, size_t features);
-/* Ingest options that repeat a model's preprocessing and class names (for evaluate/predict). */
-void cli_ingest_from_model(hood_ingest_options *opts, const hood_model *model,
-                           const char **names_buf);
-/* Puts a dataset's labels in the form the model's loss needs: categorical cross-entropy wants
- * one-hot rows, so class indices (a CSV's last column, a folder's int labels) are expanded. */
-hood_status cli_labels_for_loss(hood_dataset *ds, hood_loss loss, const char *path);
-
 /* ---- output files ------------------------------------------------------------------------- */
 
 /* Fails with "PATH: cannot write: REASON" unless path's folder exists and is writable, so a
@@ -105,16 +63,5 @@ bool cli_atomic_finish(const char *cmd, cli_atomic *file);
 bool cli_atomic_rename(const char *cmd, cli_atomic *file);
 /* Removes the temporary (if any) and frees; the target stays as it was. */
 void cli_atomic_discard(cli_atomic *file);
-
-/* ---- signals ------------------------------------------------------------------------------ */
-
-/* Installs SIGINT/SIGTERM handlers that only record the signal (one-shot: a second signal
- * kills as usual). */
-void cli_signals_install(void);
-/* The signal received so far (0 if none). */
-int cli_signal_received(void);
-
-/* "(None, 10)"-style and thousands-separated numbers for `hood info`. */
-void cli_format_thousands(char *buf, size_t size, size_t value);
 
 #endif

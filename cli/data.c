@@ -1,0 +1,79 @@
+/* data.c — DATA operands (data.h): a matrix file loaded by its extension, its width checked
+ * against the model, a model's preprocessing and class order repeated for a folder, labels
+ * expanded for categorical cross-entropy. Not the dataset flags (data_args.c). */
+#include "data.h"
+
+#include "common.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+bool cli_is_directory(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+hood_status cli_load_data_file(const char *path, hood_dataset **out)
+{
+    hood_csv_options csv;
+    hood_csv_options_init(&csv);
+    return hood_dataset_load(path, &csv, out);
+}
+
+int cli_check_width(const char *cmd, const char *path, const hood_dataset *ds, size_t features)
+{
+    size_t have = hood_dataset_features(ds);
+    if (have == features)
+        return CLI_OK;
+    return cli_fail(cmd, "%s: %zu values per sample, but the model takes %zu", path, have,
+                    features);
+}
+
+void cli_ingest_from_model(hood_ingest_options *opts, const hood_model *model,
+                           const char **names_buf)
+{
+    hood_preprocess pp;
+    if (hood_model_preprocess(model, &pp))
+        opts->image = pp;
+    size_t k = hood_model_num_classes(model);
+    size_t named = 0;
+    for (size_t i = 0; i < k; i++) {
+        names_buf[i] = hood_model_class_name(model, i);
+        named += names_buf[i] != NULL;
+    }
+    /* The model's class order decides the label of each folder, whatever the folder order. */
+    if (k > 0 && named == k) {
+        opts->class_names = names_buf;
+        opts->num_class_names = k;
+    }
+}
+
+hood_status cli_labels_for_loss(hood_dataset *ds, hood_loss loss, const char *path)
+{
+    hood_label_mode mode = hood_dataset_label_mode(ds);
+    size_t n = hood_dataset_samples(ds);
+    size_t width = hood_dataset_label_width(ds);
+    const float *y = hood_dataset_labels(ds);
+    if (mode == HOOD_LABELS_NONE || y == NULL)
+        return HOOD_OK; /* fit/evaluate will say that labels are missing */
+    /* Binary cross-entropy takes class indices 0/1 as they are (engine/loss.c). */
+    if (loss == HOOD_LOSS_CATEGORICAL_CROSSENTROPY && mode != HOOD_LABELS_CATEGORICAL &&
+        width == 1) {
+        int32_t *idx = malloc(n * sizeof *idx);
+        if (idx == NULL)
+            return HOOD_ENOMEM;
+        size_t k = hood_dataset_num_classes(ds);
+        for (size_t j = 0; j < n; j++) {
+            idx[j] = (int32_t)y[j];
+            /* A CSV says nothing of its class count: the largest label decides. */
+            if (idx[j] >= 0 && (size_t)idx[j] >= k)
+                k = (size_t)idx[j] + 1;
+        }
+        hood_status st = hood_dataset_set_labels(ds, HOOD_LABELS_CATEGORICAL, idx, k);
+        free(idx);
+        return st;
+    }
+    (void)path;
+    return HOOD_OK;
+}

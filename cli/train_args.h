@@ -1,0 +1,53 @@
+/* train_args.h — `hood train`'s command line: the options table and help, getopt_long into a
+ * train_args, the checks between options (usage errors, exit 2) and the parse of the model
+ * options (--layers, --loss, --optimizer, --initializer). Not the run (cmd_train.c). */
+#ifndef HOOD_CLI_TRAIN_ARGS_H
+#define HOOD_CLI_TRAIN_ARGS_H
+
+#include "data_args.h"
+#include "hood.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct train_args {
+    const char *data; /* the DATA operand */
+    const char *out, *layers, *loss, *optimizer, *val_data, *init_weights, *history;
+    const char *checkpoint, *resume, *initializer, *evaluate;
+    bool has_lr, has_momentum, nesterov, json;
+    double lr, momentum;
+    size_t epochs, batch;
+    bool early;
+    size_t patience;
+    hood_monitor monitor;
+    double min_delta;
+    bool restore_best;
+    int threads;
+    bool has_threads;
+    int verbose;
+    size_t checkpoint_every;
+} train_args;
+
+/* Parses argv (argv[0] is "train") into *a and the dataset flags into *flags (initialised by
+ * the caller, who frees them), and checks the options agree and name a valid model. Returns
+ * true when the run should go on; otherwise a message (or the help) is printed and *rc is the
+ * exit status. */
+bool train_args_parse(int argc, char **argv, train_args *a, cli_dataset_flags *flags, int *rc);
+
+/* The model the options describe: layer widths and activations, and the names given. */
+typedef struct train_model_spec {
+    size_t *units;         /* count entries; owned */
+    hood_activation *acts; /* count entries; owned */
+    size_t count;
+    bool has_loss; /* --loss given (otherwise the output layer decides) */
+    hood_loss loss;
+    hood_optimizer_kind optimizer; /* default rmsprop, as Keras */
+    hood_initializer initializer;  /* default glorot_uniform */
+} train_model_spec;
+
+/* Parses --layers (when given), --loss, --optimizer and --initializer; on a bad value prints
+ * "hood train: --OPT: ..." and returns CLI_FAIL. Free the spec either way. */
+int train_model_spec_parse(const train_args *a, train_model_spec *spec);
+void train_model_spec_free(train_model_spec *spec);
+
+#endif
