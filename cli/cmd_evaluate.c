@@ -21,7 +21,8 @@ static void print_help(void)
            "      --json              {\"loss\": ..., \"accuracy\": ...} at full precision\n"
            "      --batch-size N      accepted for Keras' signature (default 32); hood evaluates\n"
            "                          in fixed blocks of 128 samples, the same bits at any size\n"
-           "      --threads N         BLAS and decoding threads (0: one per core; default 1)\n"
+           "      --threads N         hood's worker threads for products and decoding (0: one\n"
+           "                          per core; default 1; the BLAS itself runs on one)\n"
            "      --block-untrusted   refuse libvips loaders marked untrusted\n"
            "      --quiet             no \"Found N files\" message\n"
            "  -h, --help              this help\n");

@@ -32,7 +32,8 @@ static void print_help(void)
            "      --top K             the K most probable classes (multi-class models)\n"
            "      --batch-size N      accepted for Keras' signature (default 32); hood predicts in\n"
            "                          fixed blocks of 128 samples, the same bits at any size\n"
-           "      --threads N         BLAS threads (0: one per core; default 1)\n"
+           "      --threads N         hood's worker threads (0: one per core; default 1; the\n"
+           "                          BLAS itself always runs on one)\n"
            "      --block-untrusted   refuse libvips loaders marked untrusted (ImageMagick, so\n"
            "                          BMP; PDF, SVG, JPEG 2000, ...)\n"
            "  -h, --help              this help\n");
