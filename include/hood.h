@@ -224,8 +224,12 @@ HOOD_API hood_status hood_dataset_load_csv(const char *path, const hood_csv_opti
  * (n, 1) for BINARY; class_names (unicode array). Loading takes x as (n, d), (n, h, w) or
  * (n, h, w, c) of any numeric dtype; integer y -> INT, float (n, k>1) -> CATEGORICAL, float
  * (n,)/(n, 1) -> BINARY when every value is in [0, 1], else INT when every value is whole.
- * Compressed members (numpy.savez_compressed) are refused with HOOD_EUNSUPPORTED. */
+ * Members stored (numpy.savez) and deflated (numpy.savez_compressed) both load; a deflated
+ * member must inflate to exactly the size it declares, which must fit in memory (HOOD_EFORMAT /
+ * HOOD_ENOMEM naming the file and member otherwise). */
 HOOD_API hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path);
+/* The same members DEFLATED (zlib level 6), as numpy.savez_compressed writes them. */
+HOOD_API hood_status hood_dataset_save_npz_compressed(const hood_dataset *ds, const char *path);
 HOOD_API hood_status hood_dataset_load_npz(const char *path, hood_dataset **out);
 /* .npy of x alone (n, d); loading gives a dataset without labels. */
 HOOD_API hood_status hood_dataset_save_npy(const hood_dataset *ds, const char *path);
