@@ -93,10 +93,11 @@ hood_status cli_labels_for_loss(hood_dataset *ds, hood_loss loss, const char *pa
  * long run does not end with nowhere to put its result. */
 bool cli_check_writable(const char *cmd, const char *path);
 
-/* A file written to "<path>.tmp.XXXXXX" and renamed over path only on commit. */
+/* A file written to "<path>.tmp.XXXXXX" and renamed over path only on commit: the library's
+ * hood_output (same mode rule as every file hood writes), with the CLI's messages. */
 typedef struct cli_atomic {
     FILE *stream;
-    char *path, *temp;
+    hood_output *output;
 } cli_atomic;
 bool cli_atomic_open(const char *cmd, cli_atomic *file, const char *path);
 /* Flushes, fsyncs and closes the temporary (not renamed yet). */

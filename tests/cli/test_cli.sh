@@ -205,6 +205,19 @@ if [ "$(wc -l <"$T/hist.csv")" -eq 4 ] && head -1 "$T/hist.csv" | grep -q '^epoc
 else
     fail "--history: a header and one row per epoch" "$(cat "$T/hist.csv" 2>/dev/null)"
 fi
+# One mode rule: the model (the library's writer) and the history (the CLI's wrapper of it) get
+# what fopen would give under the umask.
+for mask in 022 077; do
+    want=$([ "$mask" = 022 ] && echo 644 || echo 600)
+    (umask "$mask" && "$HOOD" train "$T/train.csv" -o "$T/mode$mask.hood" $L --epochs 1 \
+        --verbose 0 --history "$T/mode$mask.csv") >"$T/out" 2>"$T/err"
+    got="$(stat -c %a "$T/mode$mask.hood" 2>/dev/null) $(stat -c %a "$T/mode$mask.csv" 2>/dev/null)"
+    if [ "$got" = "$want $want" ]; then
+        pass "umask $mask: the model and the --history file are both $want"
+    else
+        fail "umask $mask: the model and the --history file are both $want" "got $got"
+    fi
+done
 run "$HOOD" evaluate "$T/m.hood" "$T/train.csv" --json
 if [ "$rc" -eq 0 ] && [ -n "$train_eval" ] && [ "$(cat "$T/out")" = "$train_eval" ]; then
     pass "train -> save -> load -> evaluate gives the same loss and accuracy (full precision)"
