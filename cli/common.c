@@ -231,52 +231,21 @@ bool cli_check_writable(const char *cmd, const char *path)
 bool cli_atomic_open(const char *cmd, cli_atomic *file, const char *path)
 {
     memset(file, 0, sizeof *file);
-    size_t len = strlen(path);
-    file->path = strdup(path);
-    file->temp = malloc(len + sizeof ".tmp.XXXXXX");
-    if (file->path == NULL || file->temp == NULL) {
-        cli_atomic_discard(file);
-        cli_fail(cmd, "%s: out of memory", path);
+    hood_status st = hood_output_open(&file->output, path);
+    if (st != HOOD_OK) {
+        cli_fail_status(cmd, st);
         return false;
     }
-    memcpy(file->temp, path, len);
-    memcpy(file->temp + len, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    int fd = mkstemp(file->temp);
-    if (fd < 0) {
-        int err = errno;
-        free(file->temp);
-        file->temp = NULL;
-        cli_atomic_discard(file);
-        cli_fail(cmd, "%s: cannot create: %s", path, strerror(err));
-        return false;
-    }
-    /* mkstemp makes 0600; an output file should get the usual umask-based mode. */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
-    file->stream = fdopen(fd, "w");
-    if (file->stream == NULL) {
-        int err = errno;
-        close(fd);
-        cli_atomic_discard(file);
-        cli_fail(cmd, "%s: cannot open: %s", path, strerror(err));
-        return false;
-    }
+    file->stream = hood_output_stream(file->output);
     return true;
 }
 
 bool cli_atomic_finish(const char *cmd, cli_atomic *file)
 {
-    int err = 0;
-    if (fflush(file->stream) != 0 || ferror(file->stream))
-        err = errno ? errno : EIO;
-    else if (fsync(fileno(file->stream)) != 0)
-        err = errno;
-    if (fclose(file->stream) != 0 && err == 0)
-        err = errno ? errno : EIO;
     file->stream = NULL;
-    if (err != 0) {
-        cli_fail(cmd, "%s: cannot write: %s", file->path, strerror(err));
+    hood_status st = hood_output_finish(file->output);
+    if (st != HOOD_OK) {
+        cli_fail_status(cmd, st);
         cli_atomic_discard(file);
         return false;
     }
@@ -285,35 +254,17 @@ bool cli_atomic_finish(const char *cmd, cli_atomic *file)
 
 bool cli_atomic_rename(const char *cmd, cli_atomic *file)
 {
-    if (rename(file->temp, file->path) != 0) {
-        int err = errno;
-        cli_fail(cmd, "%s: cannot rename into place: %s", file->path, strerror(err));
-        cli_atomic_discard(file);
+    hood_status st = hood_output_commit(file->output);
+    file->output = NULL;
+    if (st != HOOD_OK) {
+        cli_fail_status(cmd, st);
         return false;
     }
-    free(file->temp);
-    file->temp = NULL;
-    /* The rename is durable only once the folder's entry is on disk. */
-    char *dir = parent_of(file->path);
-    if (dir != NULL) {
-        int fd = open(dir, O_RDONLY | O_DIRECTORY);
-        if (fd >= 0) {
-            (void)fsync(fd);
-            close(fd);
-        }
-        free(dir);
-    }
-    cli_atomic_discard(file);
     return true;
 }
 
 void cli_atomic_discard(cli_atomic *file)
 {
-    if (file->stream != NULL)
-        fclose(file->stream);
-    if (file->temp != NULL)
-        unlink(file->temp);
-    free(file->temp);
-    free(file->path);
+    hood_output_abort(file->output);
     memset(file, 0, sizeof *file);
 }

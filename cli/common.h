@@ -51,10 +51,11 @@ char **cli_split_commas(const char *text, size_t *count);
  * long run does not end with nowhere to put its result. */
 bool cli_check_writable(const char *cmd, const char *path);
 
-/* A file written to "<path>.tmp.XXXXXX" and renamed over path only on commit. */
+/* A file written to "<path>.tmp.XXXXXX" and renamed over path only on commit: the library's
+ * hood_output (same mode rule as every file hood writes), with the CLI's messages. */
 typedef struct cli_atomic {
     FILE *stream;
-    char *path, *temp;
+    hood_output *output;
 } cli_atomic;
 bool cli_atomic_open(const char *cmd, cli_atomic *file, const char *path);
 /* Flushes, fsyncs and closes the temporary (not renamed yet). */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,6 +85,31 @@ HOOD_API const char *hood_version_string(void);
 /* The running library's version as MAJOR * 10000 + MINOR * 100 + PATCH (0.1.0 -> 100); compare
  * with HOOD_VERSION_NUMBER to tell which library a program was built against. */
 HOOD_API int hood_version_number(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Output files, written whole or not at all: every file hood writes (models, datasets, weights,
+ * the CLI's history) goes through this, so a reader sees the old file or the new one, never half
+ * of one, even when the writer is killed. One mode rule: a new file gets what a plain fopen
+ * would give it (0666 less the umask, or the folder's default ACL), a replaced file keeps its
+ * mode. hood_output_commit and hood_output_abort free the object; nothing else does.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct hood_output hood_output;
+
+/* Creates the temporary "<path>.tmp.XXXXXX" beside path (HOOD_EIO naming path when the folder
+ * cannot hold it); path itself is not touched until the commit. */
+HOOD_API hood_status hood_output_open(hood_output **out, const char *path);
+/* The stream to write to (buffered); owned by file: do not fclose it. NULL once finished. */
+HOOD_API FILE *hood_output_stream(hood_output *file);
+/* Optional, before commit: flushes, fsyncs and closes the temporary, so write errors show now
+ * while the rename waits (e.g. until a companion file is complete). On failure the temporary is
+ * removed; commit then fails with the same message, abort frees. */
+HOOD_API hood_status hood_output_finish(hood_output *file);
+/* Finishes (if not done), renames over path and fsyncs the folder; frees file either way. On
+ * failure (HOOD_EIO, message "PATH: cannot write: REASON") path is untouched. */
+HOOD_API hood_status hood_output_commit(hood_output *file);
+/* Removes the temporary and frees file; path is untouched. NULL is a no-op. */
+HOOD_API void hood_output_abort(hood_output *file);
 
 /* Called with one line of text, no trailing newline ("Found 10 files belonging to 2 classes."). */
 typedef void (*hood_message_fn)(void *user, const char *message);
@@ -252,8 +278,12 @@ HOOD_API hood_status hood_dataset_load_csv(const char *path, const hood_csv_opti
  * (n, 1) for BINARY; class_names (unicode array). Loading takes x as (n, d), (n, h, w) or
  * (n, h, w, c) of any numeric dtype; integer y -> INT, float (n, k>1) -> CATEGORICAL, float
  * (n,)/(n, 1) -> BINARY when every value is in [0, 1], else INT when every value is whole.
- * Compressed members (numpy.savez_compressed) are refused with HOOD_EUNSUPPORTED. */
+ * Members stored (numpy.savez) and deflated (numpy.savez_compressed) both load; a deflated
+ * member must inflate to exactly the size it declares, which must fit in memory (HOOD_EFORMAT /
+ * HOOD_ENOMEM naming the file and member otherwise). */
 HOOD_API hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path);
+/* The same members DEFLATED (zlib level 6), as numpy.savez_compressed writes them. */
+HOOD_API hood_status hood_dataset_save_npz_compressed(const hood_dataset *ds, const char *path);
 HOOD_API hood_status hood_dataset_load_npz(const char *path, hood_dataset **out);
 /* .npy of x alone (n, d); loading gives a dataset without labels. */
 HOOD_API hood_status hood_dataset_save_npy(const hood_dataset *ds, const char *path);

@@ -1,5 +1,6 @@
-/* atomic.h — writing a file so that it is never seen half-written: write to a temporary file
- * beside the target, fsync, rename over the target, fsync the folder. Not public API. */
+/* atomic.h — the library's own names for hood_output (include/hood.h): writing a file so that it
+ * is never seen half-written (temporary beside the target, fsync, rename, fsync the folder).
+ * Not public API beyond what hood.h declares. */
 #ifndef HOOD_ATOMIC_H
 #define HOOD_ATOMIC_H
 
@@ -7,16 +8,28 @@
 
 #include <stdio.h>
 
-typedef struct hood__atomic_file hood__atomic_file;
+typedef hood_output hood__atomic_file;
 
 /* Creates "<path>.tmp.XXXXXX" in path's folder and opens it for writing. */
-hood_status hood__atomic_open(hood__atomic_file **out, const char *path);
+static inline hood_status hood__atomic_open(hood__atomic_file **out, const char *path)
+{
+    return hood_output_open(out, path);
+}
 /* The stream to write to (buffered). */
-FILE *hood__atomic_stream(hood__atomic_file *file);
+static inline FILE *hood__atomic_stream(hood__atomic_file *file)
+{
+    return hood_output_stream(file);
+}
 /* Flushes, fsyncs, closes and renames over the target; frees file. On failure the temporary
  * is removed, the target is untouched, and the message names path. */
-hood_status hood__atomic_commit(hood__atomic_file *file);
+static inline hood_status hood__atomic_commit(hood__atomic_file *file)
+{
+    return hood_output_commit(file);
+}
 /* Removes the temporary and frees file; the target is untouched. NULL is a no-op. */
-void hood__atomic_abort(hood__atomic_file *file);
+static inline void hood__atomic_abort(hood__atomic_file *file)
+{
+    hood_output_abort(file);
+}
 
 #endif

@@ -515,10 +515,9 @@ static hood_status names_to_ucs4(const hood_dataset *ds, const char *path, size_
     return HOOD_OK;
 }
 
-hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path)
+/* x, y and class_names as .npy members, stored or (compress) deflated. */
+static hood_status save_npz(const hood_dataset *ds, const char *path, bool compress)
 {
-    if (ds == NULL || path == NULL)
-        return hood__fail(HOOD_EINVAL, "hood_dataset_save_npz: dataset or path is NULL");
     size_t n = hood_dataset_samples(ds), d = hood_dataset_features(ds);
     size_t width = hood_dataset_label_width(ds);
     hood_label_mode mode = hood_dataset_label_mode(ds);
@@ -537,6 +536,8 @@ hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path)
     hood__npz_writer *w = NULL;
     if (status == HOOD_OK)
         status = hood__npz_writer_open(&w, path);
+    if (status == HOOD_OK && compress)
+        hood__npz_writer_compress(w);
     if (status == HOOD_OK) {
         size_t xshape[2] = {n, d};
         status = hood__npz_writer_add(w, "x", HOOD_DTYPE_F32, xshape, 2, sizeof(float),
@@ -561,6 +562,20 @@ hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path)
     free(ints);
     free(names);
     return status;
+}
+
+hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path)
+{
+    if (ds == NULL || path == NULL)
+        return hood__fail(HOOD_EINVAL, "hood_dataset_save_npz: dataset or path is NULL");
+    return save_npz(ds, path, false);
+}
+
+hood_status hood_dataset_save_npz_compressed(const hood_dataset *ds, const char *path)
+{
+    if (ds == NULL || path == NULL)
+        return hood__fail(HOOD_EINVAL, "hood_dataset_save_npz_compressed: dataset or path is NULL");
+    return save_npz(ds, path, true);
 }
 
 hood_status hood_dataset_save_npy(const hood_dataset *ds, const char *path)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "hood's model file code assumes a little-endian host"
@@ -27,37 +28,26 @@
 static const unsigned char MAGIC[8] = {0x89, 'H', 'O', 'O', 'D', '\r', '\n', 0x1a};
 enum { FORMAT_VERSION = 1, PREFIX_BYTES = 24, CRC_BYTES = 4 };
 
-/* ---- CRC-32 (IEEE 802.3, reflected 0xEDB88320: the same value as zlib's crc32) ------------ */
+/* ---- CRC-32 (IEEE 802.3, reflected 0xEDB88320), zlib's crc32 ---------------------------- */
 
 typedef struct crc32_ctx {
-    uint32_t table[256];
     uint32_t value;
 } crc32_ctx;
 
 static void crc32_init(crc32_ctx *c)
 {
-    /* Built per use (256 entries, ~2k operations) rather than kept in a global. */
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t v = i;
-        for (int k = 0; k < 8; k++)
-            v = (v & 1u) ? (v >> 1) ^ 0xEDB88320u : v >> 1;
-        c->table[i] = v;
-    }
-    c->value = 0xFFFFFFFFu;
+    c->value = (uint32_t)crc32_z(0, Z_NULL, 0);
 }
 
 static void crc32_update(crc32_ctx *c, const void *data, size_t n)
 {
-    const unsigned char *p = data;
-    uint32_t v = c->value;
-    for (size_t i = 0; i < n; i++)
-        v = c->table[(v ^ p[i]) & 0xFFu] ^ (v >> 8);
-    c->value = v;
+    if (n > 0)
+        c->value = (uint32_t)crc32_z(c->value, data, n);
 }
 
 static uint32_t crc32_final(const crc32_ctx *c)
 {
-    return c->value ^ 0xFFFFFFFFu;
+    return c->value;
 }
 
 static void put_u32(unsigned char *p, uint32_t v)

@@ -1,9 +1,9 @@
-/* npy.h — NumPy .npy arrays and .npz archives (uncompressed zip of .npy members), read and
+/* npy.h — NumPy .npy arrays and .npz archives (a zip of .npy members, io/zip.h), read and
  * written by hood's own code. Used by the dataset files and the weight files. Not public API.
  * Reading accepts .npy versions 1-3, '<'/'>'/'|' byte orders, Fortran or C order (returned in C
- * order), the dtypes below plus '|b1' (read as U8); .npz members must be STORED (numpy.savez),
- * deflated ones (numpy.savez_compressed) fail with HOOD_EUNSUPPORTED; every member's CRC-32 is
- * checked. Writing makes version-1 .npy data (64-byte aligned header, '<' order, C order). */
+ * order), the dtypes below plus '|b1' (read as U8); .npz members STORED (numpy.savez) or
+ * DEFLATED (numpy.savez_compressed), every member's CRC-32 checked. Writing makes version-1 .npy
+ * data (64-byte aligned header, '<' order, C order), stored or deflated in an .npz. */
 #ifndef HOOD_NPY_H
 #define HOOD_NPY_H
 
@@ -51,6 +51,8 @@ hood_status hood__npz_writer_add(hood__npz_writer *w, const char *name, hood__dt
                                  const void *data);
 hood_status hood__npz_writer_commit(hood__npz_writer *w); /* frees w */
 void hood__npz_writer_abort(hood__npz_writer *w);         /* frees w; NULL is a no-op */
+/* Members added from now on are DEFLATED (zlib level 6, as numpy.savez_compressed). */
+void hood__npz_writer_compress(hood__npz_writer *w);
 /* Tests only: write ZIP64 fields for every member even when small (they are otherwise written
  * only for members or offsets >= 4 GiB). */
 void hood__npz_writer_force_zip64(hood__npz_writer *w);
@@ -75,9 +77,9 @@ hood_status hood__npz_reader_open_buffer(hood__npz_reader **out, const void *byt
  * after the same header and size checks as a read. read_rows writes those rows in native byte
  * order and C order to dst, which must hold exactly count x item_size x shape[1] x ... bytes
  * (HOOD_EINVAL otherwise, or when the rows are not all in the array). An .npz member is
- * streamed whole through a 1 MiB buffer, so its CRC-32 is checked as by get (memory: the rows;
- * reading: the member); a .npy file is read at those rows only (C order: one read; Fortran
- * order: one read per column, the column's rows). */
+ * streamed whole through a 1 MiB buffer (inflated on the way when deflated), so its CRC-32 is
+ * checked as by get (memory: the rows; reading: the member); a .npy file is read at those rows only
+ * (C order: one read; Fortran order: one read per column, the column's rows). */
 hood_status hood__npz_reader_peek(hood__npz_reader *r, const char *name, hood__array *out);
 /* read_rows that also hands every element of the member, in file order and native byte order,
  * to visit in chunks (elements [first_element, first_element + count)): what a worker needs to
@@ -100,5 +102,17 @@ hood_status hood__npy_parse_buffer(const void *bytes, size_t len, const char *na
                                    hood__array *out);
 hood_status hood__npy_write(const char *path, hood__dtype dtype, const size_t *shape, size_t ndim,
                             size_t item_size, const void *data);
+
+/* For io/npz.c: a .npy read from an .npz member (io/zip.h), which the caller opened and checks
+ * with hood__zip_member_finish after a whole read; and the bytes before a .npy's data (malloc'd
+ * header, its length, and the data's length for shape and dtype). */
+typedef struct hood__zip_member hood__zip_member;
+hood_status hood__npy_read_member(hood__zip_member *m, hood__array *out);
+hood_status hood__npy_peek_member(hood__zip_member *m, hood__array *out);
+hood_status hood__npy_read_rows_member(hood__zip_member *m, size_t first, size_t count, void *dst,
+                                       size_t dst_bytes, hood__npy_visit_fn visit, void *user);
+hood_status hood__npy_header_bytes(const char *name, hood__dtype dtype, const size_t *shape,
+                                   size_t ndim, size_t item_size, unsigned char **bytes,
+                                   size_t *len, size_t *data_bytes);
 
 #endif

@@ -1,6 +1,7 @@
-/* test_atomic.c — io/atomic.c: a commit replaces the target whole (keeping its mode), an abort or
- * a failed commit leaves an existing file byte-identical and no temporary behind, and a target
- * in a folder that cannot hold it fails cleanly with a message naming the path. */
+/* test_atomic.c — io/atomic.c (hood_output): a commit replaces the target whole (keeping its
+ * mode), a new file gets fopen's mode under any umask (as a model file does), an abort or a
+ * failed finish or commit leaves an existing file byte-identical and no temporary behind, and a
+ * target in a folder that cannot hold it fails cleanly with a message naming the path. */
 #include "check_main.h"
 
 #include "atomic.h"
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 static void write_text(const char *path, const char *text)
 {
@@ -47,6 +49,7 @@ static int count_entries(void)
 
 START_TEST(commit_creates_the_file)
 {
+    mode_t old_mask = umask(022);
     hood_test_make_tmpdir("atomic");
     const char *path = hood_test_in_tmp("new.txt");
     hood__atomic_file *f = NULL;
@@ -62,6 +65,49 @@ START_TEST(commit_creates_the_file)
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0644);
     hood_test_remove_tmpdir();
+    umask(old_mask);
+}
+END_TEST
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* One rule for every file hood writes: a new file gets the mode fopen gives (0666 less the
+ * umask); a model file (hood_model_save) and a file through hood_output (what the CLI's history
+ * uses) agree: 0644 under umask 022, 0600 under 077, 0664 under 002. */
+START_TEST(new_files_get_the_mode_fopen_gives)
+{
+    const mode_t masks[3] = {022, 077, 002}, want[3] = {0644, 0600, 0664};
+    hood_model *model = NULL;
+    hood_optimizer_config sgd;
+    hood_optimizer_config_init(&sgd, HOOD_OPT_SGD);
+    ck_assert_int_eq(hood_model_create(&model, 2), HOOD_OK);
+    ck_assert_int_eq(hood_model_add_dense(model, 1, HOOD_ACT_SIGMOID, true), HOOD_OK);
+    ck_assert_int_eq(hood_model_compile(model, HOOD_LOSS_BINARY_CROSSENTROPY, &sgd, 1), HOOD_OK);
+    for (int k = 0; k < 3; k++) {
+        hood_test_make_tmpdir("atomic");
+        mode_t old_mask = umask(masks[k]);
+        write_text(hood_test_in_tmp("fopen.txt"), "x");
+        hood_output *f = NULL;
+        hood_status st_out = hood_output_open(&f, hood_test_in_tmp("out.csv"));
+        if (st_out == HOOD_OK) {
+            fputs("epoch\n", hood_output_stream(f));
+            st_out = hood_output_commit(f);
+        }
+        hood_status st_model = hood_model_save(model, hood_test_in_tmp("m.hood"));
+        umask(old_mask);
+        ck_assert_int_eq(st_out, HOOD_OK);
+        ck_assert_int_eq(st_model, HOOD_OK);
+        ck_assert_int_eq(mode_of(hood_test_in_tmp("fopen.txt")), want[k]);
+        ck_assert_int_eq(mode_of(hood_test_in_tmp("out.csv")), want[k]);
+        ck_assert_int_eq(mode_of(hood_test_in_tmp("m.hood")), want[k]);
+        hood_test_remove_tmpdir();
+    }
+    hood_model_free(model);
 }
 END_TEST
 
@@ -130,6 +176,46 @@ START_TEST(failed_commit_leaves_the_old_file)
 }
 END_TEST
 
+/* finish then abort, and a failed finish then commit: the target stays, nothing is left. */
+START_TEST(finish_then_abort_or_failed_commit)
+{
+    hood_test_make_tmpdir("atomic");
+    const char *path = hood_test_in_tmp("keep.txt");
+    write_text(path, "precious");
+    hood_output *f = NULL;
+    ck_assert_int_eq(hood_output_open(&f, path), HOOD_OK);
+    fputs("new", hood_output_stream(f));
+    ck_assert_int_eq(hood_output_finish(f), HOOD_OK);
+    ck_assert_ptr_null(hood_output_stream(f));
+    ck_assert_int_eq(count_entries(), 2); /* the finished temporary waits */
+    hood_output_abort(f);
+    assert_text(path, "precious");
+    ck_assert_int_eq(count_entries(), 1);
+    /* the same with a write error at the finish: reported there and again by the commit */
+    ck_assert_int_eq(hood_output_open(&f, path), HOOD_OK);
+    struct rlimit old, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small.rlim_cur = 1024;
+    small.rlim_max = old.rlim_max;
+    void (*previous)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    for (int k = 0; k < 1000; k++)
+        fputs("0123456789", hood_output_stream(f));
+    hood_status finished = hood_output_finish(f);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, previous);
+    ck_assert_int_eq(finished, HOOD_EIO);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "keep.txt: cannot write"));
+    ck_assert_int_eq(count_entries(), 1);
+    ck_assert_int_eq(hood_output_commit(f), HOOD_EIO);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "keep.txt: cannot write"));
+    assert_text(path, "precious");
+    ck_assert_int_eq(count_entries(), 1);
+    hood_output_abort(NULL);
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
 START_TEST(unwritable_folders_leave_nothing)
 {
     hood_test_make_tmpdir("atomic");
@@ -173,6 +259,8 @@ Suite *hood_test_suite(void)
     Suite *s = suite_create("atomic");
     TCase *tc = tcase_create("atomic");
     tcase_add_test(tc, commit_creates_the_file);
+    tcase_add_test(tc, new_files_get_the_mode_fopen_gives);
+    tcase_add_test(tc, finish_then_abort_or_failed_commit);
     tcase_add_test(tc, commit_replaces_and_keeps_the_mode);
     tcase_add_test(tc, abort_leaves_the_old_file);
     tcase_add_test(tc, failed_commit_leaves_the_old_file);

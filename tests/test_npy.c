@@ -258,6 +258,85 @@ START_TEST(npy_round_trip_and_forced_zip64)
 }
 END_TEST
 
+/* hood_dataset_save_npz_compressed: every member DEFLATED (method 8 in its local header),
+ * smaller than stored, read back exactly whole, by rows from the middle and as every shard, also
+ * with forced ZIP64 fields; and any flipped byte of the deflated x is refused naming it. */
+START_TEST(npz_compressed_round_trip)
+{
+    hood_test_make_tmpdir("npy");
+    enum { D = 16, N = 300 };
+    hood_dataset *ds = sample_dataset(D, N);
+    int32_t y[N];
+    for (size_t j = 0; j < N; j++)
+        y[j] = (int32_t)(j % 3);
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_INT, y, 3), HOOD_OK);
+    const char *names[3] = {"cat", "d\xc3\xb6g", "fish"};
+    ck_assert_int_eq(hood_dataset_set_class_names(ds, names, 3), HOOD_OK);
+    char stored[512], packed[512];
+    snprintf(stored, sizeof stored, "%s", hood_test_in_tmp("s.npz"));
+    snprintf(packed, sizeof packed, "%s", hood_test_in_tmp("c.npz"));
+    ck_assert_int_eq(hood_dataset_save_npz(ds, stored), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_save_npz_compressed(ds, packed), HOOD_OK);
+    size_t stored_len, len;
+    free(read_all(stored, &stored_len));
+    unsigned char *bytes = read_all(packed, &len);
+    ck_assert_uint_lt(len, stored_len / 2);
+    ck_assert_int_eq(bytes[8], 8); /* x.npy, the first member: DEFLATED */
+    hood_dataset *back = NULL;
+    ck_assert_int_eq(hood_dataset_load_npz(packed, &back), HOOD_OK);
+    assert_same_x(ds, back);
+    assert_int_labels(back, y, 3);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_str_eq(hood_dataset_class_name(back, i), names[i]);
+    hood_dataset_free(back);
+    /* rows 123..172, inflated past the first 123 */
+    hood__npz_reader *r = NULL;
+    float rows[50 * D];
+    ck_assert_int_eq(hood__npz_reader_open(&r, packed), HOOD_OK);
+    ck_assert_int_eq(hood__npz_reader_read_rows(r, "x", 123, 50, rows, sizeof rows), HOOD_OK);
+    ck_assert_int_eq(memcmp(rows, hood_dataset_x(ds) + 123 * D, sizeof rows), 0);
+    hood__npz_reader_close(r);
+    for (size_t index = 0; index < 3; index++) {
+        hood_csv_options opts;
+        hood_csv_options_init(&opts);
+        opts.shard_index = index;
+        opts.shard_count = 3;
+        ck_assert_int_eq(hood_dataset_load(packed, &opts, &back), HOOD_OK);
+        ck_assert_uint_eq(hood_dataset_samples(back), N / 3);
+        ck_assert_int_eq(memcmp(hood_dataset_x(back), hood_dataset_x(ds) + index * (N / 3) * D,
+                                (N / 3) * D * sizeof(float)),
+                         0);
+        hood_dataset_free(back);
+    }
+    /* a flipped byte of x's deflate stream (after its 30 + 5-byte local header) */
+    for (size_t k = 35; k < 35 + 200; k++) {
+        bytes[k] ^= 0x10;
+        hood__array a;
+        ck_assert_int_eq(hood__npz_reader_open_buffer(&r, bytes, len, "c.npz"), HOOD_OK);
+        hood_status status = hood__npz_reader_get(r, "x", &a);
+        ck_assert_msg(status == HOOD_EFORMAT, "flip at %zu: %d", k, (int)status);
+        ck_assert_ptr_nonnull(strstr(hood_last_error(), "c.npz: member x.npy: "));
+        hood__npz_reader_close(r);
+        bytes[k] ^= 0x10;
+    }
+    free(bytes);
+    /* ZIP64 fields on every compressed member */
+    hood__npz_writer *w = NULL;
+    size_t xs[2] = {N, D};
+    ck_assert_int_eq(hood__npz_writer_open(&w, hood_test_in_tmp("z.npz")), HOOD_OK);
+    hood__npz_writer_force_zip64(w);
+    hood__npz_writer_compress(w);
+    ck_assert_int_eq(hood__npz_writer_add(w, "x", HOOD_DTYPE_F32, xs, 2, 4, hood_dataset_x(ds)),
+                     HOOD_OK);
+    ck_assert_int_eq(hood__npz_writer_commit(w), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_load_npz(hood_test_in_tmp("z.npz"), &back), HOOD_OK);
+    assert_same_x(ds, back);
+    hood_dataset_free(back);
+    hood_dataset_free(ds);
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
 /* ---- numpy writes, hood reads --------------------------------------------------------------- */
 
 START_TEST(numpy_savez_int32_with_unicode_names)
@@ -313,14 +392,56 @@ START_TEST(numpy_savez_onehot_and_binary)
 }
 END_TEST
 
-START_TEST(numpy_savez_compressed_is_refused_clearly)
+/* numpy.savez_compressed: deflated members read as the stored ones do, whole or by rows. */
+START_TEST(numpy_savez_compressed_loads_exactly)
+{
+    hood_dataset *ds = load_fixture("np_compressed.npz");
+    assert_fixture_x(ds);
+    int want[4] = {0, 2, 1, 2};
+    assert_int_labels(ds, want, 3);
+    ck_assert_str_eq(hood_dataset_class_name(ds, 1), "d\xc3\xb6g");
+    ck_assert_str_eq(hood_dataset_class_name(ds, 2), "\xf0\x9f\x90\x9f");
+    hood_dataset_free(ds);
+    /* shard 1 of 2: rows 2 and 3 of x and y, inflated past rows 0 and 1 */
+    hood_csv_options opts;
+    hood_csv_options_init(&opts);
+    opts.shard_index = 1;
+    opts.shard_count = 2;
+    ds = NULL;
+    ck_assert_int_eq(hood_dataset_load(fixture("np_compressed.npz"), &opts, &ds), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_samples(ds), 2);
+    for (size_t k = 0; k < 6; k++)
+        ck_assert_float_eq(hood_dataset_x(ds)[k], (float)(k + 6) / 4.0f);
+    ck_assert_float_eq(hood_dataset_labels(ds)[0], 1.0f);
+    ck_assert_float_eq(hood_dataset_labels(ds)[1], 2.0f);
+    ck_assert_uint_eq(hood_dataset_num_classes(ds), 3);
+    hood_dataset_free(ds);
+}
+END_TEST
+
+/* Deflate bombs are refused naming the file and member, before or instead of allocating. */
+START_TEST(deflate_bombs_are_refused)
 {
     hood_dataset *ds = (hood_dataset *)1;
-    hood_status status = hood_dataset_load(fixture("np_compressed.npz"), NULL, &ds);
-    assert_fails_with(status, HOOD_EUNSUPPORTED, "compressed .npz not supported");
-    ck_assert_ptr_nonnull(strstr(hood_last_error(), "numpy.savez"));
-    ck_assert_ptr_nonnull(strstr(hood_last_error(), "np_compressed.npz: member x.npy"));
+    assert_fails_with(hood_dataset_load(fixture("np_bomb_declared.npz"), NULL, &ds), HOOD_EFORMAT,
+                      "np_bomb_declared.npz: member x.npy: declares 4294967294 bytes from");
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "more than deflate can produce"));
     ck_assert_ptr_null(ds);
+    ds = (hood_dataset *)1;
+    assert_fails_with(hood_dataset_load(fixture("np_bomb_overflow.npz"), NULL, &ds), HOOD_EFORMAT,
+                      "np_bomb_overflow.npz: member x.npy: inflates beyond its declared size of "
+                      "176 bytes");
+    ck_assert_ptr_null(ds);
+    /* the rows path (a shard streams the member) refuses it too */
+    size_t len;
+    unsigned char *bytes = read_all(fixture("np_bomb_overflow.npz"), &len);
+    hood__npz_reader *r = NULL;
+    float rows[3];
+    ck_assert_int_eq(hood__npz_reader_open_buffer(&r, bytes, len, "b.npz"), HOOD_OK);
+    assert_fails_with(hood__npz_reader_read_rows(r, "x", 1, 1, rows, sizeof rows), HOOD_EFORMAT,
+                      "b.npz: member x.npy: inflates beyond");
+    hood__npz_reader_close(r);
+    free(bytes);
 }
 END_TEST
 
@@ -1119,12 +1240,14 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, npz_round_trip_int_labels_and_names);
     tcase_add_test(tc, npz_round_trip_categorical_binary_none);
     tcase_add_test(tc, npy_round_trip_and_forced_zip64);
+    tcase_add_test(tc, npz_compressed_round_trip);
     suite_add_tcase(s, tc);
     tc = tcase_create("numpy_files");
     tcase_add_test(tc, numpy_savez_int32_with_unicode_names);
     tcase_add_test(tc, numpy_savez_int64_float64_bigendian_fortran_descriptors);
     tcase_add_test(tc, numpy_savez_onehot_and_binary);
-    tcase_add_test(tc, numpy_savez_compressed_is_refused_clearly);
+    tcase_add_test(tc, numpy_savez_compressed_loads_exactly);
+    tcase_add_test(tc, deflate_bombs_are_refused);
     tcase_add_test(tc, numpy_save_npy_versions_dtypes_orders);
     suite_add_tcase(s, tc);
     tc = tcase_create("corrupt");

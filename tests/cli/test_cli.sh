@@ -117,6 +117,13 @@ for cmd in dataset train evaluate predict info export-weights; do
     run "$HOOD" "$cmd" --help
     if [ "$rc" -eq 0 ] && grep -q "^Usage: hood $cmd" "$T/out"; then pass "hood $cmd --help"; else fail "hood $cmd --help"; fi
 done
+run "$HOOD" dataset --help
+if [ "$rc" -eq 0 ] && grep -q -- "--compress .*numpy.savez_compressed" "$T/out"; then
+    pass "hood dataset --help documents --compress"
+else
+    fail "hood dataset --help documents --compress"
+fi
+expect_usage "dataset --compress with a .csv output" "$HOOD" dataset "$T" -o "$T/c.csv" --compress
 expect_rc "hood without a command exits 2" 2 "$HOOD"
 expect_usage "unknown command" "$HOOD" frobnicate
 expect_usage "train: unknown option" "$HOOD" train --bogus "$T/train.csv" -o "$T/m.hood"
@@ -205,6 +212,19 @@ if [ "$(wc -l <"$T/hist.csv")" -eq 4 ] && head -1 "$T/hist.csv" | grep -q '^epoc
 else
     fail "--history: a header and one row per epoch" "$(cat "$T/hist.csv" 2>/dev/null)"
 fi
+# One mode rule: the model (the library's writer) and the history (the CLI's wrapper of it) get
+# what fopen would give under the umask.
+for mask in 022 077; do
+    want=$([ "$mask" = 022 ] && echo 644 || echo 600)
+    (umask "$mask" && "$HOOD" train "$T/train.csv" -o "$T/mode$mask.hood" $L --epochs 1 \
+        --verbose 0 --history "$T/mode$mask.csv") >"$T/out" 2>"$T/err"
+    got="$(stat -c %a "$T/mode$mask.hood" 2>/dev/null) $(stat -c %a "$T/mode$mask.csv" 2>/dev/null)"
+    if [ "$got" = "$want $want" ]; then
+        pass "umask $mask: the model and the --history file are both $want"
+    else
+        fail "umask $mask: the model and the --history file are both $want" "got $got"
+    fi
+done
 run "$HOOD" evaluate "$T/m.hood" "$T/train.csv" --json
 if [ "$rc" -eq 0 ] && [ -n "$train_eval" ] && [ "$(cat "$T/out")" = "$train_eval" ]; then
     pass "train -> save -> load -> evaluate gives the same loss and accuracy (full precision)"
@@ -307,6 +327,34 @@ if [ "$rc" -eq 0 ] && cmp -s "$T/e2.npz" "$T/r2.npz" && [ "$a" = "$b" ]; then
 else
     fail "export-weights -> --init-weights continues bit-identically" "$a" "$b"
 fi
+# numpy.savez_compressed loads: training on it gives the weights training on numpy.savez gives.
+DATA="$(dirname "$0")/../data"
+desc="train on numpy.savez_compressed data = train on numpy.savez data (weights bit-identical)"
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    /usr/bin/python3 - "$T/train.csv" "$T/np_stored.npz" "$T/np_deflated.npz" <<'EOF'
+import sys, numpy as np
+rows = np.loadtxt(sys.argv[1], delimiter=",", dtype=np.float32)
+x, y = rows[:, :4], rows[:, 4].astype(np.int32)
+np.savez(sys.argv[2], x=x, y=y)
+np.savez_compressed(sys.argv[3], x=x, y=y)
+EOF
+    run "$HOOD" train "$T/np_deflated.npz" -o "$T/npd.hood" $L $S --epochs 1
+    rc_d=$rc
+    run "$HOOD" train "$T/np_stored.npz" -o "$T/nps.hood" $L $S --epochs 1
+    "$HOOD" export-weights "$T/npd.hood" -o "$T/npd.w.npz" 2>/dev/null
+    "$HOOD" export-weights "$T/nps.hood" -o "$T/nps.w.npz" 2>/dev/null
+    if [ "$rc_d" -eq 0 ] && [ "$rc" -eq 0 ] && [ -s "$T/npd.w.npz" ] && cmp -s "$T/npd.w.npz" "$T/nps.w.npz"; then
+        pass "$desc"
+    else
+        fail "$desc" "exit $rc_d (deflated), $rc (stored)"
+    fi
+else
+    skip "$desc" "no python3-numpy (tests/test_npy.c reads the committed savez_compressed fixture)"
+fi
+expect_error "a deflate bomb is refused, naming the file and member" \
+    "np_bomb_overflow.npz: member x.npy: inflates beyond its declared size" \
+    "$HOOD" train "$DATA/np_bomb_overflow.npz" -o "$T/bomb.hood" $L --epochs 1 --verbose 0
+[ -e "$T/bomb.hood" ] && fail "... and writes no model" || pass "... and writes no model"
 make_csv "$T/wide_train.csv" 16 6
 expect_error "--init-weights with the wrong shapes" "e1.npz" "$HOOD" train "$T/wide_train.csv" -o "$T/bad.hood" $L --init-weights "$T/e1.npz"
 
@@ -568,6 +616,33 @@ EOF
             fail "$desc" "exit $rc_npz (.npz), $rc (.csv)"
         fi
     done
+    desc="dataset --compress: numpy.load reads the deflated .npz, x bit-identical to the stored run"
+    if [ "$have_numpy" -eq 0 ]; then
+        skip "$desc" "no python3-numpy (scripts/setup --core installs it)"
+    else
+        run "$HOOD" dataset "$T/img" -o "$T/st.npz" --image-size 8x8 --no-shuffle --quiet
+        rc_st=$rc
+        run "$HOOD" dataset "$T/img" -o "$T/df.npz" --image-size 8x8 --no-shuffle --quiet --compress
+        if [ "$rc_st" -eq 0 ] && [ "$rc" -eq 0 ] && /usr/bin/python3 - "$T/st.npz" "$T/df.npz" \
+            >"$T/out" 2>"$T/err" <<'EOF'; then
+import sys, zipfile, numpy as np
+stored, deflated = sys.argv[1:]
+z = zipfile.ZipFile(deflated)
+assert z.testzip() is None
+assert [i.compress_type for i in z.infolist()] == [zipfile.ZIP_DEFLATED] * 3, z.infolist()
+assert all(i.compress_type == zipfile.ZIP_STORED for i in zipfile.ZipFile(stored).infolist())
+a, b = np.load(stored), np.load(deflated)
+assert a.files == b.files, (a.files, b.files)
+assert a["x"].dtype == b["x"].dtype == np.float32 and a["x"].shape == b["x"].shape == (12, 64)
+assert np.array_equal(a["x"].view(np.uint32), b["x"].view(np.uint32)), "x differs"
+for k in ("y", "class_names"):
+    assert np.array_equal(a[k], b[k]), k
+EOF
+            pass "$desc"
+        else
+            fail "$desc" "exit $rc_st (stored), $rc (--compress)"
+        fi
+    fi
     # A labels file: relative paths and class indices instead of folder names (here: swapped).
     (cd "$T/img" && for f in dark/*.png; do echo "$f,1"; done; for f in light/*.png; do echo "$f,0"; done) >"$T/labels.txt"
     run "$HOOD" dataset "$T/img" -o "$T/lab.csv" --image-size 2x2 --labels "$T/labels.txt" --no-shuffle --header --quiet
@@ -706,7 +781,7 @@ else
     for t in "dataset -> CSV" "dataset --subset both" "dataset: empty folder" "empty folder output" \
         "dataset usage" "dataset --no-shuffle split" "train --no-shuffle folder split" "train on folder" "info preprocessing" "evaluate folder" \
         "predict image = folder" "predict image = npz row" "predict format" "predict csv" \
-        "numpy int" "numpy categorical" "numpy binary" "numpy none" \
+        "numpy int" "numpy categorical" "numpy binary" "numpy none" "numpy --compress" \
         "messages" "messages --subset both" "messages --subset training" "messages plural" "messages VIPS_WARNING unset" \
         "predict broken" "predict --top"; do
         skip "$t" "no vips CLI (libvips-tools)"
