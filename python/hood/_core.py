@@ -191,6 +191,7 @@ class _FitRun:
         self.on_epoch, self.on_batch = on_epoch, on_batch
         self.error = None
         self.interrupted = False
+        self.stopped = False  # a Python callback asked to stop: not an error
 
     def sigint(self, signum, frame):
         # Runs in the main thread when hood is back in Python (a callback): no exception here,
@@ -201,6 +202,7 @@ class _FitRun:
         try:
             if self.on_batch is not None and self.error is None and not self.interrupted:
                 if self.on_batch(epoch, batch, num_batches, loss, accuracy):
+                    self.stopped = True
                     return 1
         except BaseException as e:  # noqa: B036 -- carried across C, re-raised by run_fit
             self.error = self.error or e
@@ -238,4 +240,5 @@ def run_fit(handle, dataset, opts, on_epoch=None, on_batch=None):
         raise run.error
     if run.interrupted:
         raise KeyboardInterrupt
-    check(status)
+    if not (run.stopped and status == _lib.ESTOPPED):
+        check(status)
