@@ -8,14 +8,28 @@ import time
 
 import numpy as np
 
+from .layers import _ModelRef, _state_without_model
+
 
 class Callback:
+    """Keras' callback hooks. .model is a weak reference (no model <-> history cycle)."""
+
+    _model = _ModelRef()
+    __getstate__ = _state_without_model
+
     def __init__(self):
-        self.model = None
         self.params = {}
 
+    @property
+    def model(self):
+        return self._model
+
+    @model.setter
+    def model(self, model):
+        self._model = model
+
     def set_model(self, model):
-        self.model = model
+        self._model = model
 
     def set_params(self, params):
         self.params = params

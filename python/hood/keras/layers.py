@@ -3,6 +3,7 @@ shape of the data before the first Dense. Keras' signatures and defaults; argume
 honour are refused at construction (NotImplementedError), never ignored."""
 import itertools
 import math
+import weakref
 
 _counters = {}
 
@@ -24,8 +25,30 @@ def _activation_name(activation):
                               "and softmax are supported" % (activation,))
 
 
+class _ModelRef:
+    """A weak reference to the owning model, so model <-> layer makes no reference cycle (a
+    dropped model frees its hood memory at once, not at the next garbage collection); pickled
+    as nothing, the model re-attaches itself."""
+
+    def __get__(self, obj, owner=None):
+        ref = obj.__dict__.get("_model_ref") if obj is not None else None
+        return ref() if ref is not None else None
+
+    def __set__(self, obj, model):
+        obj.__dict__["_model_ref"] = weakref.ref(model) if model is not None else None
+
+
+def _state_without_model(obj):
+    state = obj.__dict__.copy()
+    state["_model_ref"] = None
+    return state
+
+
 class Layer:
     """Base of hood's layers (name, the model it belongs to)."""
+
+    _model = _ModelRef()
+    __getstate__ = _state_without_model
 
     def __init__(self, name=None, input_shape=None, input_dim=None, **kwargs):
         kwargs.pop("dtype", None)

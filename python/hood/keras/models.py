@@ -457,6 +457,10 @@ class Sequential:
         data = state.pop("_hood_bytes")
         self.__dict__.update(state)
         self._handle = ModelHandle.from_bytes(data) if data is not None else None
+        for layer in self.layers:
+            layer._model = self
+        if self.optimizer is not None:
+            self.optimizer._model = self
 
     @classmethod
     def _from_handle(cls, handle):

@@ -4,10 +4,13 @@ import ctypes
 
 from .. import _lib
 from .._lib import check, lib
+from .layers import _ModelRef, _state_without_model
 
 
 class Optimizer:
     _kind = None
+    _model = _ModelRef()  # weak: no model <-> optimizer cycle
+    __getstate__ = _state_without_model
 
     def __init__(self, learning_rate, name, **kwargs):
         for key in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm"):
