@@ -25,9 +25,12 @@ def test_sigint_during_fit_raises_keyboardinterrupt_and_keeps_weights():
                 threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
 
     with pytest.raises(KeyboardInterrupt):
-        model.fit(x, y, epochs=100000, batch_size=8, verbose=0,
+        model.fit(x, y, epochs=20000, batch_size=8, verbose=0,
                   callbacks=[KillAfterFirstEpoch()])
-    assert 1 <= len(epochs_seen) < 100000
+    from hood._lib import lib
+    # hood itself stopped (not only the Python callbacks): far from the 1 + 20,000 epochs asked
+    assert 2 <= lib.hood_model_epochs_done(model._handle.ptr) < 10000
+    assert len(epochs_seen) >= 1
     after = model.get_weights()
     assert all(np.isfinite(w).all() for w in after)
     assert any(not np.array_equal(a, b) for a, b in zip(before, after))
