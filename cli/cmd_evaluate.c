@@ -155,6 +155,8 @@ int hood_cli_evaluate(int argc, char **argv)
     rc = load_data(&a, model, &ds);
     if (rc == CLI_OK)
         rc = cli_check_width(CMD, a.data, ds, hood_model_input_features(model));
+    if (rc == CLI_OK)
+        rc = cli_check_labels(CMD, a.data, ds, model);
     if (rc != CLI_OK)
         goto done;
     double loss = 0, accuracy = 0;

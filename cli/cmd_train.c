@@ -163,6 +163,8 @@ static int load_evaluate(const train_args *a, const hood_model *model, hood_data
     int rc = load_data(a->evaluate, &in, &a->csv, hood_model_input_features(model), &ds, NULL);
     if (rc == CLI_OK)
         rc = cli_check_width(CMD, a->evaluate, ds, hood_model_input_features(model));
+    if (rc == CLI_OK)
+        rc = cli_check_labels(CMD, a->evaluate, ds, model);
     if (rc == CLI_OK) {
         hood_status st = cli_labels_for_loss(ds, hood_model_loss(model), a->evaluate);
         if (st != HOOD_OK)

@@ -84,6 +84,19 @@ int cli_check_width(const char *cmd, const char *path, const hood_dataset *ds, s
                     features);
 }
 
+int cli_check_labels(const char *cmd, const char *path, const hood_dataset *ds,
+                     const hood_model *model)
+{
+    size_t width = hood_dataset_label_width(ds), units = hood_model_output_units(model);
+    if (width <= 1 || width == units)
+        return CLI_OK;
+    return cli_fail(cmd,
+                    "%s: %zu values per sample: the model's %zu inputs and %zu label columns, but "
+                    "the model has %zu output%s (give --label-columns K)",
+                    path, hood_dataset_features(ds) + width, hood_dataset_features(ds), width,
+                    units, units == 1 ? "" : "s");
+}
+
 void cli_ingest_from_model(hood_ingest_options *opts, const hood_model *model,
                            const char **names_buf)
 {

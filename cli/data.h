@@ -33,6 +33,11 @@ hood_status cli_load_data_file(const char *path, const cli_csv_flags *flags, siz
                                hood_dataset **out);
 /* Checks the dataset has width `features` (the model's input): a message naming path if not. */
 int cli_check_width(const char *cmd, const char *path, const hood_dataset *ds, size_t features);
+/* Checks the dataset's label columns fit the model: one (a class index or a 0/1 value) or one
+ * per output unit; a message naming path if not (so a CSV's width that the model cannot
+ * resolve fails before any work). */
+int cli_check_labels(const char *cmd, const char *path, const hood_dataset *ds,
+                     const hood_model *model);
 /* Ingest options that repeat a model's preprocessing and class names (for evaluate/predict). */
 void cli_ingest_from_model(hood_ingest_options *opts, const hood_model *model,
                            const char **names_buf);
