@@ -17,13 +17,17 @@ static void print_help(void)
            "Ingests DIR (one sub-folder per class, as Keras' image_dataset_from_directory) into\n"
            "one matrix and writes it to OUT, whose extension picks the format:\n"
            "  .csv  the seed's rows x1,...,xn,y (one-hot labels as k columns)\n"
-           "  .npz  x float32 (n, d), y int32 (n,) or float32 (n, k), class_names\n"
+           "  .npz  x float32 (n, d), y int32 (n,) or float32 (n, k), class_names, and\n"
+           "        preprocess (\"key=value\" strings: image size, colour mode, ...)\n"
            "  .npy  x alone\n\n"
            "Options:\n"
            "  -o, --output OUT            the file to write (atomically; required)\n"
            "      --subset SUBSET         with --validation-split: training, validation or\n"
            "                              both (writes OUT's halves: x.train.npz, x.val.npz)\n"
-           "      --header                CSV: write a header row (x1,...,xn,y)\n"
+           "      --header                CSV: write a header row x1,...,xn,y (y0,...,yk-1\n"
+           "                              for one-hot labels) after a line \"# hood: height=..\n"
+           "                              width=.. color_mode=.. ... class_names=a,b\" that hood\n"
+           "                              train, evaluate and predict read back\n"
            "      --compress              .npz: deflate the members, as numpy.savez_compressed\n"
            "                              (smaller, slower to write and read; any .npz loads)\n"
            "      --threads N             decoding threads (default 0: one per core)\n"
@@ -210,6 +214,15 @@ int hood_cli_dataset(int argc, char **argv)
 
     hood_status st =
         hood_dataset_from_directory(dir, in, &ds, in->subset == HOOD_SUBSET_BOTH ? &val : NULL);
+    if (st != HOOD_OK) {
+        rc = cli_fail_status(CMD, st);
+        goto done;
+    }
+    /* The files say how their rows were made, so a model trained on them can read a new image
+     * the same way (the .npz 'preprocess' member, the CSV's "# hood:" line). */
+    st = hood_dataset_set_preprocess(ds, &in->image);
+    if (st == HOOD_OK && val != NULL)
+        st = hood_dataset_set_preprocess(val, &in->image);
     if (st != HOOD_OK) {
         rc = cli_fail_status(CMD, st);
         goto done;

@@ -2,6 +2,7 @@
  * saved model on a folder (ingested the way the model's preprocessing says), .npz or .csv. */
 #include "common.h"
 #include "data.h"
+#include "data_args.h"
 #include "progress.h"
 
 #include <stdlib.h>
@@ -25,7 +26,8 @@ static void print_help(void)
            "                          per core; default 1; the BLAS itself runs on one)\n"
            "      --block-untrusted   refuse libvips loaders marked untrusted\n"
            "      --quiet             no \"Found N files\" message\n"
-           "  -h, --help              this help\n");
+           "  -h, --help              this help\n\n");
+    fputs(cli_csv_help, stdout);
 }
 
 typedef struct evaluate_args {
@@ -33,21 +35,22 @@ typedef struct evaluate_args {
     bool json, quiet, block, has_threads;
     size_t batch;
     int threads;
+    cli_csv_flags csv;
 } evaluate_args;
 
 /* getopt_long over argv: false when the command must stop (*rc says the exit status). */
 static bool parse_args(int argc, char **argv, evaluate_args *a, int *rc)
 {
     enum { OPT_JSON = 1, OPT_BATCH, OPT_THREADS, OPT_BLOCK, OPT_QUIET };
-    static const struct option opts[] = {
+    struct option opts[16] = {
         {"help", no_argument, NULL, 'h'},
         {"json", no_argument, NULL, OPT_JSON},
         {"batch-size", required_argument, NULL, OPT_BATCH},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"block-untrusted", no_argument, NULL, OPT_BLOCK},
         {"quiet", no_argument, NULL, OPT_QUIET},
-        {NULL, 0, NULL, 0},
     };
+    cli_options_append(opts, 6, cli_csv_options);
     memset(a, 0, sizeof *a);
     a->batch = 32;
     a->threads = 1;
@@ -56,6 +59,11 @@ static bool parse_args(int argc, char **argv, evaluate_args *a, int *rc)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int csv = cli_csv_flag(CMD, &a->csv, c, optarg);
+        if (csv < 0)
+            return false;
+        if (csv > 0)
+            continue;
         switch (c) {
         case 'h':
             print_help();
@@ -100,7 +108,9 @@ static bool parse_args(int argc, char **argv, evaluate_args *a, int *rc)
 static int load_data(const evaluate_args *a, const hood_model *model, hood_dataset **ds)
 {
     if (!cli_is_directory(a->data)) {
-        hood_status st = cli_load_data_file(a->data, ds);
+        /* A headerless CSV's labels: the columns beyond the model's input. */
+        hood_status st =
+            cli_load_data_file(a->data, &a->csv, hood_model_input_features(model), ds);
         return st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
     }
     cli_ingest_progress progress = {0};
@@ -145,6 +155,8 @@ int hood_cli_evaluate(int argc, char **argv)
     rc = load_data(&a, model, &ds);
     if (rc == CLI_OK)
         rc = cli_check_width(CMD, a.data, ds, hood_model_input_features(model));
+    if (rc == CLI_OK)
+        rc = cli_check_labels(CMD, a.data, ds, model);
     if (rc != CLI_OK)
         goto done;
     double loss = 0, accuracy = 0;

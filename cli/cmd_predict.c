@@ -3,6 +3,8 @@
  * printed first; the unreadable ones are reported afterwards on stderr (exit status 1). */
 #include "common.h"
 #include "data.h"
+#include "data_args.h"
+#include "predict_output.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -23,11 +25,18 @@ static void print_help(void)
            "  PATH: CLASS (0.9731)\n"
            "INPUT is an image file (resized, converted and scaled as the model's stored\n"
            "preprocessing says), a folder (its image files, recursively, in name order), or a\n"
-           ".npz/.csv/.npy whose rows are samples (printed as FILE[row], rows from 0).\n"
+           ".npz/.csv/.npy whose rows are samples (printed as FILE[row], rows from 0), with or\n"
+           "without labels: a CSV row as wide as the model's input has none, wider rows end in\n"
+           "label columns (hood's header, --header and --label-columns below also say so).\n"
            "The probability is that of the printed class (for one sigmoid unit, p when the\n"
            "class is 1, 1 - p when it is 0). A one-unit linear output prints its value.\n"
            "Unreadable inputs are reported on stderr after the others; the exit status is 1.\n\n"
            "Options:\n"
+           "  -o, --output FILE       write every output instead of printing: FILE.npy\n"
+           "                          float32 (n, units) as Keras' predict; FILE.csv\n"
+           "                          input,class,<one column per unit, named by class>;\n"
+           "                          FILE.json {\"units\", \"class_names\", \"predictions\":\n"
+           "                          [{\"input\", \"class\", \"output\": [...]}]} (atomic)\n"
            "      --format text|csv   csv: path,class,probability with a header row\n"
            "      --top K             the K most probable classes (multi-class models)\n"
            "      --batch-size N      accepted for Keras' signature (default 32); hood predicts in\n"
@@ -36,7 +45,8 @@ static void print_help(void)
            "                          BLAS itself always runs on one)\n"
            "      --block-untrusted   refuse libvips loaders marked untrusted (ImageMagick, so\n"
            "                          BMP; PDF, SVG, JPEG 2000, ...)\n"
-           "  -h, --help              this help\n");
+           "  -h, --help              this help\n\n");
+    fputs(cli_csv_help, stdout);
 }
 
 /* ---- a list of strings (paths, deferred error lines) -------------------------------------- */
@@ -143,6 +153,9 @@ typedef struct predictor {
     size_t *order;
     hood_preprocess pp; /* the model's, when has_pp: how to read an image */
     bool has_pp;
+    cli_csv_flags csv_flags; /* --header, --label-columns */
+    predict_output output; /* -o: the outputs kept for the file (output.path NULL: print) */
+    bool out_of_memory;
 } predictor;
 
 static void print_csv_field(const char *s)
@@ -185,6 +198,10 @@ static void print_csv_row(const char *path, const predictor *p, size_t k, double
 
 static void print_one(predictor *p, const char *path, const float *y)
 {
+    if (p->output.path != NULL) {
+        p->out_of_memory |= !predict_output_add(&p->output, path, y);
+        return;
+    }
     if (p->regression) {
         if (p->csv) {
             print_csv_field(path);
@@ -295,21 +312,34 @@ static bool parse_args(int argc, char **argv, predictor *p, int *threads, bool *
                        int *rc)
 {
     enum { OPT_FORMAT = 1, OPT_TOP, OPT_BATCH, OPT_THREADS, OPT_BLOCK };
-    static const struct option opts[] = {
+    struct option opts[16] = {
         {"help", no_argument, NULL, 'h'},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"top", required_argument, NULL, OPT_TOP},
         {"batch-size", required_argument, NULL, OPT_BATCH},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"block-untrusted", no_argument, NULL, OPT_BLOCK},
-        {NULL, 0, NULL, 0},
+        {"output", required_argument, NULL, 'o'},
     };
+    cli_options_append(opts, 7, cli_csv_options);
     *rc = CLI_FAIL;
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        int csv = cli_csv_flag(CMD, &p->csv_flags, c, optarg);
+        if (csv < 0)
+            return false;
+        if (csv > 0)
+            continue;
         switch (c) {
+        case 'o':
+            if (!predict_output_format(optarg, &p->output.format)) {
+                *rc = cli_usage(CMD, "-o %s: expected a .npy, .csv or .json file", optarg);
+                return false;
+            }
+            p->output.path = optarg;
+            break;
         case 'h':
             print_help();
             *rc = CLI_OK;
@@ -349,6 +379,8 @@ static bool parse_args(int argc, char **argv, predictor *p, int *threads, bool *
         *rc = cli_usage(CMD, "expected MODEL and at least one INPUT");
         return false;
     }
+    if (p->output.path != NULL && !cli_check_writable(CMD, p->output.path))
+        return false;
     return true;
 }
 
@@ -371,6 +403,7 @@ static int predictor_open(predictor *p, const char *path, bool has_threads, int 
     p->has_pp = hood_model_preprocess(p->model, &p->pp);
     p->chunk = CHUNK_BYTES / (p->features * sizeof(float));
     p->chunk = p->chunk < 1 ? 1 : p->chunk > CHUNK ? CHUNK : p->chunk;
+    p->output.units = p->outputs;
     p->out = malloc(p->outputs * p->chunk * sizeof *p->out);
     p->order = malloc(p->outputs * sizeof *p->order);
     if (p->out == NULL || p->order == NULL)
@@ -391,7 +424,8 @@ static int predict_data_file(predictor *p, const char *input, strlist *errors)
 {
     hood_dataset *ds = NULL;
     int rc = CLI_OK;
-    hood_status st = cli_load_data_file(input, &ds);
+    /* Rows as wide as the model's input are unlabeled; wider rows end in label columns. */
+    hood_status st = cli_load_data_file(input, &p->csv_flags, p->features, &ds);
     if (st == HOOD_OK && hood_dataset_features(ds) != p->features) {
         char what[256];
         snprintf(what, sizeof what, "%zu values per sample, but the model takes %zu",
@@ -468,10 +502,20 @@ int hood_cli_predict(int argc, char **argv)
     strlist errors = {0};
     float *x = NULL;
     rc = predictor_open(&p, argv[optind], has_threads, threads);
-    if (rc == CLI_OK && p.csv)
+    if (rc == CLI_OK && p.csv && p.output.path == NULL)
         printf("path,class,probability\n");
-    for (int i = optind + 1; rc == CLI_OK && i < argc; i++)
+    for (int i = optind + 1; rc == CLI_OK && i < argc; i++) {
         rc = predict_input(&p, argv[i], &x, &errors);
+        if (rc == CLI_OK && p.out_of_memory)
+            rc = cli_fail(CMD, "out of memory for the predictions");
+    }
+    if (rc == CLI_OK && p.output.path != NULL) {
+        /* The readable inputs' predictions are written; the others are reported below. */
+        rc = predict_output_write(CMD, &p.output, p.model, p.binary, p.regression);
+        if (rc == CLI_OK)
+            printf("%s: %zu predictions x %zu outputs\n", p.output.path, p.output.count,
+                   p.outputs);
+    }
     if (rc == CLI_OK) {
         fflush(stdout);
         for (size_t i = 0; i < errors.count; i++)
@@ -482,6 +526,7 @@ int hood_cli_predict(int argc, char **argv)
     free(x);
     free(p.out);
     free(p.order);
+    predict_output_free(&p.output);
     hood_model_free(p.model);
     return rc;
 }

@@ -61,7 +61,7 @@ static hood_loss default_loss(hood_activation out_act, size_t out_units, hood_la
     return HOOD_LOSS_MEAN_SQUARED_ERROR;
 }
 
-/* Copies a dataset's class names into the model (folders and .npz have them; CSV does not). */
+/* Copies a dataset's class names into the model (folders, .npz and a CSV's "# hood:" line). */
 static hood_status copy_class_names(hood_model *model, const hood_dataset *ds)
 {
     size_t k = hood_dataset_num_classes(ds);
@@ -78,8 +78,10 @@ static hood_status copy_class_names(hood_model *model, const hood_dataset *ds)
 }
 
 /* Loads DATA (or validation data) as a dataset: a folder through the ingest options, a file
- * by its extension. */
-static int load_data(const char *path, const hood_ingest_options *ingest, hood_dataset **out,
+ * by its extension (a CSV's labels as --header/--label-columns, its own header, or the
+ * expected width `features` say; 0: unknown). */
+static int load_data(const char *path, const hood_ingest_options *ingest,
+                     const cli_csv_flags *flags, size_t features, hood_dataset **out,
                      hood_dataset **val_out)
 {
     hood_status st;
@@ -87,7 +89,7 @@ static int load_data(const char *path, const hood_ingest_options *ingest, hood_d
         st = hood_dataset_from_directory(path, ingest, out, val_out);
     } else {
         hood_csv_options csv; /* a file is sharded by rows as a folder by files */
-        hood_csv_options_init(&csv);
+        cli_csv_options_from(&csv, flags, features);
         csv.shard_index = ingest->shard_index;
         csv.shard_count = ingest->shard_count;
         st = hood_dataset_load(path, &csv, out);
@@ -158,9 +160,11 @@ static int load_evaluate(const train_args *a, const hood_model *model, hood_data
     cli_ingest_from_model(&in, model, names);
     if (hood_model_loss(model) == HOOD_LOSS_CATEGORICAL_CROSSENTROPY)
         in.label_mode = HOOD_LABELS_CATEGORICAL;
-    int rc = load_data(a->evaluate, &in, &ds, NULL);
+    int rc = load_data(a->evaluate, &in, &a->csv, hood_model_input_features(model), &ds, NULL);
     if (rc == CLI_OK)
         rc = cli_check_width(CMD, a->evaluate, ds, hood_model_input_features(model));
+    if (rc == CLI_OK)
+        rc = cli_check_labels(CMD, a->evaluate, ds, model);
     if (rc == CLI_OK) {
         hood_status st = cli_labels_for_loss(ds, hood_model_loss(model), a->evaluate);
         if (st != HOOD_OK)
@@ -259,8 +263,18 @@ static int load_validation_data(train_state *s)
         vin.class_names = vnames;
         vin.num_class_names = k;
     }
-    int rc = load_data(s->a->val_data, &vin, &s->extra_val, NULL);
+    int rc = load_data(s->a->val_data, &vin, &s->a->csv, hood_dataset_features(s->train),
+                       &s->extra_val, NULL);
     free(vnames);
+    /* The columns beyond the training width are labels: as many as the training data has. */
+    size_t want = hood_dataset_label_width(s->train);
+    size_t have = rc == CLI_OK ? hood_dataset_label_width(s->extra_val) : want;
+    if (have != want && !(have == 1 && want > 1)) /* class indices are expanded later */
+        rc = cli_fail(CMD, "%s: %zu values per sample with %zu label column%s, but %s has %zu "
+                           "values and %zu label column%s",
+                      s->a->val_data,
+                      hood_dataset_features(s->extra_val) + have, have, have == 1 ? "" : "s",
+                      s->a->data, hood_dataset_features(s->train), want, want == 1 ? "" : "s");
     return rc;
 }
 
@@ -296,7 +310,9 @@ static int load_inputs(train_state *s)
     s->split = in->validation_split;
     if (!folder_split)
         in->validation_split = 0;
-    int rc = load_data(a->data, in, &s->train, folder_split ? &s->val : NULL);
+    /* A resumed model's width decides a headerless CSV's labels, as evaluate's does. */
+    size_t features = s->model != NULL ? hood_model_input_features(s->model) : 0;
+    int rc = load_data(a->data, in, &a->csv, features, &s->train, folder_split ? &s->val : NULL);
     if (rc == CLI_OK && a->val_data != NULL)
         rc = load_validation_data(s);
     return rc;
@@ -314,8 +330,11 @@ static int prepare_model(train_state *s)
         if (rc != CLI_OK)
             return rc;
         hood_status st = copy_class_names(s->model, s->train);
+        hood_preprocess pp; /* a file made by hood dataset says how its images became rows */
         if (st == HOOD_OK && s->folder)
             st = hood_model_set_preprocess(s->model, &s->in->image);
+        else if (st == HOOD_OK && hood_dataset_preprocess(s->train, &pp))
+            st = hood_model_set_preprocess(s->model, &pp);
         if (st != HOOD_OK)
             return cli_fail_status(CMD, st);
     }

@@ -14,10 +14,64 @@ bool cli_is_directory(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-hood_status cli_load_data_file(const char *path, hood_dataset **out)
+const struct option cli_csv_options[] = {
+    {"header", no_argument, NULL, CLI_CSV_OPT_BASE},
+    {"label-columns", required_argument, NULL, CLI_CSV_OPT_BASE + 1},
+    {NULL, 0, NULL, 0},
+};
+
+const char cli_csv_help[] =
+    "CSV DATA (rows x1,...,xn then the label columns):\n"
+    "      --header                the first row is a header (hood's own header,\n"
+    "                              x1,...,xn,y or x1,...,xn,y0,...,yk-1, is recognised\n"
+    "                              without it and says which columns are labels)\n"
+    "      --label-columns K       the last K columns are labels: 0 none, 1 a class index,\n"
+    "                              K > 1 one-hot (default: hood's header says; else the\n"
+    "                              model's input width decides where there is a model;\n"
+    "                              else 1)\n";
+
+int cli_csv_flag(const char *cmd, cli_csv_flags *flags, int c, const char *arg)
+{
+    if (c == CLI_CSV_OPT_BASE) {
+        flags->header = true;
+        return 1;
+    }
+    if (c == CLI_CSV_OPT_BASE + 1) {
+        if (!cli_parse_size(cmd, "label-columns", arg, 0, &flags->label_columns))
+            return -1;
+        if (flags->label_columns > 65536) {
+            cli_fail(cmd, "--label-columns: at most 65536, got '%s'", arg);
+            return -1;
+        }
+        flags->has_label_columns = true;
+        return 1;
+    }
+    return 0;
+}
+
+void cli_csv_options_from(hood_csv_options *opts, const cli_csv_flags *flags, size_t features)
+{
+    hood_csv_options_init(opts);
+    opts->features = features;
+    if (flags == NULL)
+        return;
+    opts->header = flags->header;
+    if (flags->has_label_columns) {
+        /* Explicit: hood's header must agree, and the model's width does not guess. */
+        opts->labels_from_header = false;
+        opts->label_columns = flags->label_columns;
+        if (flags->label_columns == 0)
+            opts->label_column = -2;
+        else if (flags->label_columns > 1)
+            opts->label_mode = HOOD_LABELS_CATEGORICAL;
+    }
+}
+
+hood_status cli_load_data_file(const char *path, const cli_csv_flags *flags, size_t features,
+                               hood_dataset **out)
 {
     hood_csv_options csv;
-    hood_csv_options_init(&csv);
+    cli_csv_options_from(&csv, flags, features);
     return hood_dataset_load(path, &csv, out);
 }
 
@@ -28,6 +82,19 @@ int cli_check_width(const char *cmd, const char *path, const hood_dataset *ds, s
         return CLI_OK;
     return cli_fail(cmd, "%s: %zu values per sample, but the model takes %zu", path, have,
                     features);
+}
+
+int cli_check_labels(const char *cmd, const char *path, const hood_dataset *ds,
+                     const hood_model *model)
+{
+    size_t width = hood_dataset_label_width(ds), units = hood_model_output_units(model);
+    if (width <= 1 || width == units)
+        return CLI_OK;
+    return cli_fail(cmd,
+                    "%s: %zu values per sample: the model's %zu inputs and %zu label columns, but "
+                    "the model has %zu output%s (give --label-columns K)",
+                    path, hood_dataset_features(ds) + width, hood_dataset_features(ds), width,
+                    units, units == 1 ? "" : "s");
 }
 
 void cli_ingest_from_model(hood_ingest_options *opts, const hood_model *model,

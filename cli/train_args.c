@@ -67,7 +67,13 @@ static void print_help(void)
         "                              architecture, loss and optimizer come from FILE (give the\n"
         "                              same DATA, --seed and --batch-size as the first run)\n"
         "  -h, --help                  this help\n\n");
+    fputs(cli_csv_help, stdout);
+    fputs("\n", stdout);
     fputs(cli_dataset_help, stdout);
+    fputs("The image preprocessing flags (--image-size, --color-mode, --interpolation,\n"
+          "--crop-to-aspect-ratio, --pad-to-aspect-ratio, --raw-values) apply to a folder\n"
+          "only: a .npz or CSV written by hood dataset carries its own, which the model keeps.\n",
+          stdout);
 }
 
 /* ---- the options -------------------------------------------------------------------------- */
@@ -234,16 +240,30 @@ static int set_option(train_args *a, int c, const char *arg)
 /* getopt_long over argv: false when the run must not go on (*rc says the exit status). */
 static bool parse_options(int argc, char **argv, train_args *a, cli_dataset_flags *flags, int *rc)
 {
-    struct option opts[80];
+    /* The dataset flags that say how an image becomes a column: a file made by hood dataset
+     * has its own, so giving one with a file DATA is a usage error (check_args). */
+    static const char *const preprocess_flags[] = {"image-size", "color-mode", "interpolation",
+                                                   "crop-to-aspect-ratio", "pad-to-aspect-ratio",
+                                                   "raw-values"};
+    struct option opts[96];
     size_t count = cli_options_append(opts, 0, train_options);
+    count = cli_options_append(opts, count, cli_csv_options);
     cli_options_append(opts, count, cli_dataset_options);
     opterr = 0;
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        int handled = cli_dataset_flag(CMD, flags, c, optarg);
+    int c, index = -1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, &index)) != -1) {
+        int handled = cli_csv_flag(CMD, &a->csv, c, optarg);
+        if (handled == 0)
+            handled = cli_dataset_flag(CMD, flags, c, optarg);
         if (handled < 0)
             return false;
+        for (size_t i = 0; handled > 0 && index >= 0 && i < sizeof preprocess_flags /
+                                                               sizeof preprocess_flags[0];
+             i++)
+            if (a->preprocess_flag == NULL && strcmp(opts[index].name, preprocess_flags[i]) == 0)
+                a->preprocess_flag = preprocess_flags[i];
+        index = -1;
         if (handled > 0)
             continue;
         if (c == 'h') {
@@ -275,12 +295,20 @@ static int check_args(int argc, char **argv, const train_args *a, const cli_data
     if (a->resume != NULL && a->init_weights != NULL)
         return cli_usage(CMD, "--resume and --init-weights exclude each other");
     const char *data = argv[optind];
+    bool folder = cli_is_directory(data);
+    if (a->preprocess_flag != NULL && !folder)
+        return cli_usage(CMD,
+                         "--%s applies to an image folder; %s is a file, whose preprocessing "
+                         "was fixed when it was made (hood dataset stores it in the file)",
+                         a->preprocess_flag, data);
+    if ((a->csv.header || a->csv.has_label_columns) && folder)
+        return cli_usage(CMD, "--%s applies to CSV files; %s is a folder",
+                         a->csv.header ? "header" : "label-columns", data);
     /* A folder is split by its shuffled file list, as hood dataset (Keras' rule): the same
      * --seed must be given. A file is split by fit, which holds out its last rows unshuffled
      * (Keras' model.fit), and --validation-data replaces the split: no seed needed there. */
     const hood_ingest_options *in = &flags->ingest;
-    if (in->validation_split > 0 && in->shuffle && !in->has_seed && a->val_data == NULL &&
-        cli_is_directory(data))
+    if (in->validation_split > 0 && in->shuffle && !in->has_seed && a->val_data == NULL && folder)
         return cli_usage(CMD, "--validation-split on a folder with shuffling needs --seed N (the "
                               "training and validation files must shuffle alike, as in Keras)");
     return CLI_OK;

@@ -4,6 +4,7 @@
 #ifndef HOOD_CLI_TRAIN_ARGS_H
 #define HOOD_CLI_TRAIN_ARGS_H
 
+#include "data.h"
 #include "data_args.h"
 #include "hood.h"
 
@@ -26,6 +27,8 @@ typedef struct train_args {
     bool has_threads;
     int verbose;
     size_t checkpoint_every;
+    cli_csv_flags csv;           /* --header, --label-columns: CSV DATA and validation data */
+    const char *preprocess_flag; /* the first image preprocessing flag given (--image-size...) */
 } train_args;
 
 /* Parses argv (argv[0] is "train") into *a and the dataset flags into *flags (initialised by

@@ -21,6 +21,8 @@ struct hood_dataset {
     char **paths;
     size_t height, width, channels;
     size_t shard_first, global_samples; /* global_samples 0: not a shard */
+    hood_preprocess preprocess;         /* how images became the columns, when has_preprocess */
+    bool has_preprocess;
 };
 
 static hood_status dataset_new(hood_dataset **out, size_t features, size_t samples)
@@ -256,6 +258,34 @@ const char *hood_dataset_class_name(const hood_dataset *ds, size_t i)
 const char *hood_dataset_path(const hood_dataset *ds, size_t j)
 {
     return ds->paths != NULL && j < ds->samples ? ds->paths[j] : NULL;
+}
+
+hood_status hood_dataset_set_preprocess(hood_dataset *ds, const hood_preprocess *pp)
+{
+    if (ds == NULL)
+        return hood__fail(HOOD_EINVAL, "dataset: NULL dataset");
+    if (pp == NULL) {
+        ds->has_preprocess = false;
+        return HOOD_OK;
+    }
+    size_t channels = hood_color_mode_channels(pp->color_mode), pixels, values;
+    if (channels == 0 || (unsigned)pp->interpolation > (unsigned)HOOD_INTERP_AREA)
+        return hood__fail(HOOD_EINVAL, "preprocess: unknown color mode or interpolation");
+    if (pp->height == 0 || pp->width == 0 || hood__mul_overflows(pp->height, pp->width, &pixels) ||
+        hood__mul_overflows(pixels, channels, &values) || values != ds->features)
+        return hood__fail(HOOD_ESHAPE,
+                          "preprocess: images of %zu x %zu x %zu values, but the samples have %zu",
+                          pp->height, pp->width, channels, ds->features);
+    ds->preprocess = *pp;
+    ds->has_preprocess = true;
+    return HOOD_OK;
+}
+
+bool hood_dataset_preprocess(const hood_dataset *ds, hood_preprocess *out)
+{
+    if (ds->has_preprocess && out != NULL)
+        *out = ds->preprocess;
+    return ds->has_preprocess;
 }
 
 void hood_dataset_image_shape(const hood_dataset *ds, size_t *height, size_t *width,

@@ -213,6 +213,13 @@ typedef struct hood_preprocess {
 HOOD_API void hood_preprocess_init(hood_preprocess *pp);
 /* Channels per pixel for a colour mode (1, 3 or 4; 0 for a value that is not a mode). */
 HOOD_API size_t hood_color_mode_channels(hood_color_mode mode);
+/* The preprocessing that made a dataset's columns from image files (NULL clears it): kept with
+ * the dataset so the files hood dataset writes (.npz 'preprocess' member, CSV "# hood:" line)
+ * and the models trained on them can repeat it. HOOD_ESHAPE unless height * width * channels
+ * is the dataset's features. */
+HOOD_API hood_status hood_dataset_set_preprocess(hood_dataset *ds, const hood_preprocess *pp);
+/* false when the dataset does not say how its columns were made from images. */
+HOOD_API bool hood_dataset_preprocess(const hood_dataset *ds, hood_preprocess *out);
 
 typedef enum hood_subset {
     HOOD_SUBSET_ALL = 0,    /* no validation split */
@@ -266,7 +273,22 @@ typedef struct hood_csv_options {
                                    CATEGORICAL is one-hot encoded (<= 65,536 classes) */
     size_t shard_index, shard_count; /* read (.csv/.npz/.npy): count 0 or 1: every row; else
                                         only this worker's hood_shard_range of the rows */
+    bool labels_from_header; /* read, default true: a header in hood's form decides which
+                                columns are labels (see below); false: label_column(s) decide,
+                                and a hood header naming other label columns is HOOD_EFORMAT */
+    size_t features;         /* read: 0 (default) or the features the caller expects (a model's
+                                input width): when no hood header decides, the columns beyond
+                                `features` are the labels (none, 1, or k one-hot) */
 } hood_csv_options;
+/* hood's CSV, as hood_dataset_save_csv writes it with header set:
+ *   # hood: height=150 width=150 color_mode=grayscale ... class_names=cat,dog
+ *   x1,x2,...,xd,y                (INT/BINARY labels; "y0,...,yk-1" for k one-hot columns;
+ *                                  no y for NONE)
+ * then one row per sample. The "# hood:" line is there when the dataset has preprocessing or
+ * class names (names %XX-escaped); reading, lines starting with '#' before the first row are
+ * comments, and a "# hood:" one gives the dataset its preprocessing and class names. A first
+ * row in exactly hood's header form is a header even without `header` (it holds no number, so
+ * no data row is ever dropped); any other first row is a header only when `header` is set. */
 
 HOOD_API void hood_csv_options_init(hood_csv_options *opts);
 /* Writes (atomically) one row per sample: x1,...,xd then the labels (one-hot as k columns). */

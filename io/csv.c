@@ -1,24 +1,28 @@
 /* csv.c — the seed's CSV rows (x1,...,xd then the label columns) written and read: shortest
  * round-trip floats (bit-exact float32 both ways, locale-independent, no printf/strtod on the
  * hot path), streaming two-pass reader with errors naming file, line and column.
- * Not a general CSV library: no quoting, no other separators.
+ * Not a general CSV library: no quoting, no other separators. The reader is csv_read.c.
  *
  * The format, as written: one row per sample, features then labels (INT: the class index as an
  * integer; CATEGORICAL: k columns; BINARY: one 0/1 column; NONE: no label column), '\n' line
- * ends, an optional header "x1,...,xd,y" ("y0,...,yk-1" for CATEGORICAL).
- * As read: '\n' or "\r\n" line ends; blank lines skipped (line numbers in messages still count
- * them); spaces and tabs around a field ignored; a number is [+-]digits[.digits][e[+-]digits]
- * (numpy's and Python's output; no hex, no thousands separators); NaN, Inf and values beyond
- * float32 are errors. The header is skipped only when asked for: a non-numeric first row is not
- * guessed to be a header (a column named "1" would make that ambiguous) but fails with a hint to
- * ask for one. Labels: label_column -1 = the last label_columns columns, -2 or mode NONE = none,
- * i >= 0 = columns i..i+k-1; INT labels must be whole numbers 0..2^24-1, BINARY in [0, 1]; one
- * INT column read as CATEGORICAL is one-hot encoded. */
+ * ends; with a header, first a "# hood: ..." line when the dataset has preprocessing or class
+ * names, then "x1,...,xd,y" ("y0,...,yk-1" for CATEGORICAL, no y for NONE).
+ * As read (csv_read.c): '\n' or "\r\n" line ends; blank lines skipped (line numbers in messages
+ * still count them); '#' lines before the first row are comments ("# hood:" parsed); spaces and
+ * tabs around a field ignored; a number is [+-]digits[.digits][e[+-]digits] (numpy's and
+ * Python's output; no hex, no thousands separators); NaN, Inf and values beyond float32 are
+ * errors. A first row in exactly hood's header form is a header (it holds no number, so no
+ * data row is dropped) and says which columns are labels; any other non-numeric first row is
+ * a header only when asked for, else an error with a hint. Labels otherwise: the caller's
+ * expected feature count, or label_column -1 = the last label_columns columns, -2 or mode NONE
+ * = none, i >= 0 = columns i..i+k-1; INT labels must be whole numbers 0..2^24-1, BINARY in
+ * [0, 1]; one INT column read as CATEGORICAL is one-hot encoded. */
 #include "csv.h"
 
 #include "atomic.h"
 #include "dataset.h"
 #include "error.h"
+#include "preprocess_text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -402,6 +406,37 @@ static hood_status write_header(csv_writer *w, size_t d, hood_label_mode mode, s
     return status;
 }
 
+/* "# hood: height=.. width=.. ... class_names=a,b" when the dataset knows how its columns were
+ * made or what its classes are called: the line every hood reader parses and skips. */
+static hood_status write_hood_line(csv_writer *w, const hood_dataset *ds)
+{
+    hood_preprocess pp;
+    bool has_pp = hood_dataset_preprocess(ds, &pp);
+    bool has_names = hood_dataset_class_name(ds, 0) != NULL;
+    if (!has_pp && !has_names)
+        return HOOD_OK;
+    if (fputs("# hood:", w->stream) == EOF)
+        return hood__fail(HOOD_EIO, "%s: write failed", w->path);
+    if (has_pp) {
+        char text[HOOD_PREPROCESS_TEXT_MAX];
+        hood__preprocess_format(&pp, text);
+        if (fprintf(w->stream, " %s", text) < 0)
+            return hood__fail(HOOD_EIO, "%s: write failed", w->path);
+    }
+    for (size_t i = 0; has_names && hood_dataset_class_name(ds, i) != NULL; i++) {
+        char *e = hood__name_escape(hood_dataset_class_name(ds, i));
+        if (e == NULL)
+            return hood__fail(HOOD_ENOMEM, "%s: out of memory", w->path);
+        int rc = fprintf(w->stream, "%s%s", i == 0 ? " class_names=" : ",", e);
+        free(e);
+        if (rc < 0)
+            return hood__fail(HOOD_EIO, "%s: write failed", w->path);
+    }
+    if (fputc('\n', w->stream) == EOF)
+        return hood__fail(HOOD_EIO, "%s: write failed", w->path);
+    return HOOD_OK;
+}
+
 static hood_status write_rows(csv_writer *w, const hood_dataset *ds)
 {
     size_t d = hood_dataset_features(ds), n = hood_dataset_samples(ds);
@@ -446,6 +481,7 @@ void hood_csv_options_init(hood_csv_options *opts)
     opts->label_column = -1;
     opts->label_columns = 1;
     opts->label_mode = HOOD_LABELS_INT;
+    opts->labels_from_header = true;
 }
 
 hood_status hood_dataset_save_csv(const hood_dataset *ds, const char *path,
@@ -472,6 +508,8 @@ hood_status hood_dataset_save_csv(const hood_dataset *ds, const char *path,
     if (status == HOOD_OK) {
         w->stream = hood__atomic_stream(file);
         if (opts->header)
+            status = write_hood_line(w, ds);
+        if (opts->header && status == HOOD_OK)
             status = write_header(w, hood_dataset_features(ds), hood_dataset_label_mode(ds),
                                   hood_dataset_label_width(ds));
         if (status == HOOD_OK)
@@ -483,411 +521,5 @@ hood_status hood_dataset_save_csv(const hood_dataset *ds, const char *path,
     }
     free(buf);
     free(w);
-    return status;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Reading: two passes over the lines (count, then parse straight into the dataset), each
- * streaming through one buffer that grows only to hold the longest line — never quadratic, and
- * peak memory is the dataset plus about two lines.
- * ------------------------------------------------------------------------------------------- */
-
-typedef struct line_reader {
-    const char *name;
-    FILE *file;      /* NULL: reading mem */
-    const char *mem; /* the whole text (memory mode) */
-    size_t mem_len;
-    char *buf; /* file mode: bytes [start, end) not yet returned */
-    size_t capacity, start, end;
-    bool eof;
-    size_t line; /* 1-based number of the line last returned */
-} line_reader;
-
-static hood_status lines_rewind(line_reader *lr)
-{
-    lr->start = lr->end = 0;
-    lr->eof = false;
-    lr->line = 0;
-    if (lr->file != NULL && fseek(lr->file, 0, SEEK_SET) != 0)
-        return hood__fail(HOOD_EIO, "%s: cannot rewind", lr->name);
-    return HOOD_OK;
-}
-
-/* The next line without its '\n' (and '\r'); *more is false at the end of the text. */
-static hood_status lines_next(line_reader *lr, const char **text, size_t *len, bool *more)
-{
-    *more = false;
-    if (lr->file == NULL) {
-        if (lr->start >= lr->mem_len)
-            return HOOD_OK;
-        const char *p = lr->mem + lr->start;
-        const char *nl = memchr(p, '\n', lr->mem_len - lr->start);
-        size_t n = nl != NULL ? (size_t)(nl - p) : lr->mem_len - lr->start;
-        lr->start += n + (nl != NULL);
-        *text = p;
-        *len = n;
-    } else {
-        char *nl;
-        for (;;) {
-            nl = memchr(lr->buf + lr->start, '\n', lr->end - lr->start);
-            if (nl != NULL || lr->eof)
-                break;
-            /* Keep the partial line; grow when it fills half the buffer, so each refill reads
-             * at least half a buffer and the copying stays linear. */
-            size_t partial = lr->end - lr->start;
-            memmove(lr->buf, lr->buf + lr->start, partial);
-            lr->start = 0;
-            lr->end = partial;
-            if (partial > lr->capacity / 2) {
-                if (lr->capacity > ((size_t)-1) / 4)
-                    return hood__fail(HOOD_ENOMEM, "%s: line %zu is too long", lr->name,
-                                      lr->line + 1);
-                char *grown = realloc(lr->buf, 2 * lr->capacity);
-                if (grown == NULL)
-                    return hood__fail(HOOD_ENOMEM, "%s: out of memory for line %zu", lr->name,
-                                      lr->line + 1);
-                lr->buf = grown;
-                lr->capacity *= 2;
-            }
-            size_t got = fread(lr->buf + lr->end, 1, lr->capacity - lr->end, lr->file);
-            if (got == 0) {
-                if (ferror(lr->file))
-                    return hood__fail(HOOD_EIO, "%s: read error", lr->name);
-                lr->eof = true;
-            }
-            lr->end += got;
-        }
-        if (lr->start >= lr->end)
-            return HOOD_OK;
-        size_t n = nl != NULL ? (size_t)(nl - (lr->buf + lr->start)) : lr->end - lr->start;
-        *text = lr->buf + lr->start;
-        *len = n;
-        lr->start += n + (nl != NULL);
-    }
-    if (*len > 0 && (*text)[*len - 1] == '\r')
-        (*len)--;
-    lr->line++;
-    *more = true;
-    return HOOD_OK;
-}
-
-static bool is_blank(const char *text, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (text[i] != ' ' && text[i] != '\t')
-            return false;
-    return true;
-}
-
-static size_t count_fields(const char *text, size_t len)
-{
-    size_t n = 1;
-    for (const char *p = text; (p = memchr(p, ',', len - (size_t)(p - text))) != NULL; p++)
-        n++;
-    return n;
-}
-
-/* A field quoted in a message: at most 40 bytes, non-printing bytes as '?'. */
-static void quote_field(const char *text, size_t len, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len && n + 4 < cap && i < 40; i++)
-        out[n++] = text[i] >= 32 && text[i] < 127 ? text[i] : '?';
-    if (len > 40 && n + 4 < cap) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
-}
-
-typedef struct csv_layout {
-    size_t columns;     /* fields per row */
-    size_t label_first; /* first label column */
-    size_t label_width; /* label columns (0: none) */
-    size_t features;
-    size_t rows;
-    size_t first_data_line;
-    size_t keep_first, keep_rows; /* the rows this worker keeps (all unless sharded) */
-    size_t rows_total;
-} csv_layout;
-
-/* Pass 1: rows, columns, and where the labels are. */
-static hood_status csv_scan(line_reader *lr, const hood_csv_options *opts, csv_layout *lay)
-{
-    memset(lay, 0, sizeof *lay);
-    const char *text = NULL;
-    size_t len = 0, header_columns = 0, header_line = 0;
-    bool more, header_pending = opts->header;
-    hood_status status;
-    while ((status = lines_next(lr, &text, &len, &more)) == HOOD_OK && more) {
-        if (is_blank(text, len))
-            continue;
-        if (header_pending) {
-            header_pending = false;
-            header_columns = count_fields(text, len);
-            header_line = lr->line;
-            continue;
-        }
-        if (lay->rows == 0) {
-            lay->columns = count_fields(text, len);
-            lay->first_data_line = lr->line;
-        }
-        lay->rows++;
-    }
-    if (status != HOOD_OK)
-        return status;
-    if (lay->rows == 0 && header_line == 0)
-        return hood__fail(HOOD_EFORMAT, "%s: empty file: no rows", lr->name);
-    if (lay->rows == 0)
-        return hood__fail(HOOD_EFORMAT,
-                          "%s: header-only file: line %zu is the header and no data "
-                          "rows follow",
-                          lr->name, header_line);
-    if (header_line != 0 && header_columns != lay->columns)
-        return hood__fail(HOOD_EFORMAT,
-                          "%s: line %zu: the header has %zu columns, the data rows "
-                          "(line %zu) have %zu",
-                          lr->name, header_line, header_columns, lay->first_data_line,
-                          lay->columns);
-    size_t width =
-        opts->label_mode == HOOD_LABELS_NONE || opts->label_column == -2 ? 0 : opts->label_columns;
-    if (width == 0 && opts->label_mode != HOOD_LABELS_NONE && opts->label_column != -2)
-        return hood__fail(HOOD_EINVAL,
-                          "%s: label_columns is 0 (use label_column -2 or label "
-                          "mode NONE for no labels)",
-                          lr->name);
-    if (width > 1 && opts->label_mode != HOOD_LABELS_CATEGORICAL)
-        return hood__fail(HOOD_EINVAL, "%s: %zu label columns need the categorical label mode",
-                          lr->name, width);
-    if (width > 0) {
-        if (opts->label_column == -1) {
-            if (width >= lay->columns)
-                return hood__fail(HOOD_EFORMAT,
-                                  "%s: line %zu: %zu columns leave no feature "
-                                  "next to %zu label columns",
-                                  lr->name, lay->first_data_line, lay->columns, width);
-            lay->label_first = lay->columns - width;
-        } else if (opts->label_column >= 0) {
-            size_t first = (size_t)opts->label_column;
-            if (first >= lay->columns || width > lay->columns - first || width >= lay->columns)
-                return hood__fail(HOOD_EFORMAT,
-                                  "%s: line %zu: label columns %zu..%zu do not fit "
-                                  "%zu columns with a feature left",
-                                  lr->name, lay->first_data_line, first + 1, first + width,
-                                  lay->columns);
-            lay->label_first = first;
-        } else {
-            return hood__fail(HOOD_EINVAL,
-                              "%s: label_column %ld (use -1 last, -2 none, or a "
-                              "0-based index)",
-                              lr->name, opts->label_column);
-        }
-    }
-    lay->label_width = width;
-    lay->features = lay->columns - width;
-    return HOOD_OK;
-}
-
-/* Pass 2: every field into X (column j = row j) or the label block. Every row is parsed, kept
- * or not, so each shard of a sharded read sees the same errors and the same largest label
- * (*top, so every worker counts the same classes); rows outside the shard go to scratch. */
-static hood_status csv_fill(line_reader *lr, const hood_csv_options *opts, const csv_layout *lay,
-                            float *x, float *y, float *scratch, float *top)
-{
-    const char *text = NULL;
-    size_t len = 0, row = 0;
-    bool more, header_pending = opts->header;
-    bool whole = opts->label_mode == HOOD_LABELS_INT ||
-                 (opts->label_mode == HOOD_LABELS_CATEGORICAL && lay->label_width == 1);
-    hood_status status;
-    char quoted[64];
-    while ((status = lines_next(lr, &text, &len, &more)) == HOOD_OK && more) {
-        if (is_blank(text, len))
-            continue;
-        if (header_pending) {
-            header_pending = false;
-            continue;
-        }
-        if (row == lay->rows)
-            return hood__fail(HOOD_EIO, "%s: the file changed while it was read", lr->name);
-        bool keep = row >= lay->keep_first && row - lay->keep_first < lay->keep_rows;
-        float *xrow = keep ? x + (row - lay->keep_first) * lay->features : scratch;
-        float *yrow = y == NULL ? NULL
-                      : keep    ? y + (row - lay->keep_first) * lay->label_width
-                                : scratch + lay->features;
-        const char *p = text, *end = text + len;
-        size_t col = 0;
-        for (;; col++) {
-            const char *comma = memchr(p, ',', (size_t)(end - p));
-            const char *stop = comma != NULL ? comma : end;
-            if (col == lay->columns)
-                return hood__fail(HOOD_EFORMAT,
-                                  "%s: line %zu: %zu fields, expected %zu (as on "
-                                  "line %zu)",
-                                  lr->name, lr->line, count_fields(text, len), lay->columns,
-                                  lay->first_data_line);
-            const char *a = p, *b = stop;
-            while (a < b && (*a == ' ' || *a == '\t'))
-                a++;
-            while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-                b--;
-            float v = 0;
-            int rc = hood__csv_parse_float(a, (size_t)(b - a), &v);
-            if (rc != 0) {
-                quote_field(a, (size_t)(b - a), quoted, sizeof quoted);
-                const char *why = rc == 2   ? "is NaN; CSV data must be finite"
-                                  : rc == 3 ? "is infinite; CSV data must be finite"
-                                  : rc == 4 ? "is beyond the float32 range"
-                                  : a == b  ? "is empty, expected a number"
-                                            : "is not a number";
-                return hood__fail(rc == 1 ? HOOD_EFORMAT : HOOD_EDATA,
-                                  "%s: line %zu, column %zu: '%s' %s%s", lr->name, lr->line,
-                                  col + 1, quoted, why,
-                                  rc == 1 && row == 0 && !opts->header
-                                      ? " (if the first row is a header, ask for one)"
-                                      : "");
-            }
-            if (col >= lay->label_first && col < lay->label_first + lay->label_width) {
-                if (whole && (v < 0 || v != floorf(v) || v >= 16777216.0f)) {
-                    quote_field(a, (size_t)(b - a), quoted, sizeof quoted);
-                    return hood__fail(HOOD_EDATA,
-                                      "%s: line %zu, column %zu: label '%s' is not a "
-                                      "class index (a whole number 0..16777215)",
-                                      lr->name, lr->line, col + 1, quoted);
-                }
-                if (opts->label_mode == HOOD_LABELS_BINARY && (v < 0 || v > 1)) {
-                    quote_field(a, (size_t)(b - a), quoted, sizeof quoted);
-                    return hood__fail(HOOD_EDATA,
-                                      "%s: line %zu, column %zu: binary label '%s' "
-                                      "is outside [0, 1]",
-                                      lr->name, lr->line, col + 1, quoted);
-                }
-                yrow[col - lay->label_first] = v;
-                *top = v > *top ? v : *top;
-            } else {
-                xrow[col < lay->label_first ? col : col - lay->label_width] = v;
-            }
-            if (comma == NULL)
-                break;
-            p = comma + 1;
-        }
-        if (col + 1 != lay->columns)
-            return hood__fail(HOOD_EFORMAT,
-                              "%s: line %zu: %zu fields, expected %zu (as on line %zu)", lr->name,
-                              lr->line, col + 1, lay->columns, lay->first_data_line);
-        row++;
-    }
-    if (status == HOOD_OK && row != lay->rows)
-        return hood__fail(HOOD_EIO, "%s: the file changed while it was read", lr->name);
-    return status;
-}
-
-static hood_status csv_read(line_reader *lr, const hood_csv_options *opts, hood_dataset **out)
-{
-    *out = NULL;
-    hood_csv_options defaults;
-    if (opts == NULL) {
-        hood_csv_options_init(&defaults);
-        opts = &defaults;
-    }
-    csv_layout lay;
-    hood_status status = csv_scan(lr, opts, &lay);
-    if (status != HOOD_OK)
-        return status;
-    lay.keep_first = 0;
-    lay.keep_rows = lay.rows;
-    lay.rows_total = lay.rows;
-    bool sharded = opts->shard_count > 1;
-    if (sharded) {
-        if (opts->shard_index >= opts->shard_count)
-            return hood__fail(HOOD_EINVAL, "%s: shard index %zu is not below the shard count %zu",
-                              lr->name, opts->shard_index, opts->shard_count);
-        hood_shard_range(lay.rows, opts->shard_index, opts->shard_count, &lay.keep_first,
-                         &lay.keep_rows);
-        if (lay.keep_rows == 0)
-            return hood__fail(HOOD_EINVAL, "%s: shard %zu of %zu holds none of the %zu rows",
-                              lr->name, opts->shard_index, opts->shard_count, lay.rows);
-    }
-    hood_dataset *ds = NULL;
-    float *y = NULL, *scratch = NULL, top = 0;
-    size_t y_count = 0;
-    if ((status = hood_dataset_create(&ds, lay.features, lay.keep_rows)) != HOOD_OK)
-        return status;
-    if (lay.label_width > 0 && (hood__mul_overflows(lay.label_width, lay.keep_rows, &y_count) ||
-                                (y = malloc(y_count * sizeof *y)) == NULL))
-        status = hood__fail(HOOD_ENOMEM, "%s: out of memory for %zu x %zu labels", lr->name,
-                            lay.keep_rows, lay.label_width);
-    if (status == HOOD_OK && sharded &&
-        (scratch = malloc((lay.features + lay.label_width) * sizeof *scratch)) == NULL)
-        status = hood__fail(HOOD_ENOMEM, "%s: out of memory", lr->name);
-    if (status == HOOD_OK)
-        status = lines_rewind(lr);
-    if (status == HOOD_OK)
-        status = csv_fill(lr, opts, &lay, hood_dataset_x_mutable(ds), y, scratch, &top);
-    free(scratch);
-    lay.rows = lay.keep_rows; /* from here on: the rows this dataset holds */
-    if (status == HOOD_OK && lay.label_width > 0) {
-        hood_label_mode mode = opts->label_mode;
-        if (mode == HOOD_LABELS_CATEGORICAL && lay.label_width == 1) {
-            /* One column of class indices asked for as categorical: one-hot encode them. */
-            int32_t *index = malloc(lay.rows * sizeof *index);
-            size_t classes = (size_t)top + 1; /* over all rows, so every shard agrees */
-            if (classes > HOOD_CSV_MAX_ONE_HOT) {
-                /* A few bytes of text must not ask for rows x 16M floats (found by fuzz_csv). */
-                status = hood__fail(HOOD_EDATA,
-                                    "%s: label %.0f would one-hot encode %zu "
-                                    "classes, more than %d; read the labels as INT",
-                                    lr->name, (double)top, classes, HOOD_CSV_MAX_ONE_HOT);
-            } else if (index == NULL) {
-                status = hood__fail(HOOD_ENOMEM, "%s: out of memory", lr->name);
-            } else {
-                for (size_t j = 0; j < lay.rows; j++)
-                    index[j] = (int32_t)y[j];
-                status = hood_dataset_set_labels(ds, mode, index, classes);
-            }
-            free(index); /* every branch: the cap's error branch leaked it (fuzz_csv) */
-        } else {
-            size_t classes = mode == HOOD_LABELS_BINARY        ? 2
-                             : mode == HOOD_LABELS_CATEGORICAL ? lay.label_width
-                                                               : (size_t)top + 1;
-            status = hood_dataset_set_label_values(ds, mode, y, lay.label_width, classes);
-        }
-        if (status != HOOD_OK)
-            status = hood__fail_prefix(status, "%s: ", lr->name);
-    }
-    free(y);
-    if (status == HOOD_OK && sharded)
-        hood__dataset_set_shard(ds, lay.keep_first, lay.rows_total);
-    if (status != HOOD_OK) {
-        hood_dataset_free(ds);
-        return status;
-    }
-    *out = ds;
-    return HOOD_OK;
-}
-
-hood_status hood__csv_parse_buffer(const char *bytes, size_t len, const hood_csv_options *opts,
-                                   const char *name, hood_dataset **out)
-{
-    line_reader lr = {.name = name, .mem = bytes, .mem_len = len};
-    return csv_read(&lr, opts, out);
-}
-
-hood_status hood_dataset_load_csv(const char *path, const hood_csv_options *opts,
-                                  hood_dataset **out)
-{
-    *out = NULL;
-    if (path == NULL)
-        return hood__fail(HOOD_EINVAL, "hood_dataset_load_csv: path is NULL");
-    line_reader lr = {.name = path, .capacity = 4 << 20};
-    lr.file = fopen(path, "rb");
-    if (lr.file == NULL)
-        return hood__fail(HOOD_EIO, "%s: cannot open for reading: %s", path, strerror(errno));
-    lr.buf = malloc(lr.capacity);
-    hood_status status = lr.buf != NULL
-                             ? csv_read(&lr, opts, out)
-                             : hood__fail(HOOD_ENOMEM, "%s: out of memory for the reader", path);
-    free(lr.buf);
-    fclose(lr.file);
     return status;
 }

@@ -8,12 +8,15 @@
  *
  * A dataset .npz holds x float32 (n, d) C order (X's bytes), y int32 (n,) for INT labels or
  * float32 (n, k) for CATEGORICAL and (n, 1) for BINARY (Keras' shape for binary targets), and
- * class_names '<U…' (k,) when the dataset has names. Reading is wider: see read_labels. */
+ * class_names '<U…' (k,) when the dataset has names, and preprocess '<U…' (m,) when it says how
+ * its columns were made from images: one "key=value" word per field (preprocess_text.c), so
+ * numpy.load reads every member without pickle. Reading is wider: see read_labels. */
 #include "dataset_file.h"
 
 #include "csv.h"
 #include "dataset.h"
 #include "error.h"
+#include "preprocess_text.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -295,6 +298,40 @@ static hood_status read_class_names(hood_dataset *ds, const hood__array *a, cons
     return status;
 }
 
+/* The 'preprocess' member: a 1-D unicode array of ASCII "key=value" words. */
+static hood_status read_preprocess(hood_dataset *ds, const hood__array *a, const char *name)
+{
+    if (a->dtype != HOOD_DTYPE_UNICODE || a->ndim != 1)
+        return hood__fail(HOOD_EFORMAT, "%s: preprocess must be a 1-D unicode array", name);
+    size_t count = a->shape[0], units = a->item_size / 4;
+    char word[128];
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    for (size_t i = 0; i < count; i++) {
+        const unsigned char *item = (const unsigned char *)a->data + i * a->item_size;
+        size_t len = 0;
+        for (size_t u = 0; u < units; u++) {
+            uint32_t c;
+            memcpy(&c, item + 4 * u, 4);
+            if (c == 0)
+                break;
+            if (c < 0x21 || c > 0x7e || len + 1 >= sizeof word)
+                return hood__fail(HOOD_EFORMAT,
+                                  "%s: preprocess word %zu is not a short key=value word", name,
+                                  i);
+            word[len++] = (char)c;
+        }
+        word[len] = '\0';
+        int rc = hood__preprocess_parse(word, len, &pp);
+        if (rc <= 0)
+            return hood__fail(HOOD_EFORMAT, "%s: preprocess: %s '%s'%s", name,
+                              rc == 0 ? "unknown field" : "bad value in", word,
+                              rc == 0 ? " (written by a newer hood?)" : "");
+    }
+    hood_status status = hood_dataset_set_preprocess(ds, &pp);
+    return status == HOOD_OK ? HOOD_OK : hood__fail_prefix(status, "%s: ", name);
+}
+
 /* An array file: a member of an opened .npz, or a .npy at path. */
 typedef struct array_file {
     hood__npz_reader *npz; /* NULL: a .npy */
@@ -419,6 +456,13 @@ static hood_status dataset_rows(const array_file *f, const char *name, size_t in
     if (status == HOOD_OK && has_names)
         status = read_class_names(ds, &names, name);
     hood__array_release(&names);
+    if (status == HOOD_OK && f->npz != NULL && hood__npz_reader_has(f->npz, "preprocess")) {
+        hood__array pp;
+        status = hood__npz_reader_get(f->npz, "preprocess", &pp);
+        if (status == HOOD_OK)
+            status = read_preprocess(ds, &pp, name);
+        hood__array_release(&pp);
+    }
     if (status != HOOD_OK) {
         hood_dataset_free(ds);
         return status;
@@ -515,7 +559,46 @@ static hood_status names_to_ucs4(const hood_dataset *ds, const char *path, size_
     return HOOD_OK;
 }
 
-/* x, y and class_names as .npy members, stored or (compress) deflated. */
+/* The dataset's preprocessing as '<U…' words (count x units code points); *count 0 when it
+ * has none. */
+static hood_status preprocess_to_ucs4(const hood_dataset *ds, const char *path, size_t *count,
+                                      size_t *units, uint32_t **out)
+{
+    *out = NULL;
+    *count = 0;
+    *units = 1;
+    hood_preprocess pp;
+    if (!hood_dataset_preprocess(ds, &pp))
+        return HOOD_OK;
+    char text[HOOD_PREPROCESS_TEXT_MAX];
+    size_t len = hood__preprocess_format(&pp, text);
+    size_t words = 1, longest = 0, cur = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || text[i] == ' ') {
+            longest = cur > longest ? cur : longest;
+            words += i < len;
+            cur = 0;
+        } else {
+            cur++;
+        }
+    }
+    if ((*out = calloc(words * longest, sizeof **out)) == NULL)
+        return hood__fail(HOOD_ENOMEM, "%s: out of memory", path);
+    size_t w = 0, u = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == ' ') {
+            w++;
+            u = 0;
+        } else {
+            (*out)[w * longest + u++] = (unsigned char)text[i];
+        }
+    }
+    *count = words;
+    *units = longest;
+    return HOOD_OK;
+}
+
+/* x, y, class_names and preprocess as .npy members, stored or (compress) deflated. */
 static hood_status save_npz(const hood_dataset *ds, const char *path, bool compress)
 {
     size_t n = hood_dataset_samples(ds), d = hood_dataset_features(ds);
@@ -523,9 +606,11 @@ static hood_status save_npz(const hood_dataset *ds, const char *path, bool compr
     hood_label_mode mode = hood_dataset_label_mode(ds);
     const float *labels = hood_dataset_labels(ds);
     int32_t *ints = NULL;
-    uint32_t *names = NULL;
-    size_t name_count = 0, name_units = 0;
+    uint32_t *names = NULL, *words = NULL;
+    size_t name_count = 0, name_units = 0, word_count = 0, word_units = 0;
     hood_status status = names_to_ucs4(ds, path, &name_count, &name_units, &names);
+    if (status == HOOD_OK)
+        status = preprocess_to_ucs4(ds, path, &word_count, &word_units, &words);
     if (status == HOOD_OK && mode == HOOD_LABELS_INT) {
         ints = malloc(n * sizeof *ints);
         if (ints == NULL)
@@ -555,12 +640,18 @@ static hood_status save_npz(const hood_dataset *ds, const char *path, bool compr
         status = hood__npz_writer_add(w, "class_names", HOOD_DTYPE_UNICODE, nshape, 1,
                                       4 * name_units, names);
     }
+    if (status == HOOD_OK && word_count > 0) {
+        size_t pshape[1] = {word_count};
+        status = hood__npz_writer_add(w, "preprocess", HOOD_DTYPE_UNICODE, pshape, 1,
+                                      4 * word_units, words);
+    }
     if (status == HOOD_OK)
         status = hood__npz_writer_commit(w);
     else
         hood__npz_writer_abort(w);
     free(ints);
     free(names);
+    free(words);
     return status;
 }
 

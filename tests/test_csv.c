@@ -463,7 +463,8 @@ START_TEST(errors_name_line_and_column)
     assert_error("\n  \r\n", NULL, HOOD_EFORMAT, "empty file");
     assert_error("1,2,1.5\n", NULL, HOOD_EDATA, "line 1, column 3: label '1.5' is not a class");
     assert_error("1,2,-1\n", NULL, HOOD_EDATA, "line 1, column 3: label '-1'");
-    assert_error("x1,x2,y\n1,2,0\n", NULL, HOOD_EFORMAT, "if the first row is a header");
+    assert_error("a,b,c\n1,2,0\n", NULL, HOOD_EFORMAT, "if the first row is a header");
+    assert_error("x1,x3,y\n1,2,0\n", NULL, HOOD_EFORMAT, "if the first row is a header");
     opts.header = true;
     assert_error("x1,x2,y\n", &opts, HOOD_EFORMAT, "header-only file: line 1");
     assert_error("x1,x2,y\n1,2,3,0\n", &opts, HOOD_EFORMAT, "the header has 3 columns");
@@ -489,6 +490,138 @@ START_TEST(header_is_read_when_asked)
     ck_assert_int_eq(load_text("\nx1,x2,y\n0.5,1,1\n0.25,2,0\n", &opts, &ds), HOOD_OK);
     ck_assert_uint_eq(hood_dataset_samples(ds), 2);
     ck_assert_float_eq(hood_dataset_x(ds)[2], 0.25f);
+    hood_dataset_free(ds);
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
+/* ---- hood's header form, "# hood:" lines, the caller's feature count ---------------------- */
+
+START_TEST(hood_header_says_the_label_columns)
+{
+    hood_test_make_tmpdir("csv");
+    hood_dataset *ds = NULL;
+    /* Recognised without asking: a one-hot file's k columns are labels, never features. */
+    ck_assert_int_eq(load_text("x1,x2,y0,y1,y2\n0.5,1,0,1,0\n0.25,2,1,0,0\n", NULL, &ds), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_features(ds), 2);
+    ck_assert_int_eq(hood_dataset_label_mode(ds), HOOD_LABELS_CATEGORICAL);
+    ck_assert_uint_eq(hood_dataset_label_width(ds), 3);
+    ck_assert_float_eq(hood_dataset_labels(ds)[1], 1.0f);
+    hood_dataset_free(ds);
+    ck_assert_int_eq(load_text(" x1 , x2 ,y\n1,2,0\n3,4,1\n", NULL, &ds), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_features(ds), 2);
+    ck_assert_uint_eq(hood_dataset_samples(ds), 2);
+    ck_assert_int_eq(hood_dataset_label_mode(ds), HOOD_LABELS_INT);
+    hood_dataset_free(ds);
+    ck_assert_int_eq(load_text("x1,x2\n1,2\n", NULL, &ds), HOOD_OK); /* no y: no labels */
+    ck_assert_uint_eq(hood_dataset_features(ds), 2);
+    ck_assert_int_eq(hood_dataset_label_mode(ds), HOOD_LABELS_NONE);
+    hood_dataset_free(ds);
+    /* Leading comments are skipped; a numeric first row is never a header. */
+    ck_assert_int_eq(load_text("# made by hand\n1,2,0\n", NULL, &ds), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_samples(ds), 1);
+    hood_dataset_free(ds);
+    /* An explicit count that contradicts hood's header is an error naming the file. */
+    hood_csv_options opts;
+    hood_csv_options_init(&opts);
+    opts.labels_from_header = false;
+    assert_error("x1,x2,y0,y1\n1,2,0,1\n", &opts, HOOD_EFORMAT,
+                 "the header names 2 label columns, but 1 was asked for");
+    opts.label_columns = 2;
+    opts.label_mode = HOOD_LABELS_CATEGORICAL;
+    ck_assert_int_eq(load_text("x1,x2,y0,y1\n1,2,0,1\n", &opts, &ds), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_features(ds), 2);
+    hood_dataset_free(ds);
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
+START_TEST(expected_features_resolve_headerless_rows)
+{
+    hood_test_make_tmpdir("csv");
+    hood_csv_options opts;
+    hood_csv_options_init(&opts);
+    hood_dataset *ds = NULL;
+    opts.features = 3; /* the model's width: no label column */
+    ck_assert_int_eq(load_text("1,2,3\n4,5,6\n", &opts, &ds), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_features(ds), 3);
+    ck_assert_int_eq(hood_dataset_label_mode(ds), HOOD_LABELS_NONE);
+    hood_dataset_free(ds);
+    opts.features = 2; /* one label column */
+    ck_assert_int_eq(load_text("1,2,1\n4,5,0\n", &opts, &ds), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_features(ds), 2);
+    ck_assert_int_eq(hood_dataset_label_mode(ds), HOOD_LABELS_INT);
+    hood_dataset_free(ds);
+    opts.features = 1; /* two one-hot columns */
+    ck_assert_int_eq(load_text("1,0,1\n4,1,0\n", &opts, &ds), HOOD_OK);
+    ck_assert_uint_eq(hood_dataset_features(ds), 1);
+    ck_assert_uint_eq(hood_dataset_label_width(ds), 2);
+    hood_dataset_free(ds);
+    opts.features = 4;
+    assert_error("1,2,3\n", &opts, HOOD_ESHAPE, "3 columns, fewer than the 4 features");
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
+START_TEST(preprocess_and_class_names_travel_in_csv_and_npz)
+{
+    hood_test_make_tmpdir("csv");
+    hood_dataset *ds = make_dataset(6, 3, pixel_value);
+    int32_t y[3] = {2, 0, 1};
+    ck_assert_int_eq(hood_dataset_set_labels(ds, HOOD_LABELS_CATEGORICAL, y, 3), HOOD_OK);
+    const char *names[3] = {"cat", "a, b=c%", "dog"};
+    ck_assert_int_eq(hood_dataset_set_class_names(ds, names, 3), HOOD_OK);
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    pp.height = 1;
+    pp.width = 2;
+    pp.color_mode = HOOD_COLOR_RGB;
+    pp.interpolation = HOOD_INTERP_AREA;
+    pp.crop_to_aspect_ratio = true;
+    pp.raw_values = true;
+    hood_preprocess wrong = pp;
+    wrong.width = 3;
+    ck_assert_int_eq(hood_dataset_set_preprocess(ds, &wrong), HOOD_ESHAPE);
+    ck_assert_int_eq(hood_dataset_set_preprocess(ds, &pp), HOOD_OK);
+    hood_csv_options opts;
+    hood_csv_options_init(&opts);
+    opts.header = true;
+    const char *files[2] = {hood_test_in_tmp("pp.csv"), hood_test_in_tmp("pp.npz")};
+    ck_assert_int_eq(hood_dataset_save(ds, files[0], &opts), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_save(ds, files[1], NULL), HOOD_OK);
+    char *text = read_all(files[0], NULL);
+    ck_assert_msg(strncmp(text,
+                          "# hood: height=1 width=2 color_mode=rgb interpolation=area "
+                          "crop_to_aspect_ratio=1 pad_to_aspect_ratio=0 raw_values=1 "
+                          "class_names=cat,a%2C%20b%3Dc%25,dog\nx1,x2,x3,x4,x5,x6,y0,y1,y2\n",
+                          strlen("# hood: ")) == 0 &&
+                      strstr(text, "class_names=cat,a%2C%20b%3Dc%25,dog\nx1,") != NULL &&
+                      strstr(text, "raw_values=1 ") != NULL,
+                  "%s", text);
+    free(text);
+    for (int f = 0; f < 2; f++) {
+        hood_dataset *back = NULL;
+        ck_assert_int_eq(hood_dataset_load(files[f], NULL, &back), HOOD_OK);
+        assert_same_x(ds, back);
+        ck_assert_uint_eq(hood_dataset_label_width(back), 3);
+        hood_preprocess got;
+        memset(&got, 0xAB, sizeof got);
+        ck_assert(hood_dataset_preprocess(back, &got));
+        ck_assert_uint_eq(got.height, 1);
+        ck_assert_uint_eq(got.width, 2);
+        ck_assert_int_eq(got.color_mode, HOOD_COLOR_RGB);
+        ck_assert_int_eq(got.interpolation, HOOD_INTERP_AREA);
+        ck_assert(got.crop_to_aspect_ratio && !got.pad_to_aspect_ratio && got.raw_values);
+        for (size_t i = 0; i < 3; i++)
+            ck_assert_str_eq(hood_dataset_class_name(back, i), names[i]);
+        hood_dataset_free(back);
+    }
+    assert_error("# hood: height=1 width=2 colour=red\nx1,y\n1,0\n", NULL, HOOD_EFORMAT,
+                 "unknown word 'colour=red'");
+    assert_error("# hood: height=0\nx1,y\n1,0\n", NULL, HOOD_EFORMAT, "bad value in 'height=0'");
+    assert_error("# hood: height=1 width=2\nx1,y\n1,0\n", NULL, HOOD_ESHAPE, "1 x 2 x 1");
+    assert_error("# hood: class_names=a,b\nx1,y0,y1,y2\n1,0,0,1\n", NULL, HOOD_EDATA,
+                 "names 2 classes, the labels have 3");
     hood_dataset_free(ds);
     hood_test_remove_tmpdir();
 }
@@ -643,6 +776,9 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, long_lines_stream_through_the_buffer);
     tcase_add_test(tc, errors_name_line_and_column);
     tcase_add_test(tc, header_is_read_when_asked);
+    tcase_add_test(tc, hood_header_says_the_label_columns);
+    tcase_add_test(tc, expected_features_resolve_headerless_rows);
+    tcase_add_test(tc, preprocess_and_class_names_travel_in_csv_and_npz);
     tcase_add_test(tc, failed_save_leaves_existing_file);
     tcase_add_test(tc, dispatch_by_extension);
     tcase_add_test(tc, sharded_reads_split_the_rows);

@@ -583,7 +583,9 @@ if [ "$have_vips" -eq 1 ]; then
 import sys, numpy as np
 mode, npz, csv, d0, l5 = sys.argv[1:]
 f = np.load(npz)
-assert sorted(f.files) == (["x"] if mode == "none" else ["class_names", "x", "y"]), f.files
+assert sorted(f.files) == (["preprocess", "x"] if mode == "none"
+                           else ["class_names", "preprocess", "x", "y"]), f.files
+assert list(f["preprocess"])[:3] == ["height=8", "width=8", "color_mode=grayscale"], f["preprocess"]
 x = f["x"]
 assert x.dtype == np.float32 and x.shape == (12, 64) and x.flags.c_contiguous, (x.dtype, x.shape)
 rows = np.loadtxt(csv, delimiter=",", ndmin=2)
@@ -629,7 +631,7 @@ import sys, zipfile, numpy as np
 stored, deflated = sys.argv[1:]
 z = zipfile.ZipFile(deflated)
 assert z.testzip() is None
-assert [i.compress_type for i in z.infolist()] == [zipfile.ZIP_DEFLATED] * 3, z.infolist()
+assert [i.compress_type for i in z.infolist()] == [zipfile.ZIP_DEFLATED] * 4, z.infolist()
 assert all(i.compress_type == zipfile.ZIP_STORED for i in zipfile.ZipFile(stored).infolist())
 a, b = np.load(stored), np.load(deflated)
 assert a.files == b.files, (a.files, b.files)
@@ -646,8 +648,10 @@ EOF
     # A labels file: relative paths and class indices instead of folder names (here: swapped).
     (cd "$T/img" && for f in dark/*.png; do echo "$f,1"; done; for f in light/*.png; do echo "$f,0"; done) >"$T/labels.txt"
     run "$HOOD" dataset "$T/img" -o "$T/lab.csv" --image-size 2x2 --labels "$T/labels.txt" --no-shuffle --header --quiet
-    if [ "$rc" -eq 0 ] && [ "$(head -1 "$T/lab.csv")" = "x1,x2,x3,x4,y" ] &&
-        [ "$(sed -n 2p "$T/lab.csv" | awk -F, '{print $NF}')" = "1" ] && [ "$(wc -l <"$T/lab.csv")" -eq 13 ]; then
+    # Line 1 is the "# hood:" line (size, colour mode, ...), line 2 the header.
+    if [ "$rc" -eq 0 ] && [ "$(sed -n 2p "$T/lab.csv")" = "x1,x2,x3,x4,y" ] &&
+        head -1 "$T/lab.csv" | grep -q '^# hood: height=2 width=2 color_mode=grayscale ' &&
+        [ "$(sed -n 3p "$T/lab.csv" | awk -F, '{print $NF}')" = "1" ] && [ "$(wc -l <"$T/lab.csv")" -eq 14 ]; then
         pass "dataset --labels FILE --header: labels from the file, a header row"
     else
         fail "dataset --labels FILE --header: labels from the file, a header row"
