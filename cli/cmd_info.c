@@ -30,7 +30,7 @@ static const char *interp_name(hood_interpolation i)
 
 static void rule(char c)
 {
-    for (int i = 0; i < 75; i++)
+    for (int i = 0; i < 92; i++)
         putchar(c);
     putchar('\n');
 }
@@ -54,29 +54,44 @@ static void print_summary(const hood_model *m, const char *path)
     char buf[64], shape[64], name[64];
     printf("Model: \"%s\"\n", path);
     rule('_');
-    printf(" %-28s %-16s %-12s %14s\n", "Layer (type)", "Output Shape", "Activation", "Param #");
+    printf(" %-40s %-20s %-12s %15s\n", "Layer (type)", "Output Shape", "Activation", "Param #");
     rule('=');
-    size_t in = hood_model_input_features(m);
+    /* Keras names layers by kind with a counter per kind: conv2d, conv2d_1, dense, ... */
+    size_t seen[HOOD_LAYER_BATCH_NORMALIZATION + 1] = {0}, state = 0;
     for (size_t i = 0; i < hood_model_num_layers(m); i++) {
-        size_t units = hood_model_layer_units(m, i);
-        size_t params = in * units + (hood_model_layer_use_bias(m, i) ? units : 0);
-        if (i == 0)
-            snprintf(name, sizeof name, "dense (Dense)");
+        hood_layer_info info;
+        if (hood_model_layer_info(m, i, &info) != HOOD_OK)
+            continue;
+        size_t k = seen[info.kind]++;
+        if (k == 0)
+            snprintf(name, sizeof name, "%s (%s)", hood_layer_kind_snake(info.kind),
+                     hood_layer_kind_name(info.kind));
         else
-            snprintf(name, sizeof name, "dense_%zu (Dense)", i);
-        snprintf(shape, sizeof shape, "(None, %zu)", units);
-        format_thousands(buf, sizeof buf, params);
-        printf(" %-28s %-16s %-12s %14s\n", name, shape,
-               hood_activation_name(hood_model_layer_activation(m, i)), buf);
-        in = units;
+            snprintf(name, sizeof name, "%s_%zu (%s)", hood_layer_kind_snake(info.kind), k,
+                     hood_layer_kind_name(info.kind));
+        if (info.image)
+            snprintf(shape, sizeof shape, "(None, %zu, %zu, %zu)", info.height, info.width,
+                     info.channels);
+        else
+            snprintf(shape, sizeof shape, "(None, %zu)", info.channels);
+        /* Keras' Param # counts the moving statistics too */
+        format_thousands(buf, sizeof buf, info.params + info.non_trainable);
+        bool has_act = info.kind == HOOD_LAYER_DENSE || info.kind == HOOD_LAYER_CONV2D;
+        printf(" %-40s %-20s %-12s %15s\n", name, shape,
+               has_act ? hood_activation_name(info.activation) : "", buf);
+        state += info.non_trainable;
     }
     rule('=');
-    size_t total = hood_model_num_params(m);
+    size_t trainable = hood_model_num_params(m), total = trainable + state;
     format_thousands(buf, sizeof buf, total);
-    double kb = (double)total * 4.0 / 1024.0;
-    printf(" Total params: %s (%.2f KB)\n", buf, kb);
-    printf(" Trainable params: %s (%.2f KB)\n", buf, kb);
-    printf(" Non-trainable params: 0 (0.00 B)\n");
+    printf(" Total params: %s (%.2f KB)\n", buf, (double)total * 4.0 / 1024.0);
+    format_thousands(buf, sizeof buf, trainable);
+    printf(" Trainable params: %s (%.2f KB)\n", buf, (double)trainable * 4.0 / 1024.0);
+    format_thousands(buf, sizeof buf, state);
+    if (state == 0)
+        printf(" Non-trainable params: 0 (0.00 B)\n");
+    else
+        printf(" Non-trainable params: %s (%.2f KB)\n", buf, (double)state * 4.0 / 1024.0);
     rule('_');
 }
 

@@ -119,8 +119,12 @@ static int build_model(const train_args *a, const hood_dataset *train, uint64_t 
 
     hood_initializer init = spec.initializer;
     hood_status st = hood_model_create(&model, hood_dataset_features(train));
-    for (size_t i = 0; st == HOOD_OK && i < n; i++)
-        st = hood_model_add_dense(model, spec.units[i], spec.acts[i], true);
+    size_t h, w, c; /* image layers need the input's image shape */
+    hood_dataset_image_shape(train, &h, &w, &c);
+    if (st == HOOD_OK && h > 0 && w > 0 && c > 0)
+        st = hood_model_set_input_shape(model, h, w, c);
+    if (st == HOOD_OK)
+        st = train_model_spec_add_layers(&spec, model);
     for (size_t i = 0; st == HOOD_OK && i < n && init != HOOD_INIT_GLOROT_UNIFORM; i++)
         st = hood_model_set_initializer(model, i, init);
     if (st == HOOD_OK)

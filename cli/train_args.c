@@ -15,14 +15,22 @@ static void print_help(void)
 {
     printf(
         "Usage: hood train DATA -o MODEL --layers SPEC [OPTIONS]\n"
-        "Builds a Sequential stack of Dense layers, compiles it, fits it to DATA and saves it\n"
+        "Builds a Sequential stack of layers, compiles it, fits it to DATA and saves it\n"
         "(atomically) to MODEL. DATA is an image folder (one sub-folder per class; the dataset\n"
         "flags below apply and the preprocessing and class names are stored in the model), a\n"
         ".npz (x, y, class_names) or a .csv (rows x1,...,xn,y).\n\n"
         "Model:\n"
         "  -o, --output MODEL          the model file to write (required)\n"
         "      --layers SPEC           units:activation,... e.g. 10:tanh,1:sigmoid; activations\n"
-        "                              linear, relu, tanh, sigmoid, softmax (required)\n"
+        "                              linear, relu, tanh, sigmoid, softmax (required).\n"
+        "                              Image layers (image data: a folder, or an .npz x of\n"
+        "                              shape (n, h, w, c)); a Dense item after them flattens:\n"
+        "                                conv:FILTERS:KxK[:ACT][:same|valid][:sN][:nobias]\n"
+        "                                maxpool[:N|HxW][:sN][:same]   avgpool[...]   gap\n"
+        "                                flatten   dropout:RATE   batchnorm[:MOMENTUM[:EPS]]\n"
+        "                              e.g. conv:32:3x3:relu,maxpool:2,conv:64:3x3:relu,\n"
+        "                              maxpool:2,flatten,dropout:0.5,128:relu,10:softmax\n"
+        "                              ('same' is TensorFlow's rule; sN: strides N, sHxW)\n"
         "      --initializer NAME      glorot_uniform (default), he_normal, he_uniform,\n"
         "                              orthogonal, zeros\n"
         "      --loss NAME             binary_crossentropy, categorical_crossentropy,\n"
@@ -342,45 +350,193 @@ bool train_args_parse(int argc, char **argv, train_args *a, cli_dataset_flags *f
 
 /* ---- the model options ------------------------------------------------------------------- */
 
-static int parse_layers(const char *spec, size_t **units, hood_activation **acts, size_t *count)
+/* "3" or "3x5" into two sizes from 1 to 65536. */
+static bool parse_hw(const char *s, size_t *h, size_t *w)
+{
+    char *end = NULL;
+    if (s[0] < '0' || s[0] > '9')
+        return false;
+    unsigned long a = strtoul(s, &end, 10), b = a;
+    if (*end == 'x') {
+        const char *t = end + 1;
+        if (t[0] < '0' || t[0] > '9')
+            return false;
+        b = strtoul(t, &end, 10);
+    }
+    if (*end != '\0' || a == 0 || b == 0 || a > 65536 || b > 65536)
+        return false;
+    *h = a;
+    *w = b;
+    return true;
+}
+
+/* The options after a conv's kernel or a pool's window: an activation (conv), same|valid,
+ * sN or sHxW (strides), nobias (conv). false (with *what naming it) on anything else. */
+static bool parse_window_options(char **opt, size_t n, hood_layer_info *l, bool conv)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *o = opt[k];
+        if (strcmp(o, "same") == 0 || strcmp(o, "valid") == 0)
+            l->same_padding = o[1] == 'a';
+        else if (o[0] == 's' && parse_hw(o + 1, &l->stride_h, &l->stride_w))
+            continue;
+        else if (conv && strcmp(o, "nobias") == 0)
+            l->use_bias = false;
+        else if (!conv || hood_activation_parse(o, &l->activation) != HOOD_OK)
+            return false;
+    }
+    return true;
+}
+
+/* One item of --layers (help: LAYERS_GRAMMAR). The item is split at ':' in place. */
+static int parse_layer_item(char *item, size_t index, hood_layer_info *l)
+{
+    char *parts[8];
+    size_t n = 0;
+    for (char *p = item; n < 8;) {
+        parts[n++] = p;
+        char *colon = strchr(p, ':');
+        if (colon == NULL)
+            break;
+        *colon = '\0';
+        p = colon + 1;
+    }
+    memset(l, 0, sizeof *l);
+    l->use_bias = true;
+    const char *kind = parts[0];
+    bool ok = true;
+    if (kind[0] >= '0' && kind[0] <= '9') {
+        char *end = NULL;
+        unsigned long long u = strtoull(kind, &end, 10);
+        if (*end != '\0' || u == 0 || u > 1000000 || n > 2)
+            return cli_fail(CMD, "--layers: layer %zu: expected units from 1 to 1000000, got '%s'",
+                            index, kind);
+        l->kind = HOOD_LAYER_DENSE;
+        l->units = (size_t)u;
+        if (n == 2 && hood_activation_parse(parts[1], &l->activation) != HOOD_OK)
+            return cli_fail(CMD,
+                            "--layers: layer %zu: unknown activation '%s' (linear, relu, tanh, "
+                            "sigmoid, softmax)",
+                            index, parts[1]);
+        return CLI_OK;
+    }
+    if (strcmp(kind, "conv") == 0) {
+        char *end = NULL;
+        unsigned long long f = n >= 3 && parts[1][0] >= '0' && parts[1][0] <= '9'
+                                   ? strtoull(parts[1], &end, 10)
+                                   : 0;
+        l->kind = HOOD_LAYER_CONV2D;
+        l->units = (size_t)f;
+        ok = f > 0 && f <= 65536 && *end == '\0' &&
+             parse_hw(parts[2], &l->kernel_h, &l->kernel_w) &&
+             parse_window_options(parts + 3, n - 3, l, true);
+    } else if (strcmp(kind, "maxpool") == 0 || strcmp(kind, "avgpool") == 0) {
+        l->kind = kind[0] == 'm' ? HOOD_LAYER_MAX_POOLING2D : HOOD_LAYER_AVERAGE_POOLING2D;
+        l->kernel_h = l->kernel_w = 2;
+        size_t first = 1;
+        if (n > 1 && parts[1][0] >= '0' && parts[1][0] <= '9') {
+            ok = parse_hw(parts[1], &l->kernel_h, &l->kernel_w);
+            first = 2;
+        }
+        ok = ok && parse_window_options(parts + first, n - first, l, false);
+    } else if (strcmp(kind, "gap") == 0 || strcmp(kind, "flatten") == 0) {
+        l->kind = kind[0] == 'g' ? HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D : HOOD_LAYER_FLATTEN;
+        ok = n == 1;
+    } else if (strcmp(kind, "dropout") == 0) {
+        char *end = NULL;
+        l->kind = HOOD_LAYER_DROPOUT;
+        l->rate = n == 2 ? strtof(parts[1], &end) : -1.0f;
+        ok = end != NULL && end != parts[1] && *end == '\0' && l->rate >= 0.0f && l->rate < 1.0f;
+    } else if (strcmp(kind, "batchnorm") == 0) {
+        l->kind = HOOD_LAYER_BATCH_NORMALIZATION;
+        l->momentum = 0.99f;
+        l->epsilon = 1e-3f;
+        char *end = NULL;
+        if (n >= 2) {
+            l->momentum = strtof(parts[1], &end);
+            ok = end != parts[1] && *end == '\0';
+        }
+        if (ok && n >= 3) {
+            l->epsilon = strtof(parts[2], &end);
+            ok = end != parts[2] && *end == '\0';
+        }
+        ok = ok && n <= 3;
+    } else {
+        return cli_fail(CMD,
+                        "--layers: layer %zu: unknown layer '%s' (UNITS[:ACT], conv, maxpool, "
+                        "avgpool, gap, flatten, dropout, batchnorm)",
+                        index, kind);
+    }
+    if (!ok)
+        return cli_fail(CMD,
+                        "--layers: layer %zu: bad %s (conv:FILTERS:KxK[:ACT][:same][:sN]"
+                        "[:nobias], maxpool[:N][:sN][:same], avgpool..., gap, flatten, "
+                        "dropout:RATE, batchnorm[:MOMENTUM[:EPSILON]])",
+                        index, kind);
+    return CLI_OK;
+}
+
+static int parse_layers(const char *spec, train_model_spec *out)
 {
     size_t n = 0;
     char **items = cli_split_commas(spec, &n);
-    *units = malloc(n * sizeof **units);
-    *acts = malloc(n * sizeof **acts);
-    if (items == NULL || *units == NULL || *acts == NULL) {
+    out->units = malloc(n * sizeof *out->units);
+    out->acts = malloc(n * sizeof *out->acts);
+    out->layers = malloc(n * sizeof *out->layers);
+    if (items == NULL || out->units == NULL || out->acts == NULL || out->layers == NULL) {
         free(items);
         return cli_fail(CMD, "--layers: out of memory");
     }
     for (size_t i = 0; i < n; i++) {
-        char *colon = strchr(items[i], ':');
-        const char *act_name = colon != NULL ? colon + 1 : "linear";
-        if (colon != NULL)
-            *colon = '\0';
-        char *end = NULL;
-        unsigned long long u = 0;
-        if (items[i][0] >= '0' && items[i][0] <= '9')
-            u = strtoull(items[i], &end, 10);
-        if (end == NULL || *end != '\0' || u == 0 || u > 1000000) {
-            int rc =
-                cli_fail(CMD, "--layers: layer %zu: expected units from 1 to 1000000, got '%s'",
-                         i + 1, items[i]);
+        int rc = parse_layer_item(items[i], i + 1, &out->layers[i]);
+        if (rc != CLI_OK) {
             free(items);
             return rc;
         }
-        (*units)[i] = (size_t)u;
-        if (hood_activation_parse(act_name, &(*acts)[i]) != HOOD_OK) {
-            int rc = cli_fail(CMD,
-                              "--layers: layer %zu: unknown activation '%s' (linear, relu, tanh, "
-                              "sigmoid, softmax)",
-                              i + 1, act_name);
-            free(items);
-            return rc;
-        }
+        out->units[i] = out->layers[i].units;
+        out->acts[i] = out->layers[i].activation;
     }
     free(items);
-    *count = n;
+    out->count = n;
     return CLI_OK;
+}
+
+hood_status train_model_spec_add_layers(const train_model_spec *spec, hood_model *model)
+{
+    hood_status st = HOOD_OK;
+    for (size_t i = 0; st == HOOD_OK && i < spec->count; i++) {
+        const hood_layer_info *l = &spec->layers[i];
+        switch (l->kind) {
+        case HOOD_LAYER_DENSE:
+            st = hood_model_add_dense(model, l->units, l->activation, true);
+            break;
+        case HOOD_LAYER_CONV2D:
+            st = hood_model_add_conv2d(model, l->units, l->kernel_h, l->kernel_w, l->stride_h,
+                                       l->stride_w, l->same_padding, l->activation, l->use_bias);
+            break;
+        case HOOD_LAYER_MAX_POOLING2D:
+            st = hood_model_add_max_pooling2d(model, l->kernel_h, l->kernel_w, l->stride_h,
+                                              l->stride_w, l->same_padding);
+            break;
+        case HOOD_LAYER_AVERAGE_POOLING2D:
+            st = hood_model_add_average_pooling2d(model, l->kernel_h, l->kernel_w, l->stride_h,
+                                                  l->stride_w, l->same_padding);
+            break;
+        case HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D:
+            st = hood_model_add_global_average_pooling2d(model);
+            break;
+        case HOOD_LAYER_FLATTEN:
+            st = hood_model_add_flatten(model);
+            break;
+        case HOOD_LAYER_DROPOUT:
+            st = hood_model_add_dropout(model, l->rate);
+            break;
+        case HOOD_LAYER_BATCH_NORMALIZATION:
+            st = hood_model_add_batch_normalization(model, l->momentum, l->epsilon);
+            break;
+        }
+    }
+    return st;
 }
 
 int train_model_spec_parse(const train_args *a, train_model_spec *spec)
@@ -389,7 +545,7 @@ int train_model_spec_parse(const train_args *a, train_model_spec *spec)
     spec->optimizer = HOOD_OPT_RMSPROP;
     spec->initializer = HOOD_INIT_GLOROT_UNIFORM;
     if (a->layers != NULL) {
-        int rc = parse_layers(a->layers, &spec->units, &spec->acts, &spec->count);
+        int rc = parse_layers(a->layers, spec);
         if (rc != CLI_OK)
             return rc;
     }
@@ -418,6 +574,8 @@ void train_model_spec_free(train_model_spec *spec)
 {
     free(spec->units);
     free(spec->acts);
+    free(spec->layers);
     spec->units = NULL;
     spec->acts = NULL;
+    spec->layers = NULL;
 }

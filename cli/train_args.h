@@ -41,6 +41,7 @@ bool train_args_parse(int argc, char **argv, train_args *a, cli_dataset_flags *f
 typedef struct train_model_spec {
     size_t *units;         /* count entries; owned */
     hood_activation *acts; /* count entries; owned */
+    hood_layer_info *layers; /* count entries (kind and settings); owned */
     size_t count;
     bool has_loss; /* --loss given (otherwise the output layer decides) */
     hood_loss loss;
@@ -52,5 +53,8 @@ typedef struct train_model_spec {
  * "hood train: --OPT: ..." and returns CLI_FAIL. Free the spec either way. */
 int train_model_spec_parse(const train_args *a, train_model_spec *spec);
 void train_model_spec_free(train_model_spec *spec);
+/* Appends the spec's layers to model (whose input shape is set first for image layers); the
+ * model's status and message name the layer that does not fit. */
+hood_status train_model_spec_add_layers(const train_model_spec *spec, hood_model *model);
 
 #endif

@@ -170,6 +170,13 @@ static void pool_sgemm(hood__pool *pool, split_kind inputs, bool ta, bool tb, si
     }
 }
 
+void hood__pool_sgemm(hood__pool *pool, bool ta, bool tb, size_t m, size_t n, size_t k,
+                      float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                      float beta, float *C, size_t ldc)
+{
+    pool_sgemm(pool, SPLIT_NONE, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 /* Whether the layer's products split by input-feature bands (see STEP_K above). */
 static bool splits_inputs(const hood__dense *layer)
 {

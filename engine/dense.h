@@ -5,15 +5,12 @@
 #define HOOD_DENSE_H
 
 #include "hood.h"
+#include "layer.h"
 #include "parallel.h"
 
-typedef struct hood__dense {
-    size_t in, out;
-    hood_activation act;
-    bool use_bias;
-    float *W, *b;   /* views into the parameter arena; b NULL without bias */
-    float *dW, *db; /* views into the gradient arena */
-} hood__dense;
+/* A Dense layer is a hood__layer of kind HOOD_LAYER_DENSE: in, out, act, use_bias, W, b, dW,
+ * db are the fields it uses. */
+typedef hood__layer hood__dense;
 
 /* A (out x batch) = act(W (out x in) · X (in x batch, ld = ldx) + b); Z_keep (out x batch) gets
  * the pre-activations when not NULL. */
@@ -45,6 +42,11 @@ void hood__dense_backward_pool(hood__pool *pool, const hood__dense *layer, float
 bool hood__dense_backward_sgd_pool(hood__pool *pool, const hood__dense *layer, float *W_out,
                                    float lr, const float *dZ, const float *X, size_t ldx,
                                    size_t batch);
+/* C (m x n) = alpha op(A) op(B) + beta C (hood__sgemm's contract) split over the pool as the
+ * cost model says (NULL pool: one call); for the other kinds' products (conv2d.c). */
+void hood__pool_sgemm(hood__pool *pool, bool ta, bool tb, size_t m, size_t n, size_t k,
+                      float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                      float beta, float *C, size_t ldc);
 /* Scratch floats the pool needs for this layer's split products at batches up to `batch`. */
 size_t hood__dense_scratch_floats(const hood__dense *layer, size_t batch, int threads);
 

@@ -121,3 +121,15 @@ hood_status hood__init_kernel(hood_initializer init, float *W, size_t out, size_
     }
     return hood__fail(HOOD_EINVAL, "initializer: unknown initializer %d", (int)init);
 }
+
+hood_status hood__init_conv_kernel(hood_initializer init, float *W, size_t filters, size_t rows,
+                                   size_t receptive, hood_rng *rng)
+{
+    /* Keras' fans for a (kh, kw, in, out) kernel: fan_in = kh·kw·in (the rows of W), fan_out =
+     * kh·kw·out; only glorot uses fan_out, the others are the dense rule over rows. */
+    if (init != HOOD_INIT_GLOROT_UNIFORM || filters == 0 || rows == 0)
+        return hood__init_kernel(init, W, filters, rows, rng);
+    fill_uniform(W, filters * rows,
+                 sqrt(6.0 / ((double)rows + (double)receptive * (double)filters)), rng);
+    return HOOD_OK;
+}

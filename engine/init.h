@@ -11,5 +11,9 @@
  * sign-corrected by diag(R); zeros. HOOD_ENOMEM/HOOD_EINVAL with a message on failure. */
 hood_status hood__init_kernel(hood_initializer init, float *W, size_t out, size_t in,
                               hood_rng *rng);
+/* A Conv2D kernel W (filters x rows, rows = kh·kw·in: Keras' (kh, kw, in, out) bytes) with
+ * Keras' fans: fan_in = rows, fan_out = receptive (kh·kw) · filters. */
+hood_status hood__init_conv_kernel(hood_initializer init, float *W, size_t filters, size_t rows,
+                                   size_t receptive, hood_rng *rng);
 
 #endif

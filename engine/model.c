@@ -40,13 +40,16 @@ static void free_arenas(hood_model *model)
     hood__matrix_free(model->opt_state);
     hood__matrix_free(model->params_next);
     hood__matrix_free(model->opt_state_next);
+    hood__matrix_free(model->state);
+    model->state = NULL;
+    model->num_state = 0;
     model->params = model->grads = model->opt_state = NULL;
     model->params_next = model->opt_state_next = NULL;
     model->num_params = 0;
     model->opt_slots = 0;
     for (size_t i = 0; i < model->num_layers; i++) {
-        hood__dense *l = &model->layers[i];
-        l->W = l->b = l->dW = l->db = NULL;
+        hood__layer *l = &model->layers[i];
+        l->W = l->b = l->dW = l->db = l->state = NULL;
     }
     model->compiled = false;
 }
@@ -72,22 +75,19 @@ void hood_model_free(hood_model *model)
     free(model);
 }
 
-hood_status hood_model_add_dense(hood_model *model, size_t units, hood_activation act,
-                                 bool use_bias)
+hood_status hood__model_add_layer(hood_model *model, const hood__layer *layer)
 {
     if (model == NULL)
         return hood__fail(HOOD_EINVAL, "model: NULL model");
     if (model->compiled)
         return hood__fail(HOOD_EINVAL,
                           "model: already compiled; add layers before hood_model_compile");
-    if (units == 0)
-        return hood__fail(HOOD_EINVAL, "model: layer %zu: units must be > 0", model->num_layers);
-    if ((unsigned)act > (unsigned)HOOD_ACT_SOFTMAX)
+    if ((unsigned)layer->act > (unsigned)HOOD_ACT_SOFTMAX)
         return hood__fail(HOOD_EINVAL, "model: layer %zu: unknown activation %d", model->num_layers,
-                          (int)act);
+                          (int)layer->act);
     if (model->num_layers == model->layers_capacity) {
         size_t cap = model->layers_capacity ? 2 * model->layers_capacity : 4;
-        hood__dense *layers = realloc(model->layers, cap * sizeof *layers);
+        hood__layer *layers = realloc(model->layers, cap * sizeof *layers);
         if (layers == NULL)
             return hood__fail(HOOD_ENOMEM, "model: out of memory adding a layer");
         model->layers = layers;
@@ -97,13 +97,134 @@ hood_status hood_model_add_dense(hood_model *model, size_t units, hood_activatio
         model->inits = inits;
         model->layers_capacity = cap;
     }
-    size_t in =
-        model->num_layers == 0 ? model->input_features : model->layers[model->num_layers - 1].out;
-    model->layers[model->num_layers] =
-        (hood__dense){.in = in, .out = units, .act = act, .use_bias = use_bias};
-    model->inits[model->num_layers] = HOOD_INIT_GLOROT_UNIFORM;
+    hood__layer l = *layer;
+    l.W = l.b = l.dW = l.db = l.state = NULL;
+    size_t i = model->num_layers;
+    hood_status st;
+    if (i == 0)
+        st = hood__layer_resolve(&l, i, model->input_image,
+                                 model->input_image ? model->input_h : 1,
+                                 model->input_image ? model->input_w : 1,
+                                 model->input_image ? model->input_c : model->input_features);
+    else {
+        const hood__layer *prev = &model->layers[i - 1];
+        st = hood__layer_resolve(&l, i, prev->out_image, prev->oh, prev->ow, prev->oc);
+    }
+    if (st != HOOD_OK)
+        return st;
+    model->layers[i] = l;
+    model->inits[i] = HOOD_INIT_GLOROT_UNIFORM;
     model->num_layers++;
     return HOOD_OK;
+}
+
+hood_status hood_model_add_dense(hood_model *model, size_t units, hood_activation act,
+                                 bool use_bias)
+{
+    if (model != NULL && units == 0)
+        return hood__fail(HOOD_EINVAL, "model: layer %zu: units must be > 0", model->num_layers);
+    hood__layer l = {.kind = HOOD_LAYER_DENSE, .units = units, .act = act, .use_bias = use_bias};
+    return hood__model_add_layer(model, &l);
+}
+
+hood_status hood_model_set_input_shape(hood_model *model, size_t height, size_t width,
+                                       size_t channels)
+{
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "model: NULL model");
+    size_t pixels, values;
+    if (height == 0 || width == 0 || channels == 0 ||
+        hood__mul_overflows(height, width, &pixels) ||
+        hood__mul_overflows(pixels, channels, &values) || values != model->input_features)
+        return hood__fail(HOOD_ESHAPE,
+                          "model: input shape %zu x %zu x %zu does not make the model's %zu "
+                          "input features",
+                          height, width, channels, model->input_features);
+    if (model->num_layers > 0 &&
+        (!model->input_image || model->input_h != height || model->input_w != width ||
+         model->input_c != channels))
+        return hood__fail(HOOD_EINVAL, "model: set the input shape before adding layers");
+    model->input_image = true;
+    model->input_h = height;
+    model->input_w = width;
+    model->input_c = channels;
+    return HOOD_OK;
+}
+
+static hood_status add_window(hood_model *model, hood_layer_kind kind, size_t kh, size_t kw,
+                              size_t sh, size_t sw, bool same)
+{
+    hood__layer l = {.kind = kind, .kh = kh, .kw = kw, .sh = sh ? sh : kh, .sw = sw ? sw : kw,
+                     .same = same};
+    return hood__model_add_layer(model, &l);
+}
+
+hood_status hood_model_add_conv2d(hood_model *model, size_t filters, size_t kernel_h,
+                                  size_t kernel_w, size_t stride_h, size_t stride_w,
+                                  bool same_padding, hood_activation act, bool use_bias)
+{
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "model: NULL model");
+    if (filters == 0)
+        return hood__fail(HOOD_EINVAL, "model: layer %zu (conv2d): filters must be > 0",
+                          model->num_layers);
+    if (act == HOOD_ACT_SOFTMAX)
+        return hood__fail(HOOD_EINVAL,
+                          "model: layer %zu (conv2d): softmax over a feature map is not "
+                          "supported; put it on a Dense layer",
+                          model->num_layers);
+    hood__layer l = {.kind = HOOD_LAYER_CONV2D, .units = filters, .kh = kernel_h, .kw = kernel_w,
+                     .sh = stride_h ? stride_h : 1, .sw = stride_w ? stride_w : 1,
+                     .same = same_padding, .act = act, .use_bias = use_bias};
+    return hood__model_add_layer(model, &l);
+}
+
+hood_status hood_model_add_max_pooling2d(hood_model *model, size_t pool_h, size_t pool_w,
+                                         size_t stride_h, size_t stride_w, bool same_padding)
+{
+    return add_window(model, HOOD_LAYER_MAX_POOLING2D, pool_h, pool_w, stride_h, stride_w,
+                      same_padding);
+}
+
+hood_status hood_model_add_average_pooling2d(hood_model *model, size_t pool_h, size_t pool_w,
+                                             size_t stride_h, size_t stride_w, bool same_padding)
+{
+    return add_window(model, HOOD_LAYER_AVERAGE_POOLING2D, pool_h, pool_w, stride_h, stride_w,
+                      same_padding);
+}
+
+hood_status hood_model_add_global_average_pooling2d(hood_model *model)
+{
+    hood__layer l = {.kind = HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D};
+    return hood__model_add_layer(model, &l);
+}
+
+hood_status hood_model_add_flatten(hood_model *model)
+{
+    hood__layer l = {.kind = HOOD_LAYER_FLATTEN};
+    return hood__model_add_layer(model, &l);
+}
+
+hood_status hood_model_add_dropout(hood_model *model, float rate)
+{
+    if (model != NULL && !(rate >= 0.0f && rate < 1.0f))
+        return hood__fail(HOOD_EINVAL, "model: layer %zu (dropout): rate must be in [0, 1)",
+                          model->num_layers);
+    hood__layer l = {.kind = HOOD_LAYER_DROPOUT, .rate = rate};
+    return hood__model_add_layer(model, &l);
+}
+
+hood_status hood_model_add_batch_normalization(hood_model *model, float momentum, float epsilon)
+{
+    if (model != NULL && !(momentum >= 0.0f && momentum <= 1.0f && epsilon > 0.0f &&
+                           isfinite(epsilon)))
+        return hood__fail(HOOD_EINVAL,
+                          "model: layer %zu (batch_normalization): momentum must be in [0, 1] "
+                          "and epsilon > 0",
+                          model->num_layers);
+    hood__layer l = {.kind = HOOD_LAYER_BATCH_NORMALIZATION, .momentum = momentum,
+                     .epsilon = epsilon};
+    return hood__model_add_layer(model, &l);
 }
 
 hood_status hood_model_set_initializer(hood_model *model, size_t layer, hood_initializer init)
@@ -122,25 +243,28 @@ size_t hood__model_layer_offset(const hood_model *model, size_t layer)
 {
     size_t offset = 0;
     for (size_t i = 0; i < layer; i++)
-        offset += model->layers[i].in * model->layers[i].out +
-                  (model->layers[i].use_bias ? model->layers[i].out : 0);
+        offset += hood__layer_kernel_floats(&model->layers[i]) +
+                  hood__layer_bias_floats(&model->layers[i]);
     return offset;
 }
 
 /* The size table: parameters of each layer, checked for overflow since a model file can ask
  * for any shape. */
-static hood_status count_params(const hood_model *model, size_t *total)
+static hood_status count_params(const hood_model *model, size_t *total, size_t *state)
 {
-    size_t sum = 0;
+    size_t sum = 0, states = 0;
     for (size_t i = 0; i < model->num_layers; i++) {
-        const hood__dense *l = &model->layers[i];
-        size_t w;
-        if (hood__mul_overflows(l->in, l->out, &w) || w > SIZE_MAX - sum ||
-            (l->use_bias && l->out > SIZE_MAX - sum - w))
+        const hood__layer *l = &model->layers[i];
+        size_t w, k = l->kind == HOOD_LAYER_CONV2D ? l->kh * l->kw * l->ic : l->in;
+        size_t rows = l->kind == HOOD_LAYER_DENSE || l->kind == HOOD_LAYER_CONV2D ? l->oc : 0;
+        size_t bias = hood__layer_bias_floats(l);
+        if (hood__mul_overflows(rows, k, &w) || w > SIZE_MAX - sum || bias > SIZE_MAX - sum - w)
             return hood__fail(HOOD_ENOMEM, "model: layer %zu: %zu x %zu parameters overflow", i,
-                              l->out, l->in);
-        sum += w + (l->use_bias ? l->out : 0);
+                              rows, k);
+        sum += hood__layer_kernel_floats(l) + bias;
+        states += hood__layer_state_floats(l);
     }
+    *state = states;
     /* Arenas are float arrays: their byte size must fit too. */
     size_t bytes;
     if (hood__mul_overflows(sum, sizeof(float) * 4, &bytes))
@@ -153,16 +277,18 @@ static hood_status count_params(const hood_model *model, size_t *total)
 static void point_views(hood_model *model)
 {
     size_t offset = 0;
+    size_t state = 0;
     for (size_t i = 0; i < model->num_layers; i++) {
-        hood__dense *l = &model->layers[i];
-        l->W = model->params + offset;
-        l->dW = model->grads + offset;
-        offset += l->in * l->out;
-        if (l->use_bias) {
-            l->b = model->params + offset;
-            l->db = model->grads + offset;
-            offset += l->out;
-        }
+        hood__layer *l = &model->layers[i];
+        size_t kernel = hood__layer_kernel_floats(l), bias = hood__layer_bias_floats(l);
+        l->W = kernel ? model->params + offset : NULL;
+        l->dW = kernel ? model->grads + offset : NULL;
+        offset += kernel;
+        l->b = bias ? model->params + offset : NULL;
+        l->db = bias ? model->grads + offset : NULL;
+        offset += bias;
+        l->state = hood__layer_state_floats(l) ? model->state + state : NULL;
+        state += hood__layer_state_floats(l);
     }
 }
 
@@ -189,7 +315,7 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
     hood_status st = hood__optimizer_check(opt);
     if (st != HOOD_OK)
         return hood__fail_prefix(st, "compile: ");
-    const hood__dense *last = &model->layers[model->num_layers - 1];
+    const hood__layer *last = &model->layers[model->num_layers - 1];
     /* The labels are not known yet: check against the labels this loss would want, so an
      * output layer that can never fit (softmax over 1 unit, sparse CCE over 1 unit) fails here
      * rather than at fit. */
@@ -201,8 +327,8 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
     st = hood__loss_check(loss, last->act, last->out, mode, width, one ? 2 : last->out);
     if (st != HOOD_OK)
         return hood__fail_prefix(st, "compile: ");
-    size_t n = 0;
-    if ((st = count_params(model, &n)) != HOOD_OK)
+    size_t n = 0, n_state = 0;
+    if ((st = count_params(model, &n, &n_state)) != HOOD_OK)
         return st;
     size_t slots = hood__optimizer_slots(opt);
     /* The arenas (weights twice, gradients, optimizer state twice) must fit in this machine's
@@ -233,8 +359,10 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
     model->grads = hood__matrix_alloc(n + HOOD__GRAD_EXTRAS, 1);
     model->opt_state = slots > 0 ? hood__matrix_alloc(n, slots) : NULL;
     model->opt_state_next = slots > 0 ? hood__matrix_alloc(n, slots) : NULL;
+    model->state = n_state > 0 ? hood__matrix_alloc(n_state, 1) : NULL;
     if (model->params == NULL || model->params_next == NULL || model->grads == NULL ||
-        (slots > 0 && (model->opt_state == NULL || model->opt_state_next == NULL))) {
+        (slots > 0 && (model->opt_state == NULL || model->opt_state_next == NULL)) ||
+        (n_state > 0 && model->state == NULL)) {
         free_arenas(model);
         return hood__fail(HOOD_ENOMEM, "compile: out of memory for %zu parameters", n);
     }
@@ -242,10 +370,15 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
     memset(model->grads, 0, n * sizeof(float));
     if (slots > 0)
         memset(model->opt_state, 0, n * slots * sizeof(float));
+    if (n_state > 0)
+        memset(model->state, 0, n_state * sizeof(float));
     model->num_params = n;
+    model->num_state = n_state;
     model->opt_slots = slots;
 
     point_views(model);
+    for (size_t i = 0; i < model->num_layers; i++)
+        hood__layer_init_values(&model->layers[i]);
     model->loss = loss;
     model->opt = *opt;
     model->seed = seed;
@@ -264,8 +397,12 @@ hood_status hood_model_compile(hood_model *model, hood_loss loss, const hood_opt
     hood_rng rng;
     hood__rng_seed(&rng, seed);
     for (size_t i = 0; i < model->num_layers; i++) {
-        hood__dense *l = &model->layers[i];
-        st = hood__init_kernel(model->inits[i], l->W, l->out, l->in, &rng);
+        hood__layer *l = &model->layers[i];
+        if (l->kind == HOOD_LAYER_DENSE)
+            st = hood__init_kernel(model->inits[i], l->W, l->out, l->in, &rng);
+        else if (l->kind == HOOD_LAYER_CONV2D)
+            st = hood__init_conv_kernel(model->inits[i], l->W, l->oc, l->kh * l->kw * l->ic,
+                                        l->kh * l->kw, &rng);
         if (st != HOOD_OK) {
             free_arenas(model);
             return hood__fail_prefix(st, "compile: layer %zu: ", i);
@@ -299,7 +436,47 @@ size_t hood_model_num_layers(const hood_model *model)
 
 size_t hood_model_layer_units(const hood_model *model, size_t layer)
 {
-    return layer < model->num_layers ? model->layers[layer].out : 0;
+    if (layer >= model->num_layers)
+        return 0;
+    const hood__layer *l = &model->layers[layer];
+    return l->kind == HOOD_LAYER_DENSE || l->kind == HOOD_LAYER_CONV2D ? l->units : l->out;
+}
+
+hood_status hood_model_layer_info(const hood_model *model, size_t layer, hood_layer_info *out)
+{
+    if (model == NULL || out == NULL || layer >= model->num_layers)
+        return hood__fail(HOOD_EINVAL, "model: no layer %zu (the model has %zu)", layer,
+                          model == NULL ? (size_t)0 : model->num_layers);
+    const hood__layer *l = &model->layers[layer];
+    *out = (hood_layer_info){
+        .kind = l->kind,
+        .image = l->out_image,
+        .height = l->oh,
+        .width = l->ow,
+        .channels = l->oc,
+        .params = hood__layer_kernel_floats(l) + hood__layer_bias_floats(l),
+        .non_trainable = hood__layer_state_floats(l),
+        .activation = l->act,
+        .use_bias = l->use_bias,
+        .units = hood_model_layer_units(model, layer),
+        .kernel_h = l->kh,
+        .kernel_w = l->kw,
+        .stride_h = l->sh,
+        .stride_w = l->sw,
+        .same_padding = l->same,
+        .rate = l->rate,
+        .momentum = l->momentum,
+        .epsilon = l->epsilon,
+    };
+    return HOOD_OK;
+}
+
+size_t hood_model_num_state(const hood_model *model)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < model->num_layers; i++)
+        n += hood__layer_state_floats(&model->layers[i]);
+    return n;
 }
 
 hood_activation hood_model_layer_activation(const hood_model *model, size_t layer)
@@ -322,8 +499,8 @@ size_t hood_model_num_params(const hood_model *model)
     size_t n = 0;
     /* Counted from the architecture so an uncompiled model reports it too (Keras' summary). */
     for (size_t i = 0; i < model->num_layers; i++)
-        n += model->layers[i].in * model->layers[i].out +
-             (model->layers[i].use_bias ? model->layers[i].out : 0);
+        n += hood__layer_kernel_floats(&model->layers[i]) +
+             hood__layer_bias_floats(&model->layers[i]);
     return n;
 }
 
@@ -363,8 +540,11 @@ hood_status hood_model_get_kernel(const hood_model *model, size_t layer, float *
     hood_status st = check_layer(model, layer, kernel, "get_kernel");
     if (st != HOOD_OK)
         return st;
-    const hood__dense *l = &model->layers[layer];
-    memcpy(kernel, l->W, l->in * l->out * sizeof(float));
+    const hood__layer *l = &model->layers[layer];
+    if (l->W == NULL)
+        return hood__fail(HOOD_EINVAL, "get_kernel: layer %zu (%s) has no weights", layer,
+                          hood_layer_kind_snake(l->kind));
+    memcpy(kernel, l->W, hood__layer_kernel_floats(l) * sizeof(float));
     return HOOD_OK;
 }
 
@@ -373,8 +553,11 @@ hood_status hood_model_set_kernel(hood_model *model, size_t layer, const float *
     hood_status st = check_layer(model, layer, kernel, "set_kernel");
     if (st != HOOD_OK)
         return st;
-    hood__dense *l = &model->layers[layer];
-    memcpy(l->W, kernel, l->in * l->out * sizeof(float));
+    hood__layer *l = &model->layers[layer];
+    if (l->W == NULL)
+        return hood__fail(HOOD_EINVAL, "set_kernel: layer %zu (%s) has no weights", layer,
+                          hood_layer_kind_snake(l->kind));
+    memcpy(l->W, kernel, hood__layer_kernel_floats(l) * sizeof(float));
     return HOOD_OK;
 }
 
@@ -383,10 +566,10 @@ hood_status hood_model_get_bias(const hood_model *model, size_t layer, float *bi
     hood_status st = check_layer(model, layer, bias, "get_bias");
     if (st != HOOD_OK)
         return st;
-    const hood__dense *l = &model->layers[layer];
-    if (!l->use_bias)
+    const hood__layer *l = &model->layers[layer];
+    if (l->b == NULL)
         return hood__fail(HOOD_EINVAL, "get_bias: layer %zu has no bias", layer);
-    memcpy(bias, l->b, l->out * sizeof(float));
+    memcpy(bias, l->b, hood__layer_bias_floats(l) * sizeof(float));
     return HOOD_OK;
 }
 
@@ -395,10 +578,10 @@ hood_status hood_model_set_bias(hood_model *model, size_t layer, const float *bi
     hood_status st = check_layer(model, layer, bias, "set_bias");
     if (st != HOOD_OK)
         return st;
-    hood__dense *l = &model->layers[layer];
-    if (!l->use_bias)
+    hood__layer *l = &model->layers[layer];
+    if (l->b == NULL)
         return hood__fail(HOOD_EINVAL, "set_bias: layer %zu has no bias", layer);
-    memcpy(l->b, bias, l->out * sizeof(float));
+    memcpy(l->b, bias, hood__layer_bias_floats(l) * sizeof(float));
     return HOOD_OK;
 }
 
@@ -424,6 +607,20 @@ hood_status hood_model_set_preprocess(hood_model *model, const hood_preprocess *
                           "model takes %zu input features",
                           pp->height, pp->width, hood_color_mode_channels(pp->color_mode), values,
                           model->input_features);
+    size_t channels = hood_color_mode_channels(pp->color_mode);
+    if (model->input_image && (model->input_h != pp->height || model->input_w != pp->width ||
+                               model->input_c != channels))
+        return hood__fail(HOOD_ESHAPE,
+                          "model: preprocess: images of %zu x %zu x %zu, but the model's input "
+                          "shape is %zu x %zu x %zu",
+                          pp->height, pp->width, channels, model->input_h, model->input_w,
+                          model->input_c);
+    if (!model->input_image && model->num_layers == 0) {
+        model->input_image = true;
+        model->input_h = pp->height;
+        model->input_w = pp->width;
+        model->input_c = channels;
+    }
     model->preprocess = *pp;
     model->has_preprocess = true;
     return HOOD_OK;

@@ -5,6 +5,7 @@
 
 #include "dense.h"
 #include "hood.h"
+#include "layer.h"
 
 #include <stdint.h>
 
@@ -30,8 +31,13 @@ enum { HOOD__GRAD_EXTRAS = 16 };
 
 struct hood_model {
     size_t input_features;
+    /* The input's image shape (hood_model_set_input_shape / set_preprocess); a flat vector of
+     * input_features values while input_image is false. */
+    bool input_image;
+    size_t input_h, input_w, input_c;
     size_t num_layers, layers_capacity;
-    hood__dense *layers;     /* W, b, dW, db are views into the arenas below once compiled */
+    hood__layer *layers;     /* W, b, dW, db, state are views into the arenas below once
+                                compiled; each layer's shapes are resolved when it is added */
     hood_initializer *inits; /* per layer */
 
     bool compiled;
@@ -51,6 +57,10 @@ struct hood_model {
      * step costs nothing to undo. Contents are scratch between steps. */
     float *params_next, *opt_state_next;
     uint64_t opt_step; /* Keras' `iterations`: updates applied so far */
+    /* Non-trainable values (batchnorm's moving statistics), carved per layer like the
+     * parameters; fit updates them in forward, never through the optimizer. */
+    size_t num_state;
+    float *state;
 
     hood__train_position position;
     hood_epoch_log *history;
@@ -62,6 +72,9 @@ struct hood_model {
     size_t num_classes;
 };
 
+/* Appends a layer whose settings (kind, units, window, rate, ...) are filled in: resolves its
+ * shapes from the previous layer's output (HOOD_ESHAPE naming the layer when they do not fit). */
+hood_status hood__model_add_layer(hood_model *model, const hood__layer *layer);
 /* Offset of layer i's kernel in the arenas (its bias follows the kernel). */
 size_t hood__model_layer_offset(const hood_model *model, size_t layer);
 /* Compile without drawing weights: allocates the arenas (params zeroed) and fixes loss and

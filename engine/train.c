@@ -43,6 +43,9 @@ typedef struct workspace {
     float *Xb;        /* gathered batch inputs (features x batch), training only */
     float *Yb;        /* gathered batch labels (label_width x batch), training only */
     float *d[2];      /* backward ping-pong: dZ of one layer, dX of the next (max units x batch) */
+    float **keep;     /* keep[l]: what layer l's forward keeps for its backward (layer.h) */
+    float *scratch;   /* shared by the layers' forward/backward (conv2d's columns) */
+    size_t scratch_floats;
     size_t *perm;     /* the epoch's sample order, training only */
     hood__pool *pool; /* the model's threads (NULL: 1), started once per fit/evaluate/predict */
     bool blas_held;   /* the BLAS runs 1 thread until workspace_free puts blas_saved back */
@@ -58,6 +61,7 @@ static void workspace_free(workspace *ws)
 {
     hood__matrix_free(ws->block);
     free(ws->A);
+    free(ws->keep);
     free(ws->perm);
     hood__pool_free(ws->pool);
     if (ws->blas_held)
@@ -79,6 +83,8 @@ static hood_status workspace_pool(workspace *ws, const hood_model *model, size_t
     hood_status st = hood__pool_create(&ws->pool, threads);
     size_t most = 0;
     for (size_t l = 0; st == HOOD_OK && l < model->num_layers; l++) {
+        if (model->layers[l].kind != HOOD_LAYER_DENSE)
+            continue;
         size_t f = hood__dense_scratch_floats(&model->layers[l], batch, threads);
         most = f > most ? f : most;
     }
@@ -101,11 +107,22 @@ static hood_status workspace_init(workspace *ws, const hood_model *model, size_t
             goto too_big;                                                                          \
         total += round_up(sz);                                                                     \
     } while (0)
+    size_t scratch = 0;
     for (size_t l = 0; l < L; l++) {
         ADD_BUF(model->layers[l].out);
         if (model->layers[l].out > max_units)
             max_units = model->layers[l].out;
+        /* keep: per batch column or fixed; added as whole buffers (rows x 1) */
+        size_t k = hood__layer_keep_floats(&model->layers[l], batch);
+        if (round_up(k) < k || total > SIZE_MAX / 8 - round_up(k))
+            goto too_big;
+        total += round_up(k);
+        size_t f = hood__layer_scratch_floats(&model->layers[l], batch);
+        scratch = f > scratch ? f : scratch;
     }
+    if (round_up(scratch) < scratch || total > SIZE_MAX / 8 - round_up(scratch))
+        goto too_big;
+    total += round_up(scratch);
     ADD_BUF(model->layers[L - 1].out);
     if (training) {
         ADD_BUF(model->input_features);
@@ -116,9 +133,11 @@ static hood_status workspace_init(workspace *ws, const hood_model *model, size_t
 #undef ADD_BUF
     ws->block = hood__matrix_alloc(total, 1);
     ws->A = malloc(L * sizeof *ws->A);
+    ws->keep = malloc(L * sizeof *ws->keep);
     if (training && train_samples <= SIZE_MAX / sizeof(size_t))
         ws->perm = malloc(train_samples * sizeof *ws->perm);
-    if (ws->block == NULL || ws->A == NULL || (training && ws->perm == NULL)) {
+    if (ws->block == NULL || ws->A == NULL || ws->keep == NULL ||
+        (training && ws->perm == NULL)) {
         workspace_free(ws);
         return hood__fail(HOOD_ENOMEM, "out of memory for batches of %zu samples", batch);
     }
@@ -126,7 +145,12 @@ static hood_status workspace_init(workspace *ws, const hood_model *model, size_t
     for (size_t l = 0; l < L; l++) {
         ws->A[l] = p;
         p += round_up(model->layers[l].out * batch);
+        ws->keep[l] = p;
+        p += round_up(hood__layer_keep_floats(&model->layers[l], batch));
     }
+    ws->scratch = p;
+    ws->scratch_floats = scratch;
+    p += round_up(scratch);
     ws->Z = p;
     p += round_up(model->layers[L - 1].out * batch);
     if (training) {
@@ -153,19 +177,37 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* What layer l's forward/backward may use: the pool, the shared scratch, its keep buffer, the
+ * mode and dropout's stream (the compile seed and the optimizer step, so a resumed run draws
+ * what an uninterrupted one would). */
+static hood__layer_ctx layer_ctx(const hood_model *model, const workspace *ws, size_t l,
+                                 bool training)
+{
+    return (hood__layer_ctx){.pool = ws->pool,
+                             .scratch = ws->scratch,
+                             .scratch_floats = ws->scratch_floats,
+                             .keep = ws->keep[l],
+                             .training = training,
+                             .seed = model->seed,
+                             .step = model->opt_step,
+                             .index = l};
+}
+
 /* out_last (units x batch) = the model applied to X (features x batch, ld = ldx); the hidden
- * layers' outputs stay in ws->A, the output layer's logits in ws->Z when keep_z. */
+ * layers' outputs stay in ws->A, the output layer's logits in ws->Z when keep_z. training:
+ * fit's batches (dropout drops, batchnorm uses and updates the batch statistics). */
 static void forward(const hood_model *model, workspace *ws, float *out_last, bool keep_z,
-                    const float *X, size_t ldx, size_t batch)
+                    const float *X, size_t ldx, size_t batch, bool training)
 {
     const float *in = X;
     size_t ld = ldx;
     for (size_t l = 0; l < model->num_layers; l++) {
-        const hood__dense *layer = &model->layers[l];
+        const hood__layer *layer = &model->layers[l];
         bool last = l + 1 == model->num_layers;
         float *A = last && out_last != NULL ? out_last : ws->A[l];
-        /* A (out x batch) = act(W (out x in) · in (in x batch) + b) */
-        hood__dense_forward_pool(ws->pool, layer, A, last && keep_z ? ws->Z : NULL, in, ld, batch);
+        hood__layer_ctx ctx = layer_ctx(model, ws, l, training);
+        /* A (out x batch) = layer(in (in x batch)); Dense: act(W (out x in) · in + b) */
+        hood__layer_forward(&ctx, layer, A, last && keep_z ? ws->Z : NULL, in, ld, batch);
         in = A;
         ld = layer->out;
     }
@@ -180,15 +222,17 @@ static bool backward_fold(const hood_model *model, workspace *ws, const float *X
 {
     int cur = 0; /* d[cur] holds dZ of layer l */
     for (size_t l = model->num_layers; l-- > 0;) {
-        const hood__dense *layer = &model->layers[l];
+        const hood__layer *layer = &model->layers[l];
         const float *in = l == 0 ? X : ws->A[l - 1];
         size_t ld = l == 0 ? ldx : model->layers[l - 1].out;
         float *dX = l == 0 ? NULL : ws->d[1 - cur];
-        /* dW = dZ · inᵀ, db = row sums of dZ, dX (in x batch) = Wᵀ · dZ (not for layer 0) */
-        if (l == 0 && W0_out != NULL)
+        /* Dense: dW = dZ · inᵀ, db = row sums of dZ, dX (in x batch) = Wᵀ · dZ (not for
+         * layer 0); the other kinds in layer.h's contract */
+        if (l == 0 && W0_out != NULL && layer->kind == HOOD_LAYER_DENSE)
             return hood__dense_backward_sgd_pool(ws->pool, layer, W0_out, model->opt.learning_rate,
                                                  ws->d[cur], in, ld, batch);
-        hood__dense_backward_pool(ws->pool, layer, dX, ws->d[cur], in, ld, batch);
+        hood__layer_ctx ctx = layer_ctx(model, ws, l, true);
+        hood__layer_backward(&ctx, layer, dX, ws->d[cur], in, ld, ws->A[l], batch);
         if (l > 0) {
             /* dZ of layer l-1 = dX ⊙ act'(A[l-1]), in place */
             hood__activation_backward(model->layers[l - 1].act, dX, dX, ws->A[l - 1],
@@ -215,9 +259,9 @@ hood_status hood__model_batch_gradient(hood_model *model, const float *X, const 
     hood_status st = workspace_init(&ws, model, batch, label_width, 1);
     if (st != HOOD_OK)
         return st;
-    const hood__dense *last = &model->layers[model->num_layers - 1];
+    const hood__layer *last = &model->layers[model->num_layers - 1];
     size_t correct = 0;
-    forward(model, &ws, NULL, true, X, model->input_features, batch);
+    forward(model, &ws, NULL, true, X, model->input_features, batch, true);
     hood__loss_batch(model->loss, last->act, ws.Z, ws.A[model->num_layers - 1], Y, label_width,
                      last->out, batch, scale, ws.d[0], loss_sum, &correct);
     backward(model, &ws, X, model->input_features, batch);
@@ -232,7 +276,7 @@ static void evaluate_columns(const hood_model *model, workspace *ws, const float
                              size_t label_width, size_t n, bool steps, double *loss_sum,
                              size_t *correct)
 {
-    const hood__dense *last = &model->layers[model->num_layers - 1];
+    const hood__layer *last = &model->layers[model->num_layers - 1];
     size_t d = model->input_features, batch = INFERENCE_BLOCK;
     *loss_sum = 0.0;
     *correct = 0;
@@ -240,7 +284,7 @@ static void evaluate_columns(const hood_model *model, workspace *ws, const float
         size_t B = n - j < batch ? n - j : batch;
         if (steps)
             hood__pool_step_begin(ws->pool);
-        forward(model, ws, NULL, true, X + j * d, d, B);
+        forward(model, ws, NULL, true, X + j * d, d, B, false);
         hood__loss_batch(model->loss, last->act, ws->Z, ws->A[model->num_layers - 1],
                          Y + j * label_width, label_width, last->out, B, (float)B, NULL, loss_sum,
                          correct);
@@ -270,7 +314,7 @@ static hood_status check_data(const hood_model *model, const hood_dataset *ds, c
     hood_label_mode mode = hood_dataset_label_mode(ds);
     if (mode == HOOD_LABELS_NONE || hood_dataset_labels(ds) == NULL)
         return hood__fail(HOOD_EINVAL, "%s: the dataset has no labels", what);
-    const hood__dense *last = &model->layers[model->num_layers - 1];
+    const hood__layer *last = &model->layers[model->num_layers - 1];
     size_t width = hood_dataset_label_width(ds);
     hood_status st = hood__loss_check(model->loss, last->act, last->out, mode, width,
                                       hood_dataset_num_classes(ds));
@@ -359,7 +403,7 @@ hood_status hood_model_predict(hood_model *model, const float *x, size_t samples
         size_t B = samples - j < batch ? samples - j : batch;
         hood__pool_step_begin(ws.pool);
         /* the output layer writes straight into the caller's columns j .. j+B */
-        forward(model, &ws, out + j * units, false, x + j * d, d, B);
+        forward(model, &ws, out + j * units, false, x + j * d, d, B, false);
         hood__pool_step_end(ws.pool);
     }
     workspace_free(&ws);
@@ -597,7 +641,7 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
                                   const size_t *perm, batch_run *r)
 {
     const size_t L = model->num_layers, d = model->input_features, width = sp->width;
-    const hood__dense *last = &model->layers[L - 1];
+    const hood__layer *last = &model->layers[L - 1];
     size_t k; /* samples of the batch held here: Bn in one process */
     const size_t *cols = batch_columns(sp, perm, r->Bn, &k);
     r->t[0] = now_seconds();
@@ -608,7 +652,7 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
     r->loss = 0.0;
     r->correct = 0;
     if (k > 0) {
-        forward(model, ws, NULL, true, ws->Xb, d, k);
+        forward(model, ws, NULL, true, ws->Xb, d, k, true);
         /* dZ_L (units x k) = d(batch mean loss)/dZ: scale by the (global) batch size */
         hood__loss_batch(model->loss, last->act, ws->Z, ws->A[L - 1], ws->Yb, width, last->out, k,
                          (float)r->Bn, ws->d[0], &r->loss, &r->correct);
@@ -647,7 +691,8 @@ static hood_status batch_update(hood_model *model, const split *sp, workspace *w
     /* Plain SGD in one process: the first kernel's step is folded into its gradient's sgemm
      * (written to params_next, which starts with that kernel), so the optimizer steps only the
      * rest of the arena. */
-    bool fold = sp->shard == NULL && model->opt.kind == HOOD_OPT_SGD && model->opt.momentum <= 0.0f;
+    bool fold = sp->shard == NULL && model->opt.kind == HOOD_OPT_SGD &&
+                model->opt.momentum <= 0.0f && model->layers[0].kind == HOOD_LAYER_DENSE;
     size_t skip = fold ? model->layers[0].in * model->layers[0].out : 0;
     bool folded_ok = true;
     if (sp->shard == NULL)

@@ -378,6 +378,87 @@ HOOD_API void hood_model_free(hood_model *model);
 /* Appends Dense(units, activation, use_bias) with a glorot_uniform kernel and zero bias. */
 HOOD_API hood_status hood_model_add_dense(hood_model *model, size_t units, hood_activation act,
                                           bool use_bias);
+/* Image layers (Keras' Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
+ * Flatten, Dropout, BatchNormalization). Every layer knows its output shape from its input's:
+ * the model's input is a flat vector of input_features values until hood_model_set_input_shape
+ * (or hood_model_set_preprocess) gives it an image shape, which must come before the first
+ * image layer. Samples are HWC inside their column (channels fastest, then width, height).
+ * A Dense layer after an image layer flattens (Keras would need a Flatten first). A shape that
+ * does not fit is HOOD_ESHAPE naming the layer ("layer 3 (max_pooling2d): a 2x2 window does not
+ * fit a 1x1 input"). */
+typedef enum hood_layer_kind {
+    HOOD_LAYER_DENSE = 0,
+    HOOD_LAYER_CONV2D,
+    HOOD_LAYER_MAX_POOLING2D,
+    HOOD_LAYER_AVERAGE_POOLING2D,
+    HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D,
+    HOOD_LAYER_FLATTEN,
+    HOOD_LAYER_DROPOUT,
+    HOOD_LAYER_BATCH_NORMALIZATION
+} hood_layer_kind;
+/* Keras' class name ("Conv2D") and its snake_case layer name ("conv2d"); "?" when unknown. */
+HOOD_API const char *hood_layer_kind_name(hood_layer_kind kind);
+HOOD_API const char *hood_layer_kind_snake(hood_layer_kind kind);
+
+/* The input's image shape: height * width * channels must equal input_features. Before any
+ * layer is added (HOOD_EINVAL after). */
+HOOD_API hood_status hood_model_set_input_shape(hood_model *model, size_t height, size_t width,
+                                                size_t channels);
+/* Conv2D(filters, (kernel_h, kernel_w), strides, padding 'same' or 'valid', activation,
+ * use_bias): strides 0 mean 1; 'same' is TensorFlow's rule (output ceil(in / stride); when the
+ * padding total is odd the extra row/column goes at the bottom/right). Kernel (get/set, export)
+ * in Keras' layout (kernel_h, kernel_w, in_channels, filters), glorot_uniform over fan_in =
+ * kh*kw*in, fan_out = kh*kw*filters; bias zero. Softmax is refused (use it on a Dense). */
+HOOD_API hood_status hood_model_add_conv2d(hood_model *model, size_t filters, size_t kernel_h,
+                                           size_t kernel_w, size_t stride_h, size_t stride_w,
+                                           bool same_padding, hood_activation act, bool use_bias);
+/* MaxPooling2D / AveragePooling2D((pool_h, pool_w), strides (0: the pool size, Keras' None),
+ * padding): with 'same', windows count only the input values they cover (as TensorFlow). */
+HOOD_API hood_status hood_model_add_max_pooling2d(hood_model *model, size_t pool_h, size_t pool_w,
+                                                  size_t stride_h, size_t stride_w,
+                                                  bool same_padding);
+HOOD_API hood_status hood_model_add_average_pooling2d(hood_model *model, size_t pool_h,
+                                                      size_t pool_w, size_t stride_h,
+                                                      size_t stride_w, bool same_padding);
+/* GlobalAveragePooling2D: (H, W, C) -> (C,). */
+HOOD_API hood_status hood_model_add_global_average_pooling2d(hood_model *model);
+/* Flatten: (H, W, C) -> (H*W*C,); the column is already that vector, so it copies nothing but
+ * is kept for the summary and Keras' layer list. */
+HOOD_API hood_status hood_model_add_flatten(hood_model *model);
+/* Dropout(rate), 0 <= rate < 1: in fit each value is kept with probability 1 - rate and scaled
+ * by 1 / (1 - rate) (inverted dropout); evaluate and predict pass values through. The masks are
+ * drawn from a stream of (compile seed, layer, optimizer step), so a run is reproducible and a
+ * resumed run draws the same masks bit for bit. */
+HOOD_API hood_status hood_model_add_dropout(hood_model *model, float rate);
+/* BatchNormalization over the channels (Keras' axis=-1; a flat input's features): trainable
+ * gamma (ones) and beta (zeros), moving mean (zeros) and variance (ones) updated in fit as
+ * moving = moving * momentum + batch * (1 - momentum) with the batch's biased variance, and
+ * used by evaluate and predict. Keras' defaults: momentum 0.99, epsilon 1e-3. */
+HOOD_API hood_status hood_model_add_batch_normalization(hood_model *model, float momentum,
+                                                        float epsilon);
+
+/* What Keras' summary shows of one layer, and its settings. */
+typedef struct hood_layer_info {
+    hood_layer_kind kind;
+    bool image;                    /* output is (height, width, channels); else (channels,) */
+    size_t height, width, channels; /* output shape (height = width = 1 when not an image) */
+    size_t params;                 /* trainable parameters */
+    size_t non_trainable;          /* moving statistics (BatchNormalization) */
+    hood_activation activation;    /* Dense, Conv2D; linear otherwise */
+    bool use_bias;
+    size_t units;                  /* Dense units, Conv2D filters; output values otherwise */
+    size_t kernel_h, kernel_w;     /* Conv2D kernel, pooling window */
+    size_t stride_h, stride_w;
+    bool same_padding;
+    float rate;                    /* Dropout */
+    float momentum, epsilon;       /* BatchNormalization */
+} hood_layer_info;
+HOOD_API hood_status hood_model_layer_info(const hood_model *model, size_t layer,
+                                           hood_layer_info *out);
+/* Non-trainable values (moving statistics) in the model; hood_model_num_params counts only the
+ * trainable ones. */
+HOOD_API size_t hood_model_num_state(const hood_model *model);
+
 /* Kernel initializer of layer i (before compile; default glorot_uniform). */
 HOOD_API hood_status hood_model_set_initializer(hood_model *model, size_t layer,
                                                 hood_initializer init);

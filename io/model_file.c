@@ -26,7 +26,9 @@
 /* PNG-style magic: the high byte catches 7-bit transfers, CR LF catches newline conversion,
  * 0x1a stops DOS `type`. */
 static const unsigned char MAGIC[8] = {0x89, 'H', 'O', 'O', 'D', '\r', '\n', 0x1a};
-enum { FORMAT_VERSION = 1, PREFIX_BYTES = 24, CRC_BYTES = 4 };
+/* Version 2 (hood 0.2) stores the layer list of every kind and the moving statistics; version 1
+ * files (Dense layers only) still load. */
+enum { FORMAT_VERSION = 2, FORMAT_VERSION_DENSE = 1, PREFIX_BYTES = 24, CRC_BYTES = 4 };
 
 /* ---- CRC-32 (IEEE 802.3, reflected 0xEDB88320), zlib's crc32 ---------------------------- */
 
@@ -166,17 +168,24 @@ static void write_header(text *t, const hood_model *m)
 {
     text_printf(t, "hood-model %d\n", FORMAT_VERSION);
     text_printf(t, "input_features %zu\n", m->input_features);
-    if (m->has_preprocess)
-        text_printf(t, "input_shape %zu %zu %zu\n", m->preprocess.height, m->preprocess.width,
-                    m->input_features / (m->preprocess.height * m->preprocess.width));
+    if (m->input_image)
+        text_printf(t, "input_shape %zu %zu %zu\n", m->input_h, m->input_w, m->input_c);
     else
         text_printf(t, "input_shape %zu\n", m->input_features);
     text_printf(t, "layers %zu\n", m->num_layers);
     for (size_t i = 0; i < m->num_layers; i++) {
-        const hood__dense *l = &m->layers[i];
-        text_printf(t, "layer %zu units=%zu activation=%s use_bias=%d initializer=%s\n", i, l->out,
-                    hood_activation_name(l->act), l->use_bias ? 1 : 0,
-                    hood_initializer_name(m->inits[i]));
+        const hood__layer *l = &m->layers[i];
+        /* every field on every line (those a kind does not use are 0), one parser for all */
+        text_printf(t,
+                    "layer %zu kind=%s units=%zu activation=%s use_bias=%d initializer=%s "
+                    "kernel=%zux%zu strides=%zux%zu padding=%s",
+                    i, hood_layer_kind_snake(l->kind), l->units, hood_activation_name(l->act),
+                    l->use_bias ? 1 : 0, hood_initializer_name(m->inits[i]), l->kh, l->kw, l->sh,
+                    l->sw, l->same ? "same" : "valid");
+        text_number(t, "rate", l->rate, true);
+        text_number(t, "momentum", l->momentum, true);
+        text_number(t, "epsilon", l->epsilon, true);
+        text_printf(t, "\n");
     }
     text_printf(t, "compiled %d\n", m->compiled ? 1 : 0);
     if (m->compiled) {
@@ -240,6 +249,7 @@ static void write_header(text *t, const hood_model *m)
     }
     text_printf(t, "params %zu\n", m->compiled ? m->num_params : (size_t)0);
     text_printf(t, "optimizer_values %zu\n", m->compiled ? m->num_params * m->opt_slots : 0);
+    text_printf(t, "state %zu\n", m->compiled ? m->num_state : (size_t)0);
     text_printf(t, "end\n");
 }
 
@@ -258,14 +268,15 @@ hood_status hood_model_save(const hood_model *model, const char *path)
     if (model->num_layers == 0)
         return hood__fail(HOOD_EINVAL, "%s: the model has no layers; nothing to save", path);
     if (model->compiled && !hood__model_params_finite(model)) {
-        for (size_t l = 0; l < model->num_layers; l++) {
-            const hood__dense *layer = &model->layers[l];
-            size_t count = layer->in * layer->out + (layer->use_bias ? layer->out : 0);
-            for (size_t i = 0; i < count; i++)
-                if (!isfinite(layer->W[i]))
+        for (size_t l = 0, at = 0; l < model->num_layers; l++) {
+            const hood__layer *layer = &model->layers[l];
+            size_t count = hood__layer_kernel_floats(layer) + hood__layer_bias_floats(layer);
+            for (size_t i = at; i < at + count; i++)
+                if (!isfinite(model->params[i]))
                     return hood__fail(HOOD_EDATA,
                                       "%s: refusing to save: layer %zu has a weight that is %s",
-                                      path, l, isnan(layer->W[i]) ? "NaN" : "infinite");
+                                      path, l, isnan(model->params[i]) ? "NaN" : "infinite");
+            at += count;
         }
         return hood__fail(HOOD_EDATA, "%s: refusing to save: the optimizer state is not finite",
                           path);
@@ -276,7 +287,8 @@ hood_status hood_model_save(const hood_model *model, const char *path)
         free(header.data);
         return hood__fail(HOOD_ENOMEM, "%s: out of memory writing the header", path);
     }
-    size_t values = model->compiled ? model->num_params * (1 + model->opt_slots) : 0;
+    size_t values =
+        model->compiled ? model->num_params * (1 + model->opt_slots) + model->num_state : 0;
     uint64_t total = (uint64_t)PREFIX_BYTES + header.len + 4 * (uint64_t)values + CRC_BYTES;
     unsigned char prefix[PREFIX_BYTES];
     memcpy(prefix, MAGIC, sizeof MAGIC);
@@ -304,6 +316,8 @@ hood_status hood_model_save(const hood_model *model, const char *path)
         if (ok && model->opt_slots > 0)
             ok = write_crc(f, &crc, model->opt_state,
                            model->num_params * model->opt_slots * sizeof(float));
+        if (ok && model->num_state > 0)
+            ok = write_crc(f, &crc, model->state, model->num_state * sizeof(float));
     }
     unsigned char trailer[CRC_BYTES];
     put_u32(trailer, crc32_final(&crc));
@@ -331,6 +345,7 @@ typedef struct reader {
     size_t line_no;
     token tok[MAX_TOKENS];
     size_t ntok;
+    uint32_t version; /* the prefix's: FORMAT_VERSION_DENSE or FORMAT_VERSION */
 } reader;
 
 static hood_status bad(const reader *r, const char *what)
@@ -580,7 +595,7 @@ static char *unescape(const token *t)
 
 /* What the header says beyond the model itself: the counts the binary part must match. */
 typedef struct header_counts {
-    size_t params, optimizer_values;
+    size_t params, optimizer_values, state;
 } header_counts;
 
 static hood_status parse_optimizer(reader *r, hood_optimizer_config *o)
@@ -650,6 +665,93 @@ static hood_status parse_epoch(reader *r, size_t e, hood_epoch_log *h)
     return HOOD_OK;
 }
 
+/* "3x5" into two sizes. */
+static hood_status field_pair(const reader *r, const char *key, size_t *a, size_t *b)
+{
+    token t;
+    TRY(field(r, 2, key, &t));
+    const char *x = memchr(t.s, 'x', t.len);
+    if (x == NULL || !parse_size(t.s, (size_t)(x - t.s), a) ||
+        !parse_size(x + 1, t.len - (size_t)(x - t.s) - 1, b))
+        return bad(r, "a kernel or strides field is not HxW");
+    return HOOD_OK;
+}
+
+/* A version 2 layer line: every kind's fields, checked by the model as an API call would. */
+static hood_status parse_layer(reader *r, hood_model *m, size_t i)
+{
+    size_t index;
+    char kind_name[48], act_name[32], init_name[32], padding[8];
+    hood__layer l;
+    memset(&l, 0, sizeof l);
+    TRY(expect(r, "layer", 12));
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &index) || index != i)
+        return bad(r, "layers out of order");
+    TRY(field_word(r, 2, "kind", kind_name, sizeof kind_name));
+    TRY(field_size(r, 2, "units", &l.units));
+    TRY(field_word(r, 2, "activation", act_name, sizeof act_name));
+    TRY(field_bool(r, 2, "use_bias", &l.use_bias));
+    TRY(field_word(r, 2, "initializer", init_name, sizeof init_name));
+    TRY(field_pair(r, "kernel", &l.kh, &l.kw));
+    TRY(field_pair(r, "strides", &l.sh, &l.sw));
+    TRY(field_word(r, 2, "padding", padding, sizeof padding));
+    TRY(field_float(r, 2, "rate", &l.rate));
+    TRY(field_float(r, 2, "momentum", &l.momentum));
+    TRY(field_float(r, 2, "epsilon", &l.epsilon));
+    int kind = -1;
+    for (int k = 0; k <= (int)HOOD_LAYER_BATCH_NORMALIZATION; k++)
+        if (strcmp(kind_name, hood_layer_kind_snake((hood_layer_kind)k)) == 0)
+            kind = k;
+    hood_initializer init;
+    if (kind < 0)
+        return bad(r, "unknown layer kind");
+    if (hood_activation_parse(act_name, &l.act) != HOOD_OK)
+        return bad(r, "unknown activation");
+    if (hood_initializer_parse(init_name, &init) != HOOD_OK)
+        return bad(r, "unknown initializer");
+    if (strcmp(padding, "same") != 0 && strcmp(padding, "valid") != 0)
+        return bad(r, "padding is not 'same' or 'valid'");
+    l.kind = (hood_layer_kind)kind;
+    l.same = strcmp(padding, "same") == 0;
+    /* the same checks as the API's add calls */
+    hood_status st;
+    switch (l.kind) {
+    case HOOD_LAYER_DENSE:
+        st = hood_model_add_dense(m, l.units, l.act, l.use_bias);
+        break;
+    case HOOD_LAYER_CONV2D:
+        st = hood_model_add_conv2d(m, l.units, l.kh, l.kw, l.sh, l.sw, l.same, l.act, l.use_bias);
+        break;
+    case HOOD_LAYER_MAX_POOLING2D:
+        st = hood_model_add_max_pooling2d(m, l.kh, l.kw, l.sh, l.sw, l.same);
+        break;
+    case HOOD_LAYER_AVERAGE_POOLING2D:
+        st = hood_model_add_average_pooling2d(m, l.kh, l.kw, l.sh, l.sw, l.same);
+        break;
+    case HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D:
+        st = hood_model_add_global_average_pooling2d(m);
+        break;
+    case HOOD_LAYER_FLATTEN:
+        st = hood_model_add_flatten(m);
+        break;
+    case HOOD_LAYER_DROPOUT:
+        st = hood_model_add_dropout(m, l.rate);
+        break;
+    default:
+        st = hood_model_add_batch_normalization(m, l.momentum, l.epsilon);
+        break;
+    }
+    if (st == HOOD_ENOMEM)
+        return st;
+    if (st != HOOD_OK) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s", hood_last_error());
+        return bad(r, msg);
+    }
+    m->inits[i] = init;
+    return HOOD_OK;
+}
+
 /* The architecture and everything else in the header, into a new (uncompiled) model plus the
  * compile settings; the caller compiles and fills the arenas. */
 typedef struct parsed {
@@ -665,16 +767,19 @@ typedef struct parsed {
 
 static hood_status parse_header(reader *r, parsed *out)
 {
-    size_t version, d, n_layers, count;
+    size_t version, d, n_layers, count, shape[3] = {0, 0, 0};
     TRY(expect(r, "hood-model", 1));
-    if (!parse_size(r->tok[1].s, r->tok[1].len, &version) || version != FORMAT_VERSION)
-        return bad(r, "header version is not 1");
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &version) || version != r->version)
+        return bad(r, "header version is not the file's");
     TRY(expect(r, "input_features", 1));
     if (!parse_size(r->tok[1].s, r->tok[1].len, &d) || d == 0)
         return bad(r, "input_features must be a count > 0");
     TRY(next_line(r));
     if (r->ntok < 2 || r->ntok > 4 || !tok_is(&r->tok[0], "input_shape"))
         return bad(r, "expected 'input_shape' with 1 to 3 sizes");
+    for (size_t k = 0; r->ntok == 4 && k < 3; k++)
+        if (!parse_size(r->tok[k + 1].s, r->tok[k + 1].len, &shape[k]))
+            return bad(r, "input_shape is not three sizes");
     TRY(expect(r, "layers", 1));
     /* Each layer takes a header line, so a count beyond the header's size is a lie. */
     if (!parse_size(r->tok[1].s, r->tok[1].len, &n_layers) || n_layers == 0 ||
@@ -682,7 +787,11 @@ static hood_status parse_header(reader *r, parsed *out)
         return bad(r, "layers must be a count > 0 that fits the header");
     TRY(hood_model_create(&out->model, d));
     hood_model *m = out->model;
-    for (size_t i = 0; i < n_layers; i++) {
+    if (shape[0] > 0 && hood_model_set_input_shape(m, shape[0], shape[1], shape[2]) != HOOD_OK)
+        return bad(r, "input_shape does not make input_features");
+    for (size_t i = 0; i < n_layers && version != FORMAT_VERSION_DENSE; i++)
+        TRY(parse_layer(r, m, i));
+    for (size_t i = 0; i < n_layers && version == FORMAT_VERSION_DENSE; i++) {
         size_t index, units;
         bool use_bias;
         char act_name[32], init_name[32];
@@ -781,6 +890,11 @@ static hood_status parse_header(reader *r, parsed *out)
     TRY(expect(r, "optimizer_values", 1));
     if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.optimizer_values))
         return bad(r, "optimizer_values is not a count");
+    if (version != FORMAT_VERSION_DENSE) {
+        TRY(expect(r, "state", 1));
+        if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.state))
+            return bad(r, "state is not a count");
+    }
     TRY(expect(r, "end", 0));
     if (r->p != r->end)
         return bad(r, "text after 'end'");
@@ -792,15 +906,19 @@ static bool architecture_params(const hood_model *m, size_t *out)
 {
     size_t sum = 0, w;
     for (size_t i = 0; i < m->num_layers; i++) {
-        const hood__dense *l = &m->layers[i];
-        if (hood__mul_overflows(l->in, l->out, &w) || w > SIZE_MAX - sum)
-            return false;
-        sum += w;
-        if (l->use_bias) {
-            if (l->out > SIZE_MAX - sum)
+        const hood__layer *l = &m->layers[i];
+        size_t rows = l->kind == HOOD_LAYER_CONV2D ? l->kh * l->kw * l->ic : l->in;
+        if (l->kind == HOOD_LAYER_DENSE || l->kind == HOOD_LAYER_CONV2D) {
+            if (hood__mul_overflows(rows, l->oc, &w) || w > SIZE_MAX - sum)
                 return false;
-            sum += l->out;
+            sum += w;
         }
+        size_t bias = hood__layer_bias_floats(l) + (l->kind == HOOD_LAYER_BATCH_NORMALIZATION
+                                                        ? l->oc /* gamma */
+                                                        : 0);
+        if (bias > SIZE_MAX - sum)
+            return false;
+        sum += bias;
     }
     *out = sum;
     return true;
@@ -815,10 +933,10 @@ static hood_status parse_into(const unsigned char *b, size_t len, const char *na
         return hood__fail(HOOD_EFORMAT, "%s: truncated: %zu bytes, too short for a hood model",
                           name, len);
     uint32_t version = get_u32(b + 8);
-    if (version != FORMAT_VERSION)
+    if (version != FORMAT_VERSION && version != FORMAT_VERSION_DENSE)
         return hood__fail(HOOD_EFORMAT,
-                          "%s: model file format version %u; this hood reads version %d", name,
-                          (unsigned)version, FORMAT_VERSION);
+                          "%s: model file format version %u; this hood reads versions %d and %d",
+                          name, (unsigned)version, FORMAT_VERSION_DENSE, FORMAT_VERSION);
     uint32_t header_len = get_u32(b + 12);
     uint64_t total = get_u64(b + 16);
     if (total != (uint64_t)len)
@@ -840,22 +958,27 @@ static hood_status parse_into(const unsigned char *b, size_t len, const char *na
 
     reader r = {.p = (const char *)b + PREFIX_BYTES,
                 .end = (const char *)b + PREFIX_BYTES + header_len,
-                .name = name};
+                .name = name,
+                .version = version};
     TRY(parse_header(&r, ps));
 
     size_t need = 0, values = 0, binary = len - PREFIX_BYTES - CRC_BYTES - header_len;
+    size_t state = ps->compiled ? hood_model_num_state(ps->model) : 0;
     if (ps->compiled) {
         if (!architecture_params(ps->model, &need) || hood__mul_overflows(need, ps->slots, &values))
             return hood__fail(HOOD_EFORMAT, "%s: the architecture's size overflows", name);
     }
-    if (ps->counts.params != need || ps->counts.optimizer_values != values)
+    if (ps->counts.params != need || ps->counts.optimizer_values != values ||
+        ps->counts.state != state)
         return hood__fail(HOOD_EFORMAT,
-                          "%s: the header counts %zu parameters and %zu optimizer values, the "
-                          "architecture has %zu and %zu",
-                          name, ps->counts.params, ps->counts.optimizer_values, need, values);
-    if (binary % 4 != 0 || binary / 4 != need + values || need + values < need)
+                          "%s: the header counts %zu parameters, %zu optimizer values and %zu "
+                          "state values, the architecture has %zu, %zu and %zu",
+                          name, ps->counts.params, ps->counts.optimizer_values, ps->counts.state,
+                          need, values, state);
+    if (binary % 4 != 0 || need + values < need || need + values + state < state ||
+        binary / 4 != need + values + state)
         return hood__fail(HOOD_EFORMAT, "%s: %zu bytes of weights, expected %zu floats", name,
-                          binary, need + values);
+                          binary, need + values + state);
     hood_model *m = ps->model;
     if (ps->compiled) {
         /* compile_raw starts a model over: keep the history parsed into it */
@@ -870,6 +993,8 @@ static hood_status parse_into(const unsigned char *b, size_t len, const char *na
         memcpy(m->params, data, need * sizeof(float));
         if (values > 0)
             memcpy(m->opt_state, data + need * sizeof(float), values * sizeof(float));
+        if (state > 0)
+            memcpy(m->state, data + (need + values) * sizeof(float), state * sizeof(float));
         m->opt_step = ps->step;
     }
     m->position = ps->position;

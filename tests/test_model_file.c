@@ -200,7 +200,7 @@ START_TEST(round_trip_keeps_everything)
     size_t len;
     unsigned char *bytes = read_all(path, &len);
     bytes[len - 1] = '\0';
-    ck_assert_ptr_nonnull(strstr((char *)bytes + 24, "layer 0 units=5 activation=tanh"));
+    ck_assert_ptr_nonnull(strstr((char *)bytes + 24, "layer 0 kind=dense units=5 activation=tanh"));
     ck_assert_ptr_nonnull(strstr((char *)bytes + 24, "loss sparse_categorical_crossentropy"));
     ck_assert_ptr_nonnull(strstr((char *)bytes + 24, "with%20space%20&%20100%25"));
     free(bytes);
@@ -367,12 +367,12 @@ START_TEST(foreign_and_wrong_version_files_are_rejected)
     expect_load_error(bad, "not a hood model file");
     write_all(bad, "hello, world\n", 13);
     expect_load_error(bad, "not a hood model file");
-    /* version 2 with a valid checksum: the version is named */
-    bytes[8] = 2;
+    /* version 3 with a valid checksum: the version is named */
+    bytes[8] = 3;
     fix_crc(bytes, len);
     write_all(bad, bytes, len);
-    expect_load_error(bad, "version 2");
-    bytes[8] = 1;
+    expect_load_error(bad, "version 3");
+    bytes[8] = 2;
     /* trailing garbage */
     unsigned char *longer = malloc(len + 3);
     ck_assert_ptr_nonnull(longer);
@@ -421,7 +421,7 @@ START_TEST(inconsistent_headers_are_rejected)
         {"optimizer adam", "optimizer adom", "unknown optimizer"},
         {"slots=2", "slots=1", "slots"},
         {"layers 2", "layers 9", "expected 'layer'"},
-        {"hood-model 1", "hood-model 7", "header version"},
+        {"hood-model 2", "hood-model 7", "header version"},
         {"classes 0", "classes 5", "expected 'class'"},
         {"use_bias=1", "use_bias=7", "flag"},
     };
