@@ -4,6 +4,7 @@
 #include "common.h"
 #include "data.h"
 #include "data_args.h"
+#include "signals.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,21 @@ done:
     return rc;
 }
 
+/* The outputs a signal must not leave half-written: OUT, or its two halves. */
+static bool guard_outputs(const char *out, const char *ext, bool both)
+{
+    if (!both)
+        return cli_signals_guard(out);
+    bool ok = true;
+    const char *tags[2] = {".train", ".val"};
+    for (int i = 0; i < 2 && ok; i++) {
+        char *name = half_name(out, ext, tags[i]);
+        ok = name != NULL && cli_signals_guard(name);
+        free(name);
+    }
+    return ok;
+}
+
 int hood_cli_dataset(int argc, char **argv)
 {
     enum { OPT_HEADER = 1, OPT_THREADS = 2, OPT_COMPRESS = 3 };
@@ -208,10 +224,24 @@ int hood_cli_dataset(int argc, char **argv)
     if (!cli_check_writable(CMD, out))
         goto done;
 
+    /* Scanning and writing have no stop hook: a signal there removes the output's temporaries
+     * and exits at once (signals.h); decoding stops through the progress callback. */
+    cli_signals_install(CMD);
     hood_status st =
         hood_dataset_from_directory(dir, in, &ds, in->subset == HOOD_SUBSET_BOTH ? &val : NULL);
+    cli_signals_defer(false);
+    int sig = cli_signal_received();
+    if (sig != 0) {
+        fprintf(stderr, "hood dataset: stopped by %s; nothing written\n", cli_signal_name(sig));
+        rc = 128 + sig;
+        goto done;
+    }
     if (st != HOOD_OK) {
         rc = cli_fail_status(CMD, st);
+        goto done;
+    }
+    if (!guard_outputs(out, ext, in->subset == HOOD_SUBSET_BOTH)) {
+        rc = cli_fail(CMD, "%s: cannot open its folder", out);
         goto done;
     }
     if (in->subset == HOOD_SUBSET_BOTH) {
@@ -220,6 +250,7 @@ int hood_cli_dataset(int argc, char **argv)
         st = save_as(ds, out, ext, &csv, compress);
         rc = st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
     }
+    cli_signals_unguard_all();
     if (rc == CLI_OK && !flags.quiet) {
         if (val != NULL) {
             char *tn = half_name(out, ext, ".train"), *vn = half_name(out, ext, ".val");

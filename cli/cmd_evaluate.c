@@ -111,7 +111,8 @@ static int load_data(const evaluate_args *a, const hood_model *model, hood_datas
     in.block_untrusted = a->block;
     in.threads = a->has_threads ? a->threads : 0;
     in.on_message = a->quiet ? NULL : cli_print_message;
-    in.on_progress = a->quiet || !isatty(STDERR_FILENO) ? NULL : cli_print_progress;
+    progress.draw = !a->quiet && isatty(STDERR_FILENO);
+    in.on_progress = cli_print_progress;
     in.user = &progress;
     const char **names = calloc(hood_model_num_classes(model) + 1, sizeof *names);
     if (names == NULL)

@@ -174,9 +174,11 @@ static int set_option(train_args *a, int c, const char *arg)
         break;
     case OPT_EPOCHS:
         ok = cli_parse_size(CMD, "epochs", arg, 1, &a->epochs);
+        a->has_epochs = true;
         break;
     case OPT_BATCH:
         ok = cli_parse_size(CMD, "batch-size", arg, 1, &a->batch);
+        a->has_batch = true;
         break;
     case OPT_VAL_DATA:
         a->val_data = arg;
@@ -279,6 +281,15 @@ static int check_args(int argc, char **argv, const train_args *a, const cli_data
      * --seed must be given. A file is split by fit, which holds out its last rows unshuffled
      * (Keras' model.fit), and --validation-data replaces the split: no seed needed there. */
     const hood_ingest_options *in = &flags->ingest;
+    /* Keras warns that val_* is unavailable and early stopping then does nothing; hood refuses
+     * rather than quietly monitoring something else. A resumed run may have a stored split
+     * (checked once the checkpoint is read). */
+    bool val_monitor = a->monitor == HOOD_MONITOR_VAL_LOSS || a->monitor == HOOD_MONITOR_VAL_ACCURACY;
+    if (a->early && val_monitor && a->resume == NULL && a->val_data == NULL &&
+        in->validation_split == 0)
+        return cli_usage(CMD, "--early-stopping monitors %s, which needs validation data "
+                              "(--validation-split or --validation-data); or --monitor loss",
+                         a->monitor == HOOD_MONITOR_VAL_LOSS ? "val_loss" : "val_accuracy");
     if (in->validation_split > 0 && in->shuffle && !in->has_seed && a->val_data == NULL &&
         cli_is_directory(data))
         return cli_usage(CMD, "--validation-split on a folder with shuffling needs --seed N (the "
@@ -294,12 +305,15 @@ bool train_args_parse(int argc, char **argv, train_args *a, cli_dataset_flags *f
     a->verbose = 1;
     a->checkpoint_every = 1;
     a->monitor = HOOD_MONITOR_VAL_LOSS;
+    a->argc = argc;
+    a->argv = argv;
     *rc = CLI_FAIL;
     if (!parse_options(argc, argv, a, flags, rc))
         return false;
     if ((*rc = check_args(argc, argv, a, flags)) != CLI_OK)
         return false;
     a->data = argv[optind];
+    a->has_seed = flags->ingest.has_seed;
     flags->ingest.has_seed = true; /* seed 0 unless --seed: weights and shuffles repeat exactly */
     /* Every model option is checked before any data is read, so a typo fails at once. */
     if (a->resume == NULL) {

@@ -26,6 +26,9 @@ typedef struct train_args {
     bool has_threads;
     int verbose;
     size_t checkpoint_every;
+    bool has_epochs, has_batch, has_seed; /* given on the command line (--resume checks) */
+    int argc;                   /* the command line, for the resume command printed on a stop */
+    char **argv;
 } train_args;
 
 /* Parses argv (argv[0] is "train") into *a and the dataset flags into *flags (initialised by

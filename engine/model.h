@@ -60,6 +60,9 @@ struct hood_model {
     hood_preprocess preprocess;
     char **class_names;
     size_t num_classes;
+
+    bool has_fit_record; /* fit_record was set (or read from a file) */
+    hood_fit_record fit_record;
 };
 
 /* Offset of layer i's kernel in the arenas (its bias follows the kernel). */
