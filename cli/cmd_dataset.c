@@ -19,7 +19,8 @@ static void print_help(void)
            "one matrix and writes it to OUT, whose extension picks the format:\n"
            "  .csv  the seed's rows x1,...,xn,y (one-hot labels as k columns)\n"
            "  .npz  x float32 (n, d), y int32 (n,) or float32 (n, k), class_names\n"
-           "  .npy  x alone\n\n"
+           "  .npy  x alone\n"
+           "SIGINT/SIGTERM stops it at once (exit 130/143), with OUT as it was and no temporary.\n\n"
            "Options:\n"
            "  -o, --output OUT            the file to write (atomically; required)\n"
            "      --subset SUBSET         with --validation-split: training, validation or\n"
@@ -130,6 +131,37 @@ static bool guard_outputs(const char *out, const char *ext, bool both)
     return ok;
 }
 
+/* The ingest and the write, with the signal handling of each phase: scanning and writing
+ * have no stop hook, so a signal there removes the output's temporaries and exits at once
+ * (signals.h); decoding stops through the progress callback. */
+static int ingest_and_save(const char *dir, const hood_ingest_options *in, const char *out,
+                           const char *ext, const hood_csv_options *csv, bool compress,
+                           hood_dataset **ds, hood_dataset **val)
+{
+    cli_signals_install(CMD);
+    hood_status st =
+        hood_dataset_from_directory(dir, in, ds, in->subset == HOOD_SUBSET_BOTH ? val : NULL);
+    cli_signals_defer(false);
+    int sig = cli_signal_received();
+    if (sig != 0) {
+        fprintf(stderr, "hood dataset: stopped by %s; nothing written\n", cli_signal_name(sig));
+        return 128 + sig;
+    }
+    if (st != HOOD_OK)
+        return cli_fail_status(CMD, st);
+    if (!guard_outputs(out, ext, in->subset == HOOD_SUBSET_BOTH))
+        return cli_fail(CMD, "%s: cannot open its folder", out);
+    int rc;
+    if (in->subset == HOOD_SUBSET_BOTH) {
+        rc = save_both(*ds, *val, out, ext, csv, compress);
+    } else {
+        st = save_as(*ds, out, ext, csv, compress);
+        rc = st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
+    }
+    cli_signals_unguard_all();
+    return rc;
+}
+
 int hood_cli_dataset(int argc, char **argv)
 {
     enum { OPT_HEADER = 1, OPT_THREADS = 2, OPT_COMPRESS = 3 };
@@ -224,33 +256,7 @@ int hood_cli_dataset(int argc, char **argv)
     if (!cli_check_writable(CMD, out))
         goto done;
 
-    /* Scanning and writing have no stop hook: a signal there removes the output's temporaries
-     * and exits at once (signals.h); decoding stops through the progress callback. */
-    cli_signals_install(CMD);
-    hood_status st =
-        hood_dataset_from_directory(dir, in, &ds, in->subset == HOOD_SUBSET_BOTH ? &val : NULL);
-    cli_signals_defer(false);
-    int sig = cli_signal_received();
-    if (sig != 0) {
-        fprintf(stderr, "hood dataset: stopped by %s; nothing written\n", cli_signal_name(sig));
-        rc = 128 + sig;
-        goto done;
-    }
-    if (st != HOOD_OK) {
-        rc = cli_fail_status(CMD, st);
-        goto done;
-    }
-    if (!guard_outputs(out, ext, in->subset == HOOD_SUBSET_BOTH)) {
-        rc = cli_fail(CMD, "%s: cannot open its folder", out);
-        goto done;
-    }
-    if (in->subset == HOOD_SUBSET_BOTH) {
-        rc = save_both(ds, val, out, ext, &csv, compress);
-    } else {
-        st = save_as(ds, out, ext, &csv, compress);
-        rc = st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
-    }
-    cli_signals_unguard_all();
+    rc = ingest_and_save(dir, in, out, ext, &csv, compress, &ds, &val);
     if (rc == CLI_OK && !flags.quiet) {
         if (val != NULL) {
             char *tn = half_name(out, ext, ".train"), *vn = half_name(out, ext, ".val");

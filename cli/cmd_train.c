@@ -578,10 +578,8 @@ static int stopped_by_signal(train_state *s, int sig)
     rec.interrupted = true;
     rec.validation_split = s->split;
     hood_status st = hood_model_set_fit_record(s->model, &rec);
-    cli_signals_guard(dest); /* a second signal exits at once, without a temporary */
-    if (st == HOOD_OK)
+    if (st == HOOD_OK) /* a second signal exits at once, without a temporary (run_fit) */
         st = hood_model_save(s->model, dest);
-    cli_signals_unguard_all();
     if (st != HOOD_OK) {
         cli_fail_status(CMD, st);
         return 128 + sig;
@@ -654,13 +652,20 @@ static int run_fit(train_state *s)
         fit.shard = &shard;
     }
 #endif
-    /* Training stops at a batch's end (on_batch_end polls the flag); the model is kept. */
+    /* Training stops at a batch's end (on_batch_end polls the flag); the model is kept. A
+     * second signal exits at once, and a checkpoint (or the stopped model) being written then
+     * leaves no temporary. */
     cli_signals_defer(true);
+    cli_signals_guard(a->out);
+    if (a->checkpoint != NULL)
+        cli_signals_guard(a->checkpoint);
     hood_status st = hood_model_fit(s->model, s->train, &fit);
     cli_epoch_progress_finish(&run.progress);
     int sig = cli_signal_received();
+    int rc = sig != 0 ? stopped_by_signal(s, sig) : CLI_OK;
+    cli_signals_unguard_all();
     if (sig != 0)
-        return stopped_by_signal(s, sig);
+        return rc;
     cli_signals_defer(false);
     if (run.checkpoint_failed)
         return CLI_FAIL;

@@ -701,6 +701,39 @@ typedef struct parsed {
     hood_fit_record fit;
 } parsed;
 
+/* The header after the classes: history, the optional fit record, the counts and "end". */
+static hood_status parse_tail(reader *r, parsed *out)
+{
+    hood_model *m = out->model;
+    size_t count;
+    TRY(expect(r, "history", 1));
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &count) || count > (size_t)(r->end - r->p))
+        return bad(r, "history must be a count that fits the header");
+    for (size_t e = 0; e < count; e++) {
+        hood_epoch_log h;
+        memset(&h, 0, sizeof h);
+        TRY(parse_epoch(r, e, &h));
+        TRY(hood__model_push_history(m, &h));
+    }
+    TRY(next_line(r));
+    if (r->ntok > 0 && tok_is(&r->tok[0], "fit")) {
+        TRY(parse_fit(r, &out->fit));
+        out->has_fit = true;
+        TRY(next_line(r));
+    }
+    if (r->ntok != 2 || !tok_is(&r->tok[0], "params"))
+        return bad(r, "expected 'params' and a count");
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.params))
+        return bad(r, "params is not a count");
+    TRY(expect(r, "optimizer_values", 1));
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.optimizer_values))
+        return bad(r, "optimizer_values is not a count");
+    TRY(expect(r, "end", 0));
+    if (r->p != r->end)
+        return bad(r, "text after 'end'");
+    return HOOD_OK;
+}
+
 static hood_status parse_header(reader *r, parsed *out)
 {
     size_t version, d, n_layers, count;
@@ -804,32 +837,7 @@ static hood_status parse_header(reader *r, parsed *out)
             m->num_classes = i + 1;
         }
     }
-    TRY(expect(r, "history", 1));
-    if (!parse_size(r->tok[1].s, r->tok[1].len, &count) || count > (size_t)(r->end - r->p))
-        return bad(r, "history must be a count that fits the header");
-    for (size_t e = 0; e < count; e++) {
-        hood_epoch_log h;
-        memset(&h, 0, sizeof h);
-        TRY(parse_epoch(r, e, &h));
-        TRY(hood__model_push_history(m, &h));
-    }
-    TRY(next_line(r));
-    if (r->ntok > 0 && tok_is(&r->tok[0], "fit")) {
-        TRY(parse_fit(r, &out->fit));
-        out->has_fit = true;
-        TRY(next_line(r));
-    }
-    if (r->ntok != 2 || !tok_is(&r->tok[0], "params"))
-        return bad(r, "expected 'params' and a count");
-    if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.params))
-        return bad(r, "params is not a count");
-    TRY(expect(r, "optimizer_values", 1));
-    if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.optimizer_values))
-        return bad(r, "optimizer_values is not a count");
-    TRY(expect(r, "end", 0));
-    if (r->p != r->end)
-        return bad(r, "text after 'end'");
-    return HOOD_OK;
+    return parse_tail(r, out);
 }
 
 /* Parameters the architecture needs, or false when that overflows. */
