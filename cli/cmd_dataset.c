@@ -4,6 +4,7 @@
 #include "common.h"
 #include "data.h"
 #include "data_args.h"
+#include "signals.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,8 @@ static void print_help(void)
            "  .csv  the seed's rows x1,...,xn,y (one-hot labels as k columns)\n"
            "  .npz  x float32 (n, d), y int32 (n,) or float32 (n, k), class_names, and\n"
            "        preprocess (\"key=value\" strings: image size, colour mode, ...)\n"
-           "  .npy  x alone\n\n"
+           "  .npy  x alone\n"
+           "SIGINT/SIGTERM stops it at once (exit 130/143), with OUT as it was and no temporary.\n\n"
            "Options:\n"
            "  -o, --output OUT            the file to write (atomically; required)\n"
            "      --subset SUBSET         with --validation-split: training, validation or\n"
@@ -118,6 +120,59 @@ done:
     return rc;
 }
 
+/* The outputs a signal must not leave half-written: OUT, or its two halves. */
+static bool guard_outputs(const char *out, const char *ext, bool both)
+{
+    if (!both)
+        return cli_signals_guard(out);
+    bool ok = true;
+    const char *tags[2] = {".train", ".val"};
+    for (int i = 0; i < 2 && ok; i++) {
+        char *name = half_name(out, ext, tags[i]);
+        ok = name != NULL && cli_signals_guard(name);
+        free(name);
+    }
+    return ok;
+}
+
+/* The ingest and the write, with the signal handling of each phase: scanning and writing
+ * have no stop hook, so a signal there removes the output's temporaries and exits at once
+ * (signals.h); decoding stops through the progress callback. */
+static int ingest_and_save(const char *dir, const hood_ingest_options *in, const char *out,
+                           const char *ext, const hood_csv_options *csv, bool compress,
+                           hood_dataset **ds, hood_dataset **val)
+{
+    cli_signals_install(CMD);
+    hood_status st =
+        hood_dataset_from_directory(dir, in, ds, in->subset == HOOD_SUBSET_BOTH ? val : NULL);
+    cli_signals_defer(false);
+    int sig = cli_signal_received();
+    if (sig != 0) {
+        fprintf(stderr, "hood dataset: stopped by %s; nothing written\n", cli_signal_name(sig));
+        return 128 + sig;
+    }
+    if (st != HOOD_OK)
+        return cli_fail_status(CMD, st);
+    /* The files say how their rows were made, so a model trained on them can read a new image
+     * the same way (the .npz 'preprocess' member, the CSV's "# hood:" line). */
+    st = hood_dataset_set_preprocess(*ds, &in->image);
+    if (st == HOOD_OK && *val != NULL)
+        st = hood_dataset_set_preprocess(*val, &in->image);
+    if (st != HOOD_OK)
+        return cli_fail_status(CMD, st);
+    if (!guard_outputs(out, ext, in->subset == HOOD_SUBSET_BOTH))
+        return cli_fail(CMD, "%s: cannot open its folder", out);
+    int rc;
+    if (in->subset == HOOD_SUBSET_BOTH) {
+        rc = save_both(*ds, *val, out, ext, csv, compress);
+    } else {
+        st = save_as(*ds, out, ext, csv, compress);
+        rc = st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
+    }
+    cli_signals_unguard_all();
+    return rc;
+}
+
 int hood_cli_dataset(int argc, char **argv)
 {
     enum { OPT_HEADER = 1, OPT_THREADS = 2, OPT_COMPRESS = 3 };
@@ -212,27 +267,7 @@ int hood_cli_dataset(int argc, char **argv)
     if (!cli_check_writable(CMD, out))
         goto done;
 
-    hood_status st =
-        hood_dataset_from_directory(dir, in, &ds, in->subset == HOOD_SUBSET_BOTH ? &val : NULL);
-    if (st != HOOD_OK) {
-        rc = cli_fail_status(CMD, st);
-        goto done;
-    }
-    /* The files say how their rows were made, so a model trained on them can read a new image
-     * the same way (the .npz 'preprocess' member, the CSV's "# hood:" line). */
-    st = hood_dataset_set_preprocess(ds, &in->image);
-    if (st == HOOD_OK && val != NULL)
-        st = hood_dataset_set_preprocess(val, &in->image);
-    if (st != HOOD_OK) {
-        rc = cli_fail_status(CMD, st);
-        goto done;
-    }
-    if (in->subset == HOOD_SUBSET_BOTH) {
-        rc = save_both(ds, val, out, ext, &csv, compress);
-    } else {
-        st = save_as(ds, out, ext, &csv, compress);
-        rc = st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
-    }
+    rc = ingest_and_save(dir, in, out, ext, &csv, compress, &ds, &val);
     if (rc == CLI_OK && !flags.quiet) {
         if (val != NULL) {
             char *tn = half_name(out, ext, ".train"), *vn = half_name(out, ext, ".val");

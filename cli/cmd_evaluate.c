@@ -5,6 +5,7 @@
 #include "data_args.h"
 #include "progress.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,11 @@ static void print_help(void)
            "                          in fixed blocks of 128 samples, the same bits at any size\n"
            "      --threads N         hood's worker threads for products and decoding (0: one\n"
            "                          per core; default 1; the BLAS itself runs on one)\n"
+           "      --validation-split F --subset training|validation [--seed N] [--no-shuffle]\n"
+           "                          score only that part of DATA: for a folder, exactly the\n"
+           "                          files hood dataset / hood train hold out (or keep) with\n"
+           "                          the same split, seed and shuffle (default seed 0); for a\n"
+           "                          file, the last F of its rows (or the rest), as train's split\n"
            "      --block-untrusted   refuse libvips loaders marked untrusted\n"
            "      --quiet             no \"Found N files\" message\n"
            "  -h, --help              this help\n\n");
@@ -36,22 +42,32 @@ typedef struct evaluate_args {
     size_t batch;
     int threads;
     cli_csv_flags csv;
+    double split;       /* --validation-split (0: score all of DATA) */
+    hood_subset subset; /* --subset: training or validation */
+    uint64_t seed;
+    bool shuffle;
 } evaluate_args;
 
 /* getopt_long over argv: false when the command must stop (*rc says the exit status). */
 static bool parse_args(int argc, char **argv, evaluate_args *a, int *rc)
 {
-    enum { OPT_JSON = 1, OPT_BATCH, OPT_THREADS, OPT_BLOCK, OPT_QUIET };
-    struct option opts[16] = {
+    enum { OPT_JSON = 1, OPT_BATCH, OPT_THREADS, OPT_BLOCK, OPT_QUIET, OPT_SPLIT, OPT_SUBSET,
+           OPT_SEED, OPT_NO_SHUFFLE };
+    struct option opts[24] = {
         {"help", no_argument, NULL, 'h'},
         {"json", no_argument, NULL, OPT_JSON},
         {"batch-size", required_argument, NULL, OPT_BATCH},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"block-untrusted", no_argument, NULL, OPT_BLOCK},
         {"quiet", no_argument, NULL, OPT_QUIET},
+        {"validation-split", required_argument, NULL, OPT_SPLIT},
+        {"subset", required_argument, NULL, OPT_SUBSET},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"no-shuffle", no_argument, NULL, OPT_NO_SHUFFLE},
     };
-    cli_options_append(opts, 6, cli_csv_options);
+    cli_options_append(opts, 10, cli_csv_options);
     memset(a, 0, sizeof *a);
+    a->shuffle = true;
     a->batch = 32;
     a->threads = 1;
     *rc = CLI_FAIL;
@@ -88,6 +104,28 @@ static bool parse_args(int argc, char **argv, evaluate_args *a, int *rc)
         case OPT_QUIET:
             a->quiet = true;
             break;
+        case OPT_SPLIT:
+            if (!cli_parse_double(CMD, "validation-split", optarg, 0.0, false, 0.999999, &a->split))
+                return false;
+            break;
+        case OPT_SUBSET:
+            if (strcmp(optarg, "training") == 0)
+                a->subset = HOOD_SUBSET_TRAINING;
+            else if (strcmp(optarg, "validation") == 0)
+                a->subset = HOOD_SUBSET_VALIDATION;
+            else {
+                *rc = cli_usage(CMD, "--subset: expected training or validation, got '%s'",
+                                optarg);
+                return false;
+            }
+            break;
+        case OPT_SEED:
+            if (!cli_parse_u64(CMD, "seed", optarg, &a->seed))
+                return false;
+            break;
+        case OPT_NO_SHUFFLE:
+            a->shuffle = false;
+            break;
         default:
             *rc = cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);
             return false;
@@ -96,6 +134,12 @@ static bool parse_args(int argc, char **argv, evaluate_args *a, int *rc)
     if (argc - optind != 2) {
         *rc = cli_usage(CMD, "expected MODEL and DATA, got %d operand%s", argc - optind,
                         argc - optind == 1 ? "" : "s");
+        return false;
+    }
+    if ((a->split > 0) != (a->subset != HOOD_SUBSET_ALL)) {
+        *rc = cli_usage(CMD, a->split > 0 ? "--validation-split needs --subset training or "
+                                            "validation"
+                                          : "--subset needs --validation-split F > 0");
         return false;
     }
     a->model_path = argv[optind];
@@ -117,11 +161,17 @@ static int load_data(const evaluate_args *a, const hood_model *model, hood_datas
     hood_ingest_options in;
     hood_ingest_options_init(&in);
     in.has_seed = true;
-    in.shuffle = false;
+    /* A split takes the files the other commands' split takes: shuffled with the seed (Keras'
+     * image_dataset_from_directory), then the last part held out. */
+    in.shuffle = a->split > 0 && a->shuffle;
+    in.seed = a->seed;
+    in.validation_split = a->split;
+    in.subset = a->subset;
     in.block_untrusted = a->block;
     in.threads = a->has_threads ? a->threads : 0;
     in.on_message = a->quiet ? NULL : cli_print_message;
-    in.on_progress = a->quiet || !isatty(STDERR_FILENO) ? NULL : cli_print_progress;
+    progress.draw = !a->quiet && isatty(STDERR_FILENO);
+    in.on_progress = cli_print_progress;
     in.user = &progress;
     const char **names = calloc(hood_model_num_classes(model) + 1, sizeof *names);
     if (names == NULL)
@@ -132,6 +182,39 @@ static int load_data(const evaluate_args *a, const hood_model *model, hood_datas
     hood_status st = hood_dataset_from_directory(a->data, &in, ds, NULL);
     free(names);
     return st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
+}
+
+/* A file's part as train's split makes it (Keras' fit: the last ceil-complement of the rows,
+ * unshuffled): a new dataset over a copy of those columns and labels, replacing *ds. */
+static int file_part(const evaluate_args *a, hood_dataset **ds)
+{
+    size_t n = hood_dataset_samples(*ds), d = hood_dataset_features(*ds);
+    double at = ceil((double)n * (1.0 - a->split));
+    size_t n_train = at <= 0.0 ? 0 : at >= (double)n ? n : (size_t)at;
+    size_t first = a->subset == HOOD_SUBSET_VALIDATION ? n_train : 0;
+    size_t count = a->subset == HOOD_SUBSET_VALIDATION ? n - n_train : n_train;
+    if (count == 0)
+        return cli_fail(CMD, "%s: --validation-split %g of %zu rows leaves no %s rows", a->data,
+                        a->split, n, a->subset == HOOD_SUBSET_VALIDATION ? "validation"
+                                                                          : "training");
+    hood_dataset *part = NULL;
+    hood_status st = hood_dataset_create(&part, d, count);
+    if (st == HOOD_OK) {
+        memcpy(hood_dataset_x_mutable(part), hood_dataset_x(*ds) + first * d,
+               count * d * sizeof(float));
+        size_t w = hood_dataset_label_width(*ds);
+        if (hood_dataset_labels(*ds) != NULL)
+            st = hood_dataset_set_label_values(part, hood_dataset_label_mode(*ds),
+                                               hood_dataset_labels(*ds) + first * w, w,
+                                               hood_dataset_num_classes(*ds));
+    }
+    if (st != HOOD_OK) {
+        hood_dataset_free(part);
+        return cli_fail_data(CMD, a->data, st);
+    }
+    hood_dataset_free(*ds);
+    *ds = part;
+    return CLI_OK;
 }
 
 int hood_cli_evaluate(int argc, char **argv)
@@ -153,6 +236,8 @@ int hood_cli_evaluate(int argc, char **argv)
         goto done;
     }
     rc = load_data(&a, model, &ds);
+    if (rc == CLI_OK && a.split > 0 && !cli_is_directory(a.data))
+        rc = file_part(&a, &ds);
     if (rc == CLI_OK)
         rc = cli_check_width(CMD, a.data, ds, hood_model_input_features(model));
     if (rc == CLI_OK)

@@ -95,6 +95,35 @@ static void print_summary(const hood_model *m, const char *path)
     rule('_');
 }
 
+/* Which epoch's weights the file holds (with that epoch's validation figures, which
+ * `hood evaluate` gives again on the same data) and the fit's settings. */
+static void print_fit(const hood_model *m)
+{
+    hood_fit_record rec;
+    bool has = hood_model_fit_record(m, &rec);
+    size_t w = hood_model_weights_epoch(m), batch = hood_model_batches_done(m);
+    if (batch > 0)
+        printf("Weights:        after batch %zu of epoch %zu (stopped inside the epoch)\n", batch,
+               w + 1);
+    else if (w > 0 && w <= hood_model_history_length(m)) {
+        const hood_epoch_log *e = hood_model_history(m, w - 1);
+        printf("Weights:        from the end of epoch %zu%s", w,
+               has && rec.restored_best ? " (the best epoch, restored by early stopping)" : "");
+        if (e->has_validation)
+            printf(": val_loss %.4f - val_accuracy %.4f", e->val_loss, e->val_accuracy);
+        putchar('\n');
+    }
+    if (!has)
+        return;
+    if (rec.stopped_epoch > 0)
+        printf("Early stopping: stopped after epoch %zu, best epoch %zu\n", rec.stopped_epoch,
+               rec.best_epoch);
+    printf("Fit:            %zu epochs asked, batch size %zu, shuffle %s, seed %llu, threads %d, "
+           "validation split %g%s\n",
+           rec.epochs, rec.batch_size, rec.shuffle ? "on" : "off", (unsigned long long)rec.seed,
+           rec.threads, rec.validation_split, rec.interrupted ? " (interrupted)" : "");
+}
+
 static void print_details(const hood_model *m)
 {
     printf("Input:          %zu values per sample\n", hood_model_input_features(m));
@@ -156,6 +185,7 @@ static void print_details(const hood_model *m)
     if (last->has_validation)
         printf(" - val_loss %.4f - val_accuracy %.4f", last->val_loss, last->val_accuracy);
     putchar('\n');
+    print_fit(m);
 }
 
 int hood_cli_info(int argc, char **argv)

@@ -11,8 +11,10 @@
 #include "hood_mpi.h"
 #endif
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *const CMD = "train";
 
@@ -93,6 +95,13 @@ static int load_data(const char *path, const hood_ingest_options *ingest,
         csv.shard_index = ingest->shard_index;
         csv.shard_count = ingest->shard_count;
         st = hood_dataset_load(path, &csv, out);
+    }
+    cli_signals_defer(false); /* the progress callback deferred them while decoding */
+    int sig = cli_signal_received();
+    if (sig != 0) {
+        fprintf(stderr, "hood train: stopped by %s before training; nothing written\n",
+                cli_signal_name(sig));
+        return 128 + sig;
     }
     return st == HOOD_OK ? CLI_OK : cli_fail_status(CMD, st);
 }
@@ -227,6 +236,7 @@ static bool write_history(cli_atomic *file, const hood_model *model, const char 
 /* What the run holds; train_state_free releases it. */
 typedef struct train_state {
     train_args *a;
+    const cli_dataset_flags *flags;
     hood_ingest_options *in; /* the dataset flags' ingest options */
     bool folder;             /* DATA is an image folder */
     double split;            /* --validation-split */
@@ -282,6 +292,179 @@ static int load_validation_data(train_state *s)
     return rc;
 }
 
+/* "a, b, c" into buf (cut with "..." when long). */
+static void join_names(char *buf, size_t size, const char *const *names, size_t k)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < k && used + 4 < size; i++) {
+        int w = snprintf(buf + used, size - used, "%s%s", i > 0 ? ", " : "", names[i]);
+        if (w < 0 || (size_t)w >= size - used) {
+            snprintf(buf + (size > 4 ? size - 4 : 0), 4, "...");
+            return;
+        }
+        used += (size_t)w;
+    }
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A resumed model's classes against the data's: a file's class names must be the model's, in
+ * order; a folder's class sub-folders must be the model's classes (without --class-names, which
+ * picks them). Labels would otherwise silently mean other classes. */
+static int check_resumed_classes(const train_state *s)
+{
+    size_t k = hood_model_num_classes(s->model);
+    if (k == 0 || hood_model_class_name(s->model, 0) == NULL || s->flags->class_names != NULL)
+        return CLI_OK;
+    const char **mine = calloc(k, sizeof *mine), **theirs = NULL;
+    size_t n = 0;
+    bool same = true;
+    if (mine == NULL)
+        return cli_fail(CMD, "out of memory");
+    for (size_t i = 0; i < k; i++)
+        mine[i] = hood_model_class_name(s->model, i);
+    DIR *dir = s->folder ? opendir(s->a->data) : NULL;
+    if (s->folder && dir != NULL) {
+        struct dirent *e;
+        theirs = calloc(4096, sizeof *theirs);
+        while (theirs != NULL && n < 4096 && (e = readdir(dir)) != NULL) {
+            char path[8192];
+            struct stat st;
+            snprintf(path, sizeof path, "%s/%s", s->a->data, e->d_name);
+            if (e->d_name[0] != '.' && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                theirs[n++] = strdup(e->d_name);
+        }
+        closedir(dir);
+        if (theirs != NULL)
+            qsort(theirs, n, sizeof *theirs, compare_names);
+        const char **sorted = malloc(k * sizeof *sorted);
+        if (sorted != NULL && theirs != NULL) {
+            memcpy(sorted, mine, k * sizeof *sorted);
+            qsort(sorted, k, sizeof *sorted, compare_names);
+            same = n == k;
+            for (size_t i = 0; same && i < k; i++)
+                same = theirs[i] != NULL && strcmp(theirs[i], sorted[i]) == 0;
+        }
+        free(sorted);
+    } else if (!s->folder && hood_dataset_class_name(s->train, 0) != NULL) {
+        n = hood_dataset_num_classes(s->train);
+        theirs = calloc(n + 1, sizeof *theirs);
+        for (size_t i = 0; theirs != NULL && i < n; i++)
+            theirs[i] = strdup(hood_dataset_class_name(s->train, i));
+        same = n == k;
+        for (size_t i = 0; same && theirs != NULL && i < k; i++)
+            same = theirs[i] != NULL && strcmp(theirs[i], mine[i]) == 0;
+    }
+    int rc = CLI_OK;
+    if (!same) {
+        char a[1024], b[1024];
+        join_names(a, sizeof a, (const char *const *)theirs, n);
+        join_names(b, sizeof b, mine, k);
+        rc = cli_fail(CMD, "%s: its classes (%s) differ from %s's (%s)", s->a->data, a,
+                      s->a->resume, b);
+    }
+    for (size_t i = 0; theirs != NULL && i < n; i++)
+        free((void *)theirs[i]);
+    free(theirs);
+    free(mine);
+    return rc;
+}
+
+/* "--batch-size 64 conflicts with ck.hood's batch size 32": a usage error naming both. */
+static int conflict(const train_state *s, const char *flag, const char *given, const char *what,
+                    const char *stored)
+{
+    return cli_usage(CMD, "%s %s conflicts with %s's %s %s (a resumed run keeps its settings; "
+                          "leave the flag out)",
+                     flag, given, s->a->resume, what, stored);
+}
+
+/* The optimizer and loss flags given with --resume must be the checkpoint's. */
+static int resume_model_flags(train_state *s)
+{
+    train_args *a = s->a;
+    char given[64], stored[64];
+    hood_optimizer_config opt;
+    hood_model_optimizer(s->model, &opt);
+    hood_optimizer_kind kind;
+    if (a->optimizer != NULL && hood_optimizer_parse(a->optimizer, &kind) == HOOD_OK &&
+        kind != opt.kind)
+        return conflict(s, "--optimizer", a->optimizer, "optimizer", hood_optimizer_name(opt.kind));
+    if (a->has_lr && (float)a->lr != opt.learning_rate) {
+        snprintf(given, sizeof given, "%g", a->lr);
+        snprintf(stored, sizeof stored, "%g", (double)opt.learning_rate);
+        return conflict(s, "--learning-rate", given, "learning rate", stored);
+    }
+    if (a->has_momentum && (float)a->momentum != opt.momentum) {
+        snprintf(given, sizeof given, "%g", a->momentum);
+        snprintf(stored, sizeof stored, "%g", (double)opt.momentum);
+        return conflict(s, "--momentum", given, "momentum", stored);
+    }
+    if (a->nesterov && !opt.nesterov)
+        return conflict(s, "--nesterov", "", "nesterov", "false");
+    hood_loss loss;
+    if (a->loss != NULL && hood_loss_parse(a->loss, &loss) == HOOD_OK &&
+        loss != hood_model_loss(s->model))
+        return conflict(s, "--loss", a->loss, "loss", hood_loss_name(hood_model_loss(s->model)));
+    return CLI_OK;
+}
+
+/* --resume: the checkpoint's fit settings fill every flag not given; a flag given with another
+ * value is a usage error naming both. --epochs may raise the total (Keras' fit(epochs=,
+ * initial_epoch=)). */
+static int resume_settings(train_state *s)
+{
+    train_args *a = s->a;
+    hood_ingest_options *in = s->in;
+    int rc = resume_model_flags(s);
+    hood_fit_record rec;
+    if (rc != CLI_OK || !hood_model_fit_record(s->model, &rec))
+        return rc; /* a file from before the record: the flags say it all, as they did */
+    char given[64], stored[64];
+    if (a->has_batch && a->batch != rec.batch_size) {
+        snprintf(given, sizeof given, "%zu", a->batch);
+        snprintf(stored, sizeof stored, "%zu", rec.batch_size);
+        return conflict(s, "--batch-size", given, "batch size", stored);
+    }
+    if (s->flags->shuffle_given && in->shuffle != rec.shuffle)
+        return conflict(s, in->shuffle ? "--shuffle" : "--no-shuffle", "", "shuffle",
+                        rec.shuffle ? "on" : "off");
+    if (a->has_seed && in->seed != rec.seed) {
+        snprintf(given, sizeof given, "%llu", (unsigned long long)in->seed);
+        snprintf(stored, sizeof stored, "%llu", (unsigned long long)rec.seed);
+        return conflict(s, "--seed", given, "seed", stored);
+    }
+    if (a->has_threads && a->threads != rec.threads) {
+        snprintf(given, sizeof given, "%d", a->threads);
+        snprintf(stored, sizeof stored, "%d", rec.threads);
+        return conflict(s, "--threads", given, "threads", stored);
+    }
+    if (s->flags->split_given && in->validation_split != rec.validation_split) {
+        snprintf(given, sizeof given, "%g", in->validation_split);
+        snprintf(stored, sizeof stored, "%g", rec.validation_split);
+        return conflict(s, "--validation-split", given, "validation split", stored);
+    }
+    if (!a->has_epochs)
+        a->epochs = rec.epochs;
+    a->batch = rec.batch_size;
+    in->shuffle = rec.shuffle;
+    in->seed = rec.seed;
+    a->threads = rec.threads;
+    a->has_threads = true;
+    in->validation_split = rec.validation_split;
+    bool val_monitor = a->monitor == HOOD_MONITOR_VAL_LOSS || a->monitor == HOOD_MONITOR_VAL_ACCURACY;
+    if (a->early && val_monitor && a->val_data == NULL && rec.validation_split == 0)
+        return cli_usage(CMD, "--early-stopping monitors %s, which needs validation data "
+                              "(--validation-data; %s has no validation split); or --monitor loss",
+                         a->monitor == HOOD_MONITOR_VAL_LOSS ? "val_loss" : "val_accuracy",
+                         a->resume);
+    return CLI_OK;
+}
+
 /* The checkpoint (with --resume) and the data. A folder is ingested with the dataset flags
  * (a resumed model's stored preprocessing and class order win, so the columns mean what
  * they meant). */
@@ -295,6 +478,9 @@ static int load_inputs(train_state *s)
         hood_status st = hood_model_load(a->resume, &s->model);
         if (st != HOOD_OK)
             return cli_fail_status(CMD, st);
+        int rc = resume_settings(s);
+        if (rc != CLI_OK)
+            return rc;
     }
     if (a->has_threads)
         in->threads = a->threads;
@@ -314,9 +500,14 @@ static int load_inputs(train_state *s)
     s->split = in->validation_split;
     if (!folder_split)
         in->validation_split = 0;
-    /* A resumed model's width decides a headerless CSV's labels, as evaluate's does. */
+    /* A resumed model's classes are checked before a folder's long ingest, after a file's load;
+     * its width decides a headerless CSV's labels, as evaluate's does. */
     size_t features = s->model != NULL ? hood_model_input_features(s->model) : 0;
-    int rc = load_data(a->data, in, &a->csv, features, &s->train, folder_split ? &s->val : NULL);
+    int rc = s->model != NULL && s->folder ? check_resumed_classes(s) : CLI_OK;
+    if (rc == CLI_OK)
+        rc = load_data(a->data, in, &a->csv, features, &s->train, folder_split ? &s->val : NULL);
+    if (rc == CLI_OK && s->model != NULL && !s->folder)
+        rc = check_resumed_classes(s);
     if (rc == CLI_OK && a->val_data != NULL)
         rc = load_validation_data(s);
     return rc;
@@ -363,20 +554,86 @@ static int prepare_model(train_state *s)
     return CLI_OK;
 }
 
-/* Stopped by SIGINT/SIGTERM after a whole batch: keeps the state if asked to; 128 + sig. */
-static int stopped_by_signal(const train_args *a, const hood_model *model, int sig)
+/* The command that resumes a stopped run: this one's arguments (shell-quoted), any --resume
+ * replaced by `--resume FILE`. Every flag given must agree with the file, and does. */
+static void print_resume_command(const train_args *a, const char *file)
 {
-    if (a->checkpoint != NULL) {
-        hood_status cst = hood_model_save(model, a->checkpoint);
-        if (cst != HOOD_OK)
-            cli_fail_status(CMD, cst);
-        else
-            fprintf(stderr, "hood train: stopped by signal %d; checkpoint in %s\n", sig,
-                    a->checkpoint);
-    } else {
-        fprintf(stderr, "hood train: stopped by signal %d; nothing saved\n", sig);
+    fputs("hood train: resume with: hood", stderr);
+    for (int i = 0; i < a->argc; i++) {
+        const char *arg = a->argv[i];
+        if (strcmp(arg, "--resume") == 0 && i + 1 < a->argc) {
+            i++;
+            continue;
+        }
+        if (strncmp(arg, "--resume=", 9) == 0)
+            continue;
+        const char *words[2] = {arg, NULL};
+        if (i == a->argc - 1) {
+            words[1] = "--resume";
+        }
+        for (int w = 0; w < 2 && words[w] != NULL; w++) {
+            const char *p = words[w];
+            bool plain = p[0] != '\0' && strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+                                                   "VWXYZ0123456789_./:=,@%+-") == strlen(p);
+            fputc(' ', stderr);
+            if (plain) {
+                fputs(p, stderr);
+                continue;
+            }
+            fputc('\'', stderr);
+            for (; *p != '\0'; p++)
+                fputs(*p == '\'' ? "'\\''" : (char[]){*p, '\0'}, stderr);
+            fputc('\'', stderr);
+        }
     }
+    fprintf(stderr, " %s\n", file);
+}
+
+/* Stopped by SIGINT/SIGTERM after a whole batch: the state as of that batch goes to the one
+ * place that keeps work (the checkpoint with --checkpoint, else -o, marked interrupted), with
+ * the command that resumes it; 128 + sig. */
+static int stopped_by_signal(train_state *s, int sig)
+{
+    const train_args *a = s->a;
+    const char *dest = a->checkpoint != NULL ? a->checkpoint : a->out;
+    hood_fit_record rec;
+    hood_model_fit_record(s->model, &rec);
+    rec.interrupted = true;
+    rec.validation_split = s->split;
+    hood_status st = hood_model_set_fit_record(s->model, &rec);
+    if (st == HOOD_OK) /* a second signal exits at once, without a temporary (run_fit) */
+        st = hood_model_save(s->model, dest);
+    if (st != HOOD_OK) {
+        cli_fail_status(CMD, st);
+        return 128 + sig;
+    }
+    size_t epoch = hood_model_epochs_done(s->model), batch = hood_model_batches_done(s->model);
+    if (batch > 0)
+        fprintf(stderr, "hood train: stopped by %s in epoch %zu/%zu after batch %zu; ",
+                cli_signal_name(sig), epoch + 1, a->epochs, batch);
+    else
+        fprintf(stderr, "hood train: stopped by %s after epoch %zu/%zu; ", cli_signal_name(sig),
+                epoch, a->epochs);
+    if (a->checkpoint != NULL)
+        fprintf(stderr, "checkpoint in %s (%s untouched)\n", dest, a->out);
+    else
+        fprintf(stderr, "saved the model as of that %s to %s, marked interrupted\n",
+                batch > 0 ? "batch" : "epoch", dest);
+    print_resume_command(a, dest);
     return 128 + sig;
+}
+
+/* Keras' EarlyStopping lines (verbose > 0), after a fit that ended. */
+static void print_early_stopping(const train_args *a, const hood_model *model)
+{
+    hood_fit_record rec;
+    if (!a->early || a->verbose == 0 || !hood_model_fit_record(model, &rec))
+        return;
+    if (rec.stopped_epoch > 0)
+        printf("Epoch %zu: early stopping\n", rec.stopped_epoch);
+    if (rec.restored_best)
+        printf("Restoring model weights from the end of the best epoch: %zu.\n", rec.best_epoch);
+    fflush(stdout);
 }
 
 /* Fits the epochs still to do (none when a resumed checkpoint is complete). */
@@ -418,15 +675,34 @@ static int run_fit(train_state *s)
         fit.shard = &shard;
     }
 #endif
+    /* Training stops at a batch's end (on_batch_end polls the flag); the model is kept. A
+     * second signal exits at once, and a checkpoint (or the stopped model) being written then
+     * leaves no temporary. */
+    cli_signals_defer(true);
+    cli_signals_guard(a->out);
+    if (a->checkpoint != NULL)
+        cli_signals_guard(a->checkpoint);
     hood_status st = hood_model_fit(s->model, s->train, &fit);
     cli_epoch_progress_finish(&run.progress);
     int sig = cli_signal_received();
+    int rc = sig != 0 ? stopped_by_signal(s, sig) : CLI_OK;
+    cli_signals_unguard_all();
     if (sig != 0)
-        return stopped_by_signal(a, s->model, sig);
+        return rc;
+    cli_signals_defer(false);
     if (run.checkpoint_failed)
         return CLI_FAIL;
     if (st != HOOD_OK)
         return cli_fail_data(CMD, a->data, st);
+    if (s->split > 0 && fit.validation_data != NULL) {
+        /* a folder's split happened before fit: the record says it */
+        hood_fit_record rec;
+        hood_model_fit_record(s->model, &rec);
+        rec.validation_split = s->split;
+        if ((st = hood_model_set_fit_record(s->model, &rec)) != HOOD_OK)
+            return cli_fail_status(CMD, st);
+    }
+    print_early_stopping(a, s->model);
     return CLI_OK;
 }
 
@@ -435,6 +711,10 @@ static int run_fit(train_state *s)
 static int save_outputs(train_state *s)
 {
     const train_args *a = s->a;
+    /* A signal while writing removes the temporaries and exits: the old files stay whole. */
+    cli_signals_guard(a->out);
+    if (a->history != NULL)
+        cli_signals_guard(a->history);
     if (a->history != NULL && !write_history(&s->history, s->model, a->history))
         return CLI_FAIL;
 #ifdef HOOD_MPI
@@ -446,6 +726,7 @@ static int save_outputs(train_state *s)
         return cli_fail_status(CMD, st);
     if (a->history != NULL && !cli_atomic_rename(CMD, &s->history))
         return CLI_FAIL;
+    cli_signals_unguard_all();
     return s->eval_ds != NULL ? evaluate_after(a, s->model, s->eval_ds) : CLI_OK;
 }
 
@@ -459,20 +740,16 @@ static int run(train_args *a, cli_dataset_flags *flags)
     if (cli_mpi_rank() != 0)
         a->history = a->checkpoint = NULL; /* rank 0 alone writes; its model is every rank's */
 #endif
-    /* From here a signal only sets a flag: the current batch finishes, then we save. */
-    cli_signals_install();
+    /* Reading data and writing outputs exit at once on a signal (nothing to keep); decoding
+     * and training stop at their hooks (signals.h). */
+    cli_signals_install(CMD);
 
     train_state s;
     memset(&s, 0, sizeof s);
     s.a = a;
+    s.flags = flags;
     s.in = &flags->ingest;
     int rc = load_inputs(&s);
-    int sig = rc == CLI_OK ? cli_signal_received() : 0;
-    if (sig != 0) {
-        /* Stopped while reading the data: nothing was trained, so nothing is saved. */
-        fprintf(stderr, "hood train: stopped by signal %d before training; nothing saved\n", sig);
-        rc = 128 + sig;
-    }
     if (rc == CLI_OK)
         rc = prepare_model(&s);
     if (rc == CLI_OK)

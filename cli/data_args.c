@@ -88,8 +88,8 @@ void cli_dataset_flags_init(cli_dataset_flags *flags)
     flags->ingest.has_seed = false;
     flags->ingest.seed = 0;
     flags->ingest.on_message = cli_print_message;
-    if (isatty(STDERR_FILENO))
-        flags->ingest.on_progress = cli_print_progress;
+    flags->ingest.on_progress = cli_print_progress; /* also the stop hook (signals.h) */
+    flags->progress.draw = isatty(STDERR_FILENO) != 0;
     flags->ingest.user = &flags->progress;
 }
 
@@ -231,9 +231,11 @@ int cli_dataset_flag(const char *cmd, cli_dataset_flags *flags, int c, const cha
         return 1;
     case OPT_SHUFFLE:
         o->shuffle = true;
+        flags->shuffle_given = true;
         return 1;
     case OPT_NO_SHUFFLE:
         o->shuffle = false;
+        flags->shuffle_given = true;
         return 1;
     case OPT_SEED:
         if (!cli_parse_u64(cmd, "seed", arg, &o->seed))
@@ -255,7 +257,7 @@ int cli_dataset_flag(const char *cmd, cli_dataset_flags *flags, int c, const cha
     case OPT_QUIET:
         flags->quiet = true;
         o->on_message = NULL;
-        o->on_progress = NULL;
+        flags->progress.draw = false;
         return 1;
     case OPT_BLOCK_UNTRUSTED:
         o->block_untrusted = true;

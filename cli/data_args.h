@@ -21,6 +21,7 @@ typedef struct cli_dataset_flags {
     char **class_names; /* from --class-names; owned */
     bool subset_given, split_given, quiet;
     cli_ingest_progress progress; /* the ingest's user: the "Decoding images" line's timer */
+    bool shuffle_given;           /* --shuffle or --no-shuffle (train --resume checks it) */
 } cli_dataset_flags;
 
 void cli_dataset_flags_init(cli_dataset_flags *flags);

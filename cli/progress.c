@@ -3,6 +3,8 @@
  * its figures. Not the work itself (the callers pass what to show) and not error messages. */
 #include "progress.h"
 
+#include "signals.h"
+
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,16 +24,23 @@ void cli_print_message(void *user, const char *message)
     fprintf(stderr, "%s\n", message);
 }
 
-void cli_print_progress(void *user, size_t done, size_t total)
+int cli_print_progress(void *user, size_t done, size_t total)
 {
     cli_ingest_progress *progress = user;
-    double now = now_seconds();
-    /* A redraw every 0.1 s is smooth enough and costs nothing next to decoding. */
-    if (done < total && now - progress->last_draw < 0.1)
-        return;
-    progress->last_draw = now;
-    fprintf(stderr, "\rDecoding images: %zu/%zu\x1b[K%s", done, total, done >= total ? "\n" : "");
-    fflush(stderr);
+    /* Decoding has a stop hook (this callback): from here a signal is only recorded. */
+    cli_signals_defer(true);
+    if (progress->draw) {
+        double now = now_seconds();
+        /* A redraw every 0.1 s is smooth enough and costs nothing next to decoding; the
+         * ingest's last call is (total, total), once. */
+        if (done >= total || now - progress->last_draw >= 0.1) {
+            progress->last_draw = now;
+            fprintf(stderr, "\rDecoding images: %zu/%zu\x1b[K%s", done, total,
+                    done >= total ? "\n" : "");
+            fflush(stderr);
+        }
+    }
+    return cli_signal_received() != 0;
 }
 
 /* ---- training ----------------------------------------------------------------------------- */

@@ -12,18 +12,20 @@
 
 /* ---- ingest ------------------------------------------------------------------------------- */
 
-/* The redraw timer of the "Decoding images" line: zero it before the ingest. */
+/* The "Decoding images" line's state: zero it before the ingest, then set draw. */
 typedef struct cli_ingest_progress {
     double last_draw; /* when the line was last drawn */
+    bool draw;        /* draw the line (stderr is a terminal and not --quiet) */
 } cli_ingest_progress;
 
 /* hood_ingest_options.on_message: "Found N files belonging to K classes." and skip messages,
  * one line each on stderr. */
 void cli_print_message(void *user, const char *message);
-/* hood_ingest_options.on_progress: "Decoding images: 1200/60000" on stderr, redrawn in place
- * at most every 0.1 s (user is a cli_ingest_progress). Install it only when stderr is a
- * terminal. */
-void cli_print_progress(void *user, size_t done, size_t total);
+/* hood_ingest_options.on_progress (user is a cli_ingest_progress): with draw, "Decoding
+ * images: 1200/60000" on stderr, redrawn in place at most every 0.1 s. Always installed: it
+ * puts the signals in deferred mode and stops the ingest (non-zero) once SIGINT/SIGTERM came;
+ * the command then calls cli_signals_defer(false) and exits 128 + signal. */
+int cli_print_progress(void *user, size_t done, size_t total);
 
 /* ---- training ----------------------------------------------------------------------------- */
 

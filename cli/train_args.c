@@ -53,8 +53,10 @@ static void print_help(void)
         "                              --no-shuffle)\n"
         "      --validation-split F    hold out the last F of DATA for validation\n"
         "      --validation-data FILE  validate on FILE (folder, .npz or .csv) instead\n"
-        "      --early-stopping N      stop after N epochs without improvement\n"
+        "      --early-stopping N      stop after N epochs without improvement (prints\n"
+        "                              Keras' \"Epoch 10: early stopping\" line)\n"
         "      --monitor NAME          val_loss (default), loss, val_accuracy, accuracy\n"
+        "                              (val_* needs validation data)\n"
         "      --min-delta F           smallest change that counts as improvement (default 0)\n"
         "      --restore-best          end with the best epoch's weights\n"
         "      --history FILE.csv      epoch,loss,accuracy,val_loss,val_accuracy,seconds\n"
@@ -66,14 +68,18 @@ static void print_help(void)
         "                              per core; default 1; the BLAS itself runs on one)\n"
         "      --verbose 0|1|2         1 (default): a progress bar on a terminal, one line per\n"
         "                              epoch otherwise; 2: one line per epoch; 0: silent\n"
-        "Checkpoints:\n"
+        "Interrupts and checkpoints:\n"
+        "  SIGINT/SIGTERM finishes the batch, saves the model as of it to MODEL (marked\n"
+        "  interrupted), prints the command that resumes it and exits 130/143.\n"
         "      --checkpoint FILE       save the whole training state (weights, optimizer,\n"
         "                              position, history) to FILE every N epochs and on\n"
-        "                              SIGINT/SIGTERM (then exit 130/143 after the batch)\n"
+        "                              SIGINT/SIGTERM instead (MODEL is then untouched)\n"
         "      --checkpoint-every N    epochs between checkpoints (default 1)\n"
-        "      --resume FILE           continue from a checkpoint up to --epochs in total; the\n"
-        "                              architecture, loss and optimizer come from FILE (give the\n"
-        "                              same DATA, --seed and --batch-size as the first run)\n"
+        "      --resume FILE           continue from a checkpoint or an interrupted model;\n"
+        "                              architecture, optimizer and fit settings (epochs, batch\n"
+        "                              size, seed, shuffle, threads, split) come from FILE, so\n"
+        "                              only DATA and -o are needed; --epochs may set a new\n"
+        "                              total, any other flag must agree with FILE\n"
         "  -h, --help                  this help\n\n");
     fputs(cli_csv_help, stdout);
     fputs("\n", stdout);
@@ -188,9 +194,11 @@ static int set_option(train_args *a, int c, const char *arg)
         break;
     case OPT_EPOCHS:
         ok = cli_parse_size(CMD, "epochs", arg, 1, &a->epochs);
+        a->has_epochs = true;
         break;
     case OPT_BATCH:
         ok = cli_parse_size(CMD, "batch-size", arg, 1, &a->batch);
+        a->has_batch = true;
         break;
     case OPT_VAL_DATA:
         a->val_data = arg;
@@ -312,10 +320,20 @@ static int check_args(int argc, char **argv, const train_args *a, const cli_data
     if ((a->csv.header || a->csv.has_label_columns) && folder)
         return cli_usage(CMD, "--%s applies to CSV files; %s is a folder",
                          a->csv.header ? "header" : "label-columns", data);
+    const hood_ingest_options *in = &flags->ingest;
+    /* Keras warns that val_* is unavailable and early stopping then does nothing; hood refuses
+     * rather than quietly monitoring something else. A resumed run may have a stored split
+     * (checked once the checkpoint is read). */
+    bool val_monitor =
+        a->monitor == HOOD_MONITOR_VAL_LOSS || a->monitor == HOOD_MONITOR_VAL_ACCURACY;
+    if (a->early && val_monitor && a->resume == NULL && a->val_data == NULL &&
+        in->validation_split == 0)
+        return cli_usage(CMD, "--early-stopping monitors %s, which needs validation data "
+                              "(--validation-split or --validation-data); or --monitor loss",
+                         a->monitor == HOOD_MONITOR_VAL_LOSS ? "val_loss" : "val_accuracy");
     /* A folder is split by its shuffled file list, as hood dataset (Keras' rule): the same
      * --seed must be given. A file is split by fit, which holds out its last rows unshuffled
      * (Keras' model.fit), and --validation-data replaces the split: no seed needed there. */
-    const hood_ingest_options *in = &flags->ingest;
     if (in->validation_split > 0 && in->shuffle && !in->has_seed && a->val_data == NULL && folder)
         return cli_usage(CMD, "--validation-split on a folder with shuffling needs --seed N (the "
                               "training and validation files must shuffle alike, as in Keras)");
@@ -330,12 +348,15 @@ bool train_args_parse(int argc, char **argv, train_args *a, cli_dataset_flags *f
     a->verbose = 1;
     a->checkpoint_every = 1;
     a->monitor = HOOD_MONITOR_VAL_LOSS;
+    a->argc = argc;
+    a->argv = argv;
     *rc = CLI_FAIL;
     if (!parse_options(argc, argv, a, flags, rc))
         return false;
     if ((*rc = check_args(argc, argv, a, flags)) != CLI_OK)
         return false;
     a->data = argv[optind];
+    a->has_seed = flags->ingest.has_seed;
     flags->ingest.has_seed = true; /* seed 0 unless --seed: weights and shuffles repeat exactly */
     /* Every model option is checked before any data is read, so a typo fails at once. */
     if (a->resume == NULL) {

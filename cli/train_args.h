@@ -29,6 +29,9 @@ typedef struct train_args {
     size_t checkpoint_every;
     cli_csv_flags csv;           /* --header, --label-columns: CSV DATA and validation data */
     const char *preprocess_flag; /* the first image preprocessing flag given (--image-size...) */
+    bool has_epochs, has_batch, has_seed; /* given on the command line (--resume checks) */
+    int argc;                   /* the command line, for the resume command printed on a stop */
+    char **argv;
 } train_args;
 
 /* Parses argv (argv[0] is "train") into *a and the dataset flags into *flags (initialised by

@@ -351,6 +351,7 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
     model->history_length = 0;
     memset(&model->position, 0, sizeof model->position);
     model->opt_step = 0;
+    model->has_fit_record = false;
 
     model->params = hood__matrix_alloc(n, 1);
     model->params_next = hood__matrix_alloc(n, 1);
@@ -680,6 +681,45 @@ const hood_epoch_log *hood_model_history(const hood_model *model, size_t epoch)
 
 size_t hood_model_epochs_done(const hood_model *model)
 {
+    return model->position.epochs_done;
+}
+
+size_t hood_model_batches_done(const hood_model *model)
+{
+    return model->position.batch;
+}
+
+bool hood_model_fit_record(const hood_model *model, hood_fit_record *out)
+{
+    if (model == NULL || !model->has_fit_record) {
+        if (out != NULL)
+            memset(out, 0, sizeof *out);
+        return false;
+    }
+    if (out != NULL)
+        *out = model->fit_record;
+    return true;
+}
+
+hood_status hood_model_set_fit_record(hood_model *model, const hood_fit_record *record)
+{
+    if (model == NULL || record == NULL)
+        return hood__fail(HOOD_EINVAL, "set_fit_record: NULL argument");
+    if (record->batch_size == 0 || record->threads < 0 ||
+        !(record->validation_split >= 0.0 && record->validation_split < 1.0) ||
+        (record->restored_best && record->best_epoch == 0))
+        return hood__fail(HOOD_EINVAL, "set_fit_record: batch_size must be > 0, threads >= 0, "
+                                       "validation_split in [0, 1), and a restored best epoch "
+                                       "named");
+    model->fit_record = *record;
+    model->has_fit_record = true;
+    return HOOD_OK;
+}
+
+size_t hood_model_weights_epoch(const hood_model *model)
+{
+    if (model->has_fit_record && model->fit_record.restored_best)
+        return model->fit_record.best_epoch;
     return model->position.epochs_done;
 }
 

@@ -70,6 +70,9 @@ struct hood_model {
     hood_preprocess preprocess;
     char **class_names;
     size_t num_classes;
+
+    bool has_fit_record; /* fit_record was set (or read from a file) */
+    hood_fit_record fit_record;
 };
 
 /* Appends a layer whose settings (kind, units, window, rate, ...) are filled in: resolves its

@@ -419,6 +419,7 @@ typedef struct early_stop {
     double best, min_delta;
     size_t wait, patience;
     float *best_params; /* copy of the parameter arena at the best epoch (restore only) */
+    size_t best_epoch, stopped_epoch; /* 1-based, for the fit record; 0: none yet */
 } early_stop;
 
 static double monitor_value(hood_monitor monitor, const hood_epoch_log *log)
@@ -445,19 +446,27 @@ static bool early_stop_update(early_stop *es, hood_model *model, const hood_epoc
                               size_t epoch_in_fit)
 {
     double current = monitor_value(es->monitor, log);
-    if (es->restore && epoch_in_fit == 0)
-        memcpy(es->best_params, model->params, model->num_params * sizeof(float));
+    if (epoch_in_fit == 0) {
+        es->best_epoch = log->epoch + 1;
+        if (es->restore)
+            memcpy(es->best_params, model->params, model->num_params * sizeof(float));
+    }
     es->wait++;
     bool improved =
         es->maximize ? current - es->min_delta > es->best : current + es->min_delta < es->best;
     if (improved) {
         es->best = current;
+        es->best_epoch = log->epoch + 1;
         es->wait = 0;
         if (es->restore)
             memcpy(es->best_params, model->params, model->num_params * sizeof(float));
         return false;
     }
-    return es->wait >= es->patience && epoch_in_fit > 0;
+    if (es->wait >= es->patience && epoch_in_fit > 0) {
+        es->stopped_epoch = log->epoch + 1;
+        return true;
+    }
+    return false;
 }
 
 /* Keras' on_train_end: with restore_best_weights the best epoch's weights come back whether or
@@ -465,8 +474,34 @@ static bool early_stop_update(early_stop *es, hood_model *model, const hood_epoc
  * whose next fit must continue from the current weights). */
 static void early_stop_finish(const early_stop *es, hood_model *model, size_t epochs_trained)
 {
-    if (es->enabled && es->restore && epochs_trained > 0)
+    hood_fit_record *rec = &model->fit_record;
+    if (!es->enabled || epochs_trained == 0)
+        return;
+    rec->stopped_epoch = es->stopped_epoch;
+    rec->best_epoch = es->best_epoch;
+    if (es->restore) {
         memcpy(model->params, es->best_params, model->num_params * sizeof(float));
+        rec->restored_best = true;
+    }
+}
+
+/* The settings fit knows into the model's record (validation_split only when fit splits:
+ * with validation data the caller's own split, if it set one, stays), and a fresh outcome. */
+static void record_fit(hood_model *model, const hood_fit_options *opts)
+{
+    hood_fit_record *rec = &model->fit_record;
+    double split = opts->validation_data != NULL && model->has_fit_record
+                       ? rec->validation_split
+                       : opts->validation_data != NULL ? 0.0 : opts->validation_split;
+    *rec = (hood_fit_record){
+        .epochs = model->position.epochs_done + opts->epochs,
+        .batch_size = opts->batch_size,
+        .shuffle = opts->shuffle,
+        .seed = opts->seed,
+        .threads = model->threads,
+        .validation_split = split,
+    };
+    model->has_fit_record = true;
 }
 
 /* The split of the training data: columns [0, n_train) train, [n_train, n) validate. */
@@ -900,6 +935,7 @@ hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
         return hood__fail(HOOD_ENOMEM, "fit: out of memory for the best weights copy");
     }
     size_t epochs_before = model->position.epochs_done;
+    record_fit(model, opts);
     st = fit_loop(model, opts, &sp, &ws, &es);
     if (st == HOOD_OK)
         early_stop_finish(&es, model, model->position.epochs_done - epochs_before);

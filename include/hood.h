@@ -113,8 +113,11 @@ HOOD_API void hood_output_abort(hood_output *file);
 
 /* Called with one line of text, no trailing newline ("Found 10 files belonging to 2 classes."). */
 typedef void (*hood_message_fn)(void *user, const char *message);
-/* Called with work done so far and the total (files for ingest). */
-typedef void (*hood_progress_fn)(void *user, size_t done, size_t total);
+/* Called with work done so far and the total (files for ingest), always from the thread that
+ * made the call and at least every ~100 ms while the work goes on (done may repeat); the last
+ * call is (total, total), once. Return non-zero to stop: the call then returns HOOD_ESTOPPED
+ * with nothing kept, within about one file's work. */
+typedef int (*hood_progress_fn)(void *user, size_t done, size_t total);
 
 /* ---------------------------------------------------------------------------------------------
  * Dataset: X (d x n) plus labels, class names, image shape and source paths.
@@ -603,6 +606,35 @@ HOOD_API size_t hood_model_history_length(const hood_model *model);
 HOOD_API const hood_epoch_log *hood_model_history(const hood_model *model, size_t epoch);
 /* Epochs completed so far; a fit continues from there (the resume position). */
 HOOD_API size_t hood_model_epochs_done(const hood_model *model);
+/* Batches of the epoch after the done ones already trained: non-zero when a fit was stopped
+ * inside an epoch (the weights are those after that batch). */
+HOOD_API size_t hood_model_batches_done(const hood_model *model);
+
+/* The last fit of the model: its settings (kept in the model file, so a resume can repeat
+ * them without the caller restating them) and how it ended. hood_model_fit writes the settings
+ * it has (epochs, batch_size, shuffle, seed, threads; validation_split when it splits, else it
+ * keeps the caller's) as it starts and the early-stopping fields at its end; a caller adds
+ * what fit cannot know (a folder's split, interrupted) with hood_model_set_fit_record.
+ * Epochs are 1-based. */
+typedef struct hood_fit_record {
+    size_t epochs;           /* epochs asked for in total */
+    size_t batch_size;
+    bool shuffle;
+    uint64_t seed;           /* shuffling seed */
+    int threads;
+    double validation_split; /* 0 when none (or explicit validation data) */
+    bool interrupted;        /* stopped by the user before the end (a partial epoch is kept) */
+    size_t stopped_epoch;    /* early stopping ended training after this epoch; 0: it did not */
+    size_t best_epoch;       /* early stopping's best epoch; 0 without early stopping */
+    bool restored_best;      /* the weights are those at the end of best_epoch */
+} hood_fit_record;
+
+/* false (and *out zeroed) when the model holds no record (never fitted, or an older file). */
+HOOD_API bool hood_model_fit_record(const hood_model *model, hood_fit_record *out);
+HOOD_API hood_status hood_model_set_fit_record(hood_model *model, const hood_fit_record *record);
+/* The epoch whose end the weights are from (1-based; 0 untrained): best_epoch after early
+ * stopping restored it, else the epochs done (a stopped partial epoch: see batches_done). */
+HOOD_API size_t hood_model_weights_epoch(const hood_model *model);
 
 /* ---------------------------------------------------------------------------------------------
  * Model files (.hood) and weight files (.npz).

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { MAX_THREADS = 64 };
@@ -53,6 +54,12 @@ typedef struct run {
     char fatal_message[1024];
     hood_progress_fn on_progress;
     void *user;
+    /* The calling thread waits on wait_cond for the workers (running counts those still at
+     * work) and reports meanwhile; stopped: the callback asked to stop. */
+    pthread_mutex_t wait_lock;
+    pthread_cond_t wait_cond;
+    int running;
+    bool stopped;
 } run;
 
 static void record_failure(run *r, size_t index, hood_status status, bool fatal)
@@ -94,10 +101,9 @@ static float *column_of(const run *r, size_t i)
     return r->part_x[1] + (i - r->part_n[0]) * r->d;
 }
 
-/* One decoding thread: claims the next index until none is left. The calling thread runs this
- * too, and it alone reports progress, so the caller's callback is never called from a thread
- * it did not make. */
-static void decode_loop(run *r, bool reports)
+/* One decoding thread: claims the next index until none is left (or a stop is asked). A
+ * reporter (the calling thread decoding alone) calls the progress callback after each file. */
+static void decode_loop(run *r, bool reporter)
 {
     hood__image_decoder *dec;
     hood_status status = hood__image_decoder_create(&dec, r->pp, r->flags, &r->vips_lock);
@@ -105,7 +111,6 @@ static void decode_loop(run *r, bool reports)
         record_failure(r, 0, status, true);
         return;
     }
-    size_t reported = 0;
     for (;;) {
         if (atomic_load(&r->stop))
             break;
@@ -116,9 +121,10 @@ static void decode_loop(run *r, bool reports)
         if (status != HOOD_OK)
             record_failure(r, i, status, status == HOOD_ENOMEM);
         size_t done = atomic_fetch_add(&r->done, 1) + 1;
-        if (reports && r->on_progress != NULL && done > reported) {
-            reported = done;
-            r->on_progress(r->user, done, r->total);
+        if (reporter && done < r->total && r->on_progress != NULL &&
+            r->on_progress(r->user, done, r->total) != 0) {
+            r->stopped = true;
+            atomic_store(&r->stop, true);
         }
     }
     hood__image_decoder_free(dec);
@@ -126,8 +132,45 @@ static void decode_loop(run *r, bool reports)
 
 static void *decode_thread(void *arg)
 {
-    decode_loop(arg, false);
+    run *r = arg;
+    decode_loop(r, false);
+    pthread_mutex_lock(&r->wait_lock);
+    r->running--;
+    pthread_cond_signal(&r->wait_cond);
+    pthread_mutex_unlock(&r->wait_lock);
     return NULL;
+}
+
+/* The calling thread's part while the workers decode: it alone calls the progress callback
+ * (so the caller's callback never runs on a thread it did not make, and never twice at once),
+ * every REPORT_MS at most and at each worker's end, and passes a stop request on. */
+enum { REPORT_MS = 50 };
+
+static void report_until_done(run *r)
+{
+    pthread_mutex_lock(&r->wait_lock);
+    while (r->running > 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += REPORT_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&r->wait_cond, &r->wait_lock, &until);
+        if (r->on_progress == NULL || r->running == 0)
+            continue;
+        pthread_mutex_unlock(&r->wait_lock);
+        size_t done = atomic_load(&r->done);
+        /* (total, total) is the final call, made once after the join */
+        if (!atomic_load(&r->stop) && done < r->total &&
+            r->on_progress(r->user, done, r->total) != 0) {
+            r->stopped = true;
+            atomic_store(&r->stop, true);
+        }
+        pthread_mutex_lock(&r->wait_lock);
+    }
+    pthread_mutex_unlock(&r->wait_lock);
 }
 
 static int failure_order(const void *pa, const void *pb)
@@ -140,16 +183,34 @@ static hood_status decode_all(run *r, int threads)
 {
     pthread_t tids[MAX_THREADS];
     int started = 0;
-    for (int t = 1; t < threads; t++) {
+    /* (0, total) first: the caller learns the scan is over, and may stop before any decode. */
+    if (r->on_progress != NULL && r->on_progress(r->user, 0, r->total) != 0)
+        return hood__fail(HOOD_ESTOPPED, "ingest stopped by the progress callback before "
+                                         "decoding");
+    r->running = threads;
+    for (int t = 0; t < threads; t++) {
         if (pthread_create(&tids[started], NULL, decode_thread, r) != 0)
             break; /* fewer threads is still correct */
         started++;
     }
-    decode_loop(r, true);
+    pthread_mutex_lock(&r->wait_lock); /* started ones may have finished already */
+    r->running -= threads - started;
+    pthread_mutex_unlock(&r->wait_lock);
+    if (started == 0)
+        decode_loop(r, true); /* no thread at all: decode here, asking after each file */
+    else
+        report_until_done(r);
     for (int t = 0; t < started; t++)
         pthread_join(tids[t], NULL);
-    if (r->on_progress != NULL && atomic_load(&r->done) == r->total)
-        r->on_progress(r->user, r->total, r->total);
+    if (r->stopped)
+        return hood__fail(HOOD_ESTOPPED, "ingest stopped by the progress callback after %zu of "
+                                         "%zu files",
+                          atomic_load(&r->done), r->total);
+    if (r->on_progress != NULL && r->fatal == HOOD_OK && atomic_load(&r->done) == r->total &&
+        r->on_progress(r->user, r->total, r->total) != 0)
+        return hood__fail(HOOD_ESTOPPED, "ingest stopped by the progress callback after %zu of "
+                                         "%zu files",
+                          r->total, r->total);
     if (r->fatal != HOOD_OK)
         return hood__fail(r->fatal, "%s", r->fatal_message);
     if (r->num_failures > 1)
@@ -342,6 +403,19 @@ static hood_status run_create(run **out, const hood_ingest_options *opts,
         free(r);
         return hood__fail(HOOD_ENOMEM, "cannot create a lock");
     }
+    if (pthread_mutex_init(&r->wait_lock, NULL) != 0) {
+        pthread_mutex_destroy(&r->vips_lock);
+        pthread_mutex_destroy(&r->fail_lock);
+        free(r);
+        return hood__fail(HOOD_ENOMEM, "cannot create a lock");
+    }
+    if (pthread_cond_init(&r->wait_cond, NULL) != 0) {
+        pthread_mutex_destroy(&r->vips_lock);
+        pthread_mutex_destroy(&r->fail_lock);
+        pthread_mutex_destroy(&r->wait_lock);
+        free(r);
+        return hood__fail(HOOD_ENOMEM, "cannot create a condition variable");
+    }
     *out = r;
     return HOOD_OK;
 }
@@ -355,6 +429,8 @@ static void run_free(run *r)
     free(r->failures);
     pthread_mutex_destroy(&r->vips_lock);
     pthread_mutex_destroy(&r->fail_lock);
+    pthread_mutex_destroy(&r->wait_lock);
+    pthread_cond_destroy(&r->wait_cond);
     free(r);
 }
 

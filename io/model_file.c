@@ -247,6 +247,15 @@ static void write_header(text *t, const hood_model *m)
         text_number(t, "update_seconds", h->update_seconds, false);
         text_printf(t, " samples=%zu\n", h->samples);
     }
+    if (m->has_fit_record) { /* optional: files from before it read as "no record" */
+        const hood_fit_record *f = &m->fit_record;
+        text_printf(t, "fit epochs=%zu batch_size=%zu shuffle=%d seed=%llu threads=%d", f->epochs,
+                    f->batch_size, f->shuffle ? 1 : 0, (unsigned long long)f->seed, f->threads);
+        text_number(t, "validation_split", f->validation_split, false);
+        text_printf(t, " interrupted=%d stopped_epoch=%zu best_epoch=%zu restored_best=%d\n",
+                    f->interrupted ? 1 : 0, f->stopped_epoch, f->best_epoch,
+                    f->restored_best ? 1 : 0);
+    }
     text_printf(t, "params %zu\n", m->compiled ? m->num_params : (size_t)0);
     text_printf(t, "optimizer_values %zu\n", m->compiled ? m->num_params * m->opt_slots : 0);
     text_printf(t, "state %zu\n", m->compiled ? m->num_state : (size_t)0);
@@ -261,26 +270,30 @@ static bool write_crc(FILE *f, crc32_ctx *crc, const void *data, size_t n)
     return n == 0 || fwrite(data, 1, n, f) == n;
 }
 
+/* HOOD_EDATA naming the first layer with a weight that is not finite (or the optimizer
+ * state): "PATH: refusing to save: layer 1 has a weight that is NaN". */
+static hood_status non_finite(const hood_model *model, const char *path, const char *what)
+{
+    for (size_t l = 0, at = 0; l < model->num_layers; l++) {
+        const hood__layer *layer = &model->layers[l];
+        size_t count = hood__layer_kernel_floats(layer) + hood__layer_bias_floats(layer);
+        for (size_t i = at; i < at + count; i++)
+            if (!isfinite(model->params[i]))
+                return hood__fail(HOOD_EDATA, "%s: %s: layer %zu has a weight that is %s", path,
+                                  what, l, isnan(model->params[i]) ? "NaN" : "infinite");
+        at += count;
+    }
+    return hood__fail(HOOD_EDATA, "%s: %s: the optimizer state is not finite", path, what);
+}
+
 hood_status hood_model_save(const hood_model *model, const char *path)
 {
     if (model == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "save: NULL argument");
     if (model->num_layers == 0)
         return hood__fail(HOOD_EINVAL, "%s: the model has no layers; nothing to save", path);
-    if (model->compiled && !hood__model_params_finite(model)) {
-        for (size_t l = 0, at = 0; l < model->num_layers; l++) {
-            const hood__layer *layer = &model->layers[l];
-            size_t count = hood__layer_kernel_floats(layer) + hood__layer_bias_floats(layer);
-            for (size_t i = at; i < at + count; i++)
-                if (!isfinite(model->params[i]))
-                    return hood__fail(HOOD_EDATA,
-                                      "%s: refusing to save: layer %zu has a weight that is %s",
-                                      path, l, isnan(model->params[i]) ? "NaN" : "infinite");
-            at += count;
-        }
-        return hood__fail(HOOD_EDATA, "%s: refusing to save: the optimizer state is not finite",
-                          path);
-    }
+    if (model->compiled && !hood__model_params_finite(model))
+        return non_finite(model, path, "refusing to save");
     text header = {0};
     write_header(&header, model);
     if (header.failed) {
@@ -752,6 +765,29 @@ static hood_status parse_layer(reader *r, hood_model *m, size_t i)
     return HOOD_OK;
 }
 
+/* The optional "fit" line (the current one): the fit record. */
+static hood_status parse_fit(reader *r, hood_fit_record *f)
+{
+    size_t threads;
+    if (r->ntok != 11)
+        return bad(r, "expected 'fit' with 10 fields");
+    TRY(field_size(r, 1, "epochs", &f->epochs));
+    TRY(field_size(r, 1, "batch_size", &f->batch_size));
+    TRY(field_bool(r, 1, "shuffle", &f->shuffle));
+    TRY(field_u64(r, 1, "seed", &f->seed));
+    TRY(field_size(r, 1, "threads", &threads));
+    TRY(field_double(r, 1, "validation_split", &f->validation_split));
+    TRY(field_bool(r, 1, "interrupted", &f->interrupted));
+    TRY(field_size(r, 1, "stopped_epoch", &f->stopped_epoch));
+    TRY(field_size(r, 1, "best_epoch", &f->best_epoch));
+    TRY(field_bool(r, 1, "restored_best", &f->restored_best));
+    if (threads > 1024 || f->batch_size == 0 || !(f->validation_split >= 0.0) ||
+        !(f->validation_split < 1.0) || (f->restored_best && f->best_epoch == 0))
+        return bad(r, "fit settings out of range");
+    f->threads = (int)threads;
+    return HOOD_OK;
+}
+
 /* The architecture and everything else in the header, into a new (uncompiled) model plus the
  * compile settings; the caller compiles and fills the arenas. */
 typedef struct parsed {
@@ -763,7 +799,47 @@ typedef struct parsed {
     size_t slots;
     hood__train_position position;
     header_counts counts;
+    bool has_fit;
+    hood_fit_record fit;
 } parsed;
+
+/* The header after the classes: history, the optional fit record, the counts and "end". */
+static hood_status parse_tail(reader *r, parsed *out)
+{
+    hood_model *m = out->model;
+    size_t count;
+    TRY(expect(r, "history", 1));
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &count) || count > (size_t)(r->end - r->p))
+        return bad(r, "history must be a count that fits the header");
+    for (size_t e = 0; e < count; e++) {
+        hood_epoch_log h;
+        memset(&h, 0, sizeof h);
+        TRY(parse_epoch(r, e, &h));
+        TRY(hood__model_push_history(m, &h));
+    }
+    TRY(next_line(r));
+    if (r->ntok > 0 && tok_is(&r->tok[0], "fit")) {
+        TRY(parse_fit(r, &out->fit));
+        out->has_fit = true;
+        TRY(next_line(r));
+    }
+    if (r->ntok != 2 || !tok_is(&r->tok[0], "params"))
+        return bad(r, "expected 'params' and a count");
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.params))
+        return bad(r, "params is not a count");
+    TRY(expect(r, "optimizer_values", 1));
+    if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.optimizer_values))
+        return bad(r, "optimizer_values is not a count");
+    if (r->version != FORMAT_VERSION_DENSE) {
+        TRY(expect(r, "state", 1));
+        if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.state))
+            return bad(r, "state is not a count");
+    }
+    TRY(expect(r, "end", 0));
+    if (r->p != r->end)
+        return bad(r, "text after 'end'");
+    return HOOD_OK;
+}
 
 static hood_status parse_header(reader *r, parsed *out)
 {
@@ -875,30 +951,7 @@ static hood_status parse_header(reader *r, parsed *out)
             m->num_classes = i + 1;
         }
     }
-    TRY(expect(r, "history", 1));
-    if (!parse_size(r->tok[1].s, r->tok[1].len, &count) || count > (size_t)(r->end - r->p))
-        return bad(r, "history must be a count that fits the header");
-    for (size_t e = 0; e < count; e++) {
-        hood_epoch_log h;
-        memset(&h, 0, sizeof h);
-        TRY(parse_epoch(r, e, &h));
-        TRY(hood__model_push_history(m, &h));
-    }
-    TRY(expect(r, "params", 1));
-    if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.params))
-        return bad(r, "params is not a count");
-    TRY(expect(r, "optimizer_values", 1));
-    if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.optimizer_values))
-        return bad(r, "optimizer_values is not a count");
-    if (version != FORMAT_VERSION_DENSE) {
-        TRY(expect(r, "state", 1));
-        if (!parse_size(r->tok[1].s, r->tok[1].len, &out->counts.state))
-            return bad(r, "state is not a count");
-    }
-    TRY(expect(r, "end", 0));
-    if (r->p != r->end)
-        return bad(r, "text after 'end'");
-    return HOOD_OK;
+    return parse_tail(r, out);
 }
 
 /* Parameters the architecture needs, or false when that overflows. */
@@ -998,6 +1051,11 @@ static hood_status parse_into(const unsigned char *b, size_t len, const char *na
         m->opt_step = ps->step;
     }
     m->position = ps->position;
+    m->has_fit_record = ps->has_fit;
+    m->fit_record = ps->fit;
+    /* A weight that is not finite is refused on load as on save: it can only give NaN. */
+    if (ps->compiled && !hood__model_params_finite(m))
+        return non_finite(m, name, "cannot use");
     return HOOD_OK;
 }
 

@@ -14,6 +14,7 @@
 
 #include <ftw.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1578,18 +1579,27 @@ END_TEST
 /* --- progress and the single-image API -------------------------------------------------------- */
 
 typedef struct progress {
-    size_t calls, last_done, last_total;
+    size_t calls, last_done, last_total, finals, first_done;
     bool monotonic;
+    size_t stop_after; /* return non-zero on this call (0: never) */
+    pthread_t thread;  /* every call must come from the ingesting thread */
+    bool other_thread;
 } progress;
 
-static void on_progress(void *user, size_t done, size_t total)
+static int on_progress(void *user, size_t done, size_t total)
 {
     progress *p = user;
     if (done < p->last_done)
         p->monotonic = false;
+    if (p->calls == 0)
+        p->first_done = done;
+    if (!pthread_equal(pthread_self(), p->thread))
+        p->other_thread = true;
     p->calls++;
+    p->finals += done == total;
     p->last_done = done;
     p->last_total = total;
+    return p->stop_after != 0 && p->calls >= p->stop_after;
 }
 
 START_TEST(progress_counts_files)
@@ -1597,23 +1607,42 @@ START_TEST(progress_counts_files)
     ten_files();
     hood_ingest_options o;
     opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
-    progress p = {0, 0, 0, true};
     o.on_progress = on_progress;
-    o.user = &p;
-    o.threads = 1;
-    hood_dataset *ds = ingest_ok(at("d"), &o);
-    ck_assert_uint_eq(p.last_done, 10);
-    ck_assert_uint_eq(p.last_total, 10);
-    ck_assert_uint_eq(p.calls, 11); /* once per file, then the final (10, 10) */
-    ck_assert(p.monotonic);
-    hood_dataset_free(ds);
-    memset(&p, 0, sizeof p);
-    p.monotonic = true;
-    o.threads = 3;
-    ds = ingest_ok(at("d"), &o);
-    ck_assert_uint_eq(p.last_done, 10);
-    ck_assert(p.monotonic);
-    hood_dataset_free(ds);
+    for (int threads = 1; threads <= 3; threads += 2) {
+        progress p = {.monotonic = true, .thread = pthread_self()};
+        o.user = &p;
+        o.threads = threads;
+        hood_dataset *ds = ingest_ok(at("d"), &o);
+        /* (0, 10) once the scan is done, then from this thread only, ending with (10, 10)
+         * exactly once: the CLI's line neither skips nor repeats the end. */
+        ck_assert_uint_eq(p.first_done, 0);
+        ck_assert_uint_eq(p.last_done, 10);
+        ck_assert_uint_eq(p.last_total, 10);
+        ck_assert_uint_eq(p.finals, 1);
+        ck_assert(p.monotonic);
+        ck_assert(!p.other_thread);
+        hood_dataset_free(ds);
+    }
+}
+END_TEST
+
+/* A non-zero return stops the ingest: HOOD_ESTOPPED, no dataset. */
+START_TEST(progress_stops_ingest)
+{
+    ten_files();
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    o.on_progress = on_progress;
+    for (size_t stop_after = 1; stop_after <= 2; stop_after++) {
+        progress p = {.monotonic = true, .thread = pthread_self(), .stop_after = stop_after};
+        o.user = &p;
+        o.threads = 2;
+        hood_dataset *ds = (hood_dataset *)1;
+        ck_assert_int_eq(hood_dataset_from_directory(at("d"), &o, &ds, NULL), HOOD_ESTOPPED);
+        ck_assert_ptr_null(ds);
+        ck_assert_uint_eq(p.calls, stop_after); /* never called again once it said stop */
+        ck_assert(strstr(hood_last_error(), "stopped") != NULL);
+    }
 }
 END_TEST
 
@@ -1694,6 +1723,7 @@ Suite *hood_test_suite(void)
     tcase_add_loop_test(tc, resize_matches_pillow, 0, 5);
     tcase_add_test(tc, resize_matches_pillow_exactly_overall);
     tcase_add_test(tc, progress_counts_files);
+    tcase_add_test(tc, progress_stops_ingest);
     tcase_add_test(tc, image_load_and_defaults);
     suite_add_tcase(s, tc);
     return s;

@@ -478,6 +478,89 @@ START_TEST(non_finite_weights_are_refused)
 }
 END_TEST
 
+/* The fit record (settings and early stopping's outcome) survives the file; a file without
+ * the line (written before it existed) loads as "no record"; a NaN weight in the file's bytes
+ * is refused on load as on save. */
+START_TEST(fit_record_round_trips_and_non_finite_load_is_refused)
+{
+    make_tmpdir();
+    hood_dataset *ds = blobs(40);
+    hood_model *m = new_model(HOOD_OPT_SGD, 5, 3);
+    hood_fit_options fo;
+    fit_opts(&fo, 30);
+    fo.early_stopping = true;
+    fo.monitor = HOOD_MONITOR_LOSS;
+    fo.min_delta = 10.0; /* nothing improves by 10: stops after the first epoch + patience */
+    fo.patience = 2;
+    fo.restore_best_weights = true;
+    ck_assert_int_eq(hood_model_fit(m, ds, &fo), HOOD_OK);
+    hood_fit_record rec;
+    ck_assert(hood_model_fit_record(m, &rec));
+    ck_assert_uint_eq(rec.epochs, 30);
+    ck_assert_uint_eq(rec.batch_size, 4);
+    ck_assert_uint_eq(rec.seed, 17);
+    ck_assert(rec.shuffle);
+    ck_assert_double_eq(rec.validation_split, 0.25);
+    ck_assert_uint_eq(rec.stopped_epoch, 3);
+    ck_assert_uint_eq(rec.best_epoch, 1);
+    ck_assert(rec.restored_best);
+    ck_assert_uint_eq(hood_model_weights_epoch(m), 1);
+    rec.interrupted = true;
+    ck_assert_int_eq(hood_model_set_fit_record(m, &rec), HOOD_OK);
+    char path[128];
+    path_in_tmp(path, sizeof path, "m.hood");
+    ck_assert_int_eq(hood_model_save(m, path), HOOD_OK);
+    hood_model *back = NULL;
+    ck_assert_int_eq(hood_model_load(path, &back), HOOD_OK);
+    assert_same_model(m, back);
+    hood_fit_record got;
+    ck_assert(hood_model_fit_record(back, &got));
+    ck_assert_uint_eq(got.epochs, rec.epochs);
+    ck_assert_uint_eq(got.stopped_epoch, 3);
+    ck_assert_uint_eq(got.best_epoch, 1);
+    ck_assert(got.restored_best && got.interrupted && got.shuffle);
+    ck_assert_double_eq(got.validation_split, 0.25);
+    ck_assert_uint_eq(hood_model_weights_epoch(back), 1);
+    hood_model_free(back);
+
+    /* the same file without its "fit" line (an older file): no record */
+    size_t len;
+    unsigned char *b = read_all(path, &len);
+    char *fit = strstr((char *)b + 24, "\nfit ");
+    ck_assert_ptr_nonnull(fit);
+    char *eol = strchr(fit + 1, '\n');
+    size_t cut = (size_t)(eol - fit);
+    uint32_t header = (uint32_t)b[12] | (uint32_t)b[13] << 8 | (uint32_t)b[14] << 16 |
+                      (uint32_t)b[15] << 24;
+    memmove(fit, eol, len - (size_t)(eol - (char *)b));
+    len -= cut;
+    header -= (uint32_t)cut;
+    for (int i = 0; i < 4; i++)
+        b[12 + i] = (unsigned char)(header >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        b[16 + i] = (unsigned char)((uint64_t)len >> (8 * i));
+    fix_crc(b, len);
+    write_all(path, b, len);
+    ck_assert_int_eq(hood_model_load(path, &back), HOOD_OK);
+    ck_assert(!hood_model_fit_record(back, &got));
+    hood_model_free(back);
+
+    /* a NaN among the weights, with a valid checksum: refused, naming the file and layer */
+    memcpy(b + 24 + header + 4 * 3, &(float){NAN}, 4);
+    fix_crc(b, len);
+    write_all(path, b, len);
+    back = (hood_model *)1;
+    ck_assert_int_eq(hood_model_load(path, &back), HOOD_EDATA);
+    ck_assert_ptr_null(back);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), path));
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "layer 0 has a weight that is NaN"));
+    free(b);
+    hood_model_free(m);
+    hood_dataset_free(ds);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(weights_npz_round_trip)
 {
     make_tmpdir();
@@ -561,6 +644,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, foreign_and_wrong_version_files_are_rejected);
     tcase_add_test(tc, inconsistent_headers_are_rejected);
     tcase_add_test(tc, non_finite_weights_are_refused);
+    tcase_add_test(tc, fit_record_round_trips_and_non_finite_load_is_refused);
     tcase_add_test(tc, weights_npz_round_trip);
     tcase_add_test(tc, weights_npz_shape_mismatch_names_the_array);
     suite_add_tcase(s, tc);

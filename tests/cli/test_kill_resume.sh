@@ -220,8 +220,8 @@ signal_case() {
     pid=
     local problems=()
     [ "$rc" -ne "$want" ] && problems+=("exit $rc, wanted $want")
-    grep -q "stopped by signal" "$dir/err" ||
-        problems+=("no 'stopped by signal' message: $(head -c 200 "$dir/err" | tr '\n' '|')")
+    grep -q "stopped by SIG$sig" "$dir/err" ||
+        problems+=("no 'stopped by SIG$sig' message: $(head -c 200 "$dir/err" | tr '\n' '|')")
     valid "$ck" && [ -e "$ck" ] || problems+=("no valid checkpoint")
     [ -e "$dir/model.hood" ] && problems+=("a model was written by a stopped run")
     ls "$dir" | grep -q '\.tmp\.' && problems+=("a temporary was left: $(ls "$dir" | tr '\n' ' ')")
