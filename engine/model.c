@@ -18,6 +18,7 @@
 
 hood_status hood_model_create(hood_model **out, size_t input_features)
 {
+    hood__clear_error();
     if (out == NULL)
         return hood__fail(HOOD_EINVAL, "model: output pointer is NULL");
     *out = NULL;
@@ -28,6 +29,8 @@ hood_status hood_model_create(hood_model **out, size_t input_features)
         return hood__fail(HOOD_ENOMEM, "model: out of memory");
     model->input_features = input_features;
     model->threads = 1;
+    atomic_init(&model->interrupt, 0);
+    atomic_init(&model->running, 0);
     hood_optimizer_config_init(&model->opt, HOOD_OPT_SGD);
     *out = model;
     return HOOD_OK;
@@ -75,6 +78,7 @@ void hood_model_free(hood_model *model)
 hood_status hood_model_add_dense(hood_model *model, size_t units, hood_activation act,
                                  bool use_bias)
 {
+    hood__clear_error();
     if (model == NULL)
         return hood__fail(HOOD_EINVAL, "model: NULL model");
     if (model->compiled)
@@ -108,6 +112,7 @@ hood_status hood_model_add_dense(hood_model *model, size_t units, hood_activatio
 
 hood_status hood_model_set_initializer(hood_model *model, size_t layer, hood_initializer init)
 {
+    hood__clear_error();
     if (model == NULL || layer >= model->num_layers)
         return hood__fail(HOOD_EINVAL, "model: no layer %zu (the model has %zu)", layer,
                           model == NULL ? (size_t)0 : model->num_layers);
@@ -256,8 +261,12 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
 hood_status hood_model_compile(hood_model *model, hood_loss loss, const hood_optimizer_config *opt,
                                uint64_t seed)
 {
-    hood_status st = hood__model_compile_raw(model, loss, opt, seed);
+    hood__clear_error();
+    hood_optimizer_config cfg;
+    hood_status st = hood__optimizer_config_read(&cfg, opt, "compile");
     if (st != HOOD_OK)
+        return st;
+    if ((st = hood__model_compile_raw(model, loss, &cfg, seed)) != HOOD_OK)
         return st;
     /* One stream for the whole model, drawn layer by layer in order: the weights depend only
      * on the seed and the architecture. Biases stay zero (Keras' default). */
@@ -276,6 +285,7 @@ hood_status hood_model_compile(hood_model *model, hood_loss loss, const hood_opt
 
 hood_status hood_model_set_threads(hood_model *model, int threads)
 {
+    hood__clear_error();
     if (model == NULL)
         return hood__fail(HOOD_EINVAL, "model: NULL model");
     if (threads < 0)
@@ -335,9 +345,62 @@ hood_loss hood_model_loss(const hood_model *model)
 {
     return model->loss;
 }
-void hood_model_optimizer(const hood_model *model, hood_optimizer_config *out)
+hood_status hood_model_optimizer(const hood_model *model, hood_optimizer_config *out)
 {
-    *out = model->opt;
+    hood__clear_error();
+    size_t size;
+    hood_status st = hood__options_size(out, sizeof *out, HOOD__END(hood_optimizer_config, epsilon),
+                                        "optimizer", "hood_optimizer_config", &size);
+    if (st != HOOD_OK)
+        return st;
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "optimizer: NULL model");
+    memcpy(out, &model->opt, size);
+    memcpy(out, &size, sizeof size); /* what this library wrote */
+    return HOOD_OK;
+}
+
+float hood_model_get_learning_rate(const hood_model *model)
+{
+    return model == NULL ? 0.0f : model->opt.learning_rate;
+}
+
+hood_status hood_model_set_learning_rate(hood_model *model, float learning_rate)
+{
+    hood__clear_error();
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "set_learning_rate: NULL model");
+    if (!(learning_rate > 0.0f) || !isfinite(learning_rate))
+        return hood__fail(HOOD_EINVAL, "set_learning_rate: the learning rate must be > 0 and "
+                                       "finite, got %g", (double)learning_rate);
+    /* The optimizer reads it at every step (train.c): the next batch uses it. */
+    model->opt.learning_rate = learning_rate;
+    return HOOD_OK;
+}
+
+void hood_model_interrupt(const hood_model *model)
+{
+    /* Only an atomic store: safe in a signal handler. The model is const to every call that
+     * runs while this may come; the flag is control state, not the model's content. */
+    if (model != NULL)
+        atomic_store(&((hood_model *)model)->interrupt, 1);
+}
+
+void hood__model_call_begin(const hood_model *model)
+{
+    atomic_fetch_add(&((hood_model *)model)->running, 1);
+}
+
+void hood__model_call_end(const hood_model *model)
+{
+    hood_model *m = (hood_model *)model;
+    if (atomic_fetch_sub(&m->running, 1) == 1)
+        atomic_store(&m->interrupt, 0);
+}
+
+bool hood__model_interrupted(const hood_model *model)
+{
+    return atomic_load(&((hood_model *)model)->interrupt) != 0;
 }
 
 static hood_status check_layer(const hood_model *model, size_t layer, const void *buf,
@@ -360,6 +423,7 @@ static hood_status check_layer(const hood_model *model, size_t layer, const void
  * out x in W holds W(o, i) at o + i*out: the same bytes, so get/set are copies. */
 hood_status hood_model_get_kernel(const hood_model *model, size_t layer, float *kernel)
 {
+    hood__clear_error();
     hood_status st = check_layer(model, layer, kernel, "get_kernel");
     if (st != HOOD_OK)
         return st;
@@ -370,6 +434,7 @@ hood_status hood_model_get_kernel(const hood_model *model, size_t layer, float *
 
 hood_status hood_model_set_kernel(hood_model *model, size_t layer, const float *kernel)
 {
+    hood__clear_error();
     hood_status st = check_layer(model, layer, kernel, "set_kernel");
     if (st != HOOD_OK)
         return st;
@@ -380,6 +445,7 @@ hood_status hood_model_set_kernel(hood_model *model, size_t layer, const float *
 
 hood_status hood_model_get_bias(const hood_model *model, size_t layer, float *bias)
 {
+    hood__clear_error();
     hood_status st = check_layer(model, layer, bias, "get_bias");
     if (st != HOOD_OK)
         return st;
@@ -392,6 +458,7 @@ hood_status hood_model_get_bias(const hood_model *model, size_t layer, float *bi
 
 hood_status hood_model_set_bias(hood_model *model, size_t layer, const float *bias)
 {
+    hood__clear_error();
     hood_status st = check_layer(model, layer, bias, "set_bias");
     if (st != HOOD_OK)
         return st;
@@ -404,12 +471,18 @@ hood_status hood_model_set_bias(hood_model *model, size_t layer, const float *bi
 
 hood_status hood_model_set_preprocess(hood_model *model, const hood_preprocess *pp)
 {
+    hood__clear_error();
     if (model == NULL)
         return hood__fail(HOOD_EINVAL, "model: NULL model");
     if (pp == NULL) {
         model->has_preprocess = false;
         return HOOD_OK;
     }
+    hood_preprocess given;
+    hood_status st = hood__preprocess_read(&given, pp, "model: preprocess");
+    if (st != HOOD_OK)
+        return st;
+    pp = &given;
     if ((unsigned)pp->color_mode > (unsigned)HOOD_COLOR_RGBA ||
         (unsigned)pp->interpolation > (unsigned)HOOD_INTERP_AREA)
         return hood__fail(HOOD_EINVAL, "model: preprocess: unknown color mode or interpolation");
@@ -431,13 +504,21 @@ hood_status hood_model_set_preprocess(hood_model *model, const hood_preprocess *
 
 bool hood_model_preprocess(const hood_model *model, hood_preprocess *out)
 {
-    if (model->has_preprocess && out != NULL)
-        *out = model->preprocess;
-    return model->has_preprocess;
+    hood__clear_error();
+    if (!model->has_preprocess || out == NULL)
+        return model->has_preprocess;
+    size_t size;
+    if (hood__options_size(out, sizeof *out, HOOD__PREPROCESS_FIRST, "model: preprocess",
+                           "hood_preprocess", &size) != HOOD_OK)
+        return false;
+    memcpy(out, &model->preprocess, size);
+    memcpy(out, &size, sizeof size); /* what this library wrote */
+    return true;
 }
 
 hood_status hood_model_set_class_names(hood_model *model, const char *const *names, size_t count)
 {
+    hood__clear_error();
     if (model == NULL || (names == NULL && count > 0))
         return hood__fail(HOOD_EINVAL, "model: class names: NULL argument");
     char **copy = NULL;

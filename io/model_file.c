@@ -253,6 +253,7 @@ static bool write_crc(FILE *f, crc32_ctx *crc, const void *data, size_t n)
 
 hood_status hood_model_save(const hood_model *model, const char *path)
 {
+    hood__clear_error();
     if (model == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "save: NULL argument");
     if (model->num_layers == 0)
@@ -731,7 +732,7 @@ static hood_status parse_header(reader *r, parsed *out)
     TRY(next_line(r));
     if (r->ntok == 8 && tok_is(&r->tok[0], "preprocess")) {
         hood_preprocess pp;
-        memset(&pp, 0, sizeof pp);
+        hood_preprocess_init(&pp);
         char color[16], interp[16];
         TRY(field_size(r, 1, "height", &pp.height));
         TRY(field_size(r, 1, "width", &pp.width));
@@ -898,6 +899,7 @@ hood_status hood__model_parse(const void *bytes, size_t len, hood_model **out, c
 
 hood_status hood_model_load(const char *path, hood_model **out)
 {
+    hood__clear_error();
     if (out == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "load: NULL argument");
     *out = NULL;

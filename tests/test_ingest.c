@@ -914,6 +914,7 @@ START_TEST(split_option_errors)
     o.shuffle = true;
     o.validation_split = 0.2;
     o.subset = HOOD_SUBSET_TRAINING;
+    o.has_seed = false; /* a drawn seed, asked for (the default is seed 0) */
     ck_assert_int_eq(ingest_err(at("d"), &o), HOOD_EINVAL); /* no seed */
     ck_assert_ptr_nonnull(strstr(hood_last_error(), "seed"));
     o.has_seed = true;
