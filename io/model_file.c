@@ -251,11 +251,9 @@ static bool write_crc(FILE *f, crc32_ctx *crc, const void *data, size_t n)
     return n == 0 || fwrite(data, 1, n, f) == n;
 }
 
-hood_status hood_model_save(const hood_model *model, const char *path)
+/* What a model must be to be saved: layers, and finite weights and optimizer state. */
+static hood_status save_check(const hood_model *model, const char *path)
 {
-    hood__clear_error();
-    if (model == NULL || path == NULL)
-        return hood__fail(HOOD_EINVAL, "save: NULL argument");
     if (model->num_layers == 0)
         return hood__fail(HOOD_EINVAL, "%s: the model has no layers; nothing to save", path);
     if (model->compiled && !hood__model_params_finite(model)) {
@@ -271,11 +269,22 @@ hood_status hood_model_save(const hood_model *model, const char *path)
         return hood__fail(HOOD_EDATA, "%s: refusing to save: the optimizer state is not finite",
                           path);
     }
+    return HOOD_OK;
+}
+
+/* The whole file (prefix, header, weights, optimizer state, CRC) to f; the one writer of both
+ * the file and the in-memory copy, so they are the same bytes. */
+static hood_status write_model(const hood_model *model, const char *path, FILE *f)
+{
     text header = {0};
     write_header(&header, model);
     if (header.failed) {
         free(header.data);
         return hood__fail(HOOD_ENOMEM, "%s: out of memory writing the header", path);
+    }
+    if (header.len > UINT32_MAX) {
+        free(header.data);
+        return hood__fail(HOOD_EINVAL, "%s: the header is over 4 GiB", path);
     }
     size_t values = model->compiled ? model->num_params * (1 + model->opt_slots) : 0;
     uint64_t total = (uint64_t)PREFIX_BYTES + header.len + 4 * (uint64_t)values + CRC_BYTES;
@@ -284,18 +293,7 @@ hood_status hood_model_save(const hood_model *model, const char *path)
     put_u32(prefix + 8, FORMAT_VERSION);
     put_u32(prefix + 12, (uint32_t)header.len);
     put_u64(prefix + 16, total);
-    if (header.len > UINT32_MAX) {
-        free(header.data);
-        return hood__fail(HOOD_EINVAL, "%s: the header is over 4 GiB", path);
-    }
 
-    hood__atomic_file *file = NULL;
-    hood_status st = hood__atomic_open(&file, path);
-    if (st != HOOD_OK) {
-        free(header.data);
-        return st;
-    }
-    FILE *f = hood__atomic_stream(file);
     crc32_ctx crc;
     crc32_init(&crc);
     bool ok =
@@ -310,11 +308,55 @@ hood_status hood_model_save(const hood_model *model, const char *path)
     put_u32(trailer, crc32_final(&crc));
     ok = ok && fwrite(trailer, 1, sizeof trailer, f) == sizeof trailer;
     free(header.data);
-    if (!ok) {
+    return ok ? HOOD_OK : hood__fail(HOOD_EIO, "%s: write failed", path);
+}
+
+hood_status hood_model_save(const hood_model *model, const char *path)
+{
+    hood__clear_error();
+    if (model == NULL || path == NULL)
+        return hood__fail(HOOD_EINVAL, "save: NULL argument");
+    hood_status st = save_check(model, path);
+    if (st != HOOD_OK)
+        return st;
+    hood__atomic_file *file = NULL;
+    if ((st = hood__atomic_open(&file, path)) != HOOD_OK)
+        return st;
+    if ((st = write_model(model, path, hood__atomic_stream(file))) != HOOD_OK) {
         hood__atomic_abort(file);
-        return hood__fail(HOOD_EIO, "%s: write failed", path);
+        return st;
     }
     return hood__atomic_commit(file);
+}
+
+hood_status hood_model_save_to_buffer(const hood_model *model, void **data, size_t *size)
+{
+    hood__clear_error();
+    if (data != NULL)
+        *data = NULL;
+    if (size != NULL)
+        *size = 0;
+    if (model == NULL || data == NULL || size == NULL)
+        return hood__fail(HOOD_EINVAL, "save to buffer: NULL argument");
+    const char *name = "(buffer)";
+    hood_status st = save_check(model, name);
+    if (st != HOOD_OK)
+        return st;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f == NULL)
+        return hood__fail(HOOD_ENOMEM, "%s: out of memory", name);
+    st = write_model(model, name, f);
+    if (fclose(f) != 0 && st == HOOD_OK)
+        st = hood__fail(HOOD_ENOMEM, "%s: out of memory", name);
+    if (st != HOOD_OK) {
+        free(buf);
+        return st;
+    }
+    *data = buf;
+    *size = len;
+    return HOOD_OK;
 }
 
 /* ---- text header: reading ------------------------------------------------------------------ */
@@ -935,4 +977,12 @@ hood_status hood_model_load(const char *path, hood_model **out)
     hood_status st = hood__model_parse(buf, len, out, path);
     free(buf);
     return st;
+}
+
+hood_status hood_model_load_from_buffer(hood_model **out, const void *data, size_t size)
+{
+    hood__clear_error();
+    if (out == NULL || (data == NULL && size > 0))
+        return hood__fail(HOOD_EINVAL, "load from buffer: NULL argument");
+    return hood__model_parse(data, size, out, "(buffer)");
 }
