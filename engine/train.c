@@ -45,8 +45,7 @@ typedef struct workspace {
     float *d[2];      /* backward ping-pong: dZ of one layer, dX of the next (max units x batch) */
     size_t *perm;     /* the epoch's sample order, training only */
     hood__pool *pool; /* the model's threads (NULL: 1), started once per fit/evaluate/predict */
-    bool blas_held;   /* the BLAS runs 1 thread until workspace_free puts blas_saved back */
-    long blas_saved;
+    bool blas_held;   /* the BLAS runs 1 thread until workspace_free releases it */
 } workspace;
 
 static size_t round_up(size_t n)
@@ -61,7 +60,7 @@ static void workspace_free(workspace *ws)
     free(ws->perm);
     hood__pool_free(ws->pool);
     if (ws->blas_held)
-        hood__blas_threads_restore(ws->blas_saved);
+        hood__blas_release();
     memset(ws, 0, sizeof *ws);
 }
 
@@ -72,9 +71,8 @@ static hood_status workspace_pool(workspace *ws, const hood_model *model, size_t
     /* The BLAS always runs 1 thread: the model's threads are the pool, which splits each product
      * itself (OpenBLAS's own threads are 2-7x slower than 1 on these skinny shapes, PERF-NOTES).
      * The host's setting comes back in workspace_free, whatever the call returns. */
-    ws->blas_saved = hood__blas_threads_save();
+    hood__blas_hold();
     ws->blas_held = true;
-    hood__blas_set_threads(1);
     int threads = hood__threads_resolve(model->threads);
     hood_status st = hood__pool_create(&ws->pool, threads);
     size_t most = 0;

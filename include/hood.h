@@ -77,7 +77,7 @@ extern "C" {
  *   - The BLAS's own thread setting is process-wide: fit, evaluate, evaluate_shard and predict
  *     run the BLAS at 1 thread and put the caller's setting back on every return path
  *     (OpenBLAS, BLIS; a generic CBLAS has no thread API and is not touched). Such calls running
- *     at once on several threads of one process may restore each other's value out of order.
+ *     at once on several threads share that: the first sets 1, the last puts the setting back.
  * ------------------------------------------------------------------------------------------- */
 
 typedef enum hood_status {
