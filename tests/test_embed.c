@@ -267,6 +267,32 @@ START_TEST(buffer_holds_the_file_bytes)
 }
 END_TEST
 
+/* -Dimages=disabled: every image call fails with HOOD_EUNSUPPORTED and says why (meson passes
+ * HOOD_IMAGES); with images the same calls reach the file system. */
+START_TEST(image_calls_say_whether_this_build_has_images)
+{
+    const char *env = getenv("HOOD_IMAGES");
+    ck_assert_ptr_nonnull(env);
+    bool images = strcmp(env, "1") == 0;
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    float column[256 * 256];
+    hood_status st = hood_image_load("/nonexistent/x.png", &pp, column);
+    hood_ingest_options in;
+    hood_ingest_options_init(&in);
+    hood_dataset *ds = NULL;
+    hood_status st2 = hood_dataset_from_directory("/nonexistent", &in, &ds, NULL);
+    if (images) {
+        ck_assert_int_eq(st, HOOD_EIO);
+        ck_assert_int_ne(st2, HOOD_EUNSUPPORTED);
+    } else {
+        ck_assert_int_eq(st, HOOD_EUNSUPPORTED);
+        ck_assert_ptr_nonnull(strstr(hood_last_error(), "without image support"));
+        ck_assert_int_eq(st2, HOOD_EUNSUPPORTED);
+    }
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("embed");
@@ -276,6 +302,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, interrupt_from_a_signal_handler_stops_evaluate_and_predict);
     tcase_add_test(tc, learning_rate_is_read_and_set_between_epochs);
     tcase_add_test(tc, buffer_holds_the_file_bytes);
+    tcase_add_test(tc, image_calls_say_whether_this_build_has_images);
     suite_add_tcase(s, tc);
     return s;
 }
