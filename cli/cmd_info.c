@@ -129,6 +129,7 @@ static void print_details(const hood_model *m)
     printf("Input:          %zu values per sample\n", hood_model_input_features(m));
     if (hood_model_is_compiled(m)) {
         hood_optimizer_config opt;
+        hood_optimizer_config_init(&opt, HOOD_OPT_SGD);
         hood_model_optimizer(m, &opt);
         printf("Loss:           %s\n", hood_loss_name(hood_model_loss(m)));
         printf("Optimizer:      %s (learning_rate=%g", hood_optimizer_name(opt.kind),
@@ -147,6 +148,7 @@ static void print_details(const hood_model *m)
         printf("Loss:           (not compiled)\n");
     }
     hood_preprocess pp;
+    hood_preprocess_init(&pp);
     if (hood_model_preprocess(m, &pp)) {
         printf("Preprocessing:  %zux%zu %s, %s%s%s, %s\n", pp.height, pp.width,
                color_name(pp.color_mode), interp_name(pp.interpolation),

@@ -400,6 +400,7 @@ static int predictor_open(predictor *p, const char *path, bool has_threads, int 
     hood_activation out_act = hood_model_layer_activation(p->model, last);
     p->binary = p->outputs == 1 && out_act == HOOD_ACT_SIGMOID;
     p->regression = p->outputs == 1 && !p->binary;
+    hood_preprocess_init(&p->pp);
     p->has_pp = hood_model_preprocess(p->model, &p->pp);
     p->chunk = CHUNK_BYTES / (p->features * sizeof(float));
     p->chunk = p->chunk < 1 ? 1 : p->chunk > CHUNK ? CHUNK : p->chunk;

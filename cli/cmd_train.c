@@ -389,7 +389,9 @@ static int resume_model_flags(train_state *s)
     train_args *a = s->a;
     char given[64], stored[64];
     hood_optimizer_config opt;
-    hood_model_optimizer(s->model, &opt);
+    hood_optimizer_config_init(&opt, HOOD_OPT_SGD);
+    if (hood_model_optimizer(s->model, &opt) != HOOD_OK)
+        return cli_fail_status(CMD, HOOD_EINVAL);
     hood_optimizer_kind kind;
     if (a->optimizer != NULL && hood_optimizer_parse(a->optimizer, &kind) == HOOD_OK &&
         kind != opt.kind)

@@ -101,6 +101,7 @@ void cli_ingest_from_model(hood_ingest_options *opts, const hood_model *model,
                            const char **names_buf)
 {
     hood_preprocess pp;
+    hood_preprocess_init(&pp);
     if (hood_model_preprocess(model, &pp))
         opts->image = pp;
     size_t k = hood_model_num_classes(model);

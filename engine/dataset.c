@@ -45,6 +45,7 @@ static hood_status dataset_new(hood_dataset **out, size_t features, size_t sampl
 
 hood_status hood_dataset_create(hood_dataset **out, size_t features, size_t samples)
 {
+    hood__clear_error();
     hood_status status = dataset_new(out, features, samples);
     if (status != HOOD_OK)
         return status;
@@ -70,6 +71,7 @@ hood_status hood_dataset_create(hood_dataset **out, size_t features, size_t samp
 
 hood_status hood_dataset_wrap(hood_dataset **out, const float *x, size_t features, size_t samples)
 {
+    hood__clear_error();
     if (x == NULL) {
         *out = NULL;
         return hood__fail(HOOD_EINVAL, "hood_dataset_wrap: x is NULL");
@@ -155,6 +157,7 @@ static hood_status reset_labels(hood_dataset *ds, hood_label_mode mode, size_t w
 hood_status hood_dataset_set_labels(hood_dataset *ds, hood_label_mode mode, const int32_t *labels,
                                     size_t num_classes)
 {
+    hood__clear_error();
     if (mode == HOOD_LABELS_NONE)
         return reset_labels(ds, mode, 0, 0);
     if (labels == NULL)
@@ -187,6 +190,7 @@ hood_status hood_dataset_set_labels(hood_dataset *ds, hood_label_mode mode, cons
 hood_status hood_dataset_set_label_values(hood_dataset *ds, hood_label_mode mode, const float *y,
                                           size_t width, size_t num_classes)
 {
+    hood__clear_error();
     if (mode == HOOD_LABELS_NONE)
         return reset_labels(ds, mode, 0, 0);
     if (y == NULL || width == 0)
@@ -228,6 +232,7 @@ hood_status hood_dataset_set_label_values(hood_dataset *ds, hood_label_mode mode
 
 hood_status hood_dataset_set_class_names(hood_dataset *ds, const char *const *names, size_t count)
 {
+    hood__clear_error();
     if (count > 0 && names == NULL)
         return hood__fail(HOOD_EINVAL, "class names are NULL");
     if (ds->num_classes != 0 && count != 0 && count != ds->num_classes)
@@ -262,6 +267,7 @@ const char *hood_dataset_path(const hood_dataset *ds, size_t j)
 
 hood_status hood_dataset_set_preprocess(hood_dataset *ds, const hood_preprocess *pp)
 {
+    hood__clear_error();
     if (ds == NULL)
         return hood__fail(HOOD_EINVAL, "dataset: NULL dataset");
     if (pp == NULL) {
@@ -301,6 +307,7 @@ void hood_dataset_image_shape(const hood_dataset *ds, size_t *height, size_t *wi
 
 hood_status hood_dataset_check_finite(const hood_dataset *ds)
 {
+    hood__clear_error();
     for (size_t j = 0; j < ds->samples; j++) {
         const float *column = ds->x + j * ds->features;
         for (size_t i = 0; i < ds->features; i++)

@@ -5,6 +5,7 @@
 
 #include <cblas.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -183,4 +184,27 @@ const char *hood__blas_description(void)
     snprintf(text, sizeof text, "CBLAS");
 #endif
     return text;
+}
+
+/* The one process-wide state hood keeps, because the BLAS's thread setting is process-wide. */
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t holders;
+static long held_saved;
+
+void hood__blas_hold(void)
+{
+    pthread_mutex_lock(&hold_lock);
+    if (holders++ == 0) {
+        held_saved = hood__blas_threads_save();
+        hood__blas_set_threads(1);
+    }
+    pthread_mutex_unlock(&hold_lock);
+}
+
+void hood__blas_release(void)
+{
+    pthread_mutex_lock(&hold_lock);
+    if (holders > 0 && --holders == 0)
+        hood__blas_threads_restore(held_saved);
+    pthread_mutex_unlock(&hold_lock);
 }

@@ -30,6 +30,11 @@ int hood__blas_threads(void);
  * and restores it on every return path, so a host's own BLAS use is left as it was. */
 long hood__blas_threads_save(void);
 void hood__blas_threads_restore(long saved);
+/* The BLAS at 1 thread for as long as any hood call holds it: the first holder saves the
+ * host's setting, the last one to release puts it back, so calls running at once on several
+ * threads never restore each other's value out of order (nor change it under a running one). */
+void hood__blas_hold(void);
+void hood__blas_release(void);
 /* "OpenBLAS 0.3.21 (Haswell)" (the kernel selected at run time), "BLIS 0.9.0" or "CBLAS": for
  * bench reports. Points to a per-thread buffer, valid until the next call on that thread. */
 const char *hood__blas_description(void);

@@ -18,6 +18,7 @@
 
 hood_status hood_model_create(hood_model **out, size_t input_features)
 {
+    hood__clear_error();
     if (out == NULL)
         return hood__fail(HOOD_EINVAL, "model: output pointer is NULL");
     *out = NULL;
@@ -28,6 +29,8 @@ hood_status hood_model_create(hood_model **out, size_t input_features)
         return hood__fail(HOOD_ENOMEM, "model: out of memory");
     model->input_features = input_features;
     model->threads = 1;
+    atomic_init(&model->interrupt, 0);
+    atomic_init(&model->running, 0);
     hood_optimizer_config_init(&model->opt, HOOD_OPT_SGD);
     *out = model;
     return HOOD_OK;
@@ -77,6 +80,7 @@ void hood_model_free(hood_model *model)
 
 hood_status hood__model_add_layer(hood_model *model, const hood__layer *layer)
 {
+    hood__clear_error();
     if (model == NULL)
         return hood__fail(HOOD_EINVAL, "model: NULL model");
     if (model->compiled)
@@ -121,6 +125,7 @@ hood_status hood__model_add_layer(hood_model *model, const hood__layer *layer)
 hood_status hood_model_add_dense(hood_model *model, size_t units, hood_activation act,
                                  bool use_bias)
 {
+    hood__clear_error();
     if (model != NULL && units == 0)
         return hood__fail(HOOD_EINVAL, "model: layer %zu: units must be > 0", model->num_layers);
     hood__layer l = {.kind = HOOD_LAYER_DENSE, .units = units, .act = act, .use_bias = use_bias};
@@ -130,6 +135,7 @@ hood_status hood_model_add_dense(hood_model *model, size_t units, hood_activatio
 hood_status hood_model_set_input_shape(hood_model *model, size_t height, size_t width,
                                        size_t channels)
 {
+    hood__clear_error();
     if (model == NULL)
         return hood__fail(HOOD_EINVAL, "model: NULL model");
     size_t pixels, values;
@@ -163,6 +169,7 @@ hood_status hood_model_add_conv2d(hood_model *model, size_t filters, size_t kern
                                   size_t kernel_w, size_t stride_h, size_t stride_w,
                                   bool same_padding, hood_activation act, bool use_bias)
 {
+    hood__clear_error();
     if (model == NULL)
         return hood__fail(HOOD_EINVAL, "model: NULL model");
     if (filters == 0)
@@ -182,6 +189,7 @@ hood_status hood_model_add_conv2d(hood_model *model, size_t filters, size_t kern
 hood_status hood_model_add_max_pooling2d(hood_model *model, size_t pool_h, size_t pool_w,
                                          size_t stride_h, size_t stride_w, bool same_padding)
 {
+    hood__clear_error();
     return add_window(model, HOOD_LAYER_MAX_POOLING2D, pool_h, pool_w, stride_h, stride_w,
                       same_padding);
 }
@@ -189,24 +197,28 @@ hood_status hood_model_add_max_pooling2d(hood_model *model, size_t pool_h, size_
 hood_status hood_model_add_average_pooling2d(hood_model *model, size_t pool_h, size_t pool_w,
                                              size_t stride_h, size_t stride_w, bool same_padding)
 {
+    hood__clear_error();
     return add_window(model, HOOD_LAYER_AVERAGE_POOLING2D, pool_h, pool_w, stride_h, stride_w,
                       same_padding);
 }
 
 hood_status hood_model_add_global_average_pooling2d(hood_model *model)
 {
+    hood__clear_error();
     hood__layer l = {.kind = HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D};
     return hood__model_add_layer(model, &l);
 }
 
 hood_status hood_model_add_flatten(hood_model *model)
 {
+    hood__clear_error();
     hood__layer l = {.kind = HOOD_LAYER_FLATTEN};
     return hood__model_add_layer(model, &l);
 }
 
 hood_status hood_model_add_dropout(hood_model *model, float rate)
 {
+    hood__clear_error();
     if (model != NULL && !(rate >= 0.0f && rate < 1.0f))
         return hood__fail(HOOD_EINVAL, "model: layer %zu (dropout): rate must be in [0, 1)",
                           model->num_layers);
@@ -216,6 +228,7 @@ hood_status hood_model_add_dropout(hood_model *model, float rate)
 
 hood_status hood_model_add_batch_normalization(hood_model *model, float momentum, float epsilon)
 {
+    hood__clear_error();
     if (model != NULL && !(momentum >= 0.0f && momentum <= 1.0f && epsilon > 0.0f &&
                            isfinite(epsilon)))
         return hood__fail(HOOD_EINVAL,
@@ -229,6 +242,7 @@ hood_status hood_model_add_batch_normalization(hood_model *model, float momentum
 
 hood_status hood_model_set_initializer(hood_model *model, size_t layer, hood_initializer init)
 {
+    hood__clear_error();
     if (model == NULL || layer >= model->num_layers)
         return hood__fail(HOOD_EINVAL, "model: no layer %zu (the model has %zu)", layer,
                           model == NULL ? (size_t)0 : model->num_layers);
@@ -390,8 +404,12 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
 hood_status hood_model_compile(hood_model *model, hood_loss loss, const hood_optimizer_config *opt,
                                uint64_t seed)
 {
-    hood_status st = hood__model_compile_raw(model, loss, opt, seed);
+    hood__clear_error();
+    hood_optimizer_config cfg;
+    hood_status st = hood__optimizer_config_read(&cfg, opt, "compile");
     if (st != HOOD_OK)
+        return st;
+    if ((st = hood__model_compile_raw(model, loss, &cfg, seed)) != HOOD_OK)
         return st;
     /* One stream for the whole model, drawn layer by layer in order: the weights depend only
      * on the seed and the architecture. Biases stay zero (Keras' default). */
@@ -414,6 +432,7 @@ hood_status hood_model_compile(hood_model *model, hood_loss loss, const hood_opt
 
 hood_status hood_model_set_threads(hood_model *model, int threads)
 {
+    hood__clear_error();
     if (model == NULL)
         return hood__fail(HOOD_EINVAL, "model: NULL model");
     if (threads < 0)
@@ -445,6 +464,7 @@ size_t hood_model_layer_units(const hood_model *model, size_t layer)
 
 hood_status hood_model_layer_info(const hood_model *model, size_t layer, hood_layer_info *out)
 {
+    hood__clear_error();
     if (model == NULL || out == NULL || layer >= model->num_layers)
         return hood__fail(HOOD_EINVAL, "model: no layer %zu (the model has %zu)", layer,
                           model == NULL ? (size_t)0 : model->num_layers);
@@ -513,9 +533,62 @@ hood_loss hood_model_loss(const hood_model *model)
 {
     return model->loss;
 }
-void hood_model_optimizer(const hood_model *model, hood_optimizer_config *out)
+hood_status hood_model_optimizer(const hood_model *model, hood_optimizer_config *out)
 {
-    *out = model->opt;
+    hood__clear_error();
+    size_t size;
+    hood_status st = hood__options_size(out, sizeof *out, HOOD__END(hood_optimizer_config, epsilon),
+                                        "optimizer", "hood_optimizer_config", &size);
+    if (st != HOOD_OK)
+        return st;
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "optimizer: NULL model");
+    memcpy(out, &model->opt, size);
+    memcpy(out, &size, sizeof size); /* what this library wrote */
+    return HOOD_OK;
+}
+
+float hood_model_get_learning_rate(const hood_model *model)
+{
+    return model == NULL ? 0.0f : model->opt.learning_rate;
+}
+
+hood_status hood_model_set_learning_rate(hood_model *model, float learning_rate)
+{
+    hood__clear_error();
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "set_learning_rate: NULL model");
+    if (!(learning_rate > 0.0f) || !isfinite(learning_rate))
+        return hood__fail(HOOD_EINVAL, "set_learning_rate: the learning rate must be > 0 and "
+                                       "finite, got %g", (double)learning_rate);
+    /* The optimizer reads it at every step (train.c): the next batch uses it. */
+    model->opt.learning_rate = learning_rate;
+    return HOOD_OK;
+}
+
+void hood_model_interrupt(const hood_model *model)
+{
+    /* Only an atomic store: safe in a signal handler. The model is const to every call that
+     * runs while this may come; the flag is control state, not the model's content. */
+    if (model != NULL)
+        atomic_store(&((hood_model *)model)->interrupt, 1);
+}
+
+void hood__model_call_begin(const hood_model *model)
+{
+    atomic_fetch_add(&((hood_model *)model)->running, 1);
+}
+
+void hood__model_call_end(const hood_model *model)
+{
+    hood_model *m = (hood_model *)model;
+    if (atomic_fetch_sub(&m->running, 1) == 1)
+        atomic_store(&m->interrupt, 0);
+}
+
+bool hood__model_interrupted(const hood_model *model)
+{
+    return atomic_load(&((hood_model *)model)->interrupt) != 0;
 }
 
 static hood_status check_layer(const hood_model *model, size_t layer, const void *buf,
@@ -538,6 +611,7 @@ static hood_status check_layer(const hood_model *model, size_t layer, const void
  * out x in W holds W(o, i) at o + i*out: the same bytes, so get/set are copies. */
 hood_status hood_model_get_kernel(const hood_model *model, size_t layer, float *kernel)
 {
+    hood__clear_error();
     hood_status st = check_layer(model, layer, kernel, "get_kernel");
     if (st != HOOD_OK)
         return st;
@@ -551,6 +625,7 @@ hood_status hood_model_get_kernel(const hood_model *model, size_t layer, float *
 
 hood_status hood_model_set_kernel(hood_model *model, size_t layer, const float *kernel)
 {
+    hood__clear_error();
     hood_status st = check_layer(model, layer, kernel, "set_kernel");
     if (st != HOOD_OK)
         return st;
@@ -564,6 +639,7 @@ hood_status hood_model_set_kernel(hood_model *model, size_t layer, const float *
 
 hood_status hood_model_get_bias(const hood_model *model, size_t layer, float *bias)
 {
+    hood__clear_error();
     hood_status st = check_layer(model, layer, bias, "get_bias");
     if (st != HOOD_OK)
         return st;
@@ -576,6 +652,7 @@ hood_status hood_model_get_bias(const hood_model *model, size_t layer, float *bi
 
 hood_status hood_model_set_bias(hood_model *model, size_t layer, const float *bias)
 {
+    hood__clear_error();
     hood_status st = check_layer(model, layer, bias, "set_bias");
     if (st != HOOD_OK)
         return st;
@@ -588,12 +665,18 @@ hood_status hood_model_set_bias(hood_model *model, size_t layer, const float *bi
 
 hood_status hood_model_set_preprocess(hood_model *model, const hood_preprocess *pp)
 {
+    hood__clear_error();
     if (model == NULL)
         return hood__fail(HOOD_EINVAL, "model: NULL model");
     if (pp == NULL) {
         model->has_preprocess = false;
         return HOOD_OK;
     }
+    hood_preprocess given;
+    hood_status st = hood__preprocess_read(&given, pp, "model: preprocess");
+    if (st != HOOD_OK)
+        return st;
+    pp = &given;
     if ((unsigned)pp->color_mode > (unsigned)HOOD_COLOR_RGBA ||
         (unsigned)pp->interpolation > (unsigned)HOOD_INTERP_AREA)
         return hood__fail(HOOD_EINVAL, "model: preprocess: unknown color mode or interpolation");
@@ -629,13 +712,21 @@ hood_status hood_model_set_preprocess(hood_model *model, const hood_preprocess *
 
 bool hood_model_preprocess(const hood_model *model, hood_preprocess *out)
 {
-    if (model->has_preprocess && out != NULL)
-        *out = model->preprocess;
-    return model->has_preprocess;
+    hood__clear_error();
+    if (!model->has_preprocess || out == NULL)
+        return model->has_preprocess;
+    size_t size;
+    if (hood__options_size(out, sizeof *out, HOOD__PREPROCESS_FIRST, "model: preprocess",
+                           "hood_preprocess", &size) != HOOD_OK)
+        return false;
+    memcpy(out, &model->preprocess, size);
+    memcpy(out, &size, sizeof size); /* what this library wrote */
+    return true;
 }
 
 hood_status hood_model_set_class_names(hood_model *model, const char *const *names, size_t count)
 {
+    hood__clear_error();
     if (model == NULL || (names == NULL && count > 0))
         return hood__fail(HOOD_EINVAL, "model: class names: NULL argument");
     char **copy = NULL;
@@ -703,6 +794,7 @@ bool hood_model_fit_record(const hood_model *model, hood_fit_record *out)
 
 hood_status hood_model_set_fit_record(hood_model *model, const hood_fit_record *record)
 {
+    hood__clear_error();
     if (model == NULL || record == NULL)
         return hood__fail(HOOD_EINVAL, "set_fit_record: NULL argument");
     if (record->batch_size == 0 || record->threads < 0 ||

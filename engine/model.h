@@ -7,6 +7,7 @@
 #include "hood.h"
 #include "layer.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* Where training stands: whole epochs done, and inside a stopped epoch the batches done and the
@@ -73,6 +74,12 @@ struct hood_model {
 
     bool has_fit_record; /* fit_record was set (or read from a file) */
     hood_fit_record fit_record;
+
+    /* Control, not content: the only fields a call on a const model writes (train.c). The
+     * interrupt request (hood_model_interrupt, async-signal-safe), and how many fit/evaluate/
+     * predict calls are running, so the last one to return clears the request. */
+    atomic_int interrupt;
+    atomic_int running;
 };
 
 /* Appends a layer whose settings (kind, units, window, rate, ...) are filled in: resolves its
@@ -98,8 +105,13 @@ hood_status hood__model_batch_gradient(hood_model *model, const float *X, const 
 /* evaluate's sums over the whole dataset (checked as evaluate checks it): the per-sample
  * losses added in sample order (the same bits at any batch_size, 0 meaning 32, given the same
  * forward outputs) and the samples predicted right. For evaluate and the sharded evaluate. */
-hood_status hood__model_evaluate_sums(hood_model *model, const hood_dataset *data,
+hood_status hood__model_evaluate_sums(const hood_model *model, const hood_dataset *data,
                                       size_t batch_size, double *loss_sum, size_t *correct);
+/* A fit/evaluate/predict begins and ends on model (counts it; the end clears an interrupt
+ * request once no call runs); whether an interrupt was requested (train.c). */
+void hood__model_call_begin(const hood_model *model);
+void hood__model_call_end(const hood_model *model);
+bool hood__model_interrupted(const hood_model *model);
 /* Whether every parameter (and optimizer state value) is finite. */
 bool hood__model_params_finite(const hood_model *model);
 

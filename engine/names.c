@@ -57,6 +57,7 @@ const char *hood_activation_name(hood_activation act)
 
 hood_status hood_activation_parse(const char *name, hood_activation *out)
 {
+    hood__clear_error();
     int i = name == NULL ? -1 : lookup(activation_names, COUNT(activation_names), name);
     if (i < 0)
         return unknown("activation", name, activation_names, COUNT(activation_names));
@@ -71,6 +72,7 @@ const char *hood_loss_name(hood_loss loss)
 
 hood_status hood_loss_parse(const char *name, hood_loss *out)
 {
+    hood__clear_error();
     int i = name == NULL ? -1 : lookup(loss_names, COUNT(loss_names), name);
     /* Keras also accepts "mse" for mean_squared_error. */
     if (i < 0 && name != NULL && equal_nocase(name, "mse"))
@@ -88,6 +90,7 @@ const char *hood_optimizer_name(hood_optimizer_kind kind)
 
 hood_status hood_optimizer_parse(const char *name, hood_optimizer_kind *out)
 {
+    hood__clear_error();
     int i = name == NULL ? -1 : lookup(optimizer_names, COUNT(optimizer_names), name);
     if (i < 0)
         return unknown("optimizer", name, optimizer_names, COUNT(optimizer_names));
@@ -102,6 +105,7 @@ const char *hood_initializer_name(hood_initializer init)
 
 hood_status hood_initializer_parse(const char *name, hood_initializer *out)
 {
+    hood__clear_error();
     int i = name == NULL ? -1 : lookup(initializer_names, COUNT(initializer_names), name);
     if (i < 0)
         return unknown("initializer", name, initializer_names, COUNT(initializer_names));
@@ -115,6 +119,7 @@ void hood_optimizer_config_init(hood_optimizer_config *cfg, hood_optimizer_kind 
      * RMSprop(0.001, rho 0.9, momentum 0, 1e-7). Unused fields keep their Keras defaults too so
      * a config can be switched between kinds without surprises. */
     memset(cfg, 0, sizeof *cfg);
+    cfg->struct_size = sizeof *cfg;
     cfg->kind = kind;
     cfg->learning_rate = kind == HOOD_OPT_SGD ? 0.01f : 0.001f;
     cfg->momentum = 0.0f;
@@ -128,6 +133,7 @@ void hood_optimizer_config_init(hood_optimizer_config *cfg, hood_optimizer_kind 
 void hood_fit_options_init(hood_fit_options *opts)
 {
     memset(opts, 0, sizeof *opts);
+    opts->struct_size = sizeof *opts;
     opts->epochs = 1;
     opts->batch_size = 32;
     opts->shuffle = true;
@@ -139,4 +145,20 @@ void hood_fit_options_init(hood_fit_options *opts)
     opts->patience = 0;
     opts->min_delta = 0.0;
     opts->restore_best_weights = false;
+}
+
+/* The first released layouts end at these members (docs/abi.md): a caller's struct_size is at
+ * least that much. Members appended later default to zero bytes. */
+hood_status hood__optimizer_config_read(hood_optimizer_config *dst,
+                                        const hood_optimizer_config *src, const char *what)
+{
+    return hood__options_read(dst, sizeof *dst, HOOD__END(hood_optimizer_config, epsilon), src,
+                              what, "hood_optimizer_config");
+}
+
+hood_status hood__fit_options_read(hood_fit_options *dst, const hood_fit_options *src,
+                                   const char *what)
+{
+    return hood__options_read(dst, sizeof *dst, HOOD__END(hood_fit_options, shard), src, what,
+                              "hood_fit_options");
 }

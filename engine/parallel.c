@@ -95,7 +95,6 @@ struct hood__pool {
     hood__pool_stats stats;
     hood__clock_fn clock; /* ADAPTIVE's step timer (NULL: now_ns) */
     void *clock_user;
-    long saved_blas_threads;
     float *scratch;
     size_t scratch_floats;
 };
@@ -263,8 +262,7 @@ hood_status hood__pool_create(hood__pool **out, int threads)
     }
     /* Before any worker exists: the workers call sgemm concurrently, and OpenBLAS's own
      * threads would then oversubscribe the cores (2x slower, TOOLCHAIN.md §7). */
-    pool->saved_blas_threads = hood__blas_threads_save();
-    hood__blas_set_threads(1);
+    hood__blas_hold();
     for (int i = 0; i < threads - 1; i++) {
         worker_arg *wa = malloc(sizeof *wa);
         if (wa != NULL)
@@ -290,7 +288,7 @@ void hood__pool_free(hood__pool *pool)
     pthread_cond_destroy(&pool->done);
     pthread_cond_destroy(&pool->wake);
     pthread_mutex_destroy(&pool->mutex);
-    hood__blas_threads_restore(pool->saved_blas_threads);
+    hood__blas_release();
     free(pool->scratch);
     free(pool->workers);
     free(pool);

@@ -135,6 +135,7 @@ hood_status hood_model_evaluate_shard(hood_model *model, const hood_dataset *dat
                                       size_t batch_size, const hood_shard *shard, double *loss,
                                       double *accuracy)
 {
+    hood__clear_error();
     if (model == NULL || shard == NULL || shard->allreduce == NULL)
         return hood__fail(HOOD_EINVAL, "evaluate: model, shard and its all-reduce are needed");
     /* A local failure still joins the one all-reduce (as a flag), so no worker waits for it. */

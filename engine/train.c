@@ -48,8 +48,7 @@ typedef struct workspace {
     size_t scratch_floats;
     size_t *perm;     /* the epoch's sample order, training only */
     hood__pool *pool; /* the model's threads (NULL: 1), started once per fit/evaluate/predict */
-    bool blas_held;   /* the BLAS runs 1 thread until workspace_free puts blas_saved back */
-    long blas_saved;
+    bool blas_held;   /* the BLAS runs 1 thread until workspace_free releases it */
 } workspace;
 
 static size_t round_up(size_t n)
@@ -65,7 +64,7 @@ static void workspace_free(workspace *ws)
     free(ws->perm);
     hood__pool_free(ws->pool);
     if (ws->blas_held)
-        hood__blas_threads_restore(ws->blas_saved);
+        hood__blas_release();
     memset(ws, 0, sizeof *ws);
 }
 
@@ -76,9 +75,8 @@ static hood_status workspace_pool(workspace *ws, const hood_model *model, size_t
     /* The BLAS always runs 1 thread: the model's threads are the pool, which splits each product
      * itself (OpenBLAS's own threads are 2-7x slower than 1 on these skinny shapes, PERF-NOTES).
      * The host's setting comes back in workspace_free, whatever the call returns. */
-    ws->blas_saved = hood__blas_threads_save();
+    hood__blas_hold();
     ws->blas_held = true;
-    hood__blas_set_threads(1);
     int threads = hood__threads_resolve(model->threads);
     hood_status st = hood__pool_create(&ws->pool, threads);
     size_t most = 0;
@@ -271,8 +269,9 @@ hood_status hood__model_batch_gradient(hood_model *model, const float *X, const 
 
 /* Loss sum and correct count over columns [0, n) of X and Y, in inference blocks; no gradients.
  * With `steps` each block is one of the pool's timed steps (not inside a fit, whose steps are its
- * training batches: shorter validation steps would skew the pool's comparison). */
-static void evaluate_columns(const hood_model *model, workspace *ws, const float *X, const float *Y,
+ * training batches: shorter validation steps would skew the pool's comparison). false when
+ * hood_model_interrupt stopped it at a block boundary. */
+static bool evaluate_columns(const hood_model *model, workspace *ws, const float *X, const float *Y,
                              size_t label_width, size_t n, bool steps, double *loss_sum,
                              size_t *correct)
 {
@@ -282,6 +281,8 @@ static void evaluate_columns(const hood_model *model, workspace *ws, const float
     *correct = 0;
     for (size_t j = 0; j < n; j += batch) {
         size_t B = n - j < batch ? n - j : batch;
+        if (hood__model_interrupted(model))
+            return false;
         if (steps)
             hood__pool_step_begin(ws->pool);
         forward(model, ws, NULL, true, X + j * d, d, B, false);
@@ -291,6 +292,7 @@ static void evaluate_columns(const hood_model *model, workspace *ws, const float
         if (steps)
             hood__pool_step_end(ws->pool);
     }
+    return true;
 }
 
 /* What the data must be for this model: features, labels that fit the loss, finite values. */
@@ -340,7 +342,7 @@ static hood_status check_data(const hood_model *model, const hood_dataset *ds, c
     return HOOD_OK;
 }
 
-hood_status hood__model_evaluate_sums(hood_model *model, const hood_dataset *data,
+hood_status hood__model_evaluate_sums(const hood_model *model, const hood_dataset *data,
                                       size_t batch_size, double *loss_sum, size_t *correct)
 {
     hood_status st = check_data(model, data, "evaluate");
@@ -349,17 +351,23 @@ hood_status hood__model_evaluate_sums(hood_model *model, const hood_dataset *dat
     (void)batch_size; /* the blocks are fixed (INFERENCE_BLOCK) */
     size_t n = hood_dataset_samples(data), width = hood_dataset_label_width(data);
     workspace ws;
-    if ((st = workspace_init(&ws, model, inference_block(n), width, 0)) != HOOD_OK)
-        return hood__fail_prefix(st, "evaluate: ");
-    evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width, n, true,
-                     loss_sum, correct);
-    workspace_free(&ws);
-    return HOOD_OK;
+    hood__model_call_begin(model);
+    if ((st = workspace_init(&ws, model, inference_block(n), width, 0)) == HOOD_OK) {
+        if (!evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width,
+                              n, true, loss_sum, correct))
+            st = hood__fail(HOOD_ESTOPPED, "evaluate: interrupted");
+        workspace_free(&ws);
+    } else {
+        hood__fail_prefix(st, "evaluate: ");
+    }
+    hood__model_call_end(model);
+    return st;
 }
 
-hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data, size_t batch_size,
+hood_status hood_model_evaluate(const hood_model *model, const hood_dataset *data, size_t batch_size,
                                 double *loss, double *accuracy)
 {
+    hood__clear_error();
     if (model == NULL)
         return hood__fail(HOOD_EINVAL, "evaluate: model is NULL");
     double loss_sum;
@@ -375,9 +383,10 @@ hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data, siz
     return HOOD_OK;
 }
 
-hood_status hood_model_predict(hood_model *model, const float *x, size_t samples, size_t batch_size,
+hood_status hood_model_predict(const hood_model *model, const float *x, size_t samples, size_t batch_size,
                                float *out)
 {
+    hood__clear_error();
     if (model == NULL || x == NULL || out == NULL)
         return hood__fail(HOOD_EINVAL, "predict: NULL argument");
     if (!model->compiled)
@@ -395,19 +404,28 @@ hood_status hood_model_predict(hood_model *model, const float *x, size_t samples
     (void)batch_size; /* the blocks are fixed (INFERENCE_BLOCK) */
     size_t batch = inference_block(samples);
     workspace ws;
+    hood__model_call_begin(model);
     hood_status st = workspace_init(&ws, model, batch, 0, 0);
-    if (st != HOOD_OK)
+    if (st != HOOD_OK) {
+        hood__model_call_end(model);
         return hood__fail_prefix(st, "predict: ");
+    }
     size_t units = hood_model_output_units(model);
-    for (size_t j = 0; j < samples; j += batch) {
+    for (size_t j = 0; j < samples && st == HOOD_OK; j += batch) {
         size_t B = samples - j < batch ? samples - j : batch;
+        if (hood__model_interrupted(model)) {
+            st = hood__fail(HOOD_ESTOPPED, "predict: interrupted at sample %zu of %zu", j,
+                            samples);
+            break;
+        }
         hood__pool_step_begin(ws.pool);
         /* the output layer writes straight into the caller's columns j .. j+B */
         forward(model, &ws, out + j * units, false, x + j * d, d, B, false);
         hood__pool_step_end(ws.pool);
     }
     workspace_free(&ws);
-    return HOOD_OK;
+    hood__model_call_end(model);
+    return st;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -792,9 +810,9 @@ static hood_status epoch_validation(hood_model *model, const split *sp, workspac
 {
     double val_loss_sum = 0.0;
     size_t val_correct = 0;
-    if (sp->n_val > 0)
-        evaluate_columns(model, ws, sp->val_X, sp->val_Y, sp->val_width, sp->n_val, false,
-                         &val_loss_sum, &val_correct);
+    if (sp->n_val > 0 && !evaluate_columns(model, ws, sp->val_X, sp->val_Y, sp->val_width,
+                                           sp->n_val, false, &val_loss_sum, &val_correct))
+        return hood__fail(HOOD_ESTOPPED, "fit: interrupted during validation");
     if (sp->shard != NULL) {
         hood_status st =
             hood__shard_sum_validation(sp->shard, sp->n_val, &val_loss_sum, &val_correct);
@@ -861,6 +879,13 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
             pos->shuffle_seed = opts->seed;
         }
         for (size_t b = pos->batch; b < num_batches; b++) {
+            if (hood__model_interrupted(model)) {
+                /* hood_model_interrupt: the position holds every finished batch, so the next
+                 * fit resumes here as after a batch callback's stop. */
+                pos->seconds += now_seconds() - epoch_start;
+                return hood__fail(HOOD_ESTOPPED, "fit: interrupted at epoch %zu, batch %zu of %zu",
+                                  epoch + 1, b + 1, num_batches);
+            }
             batch_run r = {.epoch = epoch, .b = b, .num_batches = num_batches};
             hood_status st = train_batch(model, opts, sp, ws, &r, epoch_start);
             if (st != HOOD_OK)
@@ -874,11 +899,9 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
     return HOOD_OK;
 }
 
-hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
-                           const hood_fit_options *opts)
+static hood_status fit_checked(hood_model *model, const hood_dataset *train,
+                               const hood_fit_options *opts)
 {
-    if (model == NULL || opts == NULL)
-        return hood__fail(HOOD_EINVAL, "fit: NULL argument");
     const hood_shard *shard = opts->shard;
     if (shard != NULL && shard->allreduce == NULL)
         return hood__fail(HOOD_EINVAL, "fit: the shard has no all-reduce function");
@@ -942,5 +965,21 @@ hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
     hood__matrix_free(es.best_params);
     free(sp.cols);
     workspace_free(&ws);
+    return st;
+}
+
+hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
+                           const hood_fit_options *opts)
+{
+    hood__clear_error();
+    if (model == NULL || opts == NULL)
+        return hood__fail(HOOD_EINVAL, "fit: NULL argument");
+    hood_fit_options o;
+    hood_status st = hood__fit_options_read(&o, opts, "fit");
+    if (st != HOOD_OK)
+        return st;
+    hood__model_call_begin(model);
+    st = fit_checked(model, train, &o);
+    hood__model_call_end(model);
     return st;
 }

@@ -27,9 +27,29 @@ extern "C" {
  *     X + j*d. That is the same bytes as a NumPy C-order (n, d) array.
  *   - Every fallible call returns hood_status. On failure the function that found the problem
  *     has written a one-line message (file, line or field, what was expected) that
- *     hood_last_error() returns on the calling thread until the next failing call.
+ *     hood_last_error() returns on the calling thread. Every call into hood that can fail clears
+ *     the message first, so after a call that returns HOOD_OK it is "".
  *   - Objects come in create/free pairs; every *_free(NULL) is a no-op.
  *   - The library never prints, never exits and never aborts on user input.
+ *
+ * Options structs (hood_preprocess, hood_ingest_options, hood_csv_options,
+ * hood_optimizer_config, hood_fit_options) grow at their end only. Each starts with
+ * `size_t struct_size`, which its _init sets to the sizeof this program was compiled with;
+ * always call the _init, then set fields. Functions taking one read only struct_size bytes:
+ *   - 0 or less than the first released layout: HOOD_EINVAL ("call hood_X_init first");
+ *   - an older, smaller layout: the fields it lacks take their defaults;
+ *   - a newer, larger layout (a program built against a newer hood): accepted when the fields
+ *     this library does not know are all zero bytes (their defaults), else HOOD_EINVAL naming
+ *     both sizes. Functions that fill one (hood_model_optimizer, hood_model_preprocess) write
+ *     only the fields that fit. docs/abi.md has the rules and the SONAME policy.
+ *
+ * Threads: objects are not locked. Calls on different objects may run on any threads at once.
+ * On one model, hood_model_predict and hood_model_evaluate (and every other function taking a
+ * const hood_model *) may run on several threads at once; hood_model_fit, hood_model_compile,
+ * hood_model_free and every setter must not run at the same time as any other call on that
+ * model. hood_model_interrupt is the exception: it may be called at any time, from any thread
+ * or a signal handler. A dataset only read (every function taking a const hood_dataset *) may be
+ * shared by several threads and calls at once.
  * ------------------------------------------------------------------------------------------- */
 
 /* ---------------------------------------------------------------------------------------------
@@ -57,7 +77,7 @@ extern "C" {
  *   - The BLAS's own thread setting is process-wide: fit, evaluate, evaluate_shard and predict
  *     run the BLAS at 1 thread and put the caller's setting back on every return path
  *     (OpenBLAS, BLIS; a generic CBLAS has no thread API and is not touched). Such calls running
- *     at once on several threads of one process may restore each other's value out of order.
+ *     at once on several threads share that: the first sets 1, the last puts the setting back.
  * ------------------------------------------------------------------------------------------- */
 
 typedef enum hood_status {
@@ -76,9 +96,13 @@ typedef enum hood_status {
 
 /* A short fixed description of a status ("invalid argument"); never NULL. */
 HOOD_API const char *hood_strerror(hood_status status);
-/* The message of the last failing call on this thread ("" if none); valid until the next call
- * into hood on this thread. */
+/* The message of the last call into hood on this thread: one line when it failed, "" when it
+ * succeeded. The pointer stays valid for the thread's life, the text until the thread's next
+ * call into hood that can fail. */
 HOOD_API const char *hood_last_error(void);
+/* Frees memory hood allocated for the caller (hood_model_save_to_buffer); NULL is a no-op. It
+ * is free(), named so that a host with another allocator knows whose memory it is. */
+HOOD_API void hood_free(void *p);
 /* The version of the library that is running ("0.1.0"), which may be newer than the
  * HOOD_VERSION_STRING this program was compiled against. */
 HOOD_API const char *hood_version_string(void);
@@ -205,6 +229,7 @@ typedef enum hood_interpolation {
 
 /* How one image becomes one column; stored in a model so predict repeats it. */
 typedef struct hood_preprocess {
+    size_t struct_size;               /* set by hood_preprocess_init (see Options structs) */
     size_t height, width;             /* output size; default 256 x 256 as Keras */
     hood_color_mode color_mode;       /* default grayscale */
     hood_interpolation interpolation; /* default bilinear */
@@ -232,14 +257,17 @@ typedef enum hood_subset {
 } hood_subset;
 
 typedef struct hood_ingest_options {
-    hood_preprocess image;
+    size_t struct_size;             /* set by hood_ingest_options_init (see Options structs) */
+    hood_preprocess image;          /* has its own struct_size, set by the same init */
     hood_label_mode label_mode;     /* default INT */
     const char *const *class_names; /* NULL: every class folder, byte-sorted; else this order */
     size_t num_class_names;
     const char *labels_file; /* NULL: labels from folders; else "relative/path,label" lines */
     bool shuffle;            /* default true */
-    bool has_seed;           /* false: a seed is drawn (and a validation split is an error) */
-    uint64_t seed;
+    bool has_seed;           /* default true, with seed 0 (as the CLI): runs repeat exactly;
+                                false asks for a seed drawn from the clock (Keras' seed=None;
+                                a validation split is then an error) */
+    uint64_t seed;           /* default 0 */
     double validation_split; /* 0 (default) .. <1 */
     hood_subset subset;
     bool follow_links;    /* default false */
@@ -267,6 +295,7 @@ HOOD_API hood_status hood_image_load(const char *path, const hood_preprocess *pp
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct hood_csv_options {
+    size_t struct_size;         /* set by hood_csv_options_init (see Options structs) */
     bool header;                /* write: a header row; read: the first non-blank row is
                                    skipped (a header is never guessed) */
     long label_column;          /* read: -1 (default) = last column; -2 = no label column */
@@ -351,6 +380,7 @@ typedef enum hood_initializer {
 typedef enum hood_optimizer_kind { HOOD_OPT_SGD = 0, HOOD_OPT_ADAM, HOOD_OPT_RMSPROP } hood_optimizer_kind;
 
 typedef struct hood_optimizer_config {
+    size_t struct_size;  /* set by hood_optimizer_config_init (see Options structs) */
     hood_optimizer_kind kind;
     float learning_rate; /* SGD 0.01; Adam, RMSprop 0.001 */
     float momentum;      /* SGD, RMSprop: 0 */
@@ -488,7 +518,14 @@ HOOD_API size_t hood_model_output_units(const hood_model *model);
 HOOD_API size_t hood_model_num_params(const hood_model *model);
 HOOD_API bool hood_model_is_compiled(const hood_model *model);
 HOOD_API hood_loss hood_model_loss(const hood_model *model);
-HOOD_API void hood_model_optimizer(const hood_model *model, hood_optimizer_config *out);
+/* The optimizer the model was compiled with; out->struct_size must be set (init it first). */
+HOOD_API hood_status hood_model_optimizer(const hood_model *model, hood_optimizer_config *out);
+/* The learning rate the next batch will use (the compiled optimizer's; 0 with no model). */
+HOOD_API float hood_model_get_learning_rate(const hood_model *model);
+/* Sets the learning rate from the next batch on: between fits, or during one from the batch or
+ * epoch callback (a schedule); > 0 and finite. Like every setter, not concurrently with other
+ * calls on the model. */
+HOOD_API hood_status hood_model_set_learning_rate(hood_model *model, float learning_rate);
 
 /* Kernel of layer i in Keras' layout: (in, out) C-order, in*out floats (which is the bytes of
  * the column-major out x in matrix W). Copies; the caller owns `kernel`. */
@@ -500,7 +537,8 @@ HOOD_API hood_status hood_model_set_bias(hood_model *model, size_t layer, const 
 
 /* What the model knows about its data, kept in the model file so predict can repeat it. */
 HOOD_API hood_status hood_model_set_preprocess(hood_model *model, const hood_preprocess *pp);
-/* false when the model was not trained on images. */
+/* false when the model was not trained on images, or when out->struct_size is not valid
+ * (hood_last_error says so; init out first). */
 HOOD_API bool hood_model_preprocess(const hood_model *model, hood_preprocess *out);
 HOOD_API hood_status hood_model_set_class_names(hood_model *model, const char *const *names,
                                                 size_t count);
@@ -539,6 +577,7 @@ typedef int (*hood_batch_fn)(void *user, size_t epoch, size_t batch, size_t num_
                              double loss, double accuracy);
 
 typedef struct hood_fit_options {
+    size_t struct_size;      /* set by hood_fit_options_init (see Options structs) */
     size_t epochs;           /* default 1 */
     size_t batch_size;       /* default 32; the last partial batch is kept */
     bool shuffle;            /* default true: a new permutation each epoch from (seed, epoch) */
@@ -566,12 +605,19 @@ HOOD_API hood_status hood_model_fit(hood_model *model, const hood_dataset *train
 /* Loss and accuracy over the whole dataset (in fixed blocks of 128 samples; the loss summed per
  * sample in sample order, so the same bits at any batch_size, see Determinism); either out
  * pointer may be NULL. */
-HOOD_API hood_status hood_model_evaluate(hood_model *model, const hood_dataset *data,
+HOOD_API hood_status hood_model_evaluate(const hood_model *model, const hood_dataset *data,
                                          size_t batch_size, double *loss, double *accuracy);
 /* out (output_units x samples, column-major) = model(x (features x samples)); caller owns out.
  * Computed in fixed blocks of 128 samples: the same bits at any batch_size (see Determinism). */
-HOOD_API hood_status hood_model_predict(hood_model *model, const float *x, size_t samples,
+HOOD_API hood_status hood_model_predict(const hood_model *model, const float *x, size_t samples,
                                         size_t batch_size, float *out);
+/* Asks every fit, evaluate and predict running on model (on any thread) to stop at its next
+ * batch boundary: each returns HOOD_ESTOPPED ("...: interrupted"); a fit keeps the weights,
+ * position and history of its last finished batch, so the next fit resumes there. The request
+ * is cleared when the last of those calls returns; one made while none runs stops the next
+ * fit/evaluate/predict on the model at its first boundary. Async-signal-safe and thread-safe:
+ * it only sets an atomic flag (hence the const model). */
+HOOD_API void hood_model_interrupt(const hood_model *model);
 
 /* ---------------------------------------------------------------------------------------------
  * Data-parallel training: bring your own all-reduce (MPI, or any transport). Each worker holds
@@ -645,6 +691,12 @@ HOOD_API size_t hood_model_weights_epoch(const hood_model *model);
  * whose weights are not finite. */
 HOOD_API hood_status hood_model_save(const hood_model *model, const char *path);
 HOOD_API hood_status hood_model_load(const char *path, hood_model **out);
+/* The bytes hood_model_save would write, in memory: *data (malloc'd, *size bytes) is the
+ * caller's, to free with hood_free. On failure *data is NULL and *size 0. */
+HOOD_API hood_status hood_model_save_to_buffer(const hood_model *model, void **data,
+                                               size_t *size);
+/* A model from the bytes of a .hood file (as hood_model_load; data is only read). */
+HOOD_API hood_status hood_model_load_from_buffer(hood_model **out, const void *data, size_t size);
 /* kernel_0, bias_0, kernel_1, ... with Keras shapes (in, out) and (out,). */
 HOOD_API hood_status hood_model_save_weights_npz(const hood_model *model, const char *path);
 /* Reads the same names; every shape must match the model (HOOD_ESHAPE names the array). */

@@ -67,6 +67,7 @@ static int create_temp(hood_output *file, size_t len)
 
 hood_status hood_output_open(hood_output **out, const char *path)
 {
+    hood__clear_error();
     if (out == NULL)
         return hood__fail(HOOD_EINVAL, "hood_output_open: out is NULL");
     *out = NULL;
@@ -110,6 +111,7 @@ FILE *hood_output_stream(hood_output *file)
 
 hood_status hood_output_finish(hood_output *file)
 {
+    hood__clear_error();
     if (file == NULL)
         return hood__fail(HOOD_EINVAL, "hood_output_finish: file is NULL");
     if (file->error != 0)
@@ -135,6 +137,7 @@ hood_status hood_output_finish(hood_output *file)
 
 hood_status hood_output_commit(hood_output *file)
 {
+    hood__clear_error();
     if (file == NULL)
         return hood__fail(HOOD_EINVAL, "hood_output_commit: file is NULL");
     hood_status status = hood_output_finish(file);

@@ -477,6 +477,7 @@ static hood_status write_rows(csv_writer *w, const hood_dataset *ds)
 void hood_csv_options_init(hood_csv_options *opts)
 {
     memset(opts, 0, sizeof *opts); /* fields added later start at 0 too */
+    opts->struct_size = sizeof *opts;
     opts->header = false;
     opts->label_column = -1;
     opts->label_columns = 1;
@@ -484,16 +485,28 @@ void hood_csv_options_init(hood_csv_options *opts)
     opts->labels_from_header = true;
 }
 
+hood_status hood__csv_options_read(hood_csv_options *dst, const hood_csv_options *src,
+                                   const char *what)
+{
+    if (src == NULL) {
+        hood_csv_options_init(dst);
+        return HOOD_OK;
+    }
+    return hood__options_read(dst, sizeof *dst, HOOD__END(hood_csv_options, features), src,
+                              what, "hood_csv_options");
+}
+
 hood_status hood_dataset_save_csv(const hood_dataset *ds, const char *path,
                                   const hood_csv_options *opts)
 {
+    hood__clear_error();
     if (ds == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_save_csv: dataset or path is NULL");
-    hood_csv_options defaults;
-    if (opts == NULL) {
-        hood_csv_options_init(&defaults);
-        opts = &defaults;
-    }
+    hood_csv_options given;
+    hood_status st = hood__csv_options_read(&given, opts, path);
+    if (st != HOOD_OK)
+        return st;
+    opts = &given;
     csv_writer *w = calloc(1, sizeof *w);
     char *buf = malloc(OUT_CAPACITY);
     if (w == NULL || buf == NULL) {

@@ -11,6 +11,10 @@
 hood_status hood__csv_parse_buffer(const char *bytes, size_t len, const hood_csv_options *opts,
                                    const char *name, hood_dataset **out);
 
+/* The caller's options into *dst (docs/abi.md); NULL gives the defaults. */
+hood_status hood__csv_options_read(hood_csv_options *dst, const hood_csv_options *src,
+                                   const char *what);
+
 /* Most classes a single label column read as CATEGORICAL may one-hot encode into. */
 enum { HOOD_CSV_MAX_ONE_HOT = 65536 };
 

@@ -573,13 +573,13 @@ static hood_status csv_build(line_reader *lr, const hood_csv_options *opts, csv_
 static hood_status csv_read(line_reader *lr, const hood_csv_options *opts, hood_dataset **out)
 {
     *out = NULL;
-    hood_csv_options defaults;
-    if (opts == NULL) {
-        hood_csv_options_init(&defaults);
-        opts = &defaults;
-    }
+    hood_csv_options given;
+    hood_status status = hood__csv_options_read(&given, opts, lr->name);
+    if (status != HOOD_OK)
+        return status;
+    opts = &given;
     csv_layout lay;
-    hood_status status = csv_scan(lr, opts, &lay);
+    status = csv_scan(lr, opts, &lay);
     if (status == HOOD_OK)
         status = csv_build(lr, opts, &lay, out);
     layout_free(&lay);
@@ -596,6 +596,7 @@ hood_status hood__csv_parse_buffer(const char *bytes, size_t len, const hood_csv
 hood_status hood_dataset_load_csv(const char *path, const hood_csv_options *opts,
                                   hood_dataset **out)
 {
+    hood__clear_error();
     *out = NULL;
     if (path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_load_csv: path is NULL");

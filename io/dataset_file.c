@@ -495,6 +495,7 @@ static hood_status load_npz_rows(const char *path, size_t index, size_t count, h
 
 hood_status hood_dataset_load_npz(const char *path, hood_dataset **out)
 {
+    hood__clear_error();
     *out = NULL;
     if (path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_load_npz: path is NULL");
@@ -503,6 +504,7 @@ hood_status hood_dataset_load_npz(const char *path, hood_dataset **out)
 
 hood_status hood_dataset_load_npy(const char *path, hood_dataset **out)
 {
+    hood__clear_error();
     *out = NULL;
     if (path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_load_npy: path is NULL");
@@ -657,6 +659,7 @@ static hood_status save_npz(const hood_dataset *ds, const char *path, bool compr
 
 hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path)
 {
+    hood__clear_error();
     if (ds == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_save_npz: dataset or path is NULL");
     return save_npz(ds, path, false);
@@ -664,6 +667,7 @@ hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path)
 
 hood_status hood_dataset_save_npz_compressed(const hood_dataset *ds, const char *path)
 {
+    hood__clear_error();
     if (ds == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_save_npz_compressed: dataset or path is NULL");
     return save_npz(ds, path, true);
@@ -671,6 +675,7 @@ hood_status hood_dataset_save_npz_compressed(const hood_dataset *ds, const char 
 
 hood_status hood_dataset_save_npy(const hood_dataset *ds, const char *path)
 {
+    hood__clear_error();
     if (ds == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_save_npy: dataset or path is NULL");
     size_t shape[2] = {hood_dataset_samples(ds), hood_dataset_features(ds)};
@@ -701,6 +706,7 @@ static file_kind kind_of(const char *path)
 hood_status hood_dataset_save(const hood_dataset *ds, const char *path,
                               const hood_csv_options *opts)
 {
+    hood__clear_error();
     if (ds == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_save: dataset or path is NULL");
     switch (kind_of(path)) {
@@ -719,12 +725,16 @@ hood_status hood_dataset_save(const hood_dataset *ds, const char *path,
 
 hood_status hood_dataset_load(const char *path, const hood_csv_options *opts, hood_dataset **out)
 {
+    hood__clear_error();
     *out = NULL;
     if (path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_load: path is NULL");
+    hood_csv_options given;
+    hood_status st = hood__csv_options_read(&given, opts, path);
+    if (st != HOOD_OK)
+        return st;
     /* A worker's shard is read as rows: no format here ever holds the whole x. */
-    size_t index = opts != NULL ? opts->shard_index : 0,
-           count = opts != NULL ? opts->shard_count : 0;
+    size_t index = given.shard_index, count = given.shard_count;
     switch (kind_of(path)) {
     case KIND_CSV:
         return hood_dataset_load_csv(path, opts, out); /* shards while streaming */

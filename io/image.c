@@ -36,6 +36,7 @@ struct hood__image_decoder {
 void hood_preprocess_init(hood_preprocess *pp)
 {
     memset(pp, 0, sizeof *pp);
+    pp->struct_size = sizeof *pp;
     pp->height = 256;
     pp->width = 256;
     pp->color_mode = HOOD_COLOR_GRAYSCALE;
@@ -210,9 +211,15 @@ hood_status hood__image_decode_file(hood__image_decoder *dec, const char *path, 
 
 hood_status hood_image_load(const char *path, const hood_preprocess *pp, float *column)
 {
+    hood__clear_error();
     if (path == NULL || column == NULL)
         return hood__fail(HOOD_EINVAL, "hood_image_load: path or column is NULL");
-    hood_status status = hood__vips_start();
+    hood_preprocess given;
+    hood_status status = hood__preprocess_read(&given, pp, "hood_image_load");
+    if (status != HOOD_OK)
+        return status;
+    pp = &given;
+    status = hood__vips_start();
     if (status != HOOD_OK)
         return status;
     hood__image_decoder *dec;

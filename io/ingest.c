@@ -21,10 +21,47 @@ enum { MAX_THREADS = 64 };
 void hood_ingest_options_init(hood_ingest_options *opts)
 {
     memset(opts, 0, sizeof *opts);
+    opts->struct_size = sizeof *opts;
     hood_preprocess_init(&opts->image);
     opts->label_mode = HOOD_LABELS_INT;
     opts->shuffle = true;
+    /* Seed 0, as the CLI's default: the same folder gives the same order every run, never a
+     * silently random one (has_seed = false asks for a drawn seed). */
+    opts->has_seed = true;
+    opts->seed = 0;
     opts->subset = HOOD_SUBSET_ALL;
+}
+
+/* The caller's options into *dst (docs/abi.md). The nested hood_preprocess has its own
+ * struct_size: a caller's `image` may be shorter or longer than this library's, which moves
+ * every field after it by the difference (a multiple of hood_preprocess's alignment, so the
+ * fields after it keep their layout), so that part is read from where the caller has it. */
+static hood_status ingest_options_read(hood_ingest_options *dst, const hood_ingest_options *src)
+{
+    const char *what = "hood_dataset_from_directory", *type = "hood_ingest_options";
+    const size_t at = offsetof(hood_ingest_options, image), own_pp = sizeof(hood_preprocess);
+    const size_t first = HOOD__END(hood_ingest_options, shard_count);
+    size_t given, given_pp;
+    memcpy(&given, src, sizeof given);
+    if (given < at + sizeof given_pp)
+        return hood__fail(HOOD_EINVAL, "%s: %s.struct_size is %zu; call %s_init first", what,
+                          type, given, type);
+    memcpy(&given_pp, (const unsigned char *)src + at, sizeof given_pp);
+    if (given_pp % _Alignof(hood_preprocess) != 0 || given_pp > given - at)
+        return hood__fail(HOOD_EINVAL, "%s: image.struct_size is %zu; call %s_init first", what,
+                          given_pp, type);
+    hood_status st = hood__preprocess_read(&dst->image, &src->image, what);
+    if (st != HOOD_OK)
+        return st;
+    /* The fields after `image`: in the caller's struct from at + given_pp, in ours from
+     * at + own_pp. */
+    const unsigned char *rest = (const unsigned char *)src + at + given_pp;
+    unsigned char *mine = (unsigned char *)dst + at + own_pp;
+    if ((st = hood__options_copy(mine, sizeof *dst - at - own_pp, first - at - own_pp, rest,
+                                 given - at - given_pp, given, what, type)) != HOOD_OK)
+        return st;
+    dst->struct_size = sizeof *dst;
+    return HOOD_OK;
 }
 
 /* --- parallel decoding -------------------------------------------------------------------- */
@@ -466,10 +503,18 @@ static hood_status decode_files(run *r, const hood_ingest_options *opts)
 hood_status hood_dataset_from_directory(const char *dir, const hood_ingest_options *opts,
                                         hood_dataset **out, hood_dataset **validation_out)
 {
+    hood__clear_error();
     if (out != NULL)
         *out = NULL;
     if (validation_out != NULL)
         *validation_out = NULL;
+    hood_ingest_options given;
+    if (opts != NULL) {
+        hood_status status = ingest_options_read(&given, opts);
+        if (status != HOOD_OK)
+            return status;
+        opts = &given;
+    }
     hood_status status = check_options(dir, opts, out, validation_out);
     if (status != HOOD_OK)
         return status;
@@ -505,5 +550,7 @@ hood_status hood_dataset_from_directory(const char *dir, const hood_ingest_optio
     hood_dataset_free(parts[0]);
     hood_dataset_free(parts[1]);
     hood__ingest_plan_release(&plan);
+    if (status == HOOD_OK)
+        hood__clear_error(); /* a skipped file's message is not this call's error */
     return status;
 }

@@ -286,19 +286,29 @@ static hood_status non_finite(const hood_model *model, const char *path, const c
     return hood__fail(HOOD_EDATA, "%s: %s: the optimizer state is not finite", path, what);
 }
 
-hood_status hood_model_save(const hood_model *model, const char *path)
+/* What a model must be to be saved: layers, and finite weights and optimizer state. */
+static hood_status save_check(const hood_model *model, const char *path)
 {
-    if (model == NULL || path == NULL)
-        return hood__fail(HOOD_EINVAL, "save: NULL argument");
     if (model->num_layers == 0)
         return hood__fail(HOOD_EINVAL, "%s: the model has no layers; nothing to save", path);
     if (model->compiled && !hood__model_params_finite(model))
         return non_finite(model, path, "refusing to save");
+    return HOOD_OK;
+}
+
+/* The whole file (prefix, header, weights, optimizer state, CRC) to f; the one writer of both
+ * the file and the in-memory copy, so they are the same bytes. */
+static hood_status write_model(const hood_model *model, const char *path, FILE *f)
+{
     text header = {0};
     write_header(&header, model);
     if (header.failed) {
         free(header.data);
         return hood__fail(HOOD_ENOMEM, "%s: out of memory writing the header", path);
+    }
+    if (header.len > UINT32_MAX) {
+        free(header.data);
+        return hood__fail(HOOD_EINVAL, "%s: the header is over 4 GiB", path);
     }
     size_t values =
         model->compiled ? model->num_params * (1 + model->opt_slots) + model->num_state : 0;
@@ -308,18 +318,7 @@ hood_status hood_model_save(const hood_model *model, const char *path)
     put_u32(prefix + 8, FORMAT_VERSION);
     put_u32(prefix + 12, (uint32_t)header.len);
     put_u64(prefix + 16, total);
-    if (header.len > UINT32_MAX) {
-        free(header.data);
-        return hood__fail(HOOD_EINVAL, "%s: the header is over 4 GiB", path);
-    }
 
-    hood__atomic_file *file = NULL;
-    hood_status st = hood__atomic_open(&file, path);
-    if (st != HOOD_OK) {
-        free(header.data);
-        return st;
-    }
-    FILE *f = hood__atomic_stream(file);
     crc32_ctx crc;
     crc32_init(&crc);
     bool ok =
@@ -336,11 +335,55 @@ hood_status hood_model_save(const hood_model *model, const char *path)
     put_u32(trailer, crc32_final(&crc));
     ok = ok && fwrite(trailer, 1, sizeof trailer, f) == sizeof trailer;
     free(header.data);
-    if (!ok) {
+    return ok ? HOOD_OK : hood__fail(HOOD_EIO, "%s: write failed", path);
+}
+
+hood_status hood_model_save(const hood_model *model, const char *path)
+{
+    hood__clear_error();
+    if (model == NULL || path == NULL)
+        return hood__fail(HOOD_EINVAL, "save: NULL argument");
+    hood_status st = save_check(model, path);
+    if (st != HOOD_OK)
+        return st;
+    hood__atomic_file *file = NULL;
+    if ((st = hood__atomic_open(&file, path)) != HOOD_OK)
+        return st;
+    if ((st = write_model(model, path, hood__atomic_stream(file))) != HOOD_OK) {
         hood__atomic_abort(file);
-        return hood__fail(HOOD_EIO, "%s: write failed", path);
+        return st;
     }
     return hood__atomic_commit(file);
+}
+
+hood_status hood_model_save_to_buffer(const hood_model *model, void **data, size_t *size)
+{
+    hood__clear_error();
+    if (data != NULL)
+        *data = NULL;
+    if (size != NULL)
+        *size = 0;
+    if (model == NULL || data == NULL || size == NULL)
+        return hood__fail(HOOD_EINVAL, "save to buffer: NULL argument");
+    const char *name = "(buffer)";
+    hood_status st = save_check(model, name);
+    if (st != HOOD_OK)
+        return st;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f == NULL)
+        return hood__fail(HOOD_ENOMEM, "%s: out of memory", name);
+    st = write_model(model, name, f);
+    if (fclose(f) != 0 && st == HOOD_OK)
+        st = hood__fail(HOOD_ENOMEM, "%s: out of memory", name);
+    if (st != HOOD_OK) {
+        free(buf);
+        return st;
+    }
+    *data = buf;
+    *size = len;
+    return HOOD_OK;
 }
 
 /* ---- text header: reading ------------------------------------------------------------------ */
@@ -916,7 +959,7 @@ static hood_status parse_header(reader *r, parsed *out)
     TRY(next_line(r));
     if (r->ntok == 8 && tok_is(&r->tok[0], "preprocess")) {
         hood_preprocess pp;
-        memset(&pp, 0, sizeof pp);
+        hood_preprocess_init(&pp);
         char color[16], interp[16];
         TRY(field_size(r, 1, "height", &pp.height));
         TRY(field_size(r, 1, "width", &pp.width));
@@ -1081,6 +1124,7 @@ hood_status hood__model_parse(const void *bytes, size_t len, hood_model **out, c
 
 hood_status hood_model_load(const char *path, hood_model **out)
 {
+    hood__clear_error();
     if (out == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "load: NULL argument");
     *out = NULL;
@@ -1116,4 +1160,12 @@ hood_status hood_model_load(const char *path, hood_model **out)
     hood_status st = hood__model_parse(buf, len, out, path);
     free(buf);
     return st;
+}
+
+hood_status hood_model_load_from_buffer(hood_model **out, const void *data, size_t size)
+{
+    hood__clear_error();
+    if (out == NULL || (data == NULL && size > 0))
+        return hood__fail(HOOD_EINVAL, "load from buffer: NULL argument");
+    return hood__model_parse(data, size, out, "(buffer)");
 }

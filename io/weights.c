@@ -65,6 +65,7 @@ static hood_status need_compiled(const hood_model *model, const char *path)
 
 hood_status hood_model_save_weights_npz(const hood_model *model, const char *path)
 {
+    hood__clear_error();
     hood_status st = need_compiled(model, path);
     if (st != HOOD_OK)
         return st;
@@ -125,6 +126,7 @@ static hood_status read_member(hood__npz_reader *r, const char *path, const char
 
 hood_status hood_model_load_weights_npz(hood_model *model, const char *path)
 {
+    hood__clear_error();
     hood_status st = need_compiled(model, path);
     if (st != HOOD_OK)
         return st;

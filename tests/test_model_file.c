@@ -172,7 +172,7 @@ START_TEST(round_trip_keeps_everything)
     hood_dataset *ds = blobs(20);
     hood_model *m = new_model(HOOD_OPT_ADAM, 5, 3);
     hood_preprocess pp;
-    memset(&pp, 0, sizeof pp);
+    hood_preprocess_init(&pp);
     pp.height = 2;
     pp.width = 2;
     pp.color_mode = HOOD_COLOR_GRAYSCALE;

@@ -117,20 +117,20 @@ dataset_p = ctypes.c_void_p
 model_p = ctypes.c_void_p
 
 message_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
-progress_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t)
+progress_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t)
 
 
 class Preprocess(ctypes.Structure):
-    # the other engineer's `size_t struct_size;` goes first here (issue 14, item 1)
-    _fields_ = [("height", ctypes.c_size_t), ("width", ctypes.c_size_t),
+    _fields_ = [("struct_size", ctypes.c_size_t),
+                ("height", ctypes.c_size_t), ("width", ctypes.c_size_t),
                 ("color_mode", c_enum), ("interpolation", c_enum),
                 ("crop_to_aspect_ratio", ctypes.c_bool), ("pad_to_aspect_ratio", ctypes.c_bool),
                 ("raw_values", ctypes.c_bool)]
 
 
 class IngestOptions(ctypes.Structure):
-    # the other engineer's `size_t struct_size;` goes first here (issue 14, item 1)
-    _fields_ = [("image", Preprocess), ("label_mode", c_enum),
+    _fields_ = [("struct_size", ctypes.c_size_t),
+                ("image", Preprocess), ("label_mode", c_enum),
                 ("class_names", ctypes.POINTER(ctypes.c_char_p)),
                 ("num_class_names", ctypes.c_size_t), ("labels_file", ctypes.c_char_p),
                 ("shuffle", ctypes.c_bool), ("has_seed", ctypes.c_bool),
@@ -143,15 +143,16 @@ class IngestOptions(ctypes.Structure):
 
 
 class CsvOptions(ctypes.Structure):
-    # the other engineer's `size_t struct_size;` goes first here (issue 14, item 1)
-    _fields_ = [("header", ctypes.c_bool), ("label_column", ctypes.c_long),
+    _fields_ = [("struct_size", ctypes.c_size_t),
+                ("header", ctypes.c_bool), ("label_column", ctypes.c_long),
                 ("label_columns", ctypes.c_size_t), ("label_mode", c_enum),
-                ("shard_index", ctypes.c_size_t), ("shard_count", ctypes.c_size_t)]
+                ("shard_index", ctypes.c_size_t), ("shard_count", ctypes.c_size_t),
+                ("labels_from_header", ctypes.c_bool), ("features", ctypes.c_size_t)]
 
 
 class OptimizerConfig(ctypes.Structure):
-    # the other engineer's `size_t struct_size;` goes first here (issue 14, item 1)
-    _fields_ = [("kind", c_enum), ("learning_rate", ctypes.c_float),
+    _fields_ = [("struct_size", ctypes.c_size_t),
+                ("kind", c_enum), ("learning_rate", ctypes.c_float),
                 ("momentum", ctypes.c_float), ("nesterov", ctypes.c_bool),
                 ("beta_1", ctypes.c_float), ("beta_2", ctypes.c_float),
                 ("rho", ctypes.c_float), ("epsilon", ctypes.c_float)]
@@ -172,8 +173,8 @@ batch_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctyp
 
 
 class FitOptions(ctypes.Structure):
-    # the other engineer's `size_t struct_size;` goes first here (issue 14, item 1)
-    _fields_ = [("epochs", ctypes.c_size_t), ("batch_size", ctypes.c_size_t),
+    _fields_ = [("struct_size", ctypes.c_size_t),
+                ("epochs", ctypes.c_size_t), ("batch_size", ctypes.c_size_t),
                 ("shuffle", ctypes.c_bool), ("seed", ctypes.c_uint64),
                 ("validation_split", ctypes.c_double), ("validation_data", dataset_p),
                 ("early_stopping", ctypes.c_bool), ("monitor", c_enum),
@@ -263,7 +264,7 @@ _sig("hood_model_output_units", ctypes.c_size_t, model_p)
 _sig("hood_model_num_params", ctypes.c_size_t, model_p)
 _sig("hood_model_is_compiled", ctypes.c_bool, model_p)
 _sig("hood_model_loss", c_enum, model_p)
-_sig("hood_model_optimizer", None, model_p, _P(OptimizerConfig))
+_sig("hood_model_optimizer", c_status, model_p, _P(OptimizerConfig))
 _sig("hood_model_get_kernel", c_status, model_p, ctypes.c_size_t, ctypes.c_void_p)
 _sig("hood_model_set_kernel", c_status, model_p, ctypes.c_size_t, ctypes.c_void_p)
 _sig("hood_model_get_bias", c_status, model_p, ctypes.c_size_t, ctypes.c_void_p)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test_consumer.sh — TAP: installs the built hood into a temporary DESTDIR, compiles
 # examples/consumer.c with `pkg-config --cflags --libs hood` against that install only, runs it
-# and checks what it prints. Proves the installed header, library and hood.pc are usable.
-# Usage: test_consumer.sh BUILD_DIR SOURCE_DIR [B_SANITIZE]   (meson passes all three)
+# and checks what it prints; then links it with libhood.a alone through
+# `pkg-config --static --libs hood`. Proves the installed header, libraries and hood.pc are
+# usable, that --cflags is hood's include path alone, and that hood-bench is installed.
+# Usage: test_consumer.sh BUILD_DIR SOURCE_DIR [B_SANITIZE [BENCH]]   (meson passes all four)
 set -u
 build=${1:?build dir}
 src=${2:?source dir}
@@ -52,5 +54,41 @@ if LD_LIBRARY_PATH="$libdir" ldd "$T/consumer" 2>/dev/null | grep 'libhood' | gr
 else
     LD_LIBRARY_PATH="$libdir" ldd "$T/consumer" >"$T/log" 2>&1
     fail "the consumer loads the installed libhood"
+fi
+
+# hood.h needs only standard headers: --cflags is one -I, libvips' paths stay out.
+cflags=$(pkg-config --define-variable=prefix="$T/root$prefix" --cflags hood 2>"$T/log")
+if [ "$(echo $cflags)" = "-I$T/root$prefix/include" ]; then
+    pass "pkg-config --cflags hood is hood's include path only"
+else
+    echo "cflags: $cflags" >"$T/log"
+    fail "pkg-config --cflags hood is hood's include path only"
+fi
+
+# Static: a copy of the install without libhood.so, so -lhood can only be libhood.a; every
+# library libhood needs must then come from --static --libs.
+cp -a "$T/root" "$T/static"
+rm -f "$T/static$prefix"/lib*/*/libhood.so* "$T/static$prefix"/lib*/libhood.so*
+sflags=$(pkg-config --define-variable=prefix="$T/static$prefix" --static --cflags --libs hood \
+    2>"$T/log")
+if cc -std=c11 -Wall -Wextra -Werror "${sanitize[@]}" "$src/examples/consumer.c" $sflags \
+    -o "$T/consumer-static" >"$T/log" 2>&1; then
+    pass "examples/consumer.c links libhood.a with pkg-config --static --libs hood"
+else
+    fail "examples/consumer.c links libhood.a with pkg-config --static --libs hood"
+fi
+if "$T/consumer-static" >"$T/log" 2>&1 && grep -q '^consumer: ok$' "$T/log" &&
+    ! ldd "$T/consumer-static" 2>/dev/null | grep -q libhood; then
+    pass "the statically linked consumer runs without libhood.so"
+else
+    ldd "$T/consumer-static" >>"$T/log" 2>&1
+    fail "the statically linked consumer runs without libhood.so"
+fi
+
+if [ "${4:-true}" != true ] || [ -x "$T/root$prefix/bin/hood-bench" ]; then
+    pass "hood-bench is installed (when built)"
+else
+    : >"$T/log"
+    fail "hood-bench is installed (when built)"
 fi
 echo "1..$n"

@@ -78,6 +78,7 @@ static void use_model(hood_model *model)
         if (hood_model_class_name(model, c) == NULL)
             abort();
     hood_preprocess pp;
+    hood_preprocess_init(&pp);
     if (hood_model_preprocess(model, &pp) &&
         pp.height * pp.width * hood_color_mode_channels(pp.color_mode) != d)
         abort(); /* the parser promised the stored preprocessing matches the input width */

@@ -366,7 +366,7 @@ class Sequential:
         if _lib.has("hood_model_get_learning_rate"):
             return float(lib.hood_model_get_learning_rate(self._handle.ptr))
         cfg = _lib.new_options(_lib.OptimizerConfig, lib.hood_optimizer_config_init, 0)
-        lib.hood_model_optimizer(self._handle.ptr, ctypes.byref(cfg))
+        _lib.check(lib.hood_model_optimizer(self._handle.ptr, ctypes.byref(cfg)))
         return float(cfg.learning_rate)
 
     def _set_learning_rate(self, value):
@@ -476,7 +476,7 @@ class Sequential:
             model._loss_id = lib.hood_model_loss(ptr)
             model.loss = lib.hood_loss_name(model._loss_id).decode()
             cfg = _lib.new_options(_lib.OptimizerConfig, lib.hood_optimizer_config_init, 0)
-            lib.hood_model_optimizer(ptr, ctypes.byref(cfg))
+            _lib.check(lib.hood_model_optimizer(ptr, ctypes.byref(cfg)))
             model.optimizer = optimizers_module._from_config(cfg)
             model.optimizer._model = model
             model._compiled = True
