@@ -167,7 +167,7 @@ static int load_evaluate(const train_args *a, const hood_model *model, hood_data
     if (rc == CLI_OK)
         rc = cli_check_width(CMD, a->evaluate, ds, hood_model_input_features(model));
     if (rc == CLI_OK) {
-        hood_status st = cli_labels_for_loss(ds, hood_model_loss(model), a->evaluate);
+        hood_status st = cli_labels_for_loss(ds, model, a->evaluate);
         if (st != HOOD_OK)
             rc = cli_fail_data(CMD, a->evaluate, st);
     }
@@ -330,12 +330,11 @@ static int prepare_model(train_state *s)
         rc = cli_check_width(CMD, a->val_data, s->extra_val, features);
     if (rc != CLI_OK)
         return rc;
-    hood_loss loss = hood_model_loss(s->model);
-    hood_status st = cli_labels_for_loss(s->train, loss, a->data);
+    hood_status st = cli_labels_for_loss(s->train, s->model, a->data);
     if (st == HOOD_OK && s->val != NULL)
-        st = cli_labels_for_loss(s->val, loss, a->data);
+        st = cli_labels_for_loss(s->val, s->model, a->data);
     if (st == HOOD_OK && s->extra_val != NULL)
-        st = cli_labels_for_loss(s->extra_val, loss, a->val_data);
+        st = cli_labels_for_loss(s->extra_val, s->model, a->val_data);
     if (st == HOOD_OK && a->has_threads)
         st = hood_model_set_threads(s->model, a->threads);
     if (st != HOOD_OK)
