@@ -275,6 +275,9 @@ HOOD_API void hood_csv_options_init(hood_csv_options *opts);
 /* Writes (atomically) one row per sample: x1,...,xd then the labels (one-hot as k columns). */
 HOOD_API hood_status hood_dataset_save_csv(const hood_dataset *ds, const char *path,
                                            const hood_csv_options *opts);
+/* Every reader (CSV, .npy/.npz, model, labels file) takes regular files only: a FIFO or a device
+ * fails at once with HOOD_EIO ("PATH: is a FIFO, not a regular file"); reads stop at the size
+ * the file had when opened; a CSV line is at most 1 GiB (HOOD_EFORMAT beyond). */
 HOOD_API hood_status hood_dataset_load_csv(const char *path, const hood_csv_options *opts,
                                            hood_dataset **out);
 /* .npz with x float32 (n, d); y int32 (n,) for INT, float32 (n, k) for CATEGORICAL, float32
