@@ -4,6 +4,7 @@
 #include "common.h"
 #include "data.h"
 #include "data_args.h"
+#include "outputs.h"
 #include "signals.h"
 
 #include <stdlib.h>
@@ -72,7 +73,9 @@ static hood_status save_as(const hood_dataset *ds, const char *path, const char 
 }
 
 /* Both halves reach their names together or not at all: each is written (atomically) to a
- * temporary name first, and only when both are complete are they renamed into place. */
+ * short temporary name first, and only when both are complete are they renamed into place.
+ * Removed on any failure; a SIGKILL between the first half's write and the renames leaves
+ * ".hood-PID-train.tmp" (the one named temporary hood still makes). */
 static int save_both(const hood_dataset *train, const hood_dataset *val, const char *out,
                      const char *ext, const hood_csv_options *csv, bool compress)
 {
@@ -83,11 +86,15 @@ static int save_both(const hood_dataset *train, const hood_dataset *val, const c
     for (int i = 0; i < 2; i++) {
         if (names[i] == NULL)
             goto done;
-        size_t len = strlen(names[i]) + 32;
+        /* ".hood-PID-train.tmp" in the half's folder: short, so a 255-byte name stays legal */
+        const char *slash = strrchr(names[i], '/');
+        int dir_len = slash != NULL ? (int)(slash + 1 - names[i]) : 0;
+        size_t len = (size_t)dir_len + 48;
         temps[i] = malloc(len);
         if (temps[i] == NULL)
             goto done;
-        snprintf(temps[i], len, "%s.tmp.%ld", names[i], (long)getpid());
+        snprintf(temps[i], len, "%.*s.hood-%ld-%s.tmp", dir_len, names[i], (long)getpid(),
+                 i == 0 ? "train" : "val");
     }
     for (int i = 0; i < 2; i++) {
         hood_status st = save_as(parts[i], temps[i], ext, csv, compress);
@@ -120,6 +127,45 @@ done:
     return rc;
 }
 
+/* "OUT: N samples x D values, K classes" (both halves' names and sizes with --subset both). */
+static void print_summary(const hood_dataset *ds, const hood_dataset *val, const char *out,
+                          const char *ext)
+{
+    if (val != NULL) {
+        char *tn = half_name(out, ext, ".train"), *vn = half_name(out, ext, ".val");
+        printf("%s: %zu samples, %s: %zu samples, %zu values each", tn ? tn : out,
+               hood_dataset_samples(ds), vn ? vn : out, hood_dataset_samples(val),
+               hood_dataset_features(ds));
+        free(tn);
+        free(vn);
+    } else {
+        printf("%s: %zu samples x %zu values", out, hood_dataset_samples(ds),
+               hood_dataset_features(ds));
+    }
+    if (hood_dataset_num_classes(ds) > 0)
+        printf(", %zu classes", hood_dataset_num_classes(ds));
+    putchar('\n');
+}
+
+/* The output (or both halves) may not be the labels file it is made from. */
+static int check_outputs(const char *out, const char *ext, const hood_ingest_options *in)
+{
+    bool both = in->subset == HOOD_SUBSET_BOTH;
+    char *tn = both ? half_name(out, ext, ".train") : NULL;
+    char *vn = both ? half_name(out, ext, ".val") : NULL;
+    if (both && (tn == NULL || vn == NULL)) {
+        free(tn);
+        free(vn);
+        return cli_fail(CMD, "%s: out of memory", out);
+    }
+    const cli_named_path outs[2] = {{"-o", both ? tn : out}, {"-o", both ? vn : NULL}};
+    const cli_named_path ins[1] = {{"--labels", in->labels_file}};
+    int rc = cli_check_distinct(CMD, outs, 2, ins, 1);
+    free(tn);
+    free(vn);
+    return rc;
+}
+
 /* The outputs a signal must not leave half-written: OUT, or its two halves. */
 static bool guard_outputs(const char *out, const char *ext, bool both)
 {
@@ -139,7 +185,7 @@ static bool guard_outputs(const char *out, const char *ext, bool both)
  * have no stop hook, so a signal there removes the output's temporaries and exits at once
  * (signals.h); decoding stops through the progress callback. */
 static int ingest_and_save(const char *dir, const hood_ingest_options *in, const char *out,
-                           const char *ext, const hood_csv_options *csv, bool compress,
+                           const char *ext, const hood_csv_options *csv, bool compress, bool quiet,
                            hood_dataset **ds, hood_dataset **val)
 {
     cli_signals_install(CMD);
@@ -160,6 +206,13 @@ static int ingest_and_save(const char *dir, const hood_ingest_options *in, const
         st = hood_dataset_set_preprocess(*val, &in->image);
     if (st != HOOD_OK)
         return cli_fail_status(CMD, st);
+    /* The summary is printed, and standard output flushed, before any output replaces a
+     * file: a failing stdout (a full disk, a closed pipe) fails the command with nothing
+     * replaced. */
+    if (!quiet)
+        print_summary(*ds, *val, out, ext);
+    if (!cli_stdout_ready())
+        return CLI_FAIL; /* main() reports the failed standard output */
     if (!guard_outputs(out, ext, in->subset == HOOD_SUBSET_BOTH))
         return cli_fail(CMD, "%s: cannot open its folder", out);
     int rc;
@@ -264,26 +317,13 @@ int hood_cli_dataset(int argc, char **argv)
         rc = cli_fail(CMD, "%s: not a folder", dir);
         goto done;
     }
+    if ((rc = check_outputs(out, ext, in)) != CLI_OK)
+        goto done;
+    rc = CLI_FAIL;
     if (!cli_check_writable(CMD, out))
         goto done;
 
-    rc = ingest_and_save(dir, in, out, ext, &csv, compress, &ds, &val);
-    if (rc == CLI_OK && !flags.quiet) {
-        if (val != NULL) {
-            char *tn = half_name(out, ext, ".train"), *vn = half_name(out, ext, ".val");
-            printf("%s: %zu samples, %s: %zu samples, %zu values each", tn ? tn : out,
-                   hood_dataset_samples(ds), vn ? vn : out, hood_dataset_samples(val),
-                   hood_dataset_features(ds));
-            free(tn);
-            free(vn);
-        } else {
-            printf("%s: %zu samples x %zu values", out, hood_dataset_samples(ds),
-                   hood_dataset_features(ds));
-        }
-        if (hood_dataset_num_classes(ds) > 0)
-            printf(", %zu classes", hood_dataset_num_classes(ds));
-        putchar('\n');
-    }
+    rc = ingest_and_save(dir, in, out, ext, &csv, compress, flags.quiet, &ds, &val);
 done:
     hood_dataset_free(ds);
     hood_dataset_free(val);

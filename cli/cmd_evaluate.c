@@ -245,7 +245,7 @@ int hood_cli_evaluate(int argc, char **argv)
     if (rc != CLI_OK)
         goto done;
     double loss = 0, accuracy = 0;
-    st = cli_labels_for_loss(ds, hood_model_loss(model), a.data);
+    st = cli_labels_for_loss(ds, model, a.data);
     if (st == HOOD_OK)
         st = hood_model_evaluate(model, ds, a.batch, &loss, &accuracy);
     if (st != HOOD_OK) {

@@ -2,6 +2,7 @@
  * NumPy archive (kernel_0, bias_0, ... in Keras' shapes), the file --init-weights reads back.
  * The .npz layout is io/weights.c's; this file only checks arguments. */
 #include "common.h"
+#include "outputs.h"
 
 #include <string.h>
 
@@ -49,6 +50,9 @@ int hood_cli_export_weights(int argc, char **argv)
     size_t len = strlen(out);
     if (len < 4 || strcmp(out + len - 4, ".npz") != 0)
         return cli_fail(CMD, "%s: the weights file must end in .npz", out);
+    const cli_named_path outs[] = {{"-o", out}}, ins[] = {{"MODEL", argv[optind]}};
+    if (cli_check_distinct(CMD, outs, 1, ins, 1) != CLI_OK)
+        return CLI_USAGE;
     if (!cli_check_writable(CMD, out))
         return CLI_FAIL;
     hood_model *model = NULL;

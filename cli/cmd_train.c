@@ -4,6 +4,7 @@
  * lines (progress.c) or the training itself (hood_model_fit). */
 #include "common.h"
 #include "data.h"
+#include "outputs.h"
 #include "progress.h"
 #include "signals.h"
 #include "train_args.h"
@@ -41,6 +42,10 @@ static int on_epoch_end(void *user, hood_model *model, const hood_epoch_log *log
     train_run *run = user;
     cli_epoch_progress_epoch(&run->progress, log);
     if (run->checkpoint != NULL && (log->epoch + 1) % run->checkpoint_every == 0) {
+        if (!cli_stdout_ready()) { /* a failing run replaces nothing; main() says why */
+            run->checkpoint_failed = true;
+            return 1;
+        }
         hood_status st = hood_model_save(model, run->checkpoint);
         if (st != HOOD_OK) {
             cli_fail_status(CMD, st);
@@ -179,7 +184,7 @@ static int load_evaluate(const train_args *a, const hood_model *model, hood_data
     if (rc == CLI_OK)
         rc = cli_check_labels(CMD, a->evaluate, ds, model);
     if (rc == CLI_OK) {
-        hood_status st = cli_labels_for_loss(ds, hood_model_loss(model), a->evaluate);
+        hood_status st = cli_labels_for_loss(ds, model, a->evaluate);
         if (st != HOOD_OK)
             rc = cli_fail_data(CMD, a->evaluate, st);
     }
@@ -541,12 +546,11 @@ static int prepare_model(train_state *s)
         rc = cli_check_width(CMD, a->val_data, s->extra_val, features);
     if (rc != CLI_OK)
         return rc;
-    hood_loss loss = hood_model_loss(s->model);
-    hood_status st = cli_labels_for_loss(s->train, loss, a->data);
+    hood_status st = cli_labels_for_loss(s->train, s->model, a->data);
     if (st == HOOD_OK && s->val != NULL)
-        st = cli_labels_for_loss(s->val, loss, a->data);
+        st = cli_labels_for_loss(s->val, s->model, a->data);
     if (st == HOOD_OK && s->extra_val != NULL)
-        st = cli_labels_for_loss(s->extra_val, loss, a->val_data);
+        st = cli_labels_for_loss(s->extra_val, s->model, a->val_data);
     if (st == HOOD_OK && a->has_threads)
         st = hood_model_set_threads(s->model, a->threads);
     if (st != HOOD_OK)
@@ -709,7 +713,8 @@ static int run_fit(train_state *s)
 }
 
 /* The history is complete on disk before the model is saved, and renamed into place only
- * after the model is: a failure anywhere leaves both outputs as they were. */
+ * after the model is; --evaluate's result is printed and standard output flushed before
+ * either: a failure anywhere (a full disk under stdout too) leaves both outputs as they were. */
 static int save_outputs(train_state *s)
 {
     const train_args *a = s->a;
@@ -723,17 +728,30 @@ static int save_outputs(train_state *s)
     if (cli_mpi_rank() != 0)
         return CLI_OK; /* rank 0 saves (and evaluates) */
 #endif
+    int rc = s->eval_ds != NULL ? evaluate_after(a, s->model, s->eval_ds) : CLI_OK;
+    if (rc != CLI_OK || !cli_stdout_ready())
+        return CLI_FAIL;
     hood_status st = hood_model_save(s->model, a->out);
     if (st != HOOD_OK)
         return cli_fail_status(CMD, st);
     if (a->history != NULL && !cli_atomic_rename(CMD, &s->history))
         return CLI_FAIL;
     cli_signals_unguard_all();
-    return s->eval_ds != NULL ? evaluate_after(a, s->model, s->eval_ds) : CLI_OK;
+    return CLI_OK;
 }
 
 static int run(train_args *a, cli_dataset_flags *flags)
 {
+    const cli_named_path outs[] = {{"-o", a->out}, {"--history", a->history},
+                                   {"--checkpoint", a->checkpoint}};
+    const cli_named_path ins[] = {{"DATA", a->data},
+                                  {"--validation-data", a->val_data},
+                                  {"--evaluate", a->evaluate},
+                                  {"--init-weights", a->init_weights},
+                                  {"--labels", flags->ingest.labels_file}};
+    int distinct = cli_check_distinct(CMD, outs, 3, ins, 5);
+    if (distinct != CLI_OK)
+        return distinct;
     if (!cli_check_writable(CMD, a->out) ||
         (a->history != NULL && !cli_check_writable(CMD, a->history)) ||
         (a->checkpoint != NULL && !cli_check_writable(CMD, a->checkpoint)))

@@ -5,6 +5,7 @@
 
 #include "data.h"
 #include "data_args.h"
+#include "outputs.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -254,6 +255,10 @@ bool cli_atomic_finish(const char *cmd, cli_atomic *file)
 
 bool cli_atomic_rename(const char *cmd, cli_atomic *file)
 {
+    if (!cli_stdout_ready()) { /* the commit point: main() reports the failed stdout */
+        cli_atomic_discard(file);
+        return false;
+    }
     hood_status st = hood_output_commit(file->output);
     file->output = NULL;
     if (st != HOOD_OK) {

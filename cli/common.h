@@ -60,7 +60,8 @@ typedef struct cli_atomic {
 bool cli_atomic_open(const char *cmd, cli_atomic *file, const char *path);
 /* Flushes, fsyncs and closes the temporary (not renamed yet). */
 bool cli_atomic_finish(const char *cmd, cli_atomic *file);
-/* Renames the finished temporary over path and fsyncs the folder. */
+/* Renames the finished temporary over path and fsyncs the folder; first flushes standard
+ * output and, when that fails, discards the file instead (cli_stdout_ready, outputs.h). */
 bool cli_atomic_rename(const char *cmd, cli_atomic *file);
 /* Removes the temporary (if any) and frees; the target stays as it was. */
 void cli_atomic_discard(cli_atomic *file);

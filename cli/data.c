@@ -117,8 +117,9 @@ void cli_ingest_from_model(hood_ingest_options *opts, const hood_model *model,
     }
 }
 
-hood_status cli_labels_for_loss(hood_dataset *ds, hood_loss loss, const char *path)
+hood_status cli_labels_for_loss(hood_dataset *ds, const hood_model *model, const char *path)
 {
+    hood_loss loss = hood_model_loss(model);
     hood_label_mode mode = hood_dataset_label_mode(ds);
     size_t n = hood_dataset_samples(ds);
     size_t width = hood_dataset_label_width(ds);
@@ -131,10 +132,13 @@ hood_status cli_labels_for_loss(hood_dataset *ds, hood_loss loss, const char *pa
         int32_t *idx = malloc(n * sizeof *idx);
         if (idx == NULL)
             return HOOD_ENOMEM;
-        size_t k = hood_dataset_num_classes(ds);
+        /* The model's classes: labels 0 and 1 of a 3-class model are 3-wide rows. */
+        size_t k = hood_model_output_units(model);
+        if (hood_dataset_num_classes(ds) > k)
+            k = hood_dataset_num_classes(ds);
         for (size_t j = 0; j < n; j++) {
             idx[j] = (int32_t)y[j];
-            /* A CSV says nothing of its class count: the largest label decides. */
+            /* A label past the model's classes widens the rows, so fit names both counts. */
             if (idx[j] >= 0 && (size_t)idx[j] >= k)
                 k = (size_t)idx[j] + 1;
         }

@@ -42,7 +42,9 @@ int cli_check_labels(const char *cmd, const char *path, const hood_dataset *ds,
 void cli_ingest_from_model(hood_ingest_options *opts, const hood_model *model,
                            const char **names_buf);
 /* Puts a dataset's labels in the form the model's loss needs: categorical cross-entropy wants
- * one-hot rows, so class indices (a CSV's last column, a folder's int labels) are expanded. */
-hood_status cli_labels_for_loss(hood_dataset *ds, hood_loss loss, const char *path);
+ * one-hot rows, so class indices (a CSV's last column, a folder's int labels) are expanded to
+ * the model's class count (its output units; more when a label is larger, which the loss
+ * check then refuses naming both). */
+hood_status cli_labels_for_loss(hood_dataset *ds, const hood_model *model, const char *path);
 
 #endif

@@ -120,8 +120,11 @@ HOOD_API int hood_version_number(void);
 
 typedef struct hood_output hood_output;
 
-/* Creates the temporary "<path>.tmp.XXXXXX" beside path (HOOD_EIO naming path when the folder
- * cannot hold it); path itself is not touched until the commit. */
+/* Creates the temporary in path's folder (HOOD_EIO naming path when the folder cannot hold it);
+ * path itself is not touched until the commit. The temporary is unnamed (Linux O_TMPFILE, named
+ * through /proc at the commit) where the file system supports it, so a killed writer (even
+ * SIGKILL) leaves nothing; elsewhere it is "<path>.tmp.XXXXXX" (the name cut to fit NAME_MAX),
+ * removed by abort or a failed commit but left behind by SIGKILL. */
 HOOD_API hood_status hood_output_open(hood_output **out, const char *path);
 /* The stream to write to (buffered); owned by file: do not fclose it. NULL once finished. */
 HOOD_API FILE *hood_output_stream(hood_output *file);
@@ -326,6 +329,9 @@ HOOD_API void hood_csv_options_init(hood_csv_options *opts);
 /* Writes (atomically) one row per sample: x1,...,xd then the labels (one-hot as k columns). */
 HOOD_API hood_status hood_dataset_save_csv(const hood_dataset *ds, const char *path,
                                            const hood_csv_options *opts);
+/* Every reader (CSV, .npy/.npz, model, labels file) takes regular files only: a FIFO or a device
+ * fails at once with HOOD_EIO ("PATH: is a FIFO, not a regular file"); reads stop at the size
+ * the file had when opened; a CSV line is at most 1 GiB (HOOD_EFORMAT beyond). */
 HOOD_API hood_status hood_dataset_load_csv(const char *path, const hood_csv_options *opts,
                                            hood_dataset **out);
 /* .npz with x float32 (n, d); y int32 (n,) for INT, float32 (n, k) for CATEGORICAL, float32

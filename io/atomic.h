@@ -1,16 +1,23 @@
 /* atomic.h — the library's own names for hood_output (include/hood.h): writing a file so that it
- * is never seen half-written (temporary beside the target, fsync, rename, fsync the folder).
- * Not public API beyond what hood.h declares. */
+ * is never seen half-written (an unnamed temporary in the target's folder, or a named one beside
+ * it; fsync; link or rename; fsync the folder). Not public API beyond what hood.h declares. */
 #ifndef HOOD_ATOMIC_H
 #define HOOD_ATOMIC_H
 
 #include "hood.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef hood_output hood__atomic_file;
 
-/* Creates "<path>.tmp.XXXXXX" in path's folder and opens it for writing. */
+/* hood_output_open, with the unnamed temporary (O_TMPFILE) allowed or not: tests use false to
+ * exercise the named fallback that file systems without O_TMPFILE get. */
+hood_status hood__output_open_mode(hood_output **out, const char *path, bool allow_unnamed);
+/* Whether file writes to an unnamed temporary (nothing in the folder until the commit). */
+bool hood__output_is_unnamed(const hood_output *file);
+
+/* Creates the temporary in path's folder and opens it for writing. */
 static inline hood_status hood__atomic_open(hood__atomic_file **out, const char *path)
 {
     return hood_output_open(out, path);

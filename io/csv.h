@@ -20,6 +20,10 @@ enum { HOOD_CSV_MAX_ONE_HOT = 65536 };
 
 /* Longest text hood__csv_format_float writes ("-1.2345678e-38" is 14). */
 enum { HOOD_CSV_FLOAT_MAX = 16 };
+/* The longest line the reader takes (header or row): 1 GiB, a row of 100 million values at
+ * ten bytes each; beyond it the file is no CSV of samples, and the buffer stops growing. */
+enum { HOOD_CSV_LINE_MAX = 1 << 30 };
+
 /* Writes the shortest decimal that reads back (correctly rounded, as strtof or numpy does) to
  * exactly x's bits; no NUL; returns the length. x must be finite. Locale-independent. */
 size_t hood__csv_format_float(float x, char *out);

@@ -6,6 +6,7 @@
 
 #include "dataset.h"
 #include "error.h"
+#include "input.h"
 #include "preprocess_text.h"
 
 #include <errno.h>
@@ -27,6 +28,7 @@ typedef struct line_reader {
     size_t mem_len;
     char *buf; /* file mode: bytes [start, end) not yet returned */
     size_t capacity, start, end;
+    uint64_t size, left; /* file mode: the size fstat gave, and what this pass has not read */
     bool eof;
     size_t line; /* 1-based number of the line last returned */
 } line_reader;
@@ -36,6 +38,7 @@ static hood_status lines_rewind(line_reader *lr)
     lr->start = lr->end = 0;
     lr->eof = false;
     lr->line = 0;
+    lr->left = lr->size;
     if (lr->file != NULL && fseek(lr->file, 0, SEEK_SET) != 0)
         return hood__fail(HOOD_EIO, "%s: cannot rewind", lr->name);
     return HOOD_OK;
@@ -66,18 +69,27 @@ static hood_status lines_next(line_reader *lr, const char **text, size_t *len, b
             memmove(lr->buf, lr->buf + lr->start, partial);
             lr->start = 0;
             lr->end = partial;
-            if (partial > lr->capacity / 2) {
-                if (lr->capacity > ((size_t)-1) / 4)
-                    return hood__fail(HOOD_ENOMEM, "%s: line %zu is too long", lr->name,
-                                      lr->line + 1);
-                char *grown = realloc(lr->buf, 2 * lr->capacity);
+            if (partial >= HOOD_CSV_LINE_MAX)
+                return hood__fail(HOOD_EFORMAT, "%s: line %zu is over %d MiB: not a CSV row",
+                                  lr->name, lr->line + 1, HOOD_CSV_LINE_MAX >> 20);
+            if (partial > lr->capacity / 2 && lr->capacity < (size_t)HOOD_CSV_LINE_MAX + 2) {
+                /* up to the longest line and its "\r\n": the buffer never passes ~1 GiB */
+                size_t grown_cap = 2 * lr->capacity;
+                if (grown_cap > (size_t)HOOD_CSV_LINE_MAX + 2)
+                    grown_cap = (size_t)HOOD_CSV_LINE_MAX + 2;
+                char *grown = realloc(lr->buf, grown_cap);
                 if (grown == NULL)
                     return hood__fail(HOOD_ENOMEM, "%s: out of memory for line %zu", lr->name,
                                       lr->line + 1);
                 lr->buf = grown;
-                lr->capacity *= 2;
+                lr->capacity = grown_cap;
             }
-            size_t got = fread(lr->buf + lr->end, 1, lr->capacity - lr->end, lr->file);
+            /* Never past the size fstat gave: a file that grows is read as it was. */
+            size_t want = lr->capacity - lr->end;
+            if (want > lr->left)
+                want = (size_t)lr->left;
+            size_t got = want > 0 ? fread(lr->buf + lr->end, 1, want, lr->file) : 0;
+            lr->left -= got;
             if (got == 0) {
                 if (ferror(lr->file))
                     return hood__fail(HOOD_EIO, "%s: read error", lr->name);
@@ -601,9 +613,10 @@ hood_status hood_dataset_load_csv(const char *path, const hood_csv_options *opts
     if (path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_load_csv: path is NULL");
     line_reader lr = {.name = path, .capacity = 4 << 20};
-    lr.file = fopen(path, "rb");
-    if (lr.file == NULL)
-        return hood__fail(HOOD_EIO, "%s: cannot open for reading: %s", path, strerror(errno));
+    hood_status opened = hood__input_fopen(path, &lr.file, &lr.size);
+    if (opened != HOOD_OK)
+        return opened;
+    lr.left = lr.size;
     lr.buf = malloc(lr.capacity);
     hood_status status = lr.buf != NULL
                              ? csv_read(&lr, opts, out)

@@ -7,6 +7,7 @@
 
 #include "atomic.h"
 #include "error.h"
+#include "input.h"
 #include "model.h"
 #include "optimizer.h"
 
@@ -1128,36 +1129,27 @@ hood_status hood_model_load(const char *path, hood_model **out)
     if (out == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "load: NULL argument");
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return hood__fail(HOOD_EIO, "%s: cannot open for reading", path);
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            size_t grown = cap ? cap * 2 : 65536;
-            unsigned char *p = grown > cap ? realloc(buf, grown) : NULL;
-            if (p == NULL) {
-                free(buf);
-                fclose(f);
-                return hood__fail(HOOD_ENOMEM, "%s: out of memory reading the file", path);
-            }
-            buf = p;
-            cap = grown;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            bool error = ferror(f) != 0;
-            fclose(f);
-            if (error) {
-                free(buf);
-                return hood__fail(HOOD_EIO, "%s: read failed", path);
-            }
-            break;
-        }
+    /* A regular file only (a FIFO or /dev/zero is refused), read in one buffer of the size
+     * fstat gave: a file growing meanwhile cannot make it grow. */
+    FILE *f;
+    uint64_t size;
+    hood_status st = hood__input_fopen(path, &f, &size);
+    if (st != HOOD_OK)
+        return st;
+    unsigned char *buf = size <= SIZE_MAX - 1 ? malloc((size_t)size + 1) : NULL;
+    if (buf == NULL) {
+        fclose(f);
+        return hood__fail(HOOD_ENOMEM, "%s: out of memory for its %llu bytes", path,
+                          (unsigned long long)size);
     }
-    hood_status st = hood__model_parse(buf, len, out, path);
+    size_t len = fread(buf, 1, (size_t)size, f);
+    bool error = ferror(f) != 0;
+    fclose(f);
+    if (error) {
+        free(buf);
+        return hood__fail(HOOD_EIO, "%s: read failed", path);
+    }
+    st = hood__model_parse(buf, len, out, path);
     free(buf);
     return st;
 }

@@ -5,6 +5,7 @@
 #include "scan.h"
 
 #include "ingest.h"
+#include "input.h"
 #include "rng.h"
 
 #include <dirent.h>
@@ -478,10 +479,11 @@ static hood_status parse_labels(FILE *f, const char *name, const char *dir, size
 static hood_status scan_labels_file(const char *dir, const char *labels_file, size_t *num_classes,
                                     entry_list *files)
 {
-    FILE *f = fopen(labels_file, "r");
-    if (f == NULL)
-        return hood__fail(HOOD_EIO, "%s: cannot open labels file: %s", labels_file,
-                          strerror(errno));
+    FILE *f;
+    uint64_t size; /* a regular file's: the reader stops at its end */
+    hood_status opened = hood__input_fopen(labels_file, &f, &size);
+    if (opened != HOOD_OK)
+        return opened;
     hood_status status = parse_labels(f, labels_file, dir, num_classes, files);
     fclose(f); /* read-only: nothing to lose if close fails */
     return status;

@@ -7,6 +7,7 @@
 
 #include "atomic.h"
 #include "error.h"
+#include "input.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -77,17 +78,8 @@ hood_status hood__source_read(const hood__source *s, uint64_t offset, void *buf,
 hood_status hood__source_open_file(hood__source *s, const char *path)
 {
     memset(s, 0, sizeof *s);
-    s->file = fopen(path, "rb");
-    if (s->file == NULL)
-        return hood__fail(HOOD_EIO, "%s: cannot open for reading", path);
-    off_t end;
-    if (fseeko(s->file, 0, SEEK_END) != 0 || (end = ftello(s->file)) < 0) {
-        fclose(s->file);
-        s->file = NULL;
-        return hood__fail(HOOD_EIO, "%s: cannot determine the file size", path);
-    }
-    s->len = (uint64_t)end;
-    return HOOD_OK;
+    /* A regular file only, its size from fstat: every read is checked against it. */
+    return hood__input_fopen(path, &s->file, &s->len);
 }
 
 void hood__source_close(hood__source *s)

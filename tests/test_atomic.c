@@ -1,13 +1,18 @@
 /* test_atomic.c — io/atomic.c (hood_output): a commit replaces the target whole (keeping its
  * mode), a new file gets fopen's mode under any umask (as a model file does), an abort or a
  * failed finish or commit leaves an existing file byte-identical and no temporary behind, and a
- * target in a folder that cannot hold it fails cleanly with a message naming the path. */
+ * target in a folder that cannot hold it fails cleanly with a message naming the path. The loop
+ * tests run twice: _i 0 with the unnamed temporary (O_TMPFILE, where the file system has it),
+ * _i 1 with the named fallback other file systems get. */
+#define _GNU_SOURCE /* O_TMPFILE for the probe */
 #include "check_main.h"
 
 #include "atomic.h"
 #include "error.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +20,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void write_text(const char *path, const char *text)
 {
@@ -47,15 +54,20 @@ static int count_entries(void)
     return n;
 }
 
+/* Opens path the way loop iteration _i asks: 0 unnamed allowed, 1 the named fallback. */
+#define OPEN(f, path) hood__output_open_mode((f), (path), _i == 0)
+/* Entries the open temporary of f shows in the folder: none when unnamed. */
+#define TEMPS(f) (hood__output_is_unnamed(f) ? 0 : 1)
+
 START_TEST(commit_creates_the_file)
 {
     mode_t old_mask = umask(022);
     hood_test_make_tmpdir("atomic");
     const char *path = hood_test_in_tmp("new.txt");
     hood__atomic_file *f = NULL;
-    ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
+    ck_assert_int_eq(OPEN(&f, path), HOOD_OK);
     fputs("hello\n", hood__atomic_stream(f));
-    ck_assert_int_eq(count_entries(), 1); /* only the temporary so far */
+    ck_assert_int_eq(count_entries(), TEMPS(f)); /* only the temporary so far */
     FILE *probe = fopen(path, "rb");
     ck_assert_ptr_null(probe); /* the target does not exist before the commit */
     ck_assert_int_eq(hood__atomic_commit(f), HOOD_OK);
@@ -93,7 +105,7 @@ START_TEST(new_files_get_the_mode_fopen_gives)
         mode_t old_mask = umask(masks[k]);
         write_text(hood_test_in_tmp("fopen.txt"), "x");
         hood_output *f = NULL;
-        hood_status st_out = hood_output_open(&f, hood_test_in_tmp("out.csv"));
+        hood_status st_out = OPEN(&f, hood_test_in_tmp("out.csv"));
         if (st_out == HOOD_OK) {
             fputs("epoch\n", hood_output_stream(f));
             st_out = hood_output_commit(f);
@@ -118,7 +130,7 @@ START_TEST(commit_replaces_and_keeps_the_mode)
     write_text(path, "old contents");
     ck_assert_int_eq(chmod(path, 0600), 0);
     hood__atomic_file *f = NULL;
-    ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
+    ck_assert_int_eq(OPEN(&f, path), HOOD_OK);
     fputs("new", hood__atomic_stream(f));
     assert_text(path, "old contents"); /* untouched until the commit */
     ck_assert_int_eq(hood__atomic_commit(f), HOOD_OK);
@@ -137,10 +149,10 @@ START_TEST(abort_leaves_the_old_file)
     const char *path = hood_test_in_tmp("keep.txt");
     write_text(path, "precious");
     hood__atomic_file *f = NULL;
-    ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
+    ck_assert_int_eq(OPEN(&f, path), HOOD_OK);
     fputs("half-written garbage", hood__atomic_stream(f));
     fflush(hood__atomic_stream(f));
-    ck_assert_int_eq(count_entries(), 2);
+    ck_assert_int_eq(count_entries(), 1 + TEMPS(f));
     hood__atomic_abort(f);
     assert_text(path, "precious");
     ck_assert_int_eq(count_entries(), 1);
@@ -155,7 +167,7 @@ START_TEST(failed_commit_leaves_the_old_file)
     const char *path = hood_test_in_tmp("keep.txt");
     write_text(path, "precious");
     hood__atomic_file *f = NULL;
-    ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
+    ck_assert_int_eq(OPEN(&f, path), HOOD_OK);
     /* The file size limit makes the buffered writes fail at the commit's flush. */
     struct rlimit old, small;
     ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -183,16 +195,17 @@ START_TEST(finish_then_abort_or_failed_commit)
     const char *path = hood_test_in_tmp("keep.txt");
     write_text(path, "precious");
     hood_output *f = NULL;
-    ck_assert_int_eq(hood_output_open(&f, path), HOOD_OK);
+    ck_assert_int_eq(OPEN(&f, path), HOOD_OK);
     fputs("new", hood_output_stream(f));
+    int temps = TEMPS(f);
     ck_assert_int_eq(hood_output_finish(f), HOOD_OK);
     ck_assert_ptr_null(hood_output_stream(f));
-    ck_assert_int_eq(count_entries(), 2); /* the finished temporary waits */
+    ck_assert_int_eq(count_entries(), 1 + temps); /* the finished temporary waits */
     hood_output_abort(f);
     assert_text(path, "precious");
     ck_assert_int_eq(count_entries(), 1);
     /* the same with a write error at the finish: reported there and again by the commit */
-    ck_assert_int_eq(hood_output_open(&f, path), HOOD_OK);
+    ck_assert_int_eq(OPEN(&f, path), HOOD_OK);
     struct rlimit old, small;
     ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
     small.rlim_cur = 1024;
@@ -244,7 +257,7 @@ START_TEST(rename_onto_a_folder_fails_cleanly)
     ck_assert_int_eq(mkdir(path, 0755), 0);
     write_text(hood_test_in_tmp("dir/inside"), "inside");
     hood__atomic_file *f = NULL;
-    ck_assert_int_eq(hood__atomic_open(&f, path), HOOD_OK);
+    ck_assert_int_eq(OPEN(&f, path), HOOD_OK);
     fputs("data", hood__atomic_stream(f));
     ck_assert_int_eq(hood__atomic_commit(f), HOOD_EIO);
     ck_assert_ptr_nonnull(strstr(hood_last_error(), "dir: cannot write"));
@@ -254,18 +267,124 @@ START_TEST(rename_onto_a_folder_fails_cleanly)
 }
 END_TEST
 
+/* Whether this folder's file system gives unnamed temporaries (tmpfs, ext4, xfs, btrfs do). */
+static bool folder_has_o_tmpfile(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_WRONLY, 0600);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+/* Where the folder allows it the temporary is unnamed: nothing appears in the folder while the
+ * output is written, and a commit to a new name and over an old one both work. */
+START_TEST(unnamed_temporary_where_supported)
+{
+    hood_test_make_tmpdir("atomic");
+    if (!folder_has_o_tmpfile(hood_test_tmpdir())) {
+        fprintf(stderr, "# skipped: %s has no O_TMPFILE\n", hood_test_tmpdir());
+        hood_test_remove_tmpdir();
+        return;
+    }
+    const char *path = hood_test_in_tmp("new.txt");
+    hood_output *f = NULL;
+    ck_assert_int_eq(hood_output_open(&f, path), HOOD_OK);
+    ck_assert(hood__output_is_unnamed(f));
+    fputs("one", hood_output_stream(f));
+    ck_assert_int_eq(hood_output_finish(f), HOOD_OK);
+    ck_assert_int_eq(count_entries(), 0);
+    ck_assert_int_eq(hood_output_commit(f), HOOD_OK);
+    assert_text(path, "one");
+    ck_assert_int_eq(hood_output_open(&f, path), HOOD_OK);
+    fputs("two", hood_output_stream(f));
+    ck_assert_int_eq(count_entries(), 1);
+    ck_assert_int_eq(hood_output_commit(f), HOOD_OK);
+    assert_text(path, "two");
+    ck_assert_int_eq(count_entries(), 1);
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
+/* A writer killed by SIGKILL mid-write: the old file stays, and with the unnamed temporary
+ * nothing else is left (the named fallback leaves its temporary: the documented limit). */
+START_TEST(sigkill_mid_write_leaves_the_old_file)
+{
+    hood_test_make_tmpdir("atomic");
+    const char *path = hood_test_in_tmp("keep.txt");
+    write_text(path, "precious");
+    int ready[2];
+    ck_assert_int_eq(pipe(ready), 0);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        hood_output *f = NULL;
+        if (OPEN(&f, path) != HOOD_OK)
+            _exit(3);
+        fputs("half", hood_output_stream(f));
+        fflush(hood_output_stream(f));
+        char kind = hood__output_is_unnamed(f) ? 'u' : 'n';
+        if (write(ready[1], &kind, 1) != 1)
+            _exit(4);
+        for (;;)
+            pause();
+    }
+    close(ready[1]);
+    char kind = 0;
+    ck_assert_int_eq(read(ready[0], &kind, 1), 1);
+    close(ready[0]);
+    ck_assert_int_eq(kill(child, SIGKILL), 0);
+    int status = 0;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFSIGNALED(status));
+    assert_text(path, "precious");
+    ck_assert_int_eq(count_entries(), kind == 'u' ? 1 : 2);
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
+/* A legal name of 255 bytes (NAME_MAX) is written: the temporary's name, when there is one,
+ * is cut to fit, and the unnamed temporary has none. */
+START_TEST(longest_legal_names_work)
+{
+    hood_test_make_tmpdir("atomic");
+    const size_t lengths[3] = {245, 250, NAME_MAX};
+    for (int k = 0; k < 3; k++) {
+        char name[NAME_MAX + 1];
+        memset(name, 'a' + k, lengths[k]);
+        name[lengths[k]] = '\0';
+        char path[PATH_MAX]; /* hood_test_in_tmp's paths are shorter */
+        snprintf(path, sizeof path, "%s/%s", hood_test_tmpdir(), name);
+        for (int round = 0; round < 2; round++) { /* a new file, then a replacement */
+            hood_output *f = NULL;
+            ck_assert_msg(OPEN(&f, path) == HOOD_OK, "%zu bytes: %s", lengths[k],
+                          hood_last_error());
+            fputs(round == 0 ? "first" : "second", hood_output_stream(f));
+            ck_assert_msg(hood_output_commit(f) == HOOD_OK, "%zu bytes: %s", lengths[k],
+                          hood_last_error());
+            assert_text(path, round == 0 ? "first" : "second");
+        }
+    }
+    ck_assert_int_eq(count_entries(), 3);
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("atomic");
     TCase *tc = tcase_create("atomic");
-    tcase_add_test(tc, commit_creates_the_file);
-    tcase_add_test(tc, new_files_get_the_mode_fopen_gives);
-    tcase_add_test(tc, finish_then_abort_or_failed_commit);
-    tcase_add_test(tc, commit_replaces_and_keeps_the_mode);
-    tcase_add_test(tc, abort_leaves_the_old_file);
-    tcase_add_test(tc, failed_commit_leaves_the_old_file);
+    tcase_add_loop_test(tc, commit_creates_the_file, 0, 2);
+    tcase_add_loop_test(tc, new_files_get_the_mode_fopen_gives, 0, 2);
+    tcase_add_loop_test(tc, finish_then_abort_or_failed_commit, 0, 2);
+    tcase_add_loop_test(tc, commit_replaces_and_keeps_the_mode, 0, 2);
+    tcase_add_loop_test(tc, abort_leaves_the_old_file, 0, 2);
+    tcase_add_loop_test(tc, failed_commit_leaves_the_old_file, 0, 2);
     tcase_add_test(tc, unwritable_folders_leave_nothing);
-    tcase_add_test(tc, rename_onto_a_folder_fails_cleanly);
+    tcase_add_loop_test(tc, rename_onto_a_folder_fails_cleanly, 0, 2);
+    tcase_add_test(tc, unnamed_temporary_where_supported);
+    tcase_add_loop_test(tc, sigkill_mid_write_leaves_the_old_file, 0, 2);
+    tcase_add_loop_test(tc, longest_legal_names_work, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -61,6 +61,11 @@ finish() {
 # execd: $pid runs hood (not the shell forked to start it), so a signal reaches hood.
 execd() { [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == *hood* ]]; }
 temps() { ls -a "$1" | grep '\.tmp' | tr '\n' ' '; }
+# writing PID DIR OUT: PID holds an output temporary of DIR open: an unnamed O_TMPFILE
+# ("DIR/#123 (deleted)" under /proc/PID/fd) or, where the file system has none, OUT.tmp.*.
+writing() {
+    ls -l "/proc/$1/fd" 2>/dev/null | grep -q -F "$2/#" || compgen -G "$3.tmp*" >/dev/null
+}
 grep_err() { grep -q "$2" "$1" 2>/dev/null; }
 
 # 4000 samples of 64 features, y = 1 when the even columns outweigh the odd ones (fixed LCG).
@@ -232,7 +237,7 @@ write_case() {
     echo precious >"$d/out.csv"
     "$HOOD" dataset "$T/img" --image-size 400x400 -o "$d/out.csv" >/dev/null 2>"$d/err" &
     pid=$!
-    wait_for 120 compgen -G "$d/out.csv.tmp*" >/dev/null
+    wait_for 120 writing "$pid" "$d" "$d/out.csv"
     kill -s "$sig" "$pid"
     finish 30
     if [ "$rc" -eq "$want" ] && [ "$(cat "$d/out.csv")" = precious ] && [ -z "$(temps "$d")" ]; then
