@@ -62,6 +62,8 @@ hood__region hood__region_for(const hood_preprocess *pp, size_t w, size_t h)
 
 int hood__jpeg_shrink_for(const hood_preprocess *pp, size_t w, size_t h)
 {
+    if (!pp->jpeg_draft)
+        return 1; /* Pillow decodes the whole JPEG; shrink-on-load is opt-in */
     hood__region b = hood__region_for(pp, w, h);
     for (int s = 8; s > 1; s /= 2)
         /* and never below 1 pixel: padding can make the region far larger than the image
@@ -86,14 +88,19 @@ static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
     return (uint8_t)((19595 * r + 38470 * g + 7471 * b + 32768) >> 16);
 }
 
-/* Flattens value v with alpha a onto black: round(v * a / 255). */
-static inline unsigned over_black(unsigned v, unsigned a)
+/* Composites value v with alpha a over background value bg: round((v a + bg (255 - a)) / 255)
+ * (over black, bg = 0, this is what hood did before alpha_background existed). */
+static inline unsigned over(unsigned v, unsigned a, unsigned bg)
 {
-    return (v * a + 127) / 255;
+    return (v * a + bg * (255 - a) + 127) / 255;
 }
 
-void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mode mode)
+void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mode mode,
+                          int32_t background)
 {
+    const bool composite = background != HOOD_ALPHA_IGNORE;
+    const unsigned bg_r = ((uint32_t)background >> 16) & 255, bg_g = ((uint32_t)background >> 8) & 255,
+                   bg_b = (uint32_t)background & 255;
     size_t n = im->width * im->height;
     int bands = im->bands;
     const uint8_t *p8 = im->data;
@@ -124,8 +131,9 @@ void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mo
             out[4 * i + 3] = (uint8_t)a;
             continue;
         }
-        if (a != 255)
-            r = over_black(r, a), g = over_black(g, a), b = over_black(b, a);
+        /* Pillow's convert("L") and convert("RGB") drop alpha; compositing is opt-in. */
+        if (composite && a != 255)
+            r = over(r, a, bg_r), g = over(g, a, bg_g), b = over(b, a, bg_b);
         if (mode == HOOD_COLOR_GRAYSCALE) {
             out[i] = luma(r, g, b);
         } else {

@@ -367,6 +367,7 @@ START_TEST(alpha_flattened_onto_black)
     hood_ingest_options o;
     opts_for(&o, 1, 3, HOOD_COLOR_RGB, NULL);
     o.image.raw_values = true;
+    o.image.alpha_background = 0x000000; /* asked for; the default drops alpha as Pillow */
     hood_dataset *ds = ingest_ok(at("d"), &o);
     const float *x = hood_dataset_x(ds);
     /* round(v * a / 255): 200*128/255 = 100.39 -> 100, 100*128/255 = 50.2 -> 50, 25.1 -> 25 */
@@ -399,8 +400,17 @@ START_TEST(grey_alpha_and_grey_to_rgba)
     o.image.raw_values = true;
     hood_dataset *ds = ingest_ok(at("d"), &o);
     ck_assert(hood_dataset_x(ds)[0] == 200.0f);
+    ck_assert(hood_dataset_x(ds)[1] == 200.0f); /* Pillow's LA -> L drops alpha */
+    hood_dataset_free(ds);
+    o.image.alpha_background = 0x000000;
+    ds = ingest_ok(at("d"), &o);
     ck_assert(hood_dataset_x(ds)[1] == 40.0f); /* 200 * 51 / 255 */
     hood_dataset_free(ds);
+    o.image.alpha_background = 0xFFFFFF;
+    ds = ingest_ok(at("d"), &o);
+    ck_assert(hood_dataset_x(ds)[1] == 244.0f); /* (200 * 51 + 255 * 204) / 255 = 244 */
+    hood_dataset_free(ds);
+    o.image.alpha_background = HOOD_ALPHA_IGNORE;
     o.image.color_mode = HOOD_COLOR_RGBA;
     ds = ingest_ok(at("d"), &o);
     float want[] = {200, 200, 200, 255, 200, 200, 200, 51};
@@ -609,12 +619,24 @@ START_TEST(exif_orientation_applied)
     hood_ingest_options o;
     opts_for(&o, 16, 32, HOOD_COLOR_GRAYSCALE, NULL);
     o.image.raw_values = true;
+    o.image.exif_transpose = true;
     hood_dataset *ds = ingest_ok(at("d"), &o);
     const float *x = hood_dataset_x(ds);
     for (int y = 0; y < dh; y++)
         for (int xx = 0; xx < dw; xx++)
             ck_assert_msg(fabsf(x[y * dw + xx] - big[y * dw + xx]) <= 3.0f, "(%d,%d) %g vs %d", xx,
                           y, (double)x[y * dw + xx], big[y * dw + xx]);
+    hood_dataset_free(ds);
+    /* By default the pixels are as stored (Pillow's open, Keras): the 16 x 32 stored image
+     * resized to 32 x 16 keeps stored row 0's values in its first row, not the display's. */
+    o.image.exif_transpose = false;
+    o.image.height = (size_t)sh;
+    o.image.width = (size_t)sw;
+    ds = ingest_ok(at("d"), &o);
+    x = hood_dataset_x(ds);
+    for (int i = 0; i < sw * sh; i++)
+        ck_assert_msg(fabsf(x[i] - stored[i]) <= 3.0f, "stored %d: %g vs %d", i, (double)x[i],
+                      stored[i]);
     hood_dataset_free(ds);
 }
 END_TEST
@@ -670,6 +692,7 @@ static void check_orientation(int o)
     hood_ingest_options opt;
     opts_for(&opt, DH, DW, HOOD_COLOR_RGB, NULL);
     opt.image.raw_values = true;
+    opt.image.exif_transpose = true;
     hood_dataset *ds = ingest_ok(at("d"), &opt);
     const float *x = hood_dataset_x(ds);
     for (int i = 0; i < DH * DW * 3; i++)
@@ -1212,8 +1235,29 @@ START_TEST(pixel_limit_refuses_before_decoding)
     ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.png"), col), HOOD_EUNSUPPORTED);
     ck_assert_msg(strstr(hood_last_error(), "x.png: image of 96 x 80 pixels is larger") != NULL,
                   "%s", hood_last_error());
-    /* a JPEG counts after shrink-on-load: 96 x 80 at 1/8 is 12 x 10 */
-    ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.jpg"), col), HOOD_OK);
+    /* a JPEG counts as its header says, shrink-on-load or not (96 x 80 at 1/8 is 12 x 10) */
+    ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.jpg"), col), HOOD_EUNSUPPORTED);
+    ck_assert_msg(strstr(hood_last_error(), "x.jpg: image of 96 x 80 pixels is larger") != NULL,
+                  "%s", hood_last_error());
+    hood__image_decoder_free(dec);
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    pp.height = pp.width = 8;
+    pp.jpeg_draft = true;
+    for (unsigned flags = 0; flags <= HOOD__IMAGE_VIPS_ONLY; flags++) {
+        ck_assert_int_eq(hood__image_decoder_create(&dec, &pp, flags, NULL), HOOD_OK);
+        hood__image_decoder_set_max_pixels(dec, 96 * 80 - 1);
+        ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.jpg"), col), HOOD_EUNSUPPORTED);
+        ck_assert_msg(strstr(hood_last_error(), "96 x 80 pixels is larger") != NULL, "%s",
+                      hood_last_error());
+        size_t fast = 9, vips = 9;
+        hood__image_decoder_counts(dec, &fast, &vips);
+        ck_assert_uint_eq(fast + vips, 0); /* refused, not decoded by either path */
+        hood__image_decoder_set_max_pixels(dec, 96 * 80);
+        ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.jpg"), col), HOOD_OK);
+        hood__image_decoder_free(dec);
+    }
+    ck_assert_int_eq(hood__image_decoder_create(&dec, &pp, 0, NULL), HOOD_OK);
     hood__image_decoder_set_max_pixels(dec, 96 * 80);
     ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.png"), col), HOOD_OK);
     hood__image_decoder_free(dec);
