@@ -21,6 +21,8 @@ typedef struct hood__resampler {
     size_t bounds_x_cap, bounds_y_cap;
     int32_t *acc; /* one output row of the vertical pass */
     size_t acc_cap;
+    uint8_t *premul; /* RGBA with premultiplied alpha, as Pillow resizes it */
+    size_t premul_cap;
 } hood__resampler;
 
 /* pp must have passed hood__preprocess_check; no allocation (scratch grows on first use). */
@@ -29,7 +31,8 @@ void hood__resampler_init(hood__resampler *rs, const hood_preprocess *pp);
 void hood__resampler_release(hood__resampler *rs);
 
 /* Resamples a w x h region (row stride `stride` bytes, rs->channels channels, 8-bit) to the
- * output size, writing floats through rs->table into column (HWC). */
+ * output size, writing floats through rs->table into column (HWC). RGBA is resampled with
+ * premultiplied alpha (except nearest), as Pillow's resize does. */
 hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t stride, size_t w,
                            size_t h, float *column);
 
