@@ -66,6 +66,7 @@ typedef struct bench_options {
     const char *variants[8]; /* training variants to run; none = all */
     size_t n_variants;
     const char *photos_dir, *fmnist_dir, *idx_dir, *tmp_dir;
+    bool jpeg_draft; /* ingest with JPEG shrink-on-load (hood_preprocess.jpeg_draft) */
     /* measured by `limits`, used for the lower bounds (0 = unknown) */
     double peak_gflops, bandwidth_gbs;
 } bench_options;

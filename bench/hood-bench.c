@@ -34,7 +34,8 @@ static void usage(FILE *f)
         "  --idx-dir DIR      Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
         "  --tmpdir DIR       where the csv workload writes its file (default $TMPDIR or /tmp)\n"
         "  --no-limits        skip the peak/bandwidth/sgemm measurements behind the bounds\n"
-        "  --no-fork          run every workload in this process (for profilers)\n");
+        "  --no-fork          run every workload in this process (for profilers)\n"
+        "  --jpeg-draft       ingest with JPEG shrink-on-load (default: Pillow-exact pixels)\n");
 }
 
 typedef int (*workload_fn)(const char *name, const bench_options *o, const char *const *train,
@@ -160,7 +161,7 @@ typedef struct bench_args {
 static int parse_options(int argc, char **argv, bench_args *a)
 {
     bench_options *o = &a->o;
-    enum { O_FMNIST = 256, O_IDX, O_TMP, O_NOLIM, O_NOFORK, O_PHOTOS };
+    enum { O_FMNIST = 256, O_IDX, O_TMP, O_NOLIM, O_NOFORK, O_PHOTOS, O_DRAFT };
     static const struct option longs[] = {{"threads", required_argument, NULL, 't'},
                                           {"epochs", required_argument, NULL, 'e'},
                                           {"variant", required_argument, NULL, 'v'},
@@ -173,6 +174,7 @@ static int parse_options(int argc, char **argv, bench_args *a)
                                           {"tmpdir", required_argument, NULL, O_TMP},
                                           {"no-limits", no_argument, NULL, O_NOLIM},
                                           {"no-fork", no_argument, NULL, O_NOFORK},
+                                          {"jpeg-draft", no_argument, NULL, O_DRAFT},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     int c;
@@ -224,6 +226,9 @@ static int parse_options(int argc, char **argv, bench_args *a)
             break;
         case O_NOFORK:
             a->fork_each = false;
+            break;
+        case O_DRAFT:
+            o->jpeg_draft = true;
             break;
         case 'h':
             usage(stdout);

@@ -181,6 +181,7 @@ int bench_ingest(const char *workload, const bench_options *o, bench_results *ou
     io.image.height = sp->height;
     io.image.width = sp->width;
     io.image.color_mode = HOOD_COLOR_GRAYSCALE;
+    io.image.jpeg_draft = o->jpeg_draft;
     io.shuffle = false; /* file order: the check compares with the folders */
     io.threads = o->threads;
     io.strict = true; /* a skipped file would make the timing lie */

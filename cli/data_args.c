@@ -31,6 +31,9 @@ enum {
     OPT_STRICT,
     OPT_QUIET,
     OPT_BLOCK_UNTRUSTED,
+    OPT_JPEG_DRAFT,
+    OPT_EXIF_TRANSPOSE,
+    OPT_ALPHA_BACKGROUND,
 };
 
 const struct option cli_dataset_options[] = {
@@ -52,6 +55,9 @@ const struct option cli_dataset_options[] = {
     {"strict", no_argument, NULL, OPT_STRICT},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"block-untrusted", no_argument, NULL, OPT_BLOCK_UNTRUSTED},
+    {"jpeg-draft", no_argument, NULL, OPT_JPEG_DRAFT},
+    {"exif-transpose", no_argument, NULL, OPT_EXIF_TRANSPOSE},
+    {"alpha-background", required_argument, NULL, OPT_ALPHA_BACKGROUND},
     {NULL, 0, NULL, 0},
 };
 
@@ -66,6 +72,16 @@ const char cli_dataset_help[] =
     "      --crop-to-aspect-ratio  centre-crop to the output aspect before resizing\n"
     "      --pad-to-aspect-ratio   pad with black to the output aspect before resizing\n"
     "      --raw-values            keep 0..255 (default: value / 255 in [0,1])\n"
+    "  Pixels are Pillow's Image.open(f).convert(MODE).resize((W, H), BILINEAR) by\n"
+    "  default (the seed's code); each difference is asked for:\n"
+    "      --jpeg-draft            shrink JPEGs while decoding (libjpeg DCT scaling by\n"
+    "                              1/2..1/8, never below the output size): faster on\n"
+    "                              large JPEGs, pixels differ from Pillow's\n"
+    "      --exif-transpose        turn images upright by their EXIF orientation\n"
+    "                              (Pillow's ImageOps.exif_transpose; default: as stored)\n"
+    "      --alpha-background C    grayscale/rgb: composite transparent images over C\n"
+    "                              (black, white or #RRGGBB); none (default): alpha is\n"
+    "                              dropped, as Pillow's convert; rgba keeps alpha\n"
     "      --shuffle, --no-shuffle shuffle the files (default: shuffle)\n"
     "      --seed N                shuffling seed (default 0: runs are reproducible);\n"
     "                              --validation-split needs it unless --no-shuffle\n"
@@ -115,6 +131,22 @@ static bool parse_image_size(const char *text, size_t *h, size_t *w)
         return false;
     *h = (size_t)hv;
     *w = (size_t)wv;
+    return true;
+}
+
+/* --alpha-background: none, black, white or #RRGGBB into *out (HOOD_ALPHA_IGNORE or 0xRRGGBB). */
+static bool parse_background(const char *text, int32_t *out)
+{
+    if (strcasecmp(text, "none") == 0)
+        *out = HOOD_ALPHA_IGNORE;
+    else if (strcasecmp(text, "black") == 0)
+        *out = 0x000000;
+    else if (strcasecmp(text, "white") == 0)
+        *out = 0xFFFFFF;
+    else if (text[0] == '#' && strlen(text) == 7 && strspn(text + 1, "0123456789abcdefABCDEF") == 6)
+        *out = (int32_t)strtol(text + 1, NULL, 16);
+    else
+        return false;
     return true;
 }
 
@@ -228,6 +260,19 @@ int cli_dataset_flag(const char *cmd, cli_dataset_flags *flags, int c, const cha
         return 1;
     case OPT_RAW:
         o->image.raw_values = true;
+        return 1;
+    case OPT_JPEG_DRAFT:
+        o->image.jpeg_draft = true;
+        return 1;
+    case OPT_EXIF_TRANSPOSE:
+        o->image.exif_transpose = true;
+        return 1;
+    case OPT_ALPHA_BACKGROUND:
+        if (!parse_background(arg, &o->image.alpha_background)) {
+            cli_fail(cmd, "--alpha-background: expected none, black, white or #RRGGBB, got '%s'",
+                     arg);
+            return -1;
+        }
         return 1;
     case OPT_SHUFFLE:
         o->shuffle = true;

@@ -87,8 +87,9 @@ static void print_help(void)
     fputs("\n", stdout);
     fputs(cli_dataset_help, stdout);
     fputs("The image preprocessing flags (--image-size, --color-mode, --interpolation,\n"
-          "--crop-to-aspect-ratio, --pad-to-aspect-ratio, --raw-values) apply to a folder\n"
-          "only: a .npz or CSV written by hood dataset carries its own, which the model keeps.\n",
+          "--crop-to-aspect-ratio, --pad-to-aspect-ratio, --raw-values, --jpeg-draft,\n"
+          "--exif-transpose, --alpha-background) apply to a folder only: a .npz or CSV written\n"
+          "by hood dataset carries its own, which the model keeps.\n",
           stdout);
 }
 
@@ -260,9 +261,9 @@ static bool parse_options(int argc, char **argv, train_args *a, cli_dataset_flag
 {
     /* The dataset flags that say how an image becomes a column: a file made by hood dataset
      * has its own, so giving one with a file DATA is a usage error (check_args). */
-    static const char *const preprocess_flags[] = {"image-size", "color-mode", "interpolation",
-                                                   "crop-to-aspect-ratio", "pad-to-aspect-ratio",
-                                                   "raw-values"};
+    static const char *const preprocess_flags[] = {
+        "image-size", "color-mode", "interpolation",  "crop-to-aspect-ratio", "pad-to-aspect-ratio",
+        "raw-values", "jpeg-draft", "exif-transpose", "alpha-background"};
     struct option opts[96];
     size_t count = cli_options_append(opts, 0, train_options);
     count = cli_options_append(opts, count, cli_csv_options);
@@ -276,8 +277,8 @@ static bool parse_options(int argc, char **argv, train_args *a, cli_dataset_flag
             handled = cli_dataset_flag(CMD, flags, c, optarg);
         if (handled < 0)
             return false;
-        for (size_t i = 0; handled > 0 && index >= 0 && i < sizeof preprocess_flags /
-                                                               sizeof preprocess_flags[0];
+        for (size_t i = 0;
+             handled > 0 && index >= 0 && i < sizeof preprocess_flags / sizeof preprocess_flags[0];
              i++)
             if (a->preprocess_flag == NULL && strcmp(opts[index].name, preprocess_flags[i]) == 0)
                 a->preprocess_flag = preprocess_flags[i];
@@ -330,8 +331,9 @@ static int check_args(int argc, char **argv, const train_args *a, const cli_data
         a->monitor == HOOD_MONITOR_VAL_LOSS || a->monitor == HOOD_MONITOR_VAL_ACCURACY;
     if (a->early && val_monitor && a->resume == NULL && a->val_data == NULL &&
         in->validation_split == 0)
-        return cli_usage(CMD, "--early-stopping monitors %s, which needs validation data "
-                              "(--validation-split or --validation-data); or --monitor loss",
+        return cli_usage(CMD,
+                         "--early-stopping monitors %s, which needs validation data "
+                         "(--validation-split or --validation-data); or --monitor loss",
                          a->monitor == HOOD_MONITOR_VAL_LOSS ? "val_loss" : "val_accuracy");
     /* A folder is split by its shuffled file list, as hood dataset (Keras' rule): the same
      * --seed must be given. A file is split by fit, which holds out its last rows unshuffled
@@ -445,9 +447,8 @@ static int parse_layer_item(char *item, size_t index, hood_layer_info *l)
     }
     if (strcmp(kind, "conv") == 0) {
         char *end = NULL;
-        unsigned long long f = n >= 3 && parts[1][0] >= '0' && parts[1][0] <= '9'
-                                   ? strtoull(parts[1], &end, 10)
-                                   : 0;
+        unsigned long long f =
+            n >= 3 && parts[1][0] >= '0' && parts[1][0] <= '9' ? strtoull(parts[1], &end, 10) : 0;
         l->kind = HOOD_LAYER_CONV2D;
         l->units = (size_t)f;
         ok = f > 0 && f <= 65536 && *end == '\0' &&

@@ -52,7 +52,7 @@ hood_status hood__fit_options_read(hood_fit_options *dst, const hood_fit_options
                                    const char *what);
 /* The first released hood_preprocess ends at raw_values. hood_preprocess_init lives in io
  * (image.c); reading one needs no defaults (docs/abi.md), so the engine reads it too. */
-#define HOOD__PREPROCESS_FIRST HOOD__END(hood_preprocess, raw_values)
+#define HOOD__PREPROCESS_FIRST HOOD__END(hood_preprocess, alpha_background)
 static inline hood_status hood__preprocess_read(hood_preprocess *dst, const hood_preprocess *src,
                                                 const char *what)
 {

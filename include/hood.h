@@ -239,7 +239,18 @@ typedef struct hood_preprocess {
     bool crop_to_aspect_ratio;        /* centre crop to the output aspect before resizing */
     bool pad_to_aspect_ratio;         /* pad with black to the output aspect before resizing */
     bool raw_values;                  /* false (default): value / 255 in [0,1]; true: 0..255 */
+    /* Where hood's pixels may differ from Pillow's Image.open(f).convert(mode).resize(size,
+     * BILINEAR) (the seed's code; also what Keras' decode_image gives): each is opt-in. */
+    bool jpeg_draft;          /* false (default): full JPEG decode, as Pillow; true: libjpeg
+                                 shrink-on-load (DCT scaling by 1/2..1/8, never below the
+                                 output size): faster on large JPEGs, pixels differ */
+    bool exif_transpose;      /* false (default): pixels as stored, as Pillow's open and Keras;
+                                 true: EXIF orientation applied (Pillow's exif_transpose) */
+    int32_t alpha_background; /* HOOD_ALPHA_IGNORE (default): grayscale and rgb drop alpha, as
+                                 Pillow's convert("L"/"RGB"); else 0xRRGGBB: the image is
+                                 composited over that colour. rgba keeps alpha either way */
 } hood_preprocess;
+#define HOOD_ALPHA_IGNORE (-1)
 
 HOOD_API void hood_preprocess_init(hood_preprocess *pp);
 /* Channels per pixel for a colour mode (1, 3 or 4; 0 for a value that is not a mode). */

@@ -1,8 +1,9 @@
 /* decode.c — image bytes to decoded pixels. The format is told by content; libspng decodes PNG
  * and libjpeg-turbo JPEG (the fast path: thread-safe, no per-image object machinery), libvips
- * every other format and anything the fast path declines (EXIF-rotated or CMYK JPEGs, PNGs with
- * an eXIf chunk, files the fast path cannot decode, so libvips has the last word and gives the
- * reason). Not what happens to the pixels afterwards (exif.c, resample.c, image.c). */
+ * every other format and anything the fast path declines (CMYK JPEGs, EXIF-rotated files when
+ * exif_transpose asks, files the fast path cannot decode, so libvips has the last word and gives
+ * the reason) but not a bomb it refused (too many pixels or scans). Not what happens to the
+ * pixels afterwards (exif.c, resample.c, image.c). */
 #include "decode.h"
 
 #include "exif.h"
@@ -21,7 +22,8 @@
 typedef struct jpeg_failure {
     struct jpeg_error_mgr mgr;
     jmp_buf jump;
-    bool warned; /* a corrupt-data warning: libvips (fail_on truncated) decides instead */
+    bool warned;    /* a corrupt-data warning: libvips (fail_on truncated) decides instead */
+    bool too_many;  /* the progress monitor stopped a file past HOOD__JPEG_MAX_SCANS scans */
 } jpeg_failure;
 
 struct hood__raw_decoder {
@@ -32,19 +34,22 @@ struct hood__raw_decoder {
     size_t pixels_cap;
     struct jpeg_decompress_struct jpeg;
     jpeg_failure jpeg_err;
+    struct jpeg_progress_mgr jpeg_progress; /* counts scans as libjpeg reads them */
     bool jpeg_ready;
     size_t fast_count, vips_count;
     const char *corrupt_reason; /* libspng's message for a FAST_CORRUPT file (static text) */
     uint64_t max_pixels;        /* larger images are refused before their pixels are decoded */
 };
 
-/* Outcome of the fast path: done, or hand the file to libvips. */
+/* Outcome of the fast path: done, or hand the file to libvips; FAST_REFUSED: a bomb (more
+ * pixels or scans than the limits), failed here with *status set and never given to libvips,
+ * so a refused file costs one header read, not two decodes. */
 /* FAST_CORRUPT: the file is damaged beyond doubt (its compressed pixel data does not inflate, or
  * a critical chunk's CRC is wrong), so it fails here with libspng's reason instead of going to
  * libvips: libvips 8.14's PNG loader accepts such a file in 10-30 % of calls whatever its
  * fail_on (measured: `vips copy bad.png[fail_on=error]` 10 of 40), so the same folder would
  * skip or ingest it at random. */
-typedef enum fast_result { FAST_DONE, FAST_DECLINED, FAST_CORRUPT } fast_result;
+typedef enum fast_result { FAST_DONE, FAST_DECLINED, FAST_CORRUPT, FAST_REFUSED } fast_result;
 
 /* --- libvips start-up --------------------------------------------------------------------- */
 
@@ -136,6 +141,62 @@ static image_format sniff(const uint8_t *b, size_t n)
     return FORMAT_UNKNOWN;
 }
 
+/* --- limits read from the header, before any pixel is decoded ------------------------------- */
+
+/* The message for an image over the pixel limit (the caller prefixes nothing: name is added by
+ * hood__raw_decode's caller chain through the status message). */
+static hood_status too_large(const hood__raw_decoder *dec, uint64_t w, uint64_t h)
+{
+    return hood__fail(HOOD_EUNSUPPORTED,
+                      "image of %llu x %llu pixels is larger than the %llu-pixel limit (its header "
+                      "claims it; refused before decoding)",
+                      (unsigned long long)w, (unsigned long long)h,
+                      (unsigned long long)dec->max_pixels);
+}
+
+/* Counts a JPEG's scans (SOS markers) up to EOI by walking its marker segments and skipping
+ * each scan's entropy-coded data; stops once past limit. A progressive file may hold thousands
+ * of empty scans, each a pass over every coefficient block: a 1 KB file can take seconds. */
+static size_t jpeg_count_scans(const uint8_t *b, size_t n, size_t limit)
+{
+    size_t i = 2, scans = 0;
+    while (i + 1 < n && scans <= limit) {
+        if (b[i] != 0xFF || b[i + 1] == 0xFF) { /* stray byte or fill byte */
+            i++;
+            continue;
+        }
+        unsigned m = b[i + 1];
+        i += 2;
+        if (m == 0xD9) /* EOI: libjpeg reads no further */
+            break;
+        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) /* no length field */
+            continue;
+        if (i + 2 > n)
+            break;
+        size_t len = (size_t)b[i] << 8 | b[i + 1];
+        if (len < 2)
+            break;
+        i += len;
+        if (m != 0xDA)
+            continue;
+        scans++;
+        /* The scan's data ends at the first 0xFF that is not stuffing (FF 00) or RSTn. */
+        while (i + 1 < n) {
+            const uint8_t *ff = memchr(b + i, 0xFF, n - i - 1);
+            if (ff == NULL) {
+                i = n;
+                break;
+            }
+            i = (size_t)(ff - b);
+            unsigned next = b[i + 1];
+            if (next != 0x00 && !(next >= 0xD0 && next <= 0xD7))
+                break;
+            i += 2;
+        }
+    }
+    return scans;
+}
+
 /* --- fast path: PNG through libspng --------------------------------------------------------- */
 
 static fast_result png_fast(hood__raw_decoder *dec, const uint8_t *bytes, size_t size,
@@ -154,11 +215,13 @@ static fast_result png_fast(hood__raw_decoder *dec, const uint8_t *bytes, size_t
         spng_set_chunk_limits(ctx, (size_t)64 << 20, (size_t)64 << 20) != 0 ||
         spng_get_ihdr(ctx, &ihdr) != 0)
         goto done;
-    /* An eXIf chunk may carry an orientation: libvips applies it. */
-    if (spng_get_exif(ctx, &exif) == 0)
+    if ((uint64_t)ihdr.width * ihdr.height > dec->max_pixels) {
+        *status = too_large(dec, ihdr.width, ihdr.height);
+        result = FAST_REFUSED;
         goto done;
-    /* Too large: libvips reads the header again and gives the message. */
-    if ((uint64_t)ihdr.width * ihdr.height > dec->max_pixels)
+    }
+    /* An eXIf chunk may carry an orientation: libvips applies it when asked to. */
+    if (dec->pp.exif_transpose && spng_get_exif(ctx, &exif) == 0)
         goto done;
     bool has_trns = spng_get_trns(ctx, &trns) == 0;
     int fmt, bands;
@@ -220,6 +283,18 @@ static void jpeg_emit_message(j_common_ptr cinfo, int level)
         ((jpeg_failure *)cinfo->err)->warned = true;
 }
 
+/* Called by libjpeg as it reads: stops a file past the scan limit (djpeg's -maxscans). The
+ * marker walk in hood__raw_decode refuses such files first; this holds if the two disagree. */
+static void jpeg_progress(j_common_ptr cinfo)
+{
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (d->input_scan_number > HOOD__JPEG_MAX_SCANS) {
+        jpeg_failure *failure = (jpeg_failure *)cinfo->err;
+        failure->too_many = true;
+        longjmp(failure->jump, 1);
+    }
+}
+
 /* After jpeg_read_header: decompresses at the shrink-on-load scale into dec->pixels. Runs
  * under jpeg_fast's setjmp; its locals live in this frame, so longjmp cannot clobber them. */
 static fast_result jpeg_read_pixels(hood__raw_decoder *dec, hood__raw_image *im,
@@ -231,10 +306,6 @@ static fast_result jpeg_read_pixels(hood__raw_decoder *dec, hood__raw_image *im,
     cinfo->scale_denom =
         (unsigned)hood__jpeg_shrink_for(&dec->pp, cinfo->image_width, cinfo->image_height);
     jpeg_calc_output_dimensions(cinfo);
-    if ((uint64_t)cinfo->output_width * cinfo->output_height > dec->max_pixels) {
-        jpeg_abort_decompress(cinfo);
-        return FAST_DECLINED;
-    }
     jpeg_start_decompress(cinfo);
     size_t w = cinfo->output_width, h = cinfo->output_height;
     int bands = cinfo->output_components;
@@ -275,16 +346,30 @@ static fast_result jpeg_fast(hood__raw_decoder *dec, const uint8_t *bytes, size_
         if (setjmp(dec->jpeg_err.jump))
             return FAST_DECLINED;
         jpeg_create_decompress(cinfo);
+        dec->jpeg_progress.progress_monitor = jpeg_progress;
+        cinfo->progress = &dec->jpeg_progress;
         dec->jpeg_ready = true;
     }
     dec->jpeg_err.warned = false;
+    dec->jpeg_err.too_many = false;
     if (setjmp(dec->jpeg_err.jump)) {
         jpeg_abort_decompress(cinfo);
+        if (dec->jpeg_err.too_many) {
+            *status = hood__fail(HOOD_EUNSUPPORTED, "JPEG has more than %d scans (refused)",
+                                 HOOD__JPEG_MAX_SCANS);
+            return FAST_REFUSED;
+        }
         return FAST_DECLINED;
     }
     jpeg_mem_src(cinfo, bytes, (unsigned long)size);
-    jpeg_save_markers(cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(cinfo, JPEG_APP0 + 1, dec->pp.exif_transpose ? 0xFFFF : 0);
     jpeg_read_header(cinfo, TRUE);
+    /* The limit holds on the header's size, whatever shrink-on-load would make of it. */
+    if ((uint64_t)cinfo->image_width * cinfo->image_height > dec->max_pixels) {
+        *status = too_large(dec, cinfo->image_width, cinfo->image_height);
+        jpeg_abort_decompress(cinfo);
+        return FAST_REFUSED;
+    }
     for (jpeg_saved_marker_ptr m = cinfo->marker_list; m != NULL; m = m->next) {
         if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 &&
             memcmp(m->data, "Exif\0\0", 6) == 0) {
@@ -373,15 +458,23 @@ static hood_status vips_decode_locked(hood__raw_decoder *dec, const char *name, 
                             loader);
         goto done;
     }
+    /* The first build reads the header only (libvips decodes on demand). */
     image = vips_load(loader, blob, 1);
+    if (image != NULL &&
+        (uint64_t)image->Xsize * (uint64_t)image->Ysize > dec->max_pixels) {
+        status = hood__fail_prefix(too_large(dec, (uint64_t)image->Xsize, (uint64_t)image->Ysize),
+                                   "%s: ", name);
+        goto done;
+    }
+    int orientation = 1;
+    if (image != NULL && dec->pp.exif_transpose &&
+        vips_image_get_typeof(image, VIPS_META_ORIENTATION) != 0 &&
+        vips_image_get_int(image, VIPS_META_ORIENTATION, &orientation) != 0)
+        orientation = 1;
     if (image != NULL && format == FORMAT_JPEG) {
-        /* Shrink-on-load as the fast path does, from the header the first build read; the
-         * region is chosen on the displayed (rotated) image. */
-        int o = 1;
-        if (vips_image_get_typeof(image, VIPS_META_ORIENTATION) != 0 &&
-            vips_image_get_int(image, VIPS_META_ORIENTATION, &o) != 0)
-            o = 1;
-        bool swap = o >= 5 && o <= 8;
+        /* Shrink-on-load (only with jpeg_draft) as the fast path does, from the header the
+         * first build read; the region is chosen on the displayed (rotated) image. */
+        bool swap = orientation >= 5 && orientation <= 8;
         int shrink = hood__jpeg_shrink_for(&dec->pp, (size_t)(swap ? image->Ysize : image->Xsize),
                                            (size_t)(swap ? image->Xsize : image->Ysize));
         if (shrink > 1) {
@@ -426,10 +519,6 @@ static hood_status vips_decode_locked(hood__raw_decoder *dec, const char *name, 
     }
     for (size_t y = 0; y < h; y++)
         memcpy(dec->pixels + y * line, VIPS_REGION_ADDR(region, 0, (int)y), line);
-    int orientation = 1;
-    if (vips_image_get_typeof(image, VIPS_META_ORIENTATION) != 0 &&
-        vips_image_get_int(image, VIPS_META_ORIENTATION, &orientation) != 0)
-        orientation = 1;
     im->data = dec->pixels;
     im->width = w;
     im->height = h;
@@ -471,6 +560,11 @@ hood_status hood__raw_decode(hood__raw_decoder *dec, const char *name, const uin
         return hood__fail(HOOD_EFORMAT,
                           "%s: not a PNG, JPEG, GIF, BMP, WebP or TIFF image (unknown content)",
                           name);
+    if (format == FORMAT_JPEG &&
+        jpeg_count_scans(bytes, size, HOOD__JPEG_MAX_SCANS) > HOOD__JPEG_MAX_SCANS)
+        return hood__fail(HOOD_EUNSUPPORTED,
+                          "%s: JPEG has more than %d scans (a scan bomb; refused before decoding)",
+                          name, HOOD__JPEG_MAX_SCANS);
     hood_status status = HOOD_OK;
     fast_result fast = FAST_DECLINED;
     if (!(dec->flags & HOOD__IMAGE_VIPS_ONLY)) {
@@ -478,6 +572,8 @@ hood_status hood__raw_decode(hood__raw_decoder *dec, const char *name, const uin
             fast = png_fast(dec, bytes, size, im, &status);
         else if (format == FORMAT_JPEG)
             fast = jpeg_fast(dec, bytes, size, im, &status);
+        if (fast == FAST_REFUSED)
+            return hood__fail_prefix(status, "%s: ", name);
         if (status != HOOD_OK)
             return status;
     }

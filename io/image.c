@@ -41,6 +41,7 @@ void hood_preprocess_init(hood_preprocess *pp)
     pp->width = 256;
     pp->color_mode = HOOD_COLOR_GRAYSCALE;
     pp->interpolation = HOOD_INTERP_BILINEAR;
+    pp->alpha_background = HOOD_ALPHA_IGNORE;
 }
 
 hood_status hood__preprocess_check(const hood_preprocess *pp, size_t *features)
@@ -55,6 +56,10 @@ hood_status hood__preprocess_check(const hood_preprocess *pp, size_t *features)
         return hood__fail(HOOD_EINVAL, "unknown color_mode %d", (int)pp->color_mode);
     if ((unsigned)pp->interpolation > (unsigned)HOOD_INTERP_AREA)
         return hood__fail(HOOD_EINVAL, "unknown interpolation %d", (int)pp->interpolation);
+    if (pp->alpha_background != HOOD_ALPHA_IGNORE &&
+        (pp->alpha_background < 0 || pp->alpha_background > 0xFFFFFF))
+        return hood__fail(HOOD_EINVAL, "alpha_background must be -1 (ignore) or 0xRRGGBB, got %ld",
+                          (long)pp->alpha_background);
     if (pp->crop_to_aspect_ratio && pp->pad_to_aspect_ratio)
         return hood__fail(HOOD_EINVAL,
                           "crop_to_aspect_ratio and pad_to_aspect_ratio cannot both be set");
@@ -125,7 +130,7 @@ void hood__image_decoder_counts(const hood__image_decoder *dec, size_t *fast, si
 static hood_status finish(hood__image_decoder *dec, hood__raw_image *im, float *column)
 {
     hood_status status;
-    if (im->orientation != 1 &&
+    if (dec->pp.exif_transpose && im->orientation != 1 &&
         (status = hood__exif_turn_upright(im, &dec->turned, &dec->turned_cap)) != HOOD_OK)
         return status;
     const size_t C = dec->channels;
@@ -141,7 +146,7 @@ static hood_status finish(hood__image_decoder *dec, hood__raw_image *im, float *
         if (!im->wide && !im->cmyk && im->bands == 3 && C == 1)
             hood__convert_rgb8_gray(dec->color, im->data, w * h);
         else
-            hood__convert_pixels(dec->color, im, dec->pp.color_mode);
+            hood__convert_pixels(dec->color, im, dec->pp.color_mode, dec->pp.alpha_background);
         pix = dec->color;
     }
     hood__region b = hood__region_for(&dec->pp, w, h);

@@ -39,9 +39,13 @@ hood_status hood__image_decode_file(hood__image_decoder *dec, const char *path, 
 hood_status hood__image_decode_bytes(hood__image_decoder *dec, const char *name,
                                      const uint8_t *bytes, size_t size, float *column);
 
-/* Images with more pixels than this (after JPEG shrink-on-load) are refused as unreadable
- * before their pixels are decoded: a 1 KB file can claim a 100,000 x 100,000 image. */
+/* Images with more pixels than this (as their header claims, whatever JPEG shrink-on-load
+ * would make of them) are refused before their pixels are decoded, on every path: a 1 KB file
+ * can claim a 100,000 x 100,000 image. */
 #define HOOD__IMAGE_MAX_PIXELS ((uint64_t)1 << 27)
+/* JPEGs with more scans than this are refused before decoding (libjpeg-turbo's djpeg
+ * -maxscans; real progressive files have about 10): each scan is a pass over every block. */
+#define HOOD__JPEG_MAX_SCANS 1000
 void hood__image_decoder_set_max_pixels(hood__image_decoder *dec, uint64_t max_pixels);
 
 /* How many images decoder took through the fast path and through libvips (tests, bench). */

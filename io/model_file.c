@@ -221,10 +221,13 @@ static void write_header(text *t, const hood_model *m)
         const hood_preprocess *pp = &m->preprocess;
         text_printf(t,
                     "preprocess height=%zu width=%zu color_mode=%s interpolation=%s "
-                    "crop_to_aspect_ratio=%d pad_to_aspect_ratio=%d raw_values=%d\n",
+                    "crop_to_aspect_ratio=%d pad_to_aspect_ratio=%d raw_values=%d "
+                    "jpeg_draft=%d exif_transpose=%d alpha_background=%ld\n",
                     pp->height, pp->width, color_names[pp->color_mode],
                     interp_names[pp->interpolation], pp->crop_to_aspect_ratio ? 1 : 0,
-                    pp->pad_to_aspect_ratio ? 1 : 0, pp->raw_values ? 1 : 0);
+                    pp->pad_to_aspect_ratio ? 1 : 0, pp->raw_values ? 1 : 0,
+                    pp->jpeg_draft ? 1 : 0, pp->exif_transpose ? 1 : 0,
+                    (long)pp->alpha_background);
     }
     text_printf(t, "classes %zu\n", m->num_classes);
     for (size_t i = 0; i < m->num_classes; i++) {
@@ -885,6 +888,49 @@ static hood_status parse_tail(reader *r, parsed *out)
     return HOOD_OK;
 }
 
+/* The "preprocess" line (8 fields, or 11 since jpeg_draft / exif_transpose / alpha_background)
+ * into m. */
+static hood_status parse_preprocess(reader *r, hood_model *m)
+{
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    char color[16], interp[16];
+    TRY(field_size(r, 1, "height", &pp.height));
+    TRY(field_size(r, 1, "width", &pp.width));
+    TRY(field_word(r, 1, "color_mode", color, sizeof color));
+    TRY(field_word(r, 1, "interpolation", interp, sizeof interp));
+    TRY(field_bool(r, 1, "crop_to_aspect_ratio", &pp.crop_to_aspect_ratio));
+    TRY(field_bool(r, 1, "pad_to_aspect_ratio", &pp.pad_to_aspect_ratio));
+    TRY(field_bool(r, 1, "raw_values", &pp.raw_values));
+    if (r->ntok == 11) {
+        size_t background = 0;
+        TRY(field_bool(r, 1, "jpeg_draft", &pp.jpeg_draft));
+        TRY(field_bool(r, 1, "exif_transpose", &pp.exif_transpose));
+        token v;
+        TRY(field(r, 1, "alpha_background", &v));
+        if (v.len == 2 && memcmp(v.s, "-1", 2) == 0)
+            pp.alpha_background = HOOD_ALPHA_IGNORE;
+        else if (parse_size(v.s, v.len, &background) && background <= 0xFFFFFF)
+            pp.alpha_background = (int32_t)background;
+        else
+            return bad(r, "alpha_background is not -1 or a colour 0..0xFFFFFF");
+    } else {
+        /* A file written before these fields existed: its model saw hood's pixels of
+         * then (shrink-on-load, EXIF applied, alpha over black), so predict repeats them. */
+        pp.jpeg_draft = true;
+        pp.exif_transpose = true;
+        pp.alpha_background = 0x000000;
+    }
+    int c = table_index(color_names, 3, color), k = table_index(interp_names, 5, interp);
+    if (c < 0 || k < 0)
+        return bad(r, "unknown color mode or interpolation");
+    pp.color_mode = (hood_color_mode)c;
+    pp.interpolation = (hood_interpolation)k;
+    if (hood_model_set_preprocess(m, &pp) != HOOD_OK)
+        return bad(r, "preprocess does not match input_features");
+    return HOOD_OK;
+}
+
 static hood_status parse_header(reader *r, parsed *out)
 {
     size_t version, d, n_layers, count, shape[3] = {0, 0, 0};
@@ -958,24 +1004,8 @@ static hood_status parse_header(reader *r, parsed *out)
     TRY(parse_position(r, &out->position));
 
     TRY(next_line(r));
-    if (r->ntok == 8 && tok_is(&r->tok[0], "preprocess")) {
-        hood_preprocess pp;
-        hood_preprocess_init(&pp);
-        char color[16], interp[16];
-        TRY(field_size(r, 1, "height", &pp.height));
-        TRY(field_size(r, 1, "width", &pp.width));
-        TRY(field_word(r, 1, "color_mode", color, sizeof color));
-        TRY(field_word(r, 1, "interpolation", interp, sizeof interp));
-        TRY(field_bool(r, 1, "crop_to_aspect_ratio", &pp.crop_to_aspect_ratio));
-        TRY(field_bool(r, 1, "pad_to_aspect_ratio", &pp.pad_to_aspect_ratio));
-        TRY(field_bool(r, 1, "raw_values", &pp.raw_values));
-        int c = table_index(color_names, 3, color), k = table_index(interp_names, 5, interp);
-        if (c < 0 || k < 0)
-            return bad(r, "unknown color mode or interpolation");
-        pp.color_mode = (hood_color_mode)c;
-        pp.interpolation = (hood_interpolation)k;
-        if (hood_model_set_preprocess(m, &pp) != HOOD_OK)
-            return bad(r, "preprocess does not match input_features");
+    if ((r->ntok == 8 || r->ntok == 11) && tok_is(&r->tok[0], "preprocess")) {
+        TRY(parse_preprocess(r, m));
         TRY(next_line(r));
     }
     if (r->ntok != 2 || !tok_is(&r->tok[0], "classes") ||

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum field_kind { F_SIZE, F_BOOL, F_COLOR, F_INTERP } field_kind;
+typedef enum field_kind { F_SIZE, F_BOOL, F_COLOR, F_INTERP, F_ALPHA } field_kind;
 
 typedef struct field {
     const char *key;
@@ -24,6 +24,9 @@ static const field fields[] = {
     {"crop_to_aspect_ratio", F_BOOL, offsetof(hood_preprocess, crop_to_aspect_ratio)},
     {"pad_to_aspect_ratio", F_BOOL, offsetof(hood_preprocess, pad_to_aspect_ratio)},
     {"raw_values", F_BOOL, offsetof(hood_preprocess, raw_values)},
+    {"jpeg_draft", F_BOOL, offsetof(hood_preprocess, jpeg_draft)},
+    {"exif_transpose", F_BOOL, offsetof(hood_preprocess, exif_transpose)},
+    {"alpha_background", F_ALPHA, offsetof(hood_preprocess, alpha_background)},
 };
 enum { NUM_FIELDS = sizeof fields / sizeof fields[0] };
 
@@ -62,6 +65,16 @@ size_t hood__preprocess_format(const hood_preprocess *pp, char *out)
             int count = f->kind == F_COLOR ? 3 : 5;
             w = snprintf(out + n, cap, "%s%s=%s", i ? " " : "", f->key,
                          k >= 0 && k < count ? names[k] : "unknown");
+            break;
+        }
+        case F_ALPHA: { /* "ignore", or the background as #RRGGBB */
+            int32_t v;
+            memcpy(&v, base + f->offset, sizeof v);
+            if (v == HOOD_ALPHA_IGNORE)
+                w = snprintf(out + n, cap, "%s%s=ignore", i ? " " : "", f->key);
+            else
+                w = snprintf(out + n, cap, "%s%s=#%06X", i ? " " : "", f->key,
+                             (unsigned)v & 0xFFFFFFu);
             break;
         }
         }
@@ -121,6 +134,27 @@ int hood__preprocess_parse(const char *word, size_t len, hood_preprocess *pp)
             if (k < 0)
                 return -1;
             memcpy(base + f->offset, &k, sizeof k);
+            return 1;
+        }
+        case F_ALPHA: {
+            int32_t a = 0;
+            if (vlen == 6 && memcmp(v, "ignore", 6) == 0) {
+                a = HOOD_ALPHA_IGNORE;
+            } else {
+                if (vlen != 7 || v[0] != '#')
+                    return -1;
+                for (size_t j = 1; j < 7; j++) {
+                    char c = v[j];
+                    int d = c >= '0' && c <= '9'   ? c - '0'
+                            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                                   : -1;
+                    if (d < 0)
+                        return -1;
+                    a = a * 16 + d;
+                }
+            }
+            memcpy(base + f->offset, &a, sizeof a);
             return 1;
         }
         }

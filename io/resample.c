@@ -31,6 +31,7 @@ void hood__resampler_release(hood__resampler *rs)
     free(rs->bounds_x);
     free(rs->bounds_y);
     free(rs->acc);
+    free(rs->premul);
 }
 
 /* --- geometry --------------------------------------------------------------------------- */
@@ -62,6 +63,8 @@ hood__region hood__region_for(const hood_preprocess *pp, size_t w, size_t h)
 
 int hood__jpeg_shrink_for(const hood_preprocess *pp, size_t w, size_t h)
 {
+    if (!pp->jpeg_draft)
+        return 1; /* Pillow decodes the whole JPEG; shrink-on-load is opt-in */
     hood__region b = hood__region_for(pp, w, h);
     for (int s = 8; s > 1; s /= 2)
         /* and never below 1 pixel: padding can make the region far larger than the image
@@ -86,14 +89,19 @@ static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
     return (uint8_t)((19595 * r + 38470 * g + 7471 * b + 32768) >> 16);
 }
 
-/* Flattens value v with alpha a onto black: round(v * a / 255). */
-static inline unsigned over_black(unsigned v, unsigned a)
+/* Composites value v with alpha a over background value bg: round((v a + bg (255 - a)) / 255)
+ * (over black, bg = 0, this is what hood did before alpha_background existed). */
+static inline unsigned over(unsigned v, unsigned a, unsigned bg)
 {
-    return (v * a + 127) / 255;
+    return (v * a + bg * (255 - a) + 127) / 255;
 }
 
-void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mode mode)
+void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mode mode,
+                          int32_t background)
 {
+    const bool composite = background != HOOD_ALPHA_IGNORE;
+    const unsigned bg_r = ((uint32_t)background >> 16) & 255, bg_g = ((uint32_t)background >> 8) & 255,
+                   bg_b = (uint32_t)background & 255;
     size_t n = im->width * im->height;
     int bands = im->bands;
     const uint8_t *p8 = im->data;
@@ -124,8 +132,9 @@ void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mo
             out[4 * i + 3] = (uint8_t)a;
             continue;
         }
-        if (a != 255)
-            r = over_black(r, a), g = over_black(g, a), b = over_black(b, a);
+        /* Pillow's convert("L") and convert("RGB") drop alpha; compositing is opt-in. */
+        if (composite && a != 255)
+            r = over(r, a, bg_r), g = over(g, a, bg_g), b = over(b, a, bg_b);
         if (mode == HOOD_COLOR_GRAYSCALE) {
             out[i] = luma(r, g, b);
         } else {
@@ -281,11 +290,71 @@ static hood_status nearest_index(size_t in_size, size_t out_size, size_t **idx, 
     return HOOD_OK;
 }
 
+/* Pillow resizes RGBA with premultiplied alpha (Image.resize converts to 'RGBa' and back), so
+ * transparent pixels' colours do not bleed into their neighbours. Its rounding: multiply as
+ * MULDIV255 (rgbA2rgba), divide truncating and clipped (rgba2rgbA), alpha 0 and 255 unchanged. */
+static hood_status premultiply(hood__resampler *rs, const uint8_t **src, size_t *stride, size_t w,
+                               size_t h)
+{
+    size_t len = 0;
+    hood_status status = hood__mul3(w, h, 4, &len);
+    if (status == HOOD_OK)
+        status = hood__grow(&rs->premul, &rs->premul_cap, len, "premultiplied pixels");
+    if (status != HOOD_OK)
+        return status;
+    for (size_t y = 0; y < h; y++) {
+        const uint8_t *in = *src + y * *stride;
+        uint8_t *out = rs->premul + y * w * 4;
+        for (size_t x = 0; x < w * 4; x += 4) {
+            unsigned a = in[x + 3];
+            for (size_t c = 0; c < 3; c++) {
+                unsigned t = in[x + c] * a + 128;
+                out[x + c] = (uint8_t)(((t >> 8) + t) >> 8);
+            }
+            out[x + 3] = (uint8_t)a;
+        }
+    }
+    *src = rs->premul;
+    *stride = w * 4;
+    return HOOD_OK;
+}
+
+/* One output row of n 8-bit values to floats; premultiplied RGBA is divided back first. */
+static void emit_row(const hood__resampler *rs, bool premultiplied, const uint8_t *row, float *out,
+                     size_t n)
+{
+    const float *table = rs->table;
+    if (!premultiplied) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = table[row[i]];
+        return;
+    }
+    for (size_t i = 0; i + 4 <= n; i += 4) {
+        unsigned a = row[i + 3];
+        for (size_t c = 0; c < 3; c++) {
+            unsigned v = row[i + c];
+            if (a != 0 && a != 255) {
+                v = 255 * v / a;
+                v = v > 255 ? 255 : v;
+            }
+            out[i + c] = table[v];
+        }
+        out[i + 3] = table[a];
+    }
+}
+
 hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t stride, size_t w,
                            size_t h, float *column)
 {
     const size_t W = rs->width, H = rs->height, C = rs->channels;
     const float *table = rs->table;
+    bool premultiplied = false;
+    if (C == 4 && rs->interpolation != HOOD_INTERP_NEAREST && (w != W || h != H)) {
+        hood_status status = premultiply(rs, &src, &stride, w, h);
+        if (status != HOOD_OK)
+            return status;
+        premultiplied = true;
+    }
     if (w == W && h == H) { /* no resampling: exact pixels */
         for (size_t y = 0; y < H; y++) {
             const uint8_t *row = src + y * stride;
@@ -342,8 +411,7 @@ hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t strid
     }
     if (h == H) {
         for (size_t y = 0; y < H; y++)
-            for (size_t i = 0; i < W * C; i++)
-                column[y * W * C + i] = table[vsrc[y * vstride + i]];
+            emit_row(rs, premultiplied, vsrc + y * vstride, column + y * W * C, W * C);
         return HOOD_OK;
     }
     if ((status = precompute(h, H, k, &rs->coef_y, &rs->coef_y_cap, &rs->bounds_y,
@@ -368,8 +436,17 @@ hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t strid
                 acc[i] += (int32_t)in[i] * k;
         }
         float *out = column + y * row_len;
-        for (size_t i = 0; i < row_len; i++)
-            out[i] = table[clip8(acc[i])];
+        if (premultiplied) {
+            /* Rounded to 8 bits in place (byte i is written after int i/4 <= i was read), then
+             * divided back: Pillow unpremultiplies the 8-bit result. */
+            uint8_t *row8 = (uint8_t *)acc;
+            for (size_t i = 0; i < row_len; i++)
+                row8[i] = clip8(acc[i]);
+            emit_row(rs, true, row8, out, row_len);
+        } else {
+            for (size_t i = 0; i < row_len; i++)
+                out[i] = table[clip8(acc[i])];
+        }
     }
     return HOOD_OK;
 }

@@ -21,6 +21,8 @@ typedef struct hood__resampler {
     size_t bounds_x_cap, bounds_y_cap;
     int32_t *acc; /* one output row of the vertical pass */
     size_t acc_cap;
+    uint8_t *premul; /* RGBA with premultiplied alpha, as Pillow resizes it */
+    size_t premul_cap;
 } hood__resampler;
 
 /* pp must have passed hood__preprocess_check; no allocation (scratch grows on first use). */
@@ -29,14 +31,17 @@ void hood__resampler_init(hood__resampler *rs, const hood_preprocess *pp);
 void hood__resampler_release(hood__resampler *rs);
 
 /* Resamples a w x h region (row stride `stride` bytes, rs->channels channels, 8-bit) to the
- * output size, writing floats through rs->table into column (HWC). */
+ * output size, writing floats through rs->table into column (HWC). RGBA is resampled with
+ * premultiplied alpha (except nearest), as Pillow's resize does. */
 hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t stride, size_t w,
                            size_t h, float *column);
 
 /* Converts im to 8-bit with mode's channels into out (w*h*channels). Grey is replicated for
- * RGB(A); alpha is flattened onto black for grayscale and RGB, kept for RGBA (255 when the
- * source has none); CMYK becomes RGB as (255-c)(255-k)/255, without ICC profiles. */
-void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mode mode);
+ * RGB(A); for grayscale and RGB alpha is dropped (background HOOD_ALPHA_IGNORE, as Pillow's
+ * convert) or composited over background 0xRRGGBB; RGBA keeps it (255 when the source has
+ * none); CMYK becomes RGB as (255-c)(255-k)/255, without ICC profiles. */
+void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mode mode,
+                          int32_t background);
 /* The common 8-bit RGB -> grey case without the general loop's branches. */
 void hood__convert_rgb8_gray(uint8_t *out, const uint8_t *in, size_t n);
 
@@ -49,7 +54,8 @@ typedef struct hood__region {
 hood__region hood__region_for(const hood_preprocess *pp, size_t w, size_t h);
 
 /* Integer shrink-on-load factor (1, 2, 4, 8) for a w x h JPEG that keeps the region we resample
- * at least as large as the output on both axes, so shrinking never forces an upscale. */
+ * at least as large as the output on both axes, so shrinking never forces an upscale; always 1
+ * unless pp->jpeg_draft. */
 int hood__jpeg_shrink_for(const hood_preprocess *pp, size_t w, size_t h);
 
 #endif

@@ -4,6 +4,8 @@
  * column order. Not the decoding (ingest.c), and no printing: messages go through a callback. */
 #include "scan.h"
 
+#include "csv.h"
+
 #include "ingest.h"
 #include "input.h"
 #include "rng.h"
@@ -418,16 +420,21 @@ static hood_status parse_labels(FILE *f, const char *name, const char *dir, size
         const char *digits = comma + 1;
         long value = 0;
         bool ok = *digits != '\0';
+        /* Classes are capped as the CSV reader caps one-hot columns: index k makes k + 1
+         * classes, and categorical labels are that many floats per image (a 70-byte file
+         * naming class 16777215 made 6 images a 384 MB matrix). */
         for (const char *p = digits; ok && *p; p++) {
             ok = *p >= '0' && *p <= '9';
             value = value * 10 + (*p - '0');
-            if (value >= (1L << 24))
+            if (value >= HOOD_CSV_MAX_ONE_HOT)
                 ok = false;
         }
         if (!ok) {
             status = hood__fail(HOOD_EFORMAT,
-                                "%s: line %zu: label '%.40s' is not a class index 0..16777215",
-                                name, lineno, digits);
+                                "%s: line %zu: label '%.40s' is not a class index 0..%d (at most "
+                                "%d classes, the CSV reader's one-hot limit)",
+                                name, lineno, digits, HOOD_CSV_MAX_ONE_HOT - 1,
+                                HOOD_CSV_MAX_ONE_HOT);
             break;
         }
         if (line[0] == '/' || strstr(line, "..") != NULL) {

@@ -21,6 +21,8 @@ typedef struct v1_preprocess {
     size_t height, width;
     int color_mode, interpolation;
     bool crop_to_aspect_ratio, pad_to_aspect_ratio, raw_values;
+    bool jpeg_draft, exif_transpose;
+    int32_t alpha_background;
 } v1_preprocess;
 
 typedef struct v1_ingest_options {
@@ -80,7 +82,8 @@ typedef struct v1_fit_options {
 /* The layouts hood grows from: a field of the first release moved or resized is an ABI break
  * (docs/abi.md), caught here at compile time. */
 _Static_assert(sizeof(v1_preprocess) <= sizeof(hood_preprocess) &&
-                   offsetof(hood_preprocess, raw_values) == offsetof(v1_preprocess, raw_values),
+                   offsetof(hood_preprocess, alpha_background) ==
+                       offsetof(v1_preprocess, alpha_background),
                "hood_preprocess: the first layout changed");
 _Static_assert(sizeof(v1_csv_options) <= sizeof(hood_csv_options) &&
                    offsetof(hood_csv_options, features) == offsetof(v1_csv_options, features),
@@ -175,7 +178,7 @@ START_TEST(first_layouts_work_with_this_library)
     /* preprocess in and out: 1 x 2 grayscale = the model's 2 inputs */
     v1_preprocess pp = {.struct_size = sizeof pp, .height = 1, .width = 2,
                         .color_mode = HOOD_COLOR_GRAYSCALE, .interpolation = HOOD_INTERP_AREA,
-                        .raw_values = true};
+                        .raw_values = true, .alpha_background = HOOD_ALPHA_IGNORE};
     ck_assert_int_eq(hood_model_set_preprocess(m, (const hood_preprocess *)&pp), HOOD_OK);
     v1_preprocess out;
     memset(&out, 0, sizeof out);

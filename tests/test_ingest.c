@@ -10,6 +10,7 @@
 #include "hood.h"
 #include "image.h"
 #include "ingest.h"
+#include "resample.h"
 #include "rng.h"
 
 #include <ftw.h>
@@ -368,6 +369,7 @@ START_TEST(alpha_flattened_onto_black)
     hood_ingest_options o;
     opts_for(&o, 1, 3, HOOD_COLOR_RGB, NULL);
     o.image.raw_values = true;
+    o.image.alpha_background = 0x000000; /* asked for; the default drops alpha as Pillow */
     hood_dataset *ds = ingest_ok(at("d"), &o);
     const float *x = hood_dataset_x(ds);
     /* round(v * a / 255): 200*128/255 = 100.39 -> 100, 100*128/255 = 50.2 -> 50, 25.1 -> 25 */
@@ -400,8 +402,17 @@ START_TEST(grey_alpha_and_grey_to_rgba)
     o.image.raw_values = true;
     hood_dataset *ds = ingest_ok(at("d"), &o);
     ck_assert(hood_dataset_x(ds)[0] == 200.0f);
+    ck_assert(hood_dataset_x(ds)[1] == 200.0f); /* Pillow's LA -> L drops alpha */
+    hood_dataset_free(ds);
+    o.image.alpha_background = 0x000000;
+    ds = ingest_ok(at("d"), &o);
     ck_assert(hood_dataset_x(ds)[1] == 40.0f); /* 200 * 51 / 255 */
     hood_dataset_free(ds);
+    o.image.alpha_background = 0xFFFFFF;
+    ds = ingest_ok(at("d"), &o);
+    ck_assert(hood_dataset_x(ds)[1] == 244.0f); /* (200 * 51 + 255 * 204) / 255 = 244 */
+    hood_dataset_free(ds);
+    o.image.alpha_background = HOOD_ALPHA_IGNORE;
     o.image.color_mode = HOOD_COLOR_RGBA;
     ds = ingest_ok(at("d"), &o);
     float want[] = {200, 200, 200, 255, 200, 200, 200, 51};
@@ -610,12 +621,24 @@ START_TEST(exif_orientation_applied)
     hood_ingest_options o;
     opts_for(&o, 16, 32, HOOD_COLOR_GRAYSCALE, NULL);
     o.image.raw_values = true;
+    o.image.exif_transpose = true;
     hood_dataset *ds = ingest_ok(at("d"), &o);
     const float *x = hood_dataset_x(ds);
     for (int y = 0; y < dh; y++)
         for (int xx = 0; xx < dw; xx++)
             ck_assert_msg(fabsf(x[y * dw + xx] - big[y * dw + xx]) <= 3.0f, "(%d,%d) %g vs %d", xx,
                           y, (double)x[y * dw + xx], big[y * dw + xx]);
+    hood_dataset_free(ds);
+    /* By default the pixels are as stored (Pillow's open, Keras): the 16 x 32 stored image
+     * resized to 32 x 16 keeps stored row 0's values in its first row, not the display's. */
+    o.image.exif_transpose = false;
+    o.image.height = (size_t)sh;
+    o.image.width = (size_t)sw;
+    ds = ingest_ok(at("d"), &o);
+    x = hood_dataset_x(ds);
+    for (int i = 0; i < sw * sh; i++)
+        ck_assert_msg(fabsf(x[i] - stored[i]) <= 3.0f, "stored %d: %g vs %d", i, (double)x[i],
+                      stored[i]);
     hood_dataset_free(ds);
 }
 END_TEST
@@ -671,6 +694,7 @@ static void check_orientation(int o)
     hood_ingest_options opt;
     opts_for(&opt, DH, DW, HOOD_COLOR_RGB, NULL);
     opt.image.raw_values = true;
+    opt.image.exif_transpose = true;
     hood_dataset *ds = ingest_ok(at("d"), &opt);
     const float *x = hood_dataset_x(ds);
     for (int i = 0; i < DH * DW * 3; i++)
@@ -1216,8 +1240,29 @@ START_TEST(pixel_limit_refuses_before_decoding)
     ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.png"), col), HOOD_EUNSUPPORTED);
     ck_assert_msg(strstr(hood_last_error(), "x.png: image of 96 x 80 pixels is larger") != NULL,
                   "%s", hood_last_error());
-    /* a JPEG counts after shrink-on-load: 96 x 80 at 1/8 is 12 x 10 */
-    ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.jpg"), col), HOOD_OK);
+    /* a JPEG counts as its header says, shrink-on-load or not (96 x 80 at 1/8 is 12 x 10) */
+    ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.jpg"), col), HOOD_EUNSUPPORTED);
+    ck_assert_msg(strstr(hood_last_error(), "x.jpg: image of 96 x 80 pixels is larger") != NULL,
+                  "%s", hood_last_error());
+    hood__image_decoder_free(dec);
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    pp.height = pp.width = 8;
+    pp.jpeg_draft = true;
+    for (unsigned flags = 0; flags <= HOOD__IMAGE_VIPS_ONLY; flags++) {
+        ck_assert_int_eq(hood__image_decoder_create(&dec, &pp, flags, NULL), HOOD_OK);
+        hood__image_decoder_set_max_pixels(dec, 96 * 80 - 1);
+        ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.jpg"), col), HOOD_EUNSUPPORTED);
+        ck_assert_msg(strstr(hood_last_error(), "96 x 80 pixels is larger") != NULL, "%s",
+                      hood_last_error());
+        size_t fast = 9, vips = 9;
+        hood__image_decoder_counts(dec, &fast, &vips);
+        ck_assert_uint_eq(fast + vips, 0); /* refused, not decoded by either path */
+        hood__image_decoder_set_max_pixels(dec, 96 * 80);
+        ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.jpg"), col), HOOD_OK);
+        hood__image_decoder_free(dec);
+    }
+    ck_assert_int_eq(hood__image_decoder_create(&dec, &pp, 0, NULL), HOOD_OK);
     hood__image_decoder_set_max_pixels(dec, 96 * 80);
     ck_assert_int_eq(hood__image_decode_file(dec, at("p/x.png"), col), HOOD_OK);
     hood__image_decoder_free(dec);
@@ -1676,6 +1721,217 @@ START_TEST(image_load_and_defaults)
 }
 END_TEST
 
+/* --- Pillow's pixels by default; bombs ------------------------------------------------------- */
+
+/* A decoder for h x w grayscale raw values with the given JPEG draft setting and flags. */
+static hood__image_decoder *decoder_for(size_t h, size_t w, hood_color_mode mode, bool draft,
+                                        unsigned flags)
+{
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    pp.height = h;
+    pp.width = w;
+    pp.color_mode = mode;
+    pp.raw_values = true;
+    pp.jpeg_draft = draft;
+    hood__image_decoder *dec = NULL;
+    ck_assert_int_eq(hood__image_decoder_create(&dec, &pp, flags, NULL), HOOD_OK);
+    return dec;
+}
+
+/* A 1200 x 896 JPEG read at 75 x 100: by default the whole file is decoded and resampled (as
+ * Pillow's open + convert + resize), on the fast path and through libvips alike; --jpeg-draft's
+ * shrink-on-load (1/8 here) gives other pixels. */
+START_TEST(large_jpeg_is_decoded_whole_by_default)
+{
+    enum { W = 1200, H = 896, OW = 100, OH = 75 };
+    static uint8_t px[W * H * 3], grey[W * H];
+    photo_pixels(px, W, H, 3, 4);
+    mkdirs("j");
+    save_jpeg("j/big.jpg", px, W, H, 3, 90);
+    /* Reference: the full-size grey pixels (an identity resample), then the resampler. */
+    static float full[W * H], want[OW * OH], got[OW * OH];
+    hood__image_decoder *dec = decoder_for(H, W, HOOD_COLOR_GRAYSCALE, false, 0);
+    ck_assert_int_eq(hood__image_decode_file(dec, at("j/big.jpg"), full), HOOD_OK);
+    hood__image_decoder_free(dec);
+    for (size_t i = 0; i < (size_t)W * H; i++)
+        grey[i] = (uint8_t)full[i];
+    hood_preprocess pp;
+    hood_preprocess_init(&pp);
+    pp.height = OH;
+    pp.width = OW;
+    pp.raw_values = true;
+    hood__resampler rs;
+    hood__resampler_init(&rs, &pp);
+    ck_assert_int_eq(hood__resample(&rs, grey, W, W, H, want), HOOD_OK);
+    hood__resampler_release(&rs);
+    for (unsigned flags = 0; flags <= HOOD__IMAGE_VIPS_ONLY; flags++) {
+        dec = decoder_for(OH, OW, HOOD_COLOR_GRAYSCALE, false, flags);
+        ck_assert_int_eq(hood__image_decode_file(dec, at("j/big.jpg"), got), HOOD_OK);
+        for (int i = 0; i < OW * OH; i++)
+            ck_assert_msg(got[i] == want[i], "%s: pixel %d: %g vs %g", flags ? "libvips" : "fast",
+                          i, (double)got[i], (double)want[i]);
+        hood__image_decoder_free(dec);
+        dec = decoder_for(OH, OW, HOOD_COLOR_GRAYSCALE, true, flags);
+        ck_assert_int_eq(hood__image_decode_file(dec, at("j/big.jpg"), got), HOOD_OK);
+        float worst = 0;
+        for (int i = 0; i < OW * OH; i++)
+            worst = fmaxf(worst, fabsf(got[i] - want[i]));
+        ck_assert_msg(worst >= 2.0f, "--jpeg-draft: max difference %g", (double)worst);
+        hood__image_decoder_free(dec);
+    }
+}
+END_TEST
+
+/* Grayscale and rgb drop alpha (Pillow's convert("L") / convert("RGB"), TF's decode_png with
+ * fewer channels); rgba keeps it and resizes premultiplied, as Pillow's resize does (the
+ * values below are Pillow 9.4's for this 4 x 1 image resized to 2 x 1). */
+START_TEST(alpha_ignored_by_default_rgba_premultiplied)
+{
+    uint8_t px[] = {200, 100, 50, 255, 0, 0, 0, 0, 10, 20, 30, 128, 250, 250, 250, 64};
+    mkdirs("d/a");
+    save_png("d/a/x.png", px, 4, 1, 4);
+    float col[8];
+    hood__image_decoder *dec = decoder_for(1, 4, HOOD_COLOR_GRAYSCALE, false, 0);
+    ck_assert_int_eq(hood__image_decode_file(dec, at("d/a/x.png"), col), HOOD_OK);
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *p = px + 4 * i;
+        ck_assert(col[i] == (float)((19595 * p[0] + 38470 * p[1] + 7471 * p[2] + 32768) >> 16));
+    }
+    hood__image_decoder_free(dec);
+    const float want_l[] = {56, 115}, want_rgb[] = {87, 46, 26, 111, 116, 120},
+                want_rgba[] = {171, 87, 47, 128, 90, 96, 102, 82};
+    hood_color_mode modes[] = {HOOD_COLOR_GRAYSCALE, HOOD_COLOR_RGB, HOOD_COLOR_RGBA};
+    const float *wants[] = {want_l, want_rgb, want_rgba};
+    for (int m = 0; m < 3; m++) {
+        dec = decoder_for(1, 2, modes[m], false, 0);
+        ck_assert_int_eq(hood__image_decode_file(dec, at("d/a/x.png"), col), HOOD_OK);
+        size_t c = hood_color_mode_channels(modes[m]);
+        for (size_t i = 0; i < 2 * c; i++)
+            ck_assert_msg(col[i] == wants[m][i], "mode %d value %zu: %g vs %g", m, i,
+                          (double)col[i], (double)wants[m][i]);
+        hood__image_decoder_free(dec);
+    }
+}
+END_TEST
+
+/* The bytes of a small JPEG written by libvips (interlaced: progressive). */
+static size_t small_jpeg(const char *rel, bool progressive, uint8_t *buf, size_t cap)
+{
+    uint8_t px[16 * 16];
+    photo_pixels(px, 16, 16, 1, 2);
+    VipsImage *im = make_image(px, 16, 16, 1, VIPS_FORMAT_UCHAR);
+    ck_assert(vips_jpegsave(im, at(rel), "Q", 90, "interlace", progressive, NULL) == 0);
+    g_object_unref(im);
+    return read_fixture(rel, buf, cap);
+}
+
+static void decode_refused(const char *rel, const char *reason)
+{
+    for (int draft = 0; draft <= 1; draft++)
+        for (unsigned flags = 0; flags <= HOOD__IMAGE_VIPS_ONLY; flags++) {
+            hood__image_decoder *dec = decoder_for(8, 8, HOOD_COLOR_GRAYSCALE, draft, flags);
+            float col[64];
+            ck_assert_int_eq(hood__image_decode_file(dec, at(rel), col), HOOD_EUNSUPPORTED);
+            ck_assert_msg(strstr(hood_last_error(), reason) != NULL, "%s", hood_last_error());
+            size_t fast = 9, vips = 9;
+            hood__image_decoder_counts(dec, &fast, &vips);
+            ck_assert_uint_eq(fast + vips, 0); /* refused before either decoder ran */
+            hood__image_decoder_free(dec);
+        }
+}
+
+/* A 16 x 16 JPEG whose frame header is patched to claim 65500 x 65500 (334 bytes or so): refused
+ * on the header's size on both paths, with or without shrink-on-load (which once let it through
+ * as a 8188 x 8188 image of grey), and by the ingest under --strict. */
+START_TEST(jpeg_claiming_65500_squared_refused_on_every_path)
+{
+    uint8_t b[4096];
+    mkdirs("b/a");
+    size_t n = small_jpeg("b/a/small.jpg", false, b, sizeof b);
+    size_t sof = 0;
+    for (size_t i = 2; i + 9 < n && sof == 0; i++)
+        if (b[i] == 0xFF && (b[i + 1] == 0xC0 || b[i + 1] == 0xC1 || b[i + 1] == 0xC2))
+            sof = i;
+    ck_assert_uint_gt(sof, 0);
+    b[sof + 5] = 0xFF, b[sof + 6] = 0xDC; /* height 65500 */
+    b[sof + 7] = 0xFF, b[sof + 8] = 0xDC; /* width 65500 */
+    write_bytes("b/a/bomb.jpg", b, n);
+    remove(at("b/a/small.jpg"));
+    decode_refused("b/a/bomb.jpg", "65500 x 65500 pixels is larger than the");
+    hood_ingest_options o;
+    opts_for(&o, 8, 8, HOOD_COLOR_GRAYSCALE, NULL);
+    o.strict = true;
+    o.image.jpeg_draft = true;
+    ck_assert_int_eq(ingest_err(at("b"), &o), HOOD_EFORMAT);
+    ck_assert_msg(strstr(hood_last_error(), "bomb.jpg: image of 65500 x 65500") != NULL, "%s",
+                  hood_last_error());
+}
+END_TEST
+
+/* A progressive JPEG with 1100 empty AC scans spliced in before EOI: refused before decoding
+ * (no pass over the blocks per scan, no second decode by libvips); 900 are not refused for
+ * their number. */
+static size_t scan_bomb(const char *rel, int scans, uint8_t *out, size_t cap)
+{
+    uint8_t b[4096];
+    size_t n = small_jpeg(rel, true, b, sizeof b);
+    ck_assert(n >= 4 && b[n - 2] == 0xFF && b[n - 1] == 0xD9);
+    /* SOS: 1 component (id 1, tables 0/0), Ss 1, Se 63, Ah 0, Al 0, no entropy-coded data. */
+    static const uint8_t sos[] = {0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x3F, 0x00};
+    size_t len = n - 2 + (size_t)scans * sizeof sos + 2;
+    ck_assert_uint_le(len, cap);
+    memcpy(out, b, n - 2);
+    for (int i = 0; i < scans; i++)
+        memcpy(out + n - 2 + (size_t)i * sizeof sos, sos, sizeof sos);
+    out[len - 2] = 0xFF, out[len - 1] = 0xD9;
+    write_bytes(rel, out, len);
+    return len;
+}
+
+START_TEST(jpeg_scan_bomb_refused_before_decoding)
+{
+    static uint8_t b[16384];
+    mkdirs("s");
+    scan_bomb("s/bomb.jpg", 1100, b, sizeof b);
+    decode_refused("s/bomb.jpg", "more than 1000 scans");
+    scan_bomb("s/many.jpg", 900, b, sizeof b);
+    hood__image_decoder *dec = decoder_for(8, 8, HOOD_COLOR_GRAYSCALE, false, 0);
+    float col[64];
+    hood__image_decode_file(dec, at("s/many.jpg"), col); /* may decode or fail as corrupt */
+    ck_assert_msg(strstr(hood_last_error(), "scans") == NULL, "%s", hood_last_error());
+    hood__image_decoder_free(dec);
+}
+END_TEST
+
+/* A labels file may name classes 0..65535 (the CSV reader's one-hot limit), not more: a 70-byte
+ * file once asked for 16,777,216 one-hot classes for 6 images (a 384 MB matrix). */
+START_TEST(labels_file_class_limit)
+{
+    size_t files = 0, classes = 0;
+    const char ok[] = "x.png,65535\n";
+    ck_assert_int_eq(
+        hood__labels_parse_bytes((const uint8_t *)ok, strlen(ok), "l", &files, &classes), HOOD_OK);
+    ck_assert_uint_eq(classes, 65536);
+    const char big[] = "x.png,65536\n";
+    ck_assert_int_eq(
+        hood__labels_parse_bytes((const uint8_t *)big, strlen(big), "l", &files, &classes),
+        HOOD_EFORMAT);
+    ck_assert_str_eq(hood_last_error(), "l: line 1: label '65536' is not a class index 0..65535 "
+                                        "(at most 65536 classes, the CSV reader's one-hot limit)");
+    mkdirs("l/a");
+    grey_png("l/a/x.png", 9);
+    write_bytes("labels.txt", "a/x.png,16777215\n", 17);
+    hood_ingest_options o;
+    opts_for(&o, 2, 2, HOOD_COLOR_GRAYSCALE, NULL);
+    o.labels_file = at("labels.txt");
+    o.label_mode = HOOD_LABELS_CATEGORICAL;
+    ck_assert_int_eq(ingest_err(at("l"), &o), HOOD_EFORMAT);
+    ck_assert_msg(strstr(hood_last_error(), "at most 65536 classes") != NULL, "%s",
+                  hood_last_error());
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("ingest");
@@ -1728,6 +1984,11 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, progress_counts_files);
     tcase_add_test(tc, progress_stops_ingest);
     tcase_add_test(tc, image_load_and_defaults);
+    tcase_add_test(tc, large_jpeg_is_decoded_whole_by_default);
+    tcase_add_test(tc, alpha_ignored_by_default_rgba_premultiplied);
+    tcase_add_test(tc, jpeg_claiming_65500_squared_refused_on_every_path);
+    tcase_add_test(tc, jpeg_scan_bomb_refused_before_decoding);
+    tcase_add_test(tc, labels_file_class_limit);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -125,7 +125,8 @@ class Preprocess(ctypes.Structure):
                 ("height", ctypes.c_size_t), ("width", ctypes.c_size_t),
                 ("color_mode", c_enum), ("interpolation", c_enum),
                 ("crop_to_aspect_ratio", ctypes.c_bool), ("pad_to_aspect_ratio", ctypes.c_bool),
-                ("raw_values", ctypes.c_bool)]
+                ("raw_values", ctypes.c_bool), ("jpeg_draft", ctypes.c_bool),
+                ("exif_transpose", ctypes.c_bool), ("alpha_background", ctypes.c_int32)]
 
 
 class IngestOptions(ctypes.Structure):
