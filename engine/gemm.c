@@ -10,9 +10,9 @@
 #include <stdio.h>
 
 #if defined(HOOD_BLAS_BLIS)
-/* BLIS's own prototypes (blis.h) cannot share a translation unit with lapacke.h (TOOLCHAIN.md
- * §3.2), so declare the six we call. dim_t is BLIS's 64-bit gint_t; arch_t is an enum,
- * passed as an int. */
+/* BLIS's own prototypes (blis.h) cannot share a translation unit with lapacke.h
+ * (docs/build-notes.md §2), so declare the six we call. dim_t is BLIS's 64-bit gint_t; arch_t is an
+ * enum, passed as an int. */
 int64_t bli_thread_get_num_threads(void);
 void bli_thread_set_num_threads(int64_t value);
 char *bli_info_get_version_str(void);
@@ -174,7 +174,7 @@ const char *hood__blas_description(void)
     snprintf(text, sizeof text, "%.*s (%s)", (int)len, config, core != NULL ? core : "unknown");
 #elif defined(HOOD_BLAS_BLIS)
     /* The kernel set matters: Debian's BLIS 0.9.0 does not know Zen 5 and falls back to its
-     * 8x slower "generic" kernels unless BLIS_ARCH_TYPE is set (PERF-NOTES.md). */
+     * 8x slower "generic" kernels unless BLIS_ARCH_TYPE is set (docs/performance.md). */
     /* BLIS 0.9.0 aborts when the kernel set is queried before anything initialised it and
      * BLIS_ARCH_TYPE is set; bli_init() is idempotent and thread-safe. */
     bli_init();

@@ -20,7 +20,7 @@ void hood__sgemm_reference(bool trans_a, bool trans_b, size_t m, size_t n, size_
 /* Threads the BLAS library uses for the next calls (OpenBLAS/BLIS process-wide setting; values
  * below 1 mean 1; a generic CBLAS has no thread API and ignores it). Not clamped to the CPU
  * count. On 2 cores OpenBLAS with 2 threads is 2-8x slower than 1 on the seed model's skinny
- * shapes (PERF-NOTES.md): the caller chooses. */
+ * shapes (docs/performance.md): the caller chooses. */
 void hood__blas_set_threads(int threads);
 /* The current BLAS thread count; 0 when unknown (generic CBLAS). */
 int hood__blas_threads(void);

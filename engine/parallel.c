@@ -261,7 +261,7 @@ hood_status hood__pool_create(hood__pool **out, int threads)
         return hood__fail(HOOD_ENOMEM, "thread pool: cannot create a condition variable");
     }
     /* Before any worker exists: the workers call sgemm concurrently, and OpenBLAS's own
-     * threads would then oversubscribe the cores (2x slower, TOOLCHAIN.md §7). */
+     * threads would then oversubscribe the cores (2x slower, docs/build-notes.md §4). */
     hood__blas_hold();
     for (int i = 0; i < threads - 1; i++) {
         worker_arg *wa = malloc(sizeof *wa);

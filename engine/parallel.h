@@ -19,8 +19,8 @@ typedef void (*hood__task_fn)(void *arg, int index, int count);
 
 /* A pool of `threads` threads in all (threads - 1 workers plus the caller); threads < 1 means
  * 1. With more than one thread the BLAS is set to 1 thread until hood__pool_free restores the
- * previous count, since the pool calls sgemm from every thread (TOOLCHAIN.md §7). *out is NULL
- * for 1 thread: every function here takes a NULL pool as "run on the caller alone". */
+ * previous count, since the pool calls sgemm from every thread (docs/build-notes.md §4). *out is
+ * NULL for 1 thread: every function here takes a NULL pool as "run on the caller alone". */
 hood_status hood__pool_create(hood__pool **out, int threads);
 /* Stops and joins the workers, restores the BLAS thread count; NULL is a no-op. */
 void hood__pool_free(hood__pool *pool);

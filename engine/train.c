@@ -73,8 +73,9 @@ static void workspace_free(workspace *ws)
 static hood_status workspace_pool(workspace *ws, const hood_model *model, size_t batch)
 {
     /* The BLAS always runs 1 thread: the model's threads are the pool, which splits each product
-     * itself (OpenBLAS's own threads are 2-7x slower than 1 on these skinny shapes, PERF-NOTES).
-     * The host's setting comes back in workspace_free, whatever the call returns. */
+     * itself (OpenBLAS's own threads are 2-7x slower than 1 on these skinny shapes,
+     * docs/performance.md). The host's setting comes back in workspace_free, whatever the call
+     * returns. */
     hood__blas_hold();
     ws->blas_held = true;
     int threads = hood__threads_resolve(model->threads);

@@ -18,7 +18,7 @@ void hood__resampler_init(hood__resampler *rs, const hood_preprocess *pp)
     rs->height = pp->height;
     rs->channels = hood_color_mode_channels(pp->color_mode);
     rs->interpolation = pp->interpolation;
-    /* (float)k / 255.0f is bit-exact with NumPy's x.astype(float32) / 255 (PERF-NOTES). */
+    /* (float)k / 255.0f is bit-exact with NumPy's x.astype(float32) / 255 (docs/performance.md). */
     for (int k = 0; k < 256; k++)
         rs->table[k] = pp->raw_values ? (float)k : (float)k / 255.0f;
 }
@@ -100,8 +100,8 @@ void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mo
                           int32_t background)
 {
     const bool composite = background != HOOD_ALPHA_IGNORE;
-    const unsigned bg_r = ((uint32_t)background >> 16) & 255, bg_g = ((uint32_t)background >> 8) & 255,
-                   bg_b = (uint32_t)background & 255;
+    const unsigned bg_r = ((uint32_t)background >> 16) & 255,
+                   bg_g = ((uint32_t)background >> 8) & 255, bg_b = (uint32_t)background & 255;
     size_t n = im->width * im->height;
     int bands = im->bands;
     const uint8_t *p8 = im->data;

@@ -17,7 +17,10 @@ const char *hood_test_make_tmpdir(const char *room)
     return scratch;
 }
 
-const char *hood_test_tmpdir(void) { return scratch; }
+const char *hood_test_tmpdir(void)
+{
+    return scratch;
+}
 
 void hood_test_remove_tmpdir(void)
 {
@@ -43,7 +46,7 @@ int main(void)
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
     /* Under meson's TAP protocol a non-zero exit turns "FAIL 14/15" into a bare ERROR, hiding
-     * which cases failed; the TAP lines carry the verdict there (TOOLCHAIN.md §3.6). */
+     * which cases failed; the TAP lines carry the verdict there (docs/build-notes.md §3). */
     const char *tap = getenv("CK_TAP_LOG_FILE_NAME");
     if (tap != NULL && strcmp(tap, "-") == 0)
         return EXIT_SUCCESS;

@@ -13,7 +13,7 @@ fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/hood-valgrind.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 # libvips' dlopen'ed modules pull in libhwy, whose RDTSCP valgrind rejects on this CPU
-# (TOOLCHAIN.md §3.3); without modules png/jpeg are still built in.
+# (docs/build-notes.md §3); without modules png/jpeg are still built in.
 export VIPSHOME=/nonexistent VIPS_WARNING=0
 
 # A tiny two-class folder of 6x6 grey PNGs: class a dark, class b bright, noise in between.
