@@ -8,6 +8,7 @@
 #include "activation.h"
 #include "dataset.h"
 #include "dense.h"
+#include "early_stop.h"
 #include "error.h"
 #include "gemm.h"
 #include "loss.h"
@@ -431,98 +432,6 @@ hood_status hood_model_predict(const hood_model *model, const float *x, size_t s
 
 /* ------------------------------------------------------------------------------------------ */
 
-/* Keras' EarlyStopping state for one fit call. */
-typedef struct early_stop {
-    bool enabled, maximize, restore;
-    hood_monitor monitor;
-    double best, min_delta;
-    size_t wait, patience;
-    float *best_params; /* copy of the parameter arena at the best epoch (restore only) */
-    size_t best_epoch, stopped_epoch; /* 1-based, for the fit record; 0: none yet */
-} early_stop;
-
-static double monitor_value(hood_monitor monitor, const hood_epoch_log *log)
-{
-    /* Without validation, val_* falls back to the training value (hood.h). */
-    switch (monitor) {
-    case HOOD_MONITOR_VAL_LOSS:
-        return log->has_validation ? log->val_loss : log->loss;
-    case HOOD_MONITOR_LOSS:
-        return log->loss;
-    case HOOD_MONITOR_VAL_ACCURACY:
-        return log->has_validation ? log->val_accuracy : log->accuracy;
-    case HOOD_MONITOR_ACCURACY:
-        return log->accuracy;
-    }
-    return log->loss;
-}
-
-/* Keras 3 semantics: an improvement is better than the best by more than min_delta; after
- * `patience` epochs in a row without one (and not on the fit's first epoch) training stops.
- * The best epoch's weights are kept aside (the first epoch's count as best until one improves)
- * and come back when the fit ends (early_stop_finish). Returns true to stop. */
-static bool early_stop_update(early_stop *es, hood_model *model, const hood_epoch_log *log,
-                              size_t epoch_in_fit)
-{
-    double current = monitor_value(es->monitor, log);
-    if (epoch_in_fit == 0) {
-        es->best_epoch = log->epoch + 1;
-        if (es->restore)
-            memcpy(es->best_params, model->params, model->num_params * sizeof(float));
-    }
-    es->wait++;
-    bool improved =
-        es->maximize ? current - es->min_delta > es->best : current + es->min_delta < es->best;
-    if (improved) {
-        es->best = current;
-        es->best_epoch = log->epoch + 1;
-        es->wait = 0;
-        if (es->restore)
-            memcpy(es->best_params, model->params, model->num_params * sizeof(float));
-        return false;
-    }
-    if (es->wait >= es->patience && epoch_in_fit > 0) {
-        es->stopped_epoch = log->epoch + 1;
-        return true;
-    }
-    return false;
-}
-
-/* Keras' on_train_end: with restore_best_weights the best epoch's weights come back whether or
- * not training stopped early. Only for a fit that ended (not one paused by the batch callback,
- * whose next fit must continue from the current weights). */
-static void early_stop_finish(const early_stop *es, hood_model *model, size_t epochs_trained)
-{
-    hood_fit_record *rec = &model->fit_record;
-    if (!es->enabled || epochs_trained == 0)
-        return;
-    rec->stopped_epoch = es->stopped_epoch;
-    rec->best_epoch = es->best_epoch;
-    if (es->restore) {
-        memcpy(model->params, es->best_params, model->num_params * sizeof(float));
-        rec->restored_best = true;
-    }
-}
-
-/* The settings fit knows into the model's record (validation_split only when fit splits:
- * with validation data the caller's own split, if it set one, stays), and a fresh outcome. */
-static void record_fit(hood_model *model, const hood_fit_options *opts)
-{
-    hood_fit_record *rec = &model->fit_record;
-    double split = opts->validation_data != NULL && model->has_fit_record
-                       ? rec->validation_split
-                       : opts->validation_data != NULL ? 0.0 : opts->validation_split;
-    *rec = (hood_fit_record){
-        .epochs = model->position.epochs_done + opts->epochs,
-        .batch_size = opts->batch_size,
-        .shuffle = opts->shuffle,
-        .seed = opts->seed,
-        .threads = model->threads,
-        .validation_split = split,
-    };
-    model->has_fit_record = true;
-}
-
 /* The split of the training data: columns [0, n_train) train, [n_train, n) validate. */
 typedef struct split {
     const float *X, *Y;
@@ -829,7 +738,7 @@ static hood_status epoch_validation(hood_model *model, const split *sp, workspac
 /* The end of an epoch: its log (with validation) into the history, the position at the next
  * epoch, then early stopping and the epoch callback (*stop). */
 static hood_status epoch_end(hood_model *model, const hood_fit_options *opts, const split *sp,
-                             workspace *ws, early_stop *es, size_t epoch, size_t first_epoch,
+                             workspace *ws, hood__early_stop *es, size_t epoch, size_t first_epoch,
                              double epoch_start, bool *stop)
 {
     hood__train_position *pos = &model->position;
@@ -853,7 +762,7 @@ static hood_status epoch_end(hood_model *model, const hood_fit_options *opts, co
     memset(pos, 0, sizeof *pos);
     pos->epochs_done = epoch + 1;
 
-    *stop = es->enabled && early_stop_update(es, model, &log, epoch - first_epoch);
+    *stop = es->enabled && hood__early_stop_update(es, model, &log, epoch - first_epoch);
     if (opts->on_epoch_end != NULL &&
         opts->on_epoch_end(opts->user, model, &model->history[model->history_length - 1]) != 0)
         *stop = true;
@@ -863,7 +772,7 @@ static hood_status epoch_end(hood_model *model, const hood_fit_options *opts, co
 /* The training loop proper, with the workspace and early-stopping buffers owned by the
  * caller. */
 static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, const split *sp,
-                            workspace *ws, early_stop *es)
+                            workspace *ws, hood__early_stop *es)
 {
     const size_t n = sp->n_train, B = opts->batch_size;
     const size_t num_batches = (n + B - 1) / B;
@@ -944,26 +853,17 @@ static hood_status fit_checked(hood_model *model, const hood_dataset *train,
         return hood__fail(HOOD_ENOMEM, "fit: out of memory for a batch's columns");
     }
 
-    early_stop es = {
-        .enabled = opts->early_stopping,
-        .maximize =
-            opts->monitor == HOOD_MONITOR_VAL_ACCURACY || opts->monitor == HOOD_MONITOR_ACCURACY,
-        .restore = opts->early_stopping && opts->restore_best_weights,
-        .monitor = opts->monitor,
-        .min_delta = opts->min_delta,
-        .patience = opts->patience,
-    };
-    es.best = es.maximize ? -INFINITY : INFINITY;
-    if (es.restore && (es.best_params = hood__matrix_alloc(model->num_params, 1)) == NULL) {
+    hood__early_stop es;
+    if ((st = hood__early_stop_init(&es, model, opts)) != HOOD_OK) {
         workspace_free(&ws);
-        return hood__fail(HOOD_ENOMEM, "fit: out of memory for the best weights copy");
+        return st;
     }
     size_t epochs_before = model->position.epochs_done;
-    record_fit(model, opts);
+    hood__fit_record_start(model, opts);
     st = fit_loop(model, opts, &sp, &ws, &es);
     if (st == HOOD_OK)
-        early_stop_finish(&es, model, model->position.epochs_done - epochs_before);
-    hood__matrix_free(es.best_params);
+        hood__early_stop_finish(&es, model, model->position.epochs_done - epochs_before);
+    hood__early_stop_free(&es);
     free(sp.cols);
     workspace_free(&ws);
     return st;
