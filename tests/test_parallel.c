@@ -139,10 +139,12 @@ START_TEST(pool_shares_stolen_run_exactly_once)
         hood__pool_stats st;
         hood__pool_get_stats(pool, &st);
         ck_assert_uint_eq(st.shares, (unsigned long long)runs * T);
-        /* The pool's count of stolen shares is what the shares saw, and stealing happened. */
+        /* The pool's count of stolen shares is what the shares saw. Whether the caller steals
+         * at all depends on how fast the workers wake, i.e. on the machine's load, so the test
+         * asserts what must hold either way: every share ran exactly once (above), and the
+         * count agrees with what the shares saw. */
         ck_assert_uint_eq(st.stolen, (unsigned long long)(atomic_load(&a.stolen_seen) +
                                                           atomic_load(&b.stolen_seen)));
-        ck_assert_uint_gt(st.stolen, 0);
         hood__pool_free(pool);
     }
 }
