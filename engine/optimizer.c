@@ -4,16 +4,19 @@
 #include "optimizer.h"
 
 #include "error.h"
+#include "parallel.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
 /* Adam's and RMSprop's loops vectorize only when the build says sqrtf need not set errno
- * (-fno-math-errno; their arguments are >= 0 by construction); SGD's always do. */
+ * (-fno-math-errno; their arguments are >= 0 by construction); SGD's always do. Each rule is
+ * written as the scalar formula; step_range below compiles it for the CPU's widest vectors. */
 /* Arena loops run in blocks of BLOCK elements: at -O2 GCC vectorizes a loop only when its trip
  * count is a known multiple of the vector width, which a fixed-size inner loop is. */
-enum { BLOCK = 16 };
+enum { BLOCK = 64 };
 
 /* The scalars one step needs, worked out once per step. */
 typedef struct step_consts {
@@ -217,13 +220,41 @@ hood_status hood__optimizer_check(const hood_optimizer_config *cfg)
     return HOOD_OK;
 }
 
-bool hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t t, const float *w,
-                          const float *g, const float *state, float *w_out, float *state_out,
-                          size_t n)
+/* One step over elements [lo, hi) of the arena (slot s of the state at + s * n). Compiled once
+ * per instruction set (SSE2 everywhere; AVX2 and AVX-512 where the CPU has them, picked once at
+ * load time): the baseline x86-64 build vectorises these loops 4 floats wide only. Every clone
+ * rounds exactly as the scalar formula: each operation is one IEEE float operation (add, mul,
+ * div, sqrt: correctly rounded at any vector width), and C11 mode (-std=c11) keeps GCC from
+ * contracting a * b + c into an FMA (-ffp-contract=off), so the bits are the same on every
+ * path and at every split (test_optimizer compares each rule against a scalar reference). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&      \
+    !defined(__SANITIZE_ADDRESS__)
+#define STEP_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define STEP_CLONES
+#endif
+
+typedef struct step_task {
+    const hood_optimizer_config *cfg;
+    step_consts c;
+    const float *w, *g, *state;
+    float *w_out, *state_out;
+    size_t n;
+    atomic_int bad; /* OR of every share's flag */
+} step_task;
+
+STEP_CLONES
+static int step_range(const step_task *a, size_t lo, size_t hi)
 {
-    step_consts c = consts_for(cfg, t + 1);
-    const float *m = state, *v = state != NULL ? state + n : NULL;
-    float *m_out = state_out, *v_out = state_out != NULL ? state_out + n : NULL;
+    const hood_optimizer_config *cfg = a->cfg;
+    const step_consts c = a->c;
+    const size_t n = hi - lo;
+    const float *w = a->w + lo, *g = a->g + lo;
+    float *w_out = a->w_out + lo;
+    const float *m = a->state != NULL ? a->state + lo : NULL;
+    const float *v = a->state != NULL ? a->state + a->n + lo : NULL;
+    float *m_out = a->state_out != NULL ? a->state_out + lo : NULL;
+    float *v_out = a->state_out != NULL ? a->state_out + a->n + lo : NULL;
     int bad = 0;
     size_t full = n - n % BLOCK;
     /* The arena in blocks of BLOCK, then the tail; `call_at(offset, count)` is one kernel call
@@ -274,5 +305,38 @@ bool hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t t, const fl
         break;
     }
 #undef OVER_ARENA
-    return bad == 0;
+    return bad;
+}
+
+/* Share `index` of `count`: a band of the arena in whole 64-byte lines (16 floats), so two
+ * threads never write one line; elementwise, so any split gives the same bits. */
+static void step_share(void *arg, int index, int count)
+{
+    step_task *a = arg;
+    size_t lo = hood__band_at(a->n, 16, index, count), hi = hood__band_at(a->n, 16, index + 1, count);
+    if (lo < hi && step_range(a, lo, hi) != 0)
+        atomic_fetch_or_explicit(&a->bad, 1, memory_order_relaxed);
+}
+
+/* Below this many elements per thread a pool run costs more than it saves: the caller alone. */
+enum { MIN_SHARE = 8192 };
+
+bool hood__optimizer_step_pool(hood__pool *pool, const hood_optimizer_config *cfg, uint64_t t,
+                               const float *w, const float *g, const float *state, float *w_out,
+                               float *state_out, size_t n)
+{
+    step_task a = {.cfg = cfg, .c = consts_for(cfg, t + 1), .w = w, .g = g, .state = state,
+                   .w_out = w_out, .state_out = state_out, .n = n};
+    atomic_init(&a.bad, 0);
+    if (pool == NULL || n < (size_t)hood__pool_threads(pool) * MIN_SHARE)
+        return step_range(&a, 0, n) == 0;
+    hood__pool_run(pool, step_share, &a);
+    return atomic_load_explicit(&a.bad, memory_order_relaxed) == 0;
+}
+
+bool hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t t, const float *w,
+                          const float *g, const float *state, float *w_out, float *state_out,
+                          size_t n)
+{
+    return hood__optimizer_step_pool(NULL, cfg, t, w, g, state, w_out, state_out, n);
 }

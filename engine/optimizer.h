@@ -4,6 +4,7 @@
 #define HOOD_OPTIMIZER_H
 
 #include "hood.h"
+#include "parallel.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,5 +22,11 @@ hood_status hood__optimizer_check(const hood_optimizer_config *cfg);
 bool hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t t, const float *w,
                           const float *g, const float *state, float *w_out, float *state_out,
                           size_t n);
+/* The same step with the arena cut in equal bands over the pool's threads (NULL, or an arena
+ * too short to pay for a pool run: the caller alone). Elementwise, so the bits are the same as
+ * hood__optimizer_step's at any thread count. */
+bool hood__optimizer_step_pool(hood__pool *pool, const hood_optimizer_config *cfg, uint64_t t,
+                               const float *w, const float *g, const float *state, float *w_out,
+                               float *state_out, size_t n);
 
 #endif

@@ -663,9 +663,10 @@ static hood_status batch_update(hood_model *model, const split *sp, workspace *w
                                   fold ? model->params_next : NULL);
     r->t[3] = now_seconds();
     if (!folded_ok ||
-        !hood__optimizer_step(&model->opt, model->opt_step, model->params + skip,
-                              model->grads + skip, model->opt_state, model->params_next + skip,
-                              model->opt_state_next, model->num_params - skip))
+        !hood__optimizer_step_pool(ws->pool, &model->opt, model->opt_step, model->params + skip,
+                                   model->grads + skip, model->opt_state,
+                                   model->params_next + skip, model->opt_state_next,
+                                   model->num_params - skip))
         return hood__fail(HOOD_EDIVERGED,
                           "training diverged at epoch %zu, batch %zu of %zu: a gradient or "
                           "updated weight is not finite (loss %g); try a lower learning rate",

@@ -5,7 +5,9 @@
 #include "error.h"
 #include "optimizer.h"
 
+#include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The problem: L(w) = 0.5 w0 - w1, a linear loss whose gradient is the constant g = (0.5, -1)
@@ -232,9 +234,9 @@ END_TEST
 
 START_TEST(long_arena_matches_element_by_element)
 {
-    /* 37 elements = two blocks of 16 plus a tail of 5: the blocked loop gives exactly the
+    /* 133 elements = two blocks of 64 plus a tail of 5: the blocked loop gives exactly the
      * bits of running each element alone (n = 1), for every rule. */
-    enum { N = 37 };
+    enum { N = 133 };
     hood_optimizer_kind kinds[3] = {HOOD_OPT_SGD, HOOD_OPT_ADAM, HOOD_OPT_RMSPROP};
     for (int k = 0; k < 3; k++) {
         hood_optimizer_config cfg;
@@ -259,6 +261,161 @@ START_TEST(long_arena_matches_element_by_element)
             ck_assert(wi != w[i]); /* every weight moved */
         }
     }
+}
+END_TEST
+
+/* A plain scalar reference of each rule, written from Keras' formulas in the order optimizer.c
+ * rounds them, one element at a time (no blocks, no vectors, no pool): the optimized step must
+ * give exactly its bits. */
+static float ref_ftz(float x)
+{
+    return (x != 0.0f && fabsf(x) < FLT_MIN) ? copysignf(0.0f, x) : x;
+}
+
+static void ref_step(const hood_optimizer_config *cfg, uint64_t t, size_t n, const float *w,
+                     const float *g, const float *state, float *w_out, float *state_out)
+{
+    float alpha = 0.0f;
+    if (cfg->kind == HOOD_OPT_ADAM) {
+        double tt = (double)(t + 1);
+        double b1t = pow((double)cfg->beta_1, tt), b2t = pow((double)cfg->beta_2, tt);
+        alpha = (float)((double)cfg->learning_rate * sqrt(1.0 - b2t) / (1.0 - b1t));
+    }
+    for (size_t i = 0; i < n; i++) {
+        float gi = ref_ftz(g[i]), wi = w[i];
+        if (cfg->kind == HOOD_OPT_SGD && cfg->momentum <= 0.0f) {
+            w_out[i] = wi - gi * cfg->learning_rate;
+        } else if (cfg->kind == HOOD_OPT_SGD) {
+            float step = -gi * cfg->learning_rate;
+            float m = ref_ftz(step + state[i] * cfg->momentum);
+            state_out[i] = m;
+            w_out[i] = ref_ftz(cfg->nesterov ? wi + (step + m * cfg->momentum) : wi + m);
+        } else if (cfg->kind == HOOD_OPT_ADAM) {
+            float m = state[i], v = state[n + i];
+            m = ref_ftz(m + (gi - m) * (1.0f - cfg->beta_1));
+            v = ref_ftz(v + (gi * gi - v) * (1.0f - cfg->beta_2));
+            state_out[i] = m;
+            state_out[n + i] = v;
+            w_out[i] = ref_ftz(wi - (m * alpha) / (sqrtf(v) + cfg->epsilon));
+        } else {
+            float v = ref_ftz(cfg->rho * state[i] + (1.0f - cfg->rho) * (gi * gi));
+            float inc = (cfg->learning_rate * gi) / sqrtf(v + cfg->epsilon);
+            state_out[i] = v;
+            if (cfg->momentum > 0.0f) {
+                float mom = ref_ftz(cfg->momentum * state[n + i] + inc);
+                state_out[n + i] = mom;
+                w_out[i] = ref_ftz(wi - mom);
+            } else {
+                w_out[i] = ref_ftz(wi - inc);
+            }
+        }
+    }
+}
+
+/* The five rule shapes: SGD, momentum, Nesterov, Adam, RMSprop, RMSprop with momentum. */
+static void rule_config(int r, hood_optimizer_config *cfg)
+{
+    static const hood_optimizer_kind kind[6] = {HOOD_OPT_SGD,  HOOD_OPT_SGD,     HOOD_OPT_SGD,
+                                                HOOD_OPT_ADAM, HOOD_OPT_RMSPROP, HOOD_OPT_RMSPROP};
+    hood_optimizer_config_init(cfg, kind[r]);
+    cfg->momentum = (r == 1 || r == 2 || r == 5) ? 0.9f : 0.0f;
+    cfg->nesterov = r == 2;
+}
+
+/* An arena of n values over many magnitudes (some subnormal, some zero) from a fixed LCG. */
+static void fill_arena(float *x, size_t n, uint32_t seed, bool nonneg)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        int e = (int)(seed >> 24) % 60 - 45; /* 2^-45 .. 2^14 */
+        float f = ldexpf(1.0f + (float)(seed & 0xffff) / 65536.0f, e);
+        if (seed % 97 == 0)
+            f = 1e-40f; /* subnormal */
+        if (seed % 89 == 0)
+            f = 0.0f;
+        x[i] = (!nonneg && (seed & 0x800000u)) ? -f : f;
+    }
+}
+
+START_TEST(step_matches_scalar_reference_bit_for_bit)
+{
+    /* Every rule, several steps t, arena lengths around the block and vector widths: the
+     * optimized step (whatever vector width the CPU picks) equals the scalar reference exactly. */
+    static const size_t lens[] = {1, 15, 16, 17, 64, 65, 1000, 4099};
+    enum { MAXN = 4099 };
+    float *w = malloc(MAXN * sizeof *w), *g = malloc(MAXN * sizeof *g);
+    float *st = malloc(2 * MAXN * sizeof *st), *w1 = malloc(MAXN * sizeof *w1);
+    float *s1 = malloc(2 * MAXN * sizeof *s1), *w2 = malloc(MAXN * sizeof *w2);
+    float *s2 = malloc(2 * MAXN * sizeof *s2);
+    ck_assert(w && g && st && w1 && s1 && w2 && s2);
+    for (int r = 0; r < 6; r++) {
+        hood_optimizer_config cfg;
+        rule_config(r, &cfg);
+        size_t slots = hood__optimizer_slots(&cfg);
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            size_t n = lens[li];
+            fill_arena(w, n, 11u + (uint32_t)r, false);
+            fill_arena(g, n, 23u + (uint32_t)li, false);
+            fill_arena(st, n, 37u, r != 1 && r != 2); /* v >= 0 (Adam's m may be any sign) */
+            fill_arena(st + n, n, 41u, r != 5);
+            for (uint64_t t = 0; t < 3; t++) {
+                memset(s1, 0, 2 * n * sizeof *s1);
+                memset(s2, 0, 2 * n * sizeof *s2);
+                ref_step(&cfg, t * 7, n, w, g, st, w1, s1);
+                ck_assert(hood__optimizer_step(&cfg, t * 7, w, g, st, w2, s2, n));
+                ck_assert_msg(memcmp(w1, w2, n * sizeof *w1) == 0, "rule %d n %zu: weights", r, n);
+                ck_assert_msg(memcmp(s1, s2, slots * n * sizeof *s1) == 0, "rule %d n %zu: state",
+                              r, n);
+            }
+        }
+    }
+    free(w), free(g), free(st), free(w1), free(s1), free(w2), free(s2);
+}
+END_TEST
+
+START_TEST(pool_step_equals_one_thread_bit_for_bit)
+{
+    /* The update cut over 2 and 3 threads (workers or the caller running every share) gives the
+     * bits of the 1-thread step, and the divergence flag from any band reaches the caller. */
+    enum { N = 100003 };
+    float *w = malloc(N * sizeof *w), *g = malloc(N * sizeof *g);
+    float *st = malloc(2 * N * sizeof *st), *w1 = malloc(N * sizeof *w1);
+    float *s1 = malloc(2 * N * sizeof *s1), *w2 = malloc(N * sizeof *w2);
+    float *s2 = malloc(2 * N * sizeof *s2);
+    ck_assert(w && g && st && w1 && s1 && w2 && s2);
+    fill_arena(w, N, 5u, false);
+    fill_arena(g, N, 6u, false);
+    fill_arena(st, 2 * N, 7u, true);
+    static const hood__pool_policy policies[2] = {HOOD__POOL_SHARED, HOOD__POOL_CALLER};
+    for (int T = 2; T <= 3; T++) {
+        for (int p = 0; p < 2; p++) {
+            hood__pool *pool = NULL;
+            ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
+            hood__pool_set_policy(pool, policies[p]);
+            for (int r = 0; r < 6; r++) {
+                hood_optimizer_config cfg;
+                rule_config(r, &cfg);
+                size_t slots = hood__optimizer_slots(&cfg);
+                memset(s1, 0, 2 * N * sizeof *s1);
+                memset(s2, 0xff, 2 * N * sizeof *s2);
+                ck_assert(hood__optimizer_step(&cfg, 4, w, g, st, w1, s1, N));
+                ck_assert(hood__optimizer_step_pool(pool, &cfg, 4, w, g, st, w2, s2, N));
+                ck_assert_msg(memcmp(w1, w2, N * sizeof *w1) == 0, "T %d rule %d: weights", T, r);
+                ck_assert_msg(memcmp(s1, s2, slots * N * sizeof *s1) == 0, "T %d rule %d: state",
+                              T, r);
+                /* a non-finite gradient in the last band is refused */
+                float keep = g[N - 3];
+                g[N - 3] = INFINITY;
+                ck_assert(!hood__optimizer_step_pool(pool, &cfg, 4, w, g, st, w2, s2, N));
+                g[N - 3] = keep;
+            }
+            hood__pool_stats stats;
+            hood__pool_get_stats(pool, &stats);
+            ck_assert_uint_eq(stats.runs, 12); /* the step went through the pool */
+            hood__pool_free(pool);
+        }
+    }
+    free(w), free(g), free(st), free(w1), free(s1), free(w2), free(s2);
 }
 END_TEST
 
@@ -380,6 +537,8 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, step_refuses_non_finite_results);
     tcase_add_test(tc, subnormals_are_flushed_to_zero);
     tcase_add_test(tc, long_arena_matches_element_by_element);
+    tcase_add_test(tc, step_matches_scalar_reference_bit_for_bit);
+    tcase_add_test(tc, pool_step_equals_one_thread_bit_for_bit);
     suite_add_tcase(s, tc);
     TCase *cfg = tcase_create("config");
     tcase_add_test(cfg, config_check_rejects_bad_values);
