@@ -239,38 +239,6 @@ static int file_part(const evaluate_args *a, hood_dataset **ds)
     return CLI_OK;
 }
 
-/* The evaluation line (or JSON object) with --metrics' figures and --confusion-matrix's table;
- * stdout is written only once everything is computed but the matrix (computed as printed). */
-static int print_with_metrics(const evaluate_args *a, const hood_model *model,
-                              const hood_dataset *ds, double loss, double accuracy)
-{
-    hood_metrics m = {0};
-    size_t n = hood_dataset_samples(ds);
-    if (a->metrics != 0) {
-        hood_status st = cli_metrics_of(model, ds, 0, n, &m);
-        if (st != HOOD_OK)
-            return cli_fail_data(CMD, a->data, st);
-    }
-    if (a->json) {
-        printf("{\"loss\": %.17g, \"accuracy\": %.17g, \"samples\": %zu", loss, accuracy, n);
-        cli_metrics_json(stdout, a->metrics, &m);
-    } else {
-        char extra[160];
-        cli_metrics_format(extra, sizeof extra, a->metrics, "", &m);
-        printf("loss: %.4f - accuracy: %.4f%s\n", loss, accuracy, extra);
-    }
-    if (a->confusion) {
-        if (!a->json)
-            putchar('\n');
-        int rc = cli_print_confusion(CMD, model, ds, a->json);
-        if (rc != CLI_OK)
-            return rc;
-    }
-    if (a->json)
-        printf("}\n");
-    return CLI_OK;
-}
-
 int hood_cli_evaluate(int argc, char **argv)
 {
     evaluate_args a;
@@ -310,7 +278,8 @@ int hood_cli_evaluate(int argc, char **argv)
         cli_print_evaluation(loss, accuracy, hood_dataset_samples(ds), a.json);
         rc = CLI_OK;
     } else {
-        rc = print_with_metrics(&a, model, ds, loss, accuracy);
+        rc = cli_print_evaluation_metrics(CMD, a.data, model, ds, loss, accuracy, a.metrics,
+                                            a.confusion, a.json);
     }
 done:
     hood_dataset_free(ds);

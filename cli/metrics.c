@@ -291,3 +291,118 @@ int cli_print_confusion(const char *cmd, const hood_model *model, const hood_dat
     free(rep);
     return st == HOOD_OK ? CLI_OK : cli_fail_status(cmd, st);
 }
+
+int cli_print_evaluation_metrics(const char *cmd, const char *path, const hood_model *model,
+                                 const hood_dataset *ds, double loss, double accuracy,
+                                 unsigned mask, bool confusion, bool json)
+{
+    hood_metrics m = {0};
+    size_t n = hood_dataset_samples(ds);
+    if (mask != 0) {
+        hood_status st = cli_metrics_of(model, ds, 0, n, &m);
+        if (st != HOOD_OK)
+            return cli_fail_data(cmd, path, st);
+    }
+    if (json) {
+        printf("{\"loss\": %.17g, \"accuracy\": %.17g, \"samples\": %zu", loss, accuracy, n);
+        cli_metrics_json(stdout, mask, &m);
+    } else {
+        char extra[160];
+        cli_metrics_format(extra, sizeof extra, mask, "", &m);
+        printf("loss: %.4f - accuracy: %.4f%s\n", loss, accuracy, extra);
+    }
+    if (confusion) {
+        if (!json)
+            putchar('\n');
+        int rc = cli_print_confusion(cmd, model, ds, json);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    if (json)
+        printf("}\n");
+    return CLI_OK;
+}
+
+/* ---- hood train --metrics ------------------------------------------------------------------ */
+
+bool cli_train_metrics_init(const char *cmd, cli_train_metrics *tm, unsigned mask, size_t epochs)
+{
+    memset(tm, 0, sizeof *tm);
+    tm->mask = mask;
+    if (mask == 0)
+        return true;
+    tm->epochs = epochs;
+    tm->train_log = calloc(epochs + 1, sizeof *tm->train_log);
+    tm->val_log = calloc(epochs + 1, sizeof *tm->val_log);
+    tm->logged = calloc(epochs + 1, sizeof *tm->logged);
+    if (tm->train_log == NULL || tm->val_log == NULL || tm->logged == NULL) {
+        cli_train_metrics_free(tm);
+        cli_fail(cmd, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+void cli_train_metrics_free(cli_train_metrics *tm)
+{
+    free(tm->train_log);
+    free(tm->val_log);
+    free(tm->logged);
+    tm->train_log = tm->val_log = NULL;
+    tm->logged = NULL;
+}
+
+bool cli_train_metrics_epoch(const char *cmd, cli_train_metrics *tm, const hood_model *model,
+                             size_t epoch)
+{
+    tm->line[0] = tm->val_line[0] = '\0';
+    if (tm->mask == 0 || epoch >= tm->epochs)
+        return true;
+    hood_status st = cli_metrics_of(model, tm->train, 0, tm->n_train, &tm->train_log[epoch]);
+    if (st == HOOD_OK && tm->val != NULL && tm->n_val > 0)
+        st = cli_metrics_of(model, tm->val, tm->val_first, tm->n_val, &tm->val_log[epoch]);
+    if (st != HOOD_OK) {
+        cli_fail(cmd, "--metrics: %s", hood_last_error());
+        return false;
+    }
+    tm->logged[epoch] = true;
+    cli_metrics_format(tm->line, sizeof tm->line, tm->mask, "", &tm->train_log[epoch]);
+    if (tm->val != NULL && tm->n_val > 0)
+        cli_metrics_format(tm->val_line, sizeof tm->val_line, tm->mask, "val_",
+                           &tm->val_log[epoch]);
+    return true;
+}
+
+static void put_names(FILE *f, unsigned mask, const char *prefix)
+{
+    for (int k = 1; k < 4; k++)
+        if (mask & (1u << k))
+            fprintf(f, ",%s%s", prefix, METRIC_NAMES[k]);
+}
+
+static void put_values(FILE *f, unsigned mask, const hood_metrics *m)
+{
+    const double values[4] = {0, m != NULL ? m->precision : 0, m != NULL ? m->recall : 0,
+                              m != NULL ? m->auc : 0};
+    for (int k = 1; k < 4; k++)
+        if (mask & (1u << k)) {
+            fputc(',', f);
+            if (m != NULL)
+                fprintf(f, "%.9g", values[k]);
+        }
+}
+
+void cli_train_metrics_header(FILE *f, const cli_train_metrics *tm)
+{
+    put_names(f, tm->mask, "");
+    if (tm->val != NULL)
+        put_names(f, tm->mask, "val_");
+}
+
+void cli_train_metrics_row(FILE *f, const cli_train_metrics *tm, size_t epoch)
+{
+    bool has = tm->mask != 0 && epoch < tm->epochs && tm->logged[epoch];
+    put_values(f, tm->mask, has ? &tm->train_log[epoch] : NULL);
+    if (tm->val != NULL)
+        put_values(f, tm->mask, has ? &tm->val_log[epoch] : NULL);
+}

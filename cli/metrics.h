@@ -38,4 +38,34 @@ bool cli_class_weights(const char *cmd, const char *text, const hood_dataset *ds
 int cli_print_confusion(const char *cmd, const hood_model *model, const hood_dataset *ds,
                         bool json);
 
+/* The evaluation line "loss: ... - accuracy: ... - precision: ..." (or the JSON object with
+ * the metrics as members) and, with confusion, the matrix and report after it. */
+int cli_print_evaluation_metrics(const char *cmd, const char *path, const hood_model *model,
+                                 const hood_dataset *ds, double loss, double accuracy,
+                                 unsigned mask, bool confusion, bool json);
+
+/* hood train --metrics: each epoch's metrics on the training columns [0, n_train) of train and
+ * on validation columns [val_first, val_first + n_val) of val, kept by epoch for --history. */
+typedef struct cli_train_metrics {
+    unsigned mask;
+    const hood_dataset *train, *val; /* val NULL: no validation */
+    size_t n_train, val_first, n_val;
+    size_t epochs;                   /* capacity of the logs: epochs 0 .. epochs-1 */
+    hood_metrics *train_log, *val_log;
+    bool *logged;
+    char line[128], val_line[128]; /* the last epoch's " - precision: ..." (val_...) */
+} cli_train_metrics;
+
+/* false (out of memory, message printed) or true; a zero mask allocates nothing. */
+bool cli_train_metrics_init(const char *cmd, cli_train_metrics *tm, unsigned mask, size_t epochs);
+void cli_train_metrics_free(cli_train_metrics *tm);
+/* After an epoch (fit's on_epoch_end): computes, logs and formats tm->line; false after a
+ * message. */
+bool cli_train_metrics_epoch(const char *cmd, cli_train_metrics *tm, const hood_model *model,
+                             size_t epoch);
+/* --history: ",precision,...,val_precision,..." after the other columns, then each row's
+ * values (empty for epochs not measured in this run). */
+void cli_train_metrics_header(FILE *f, const cli_train_metrics *tm);
+void cli_train_metrics_row(FILE *f, const cli_train_metrics *tm, size_t epoch);
+
 #endif
