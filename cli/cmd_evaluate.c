@@ -3,6 +3,7 @@
 #include "common.h"
 #include "data.h"
 #include "data_args.h"
+#include "metrics.h"
 #include "progress.h"
 
 #include <math.h>
@@ -21,6 +22,14 @@ static void print_help(void)
            "class order are applied), a .npz or a .csv.\n\n"
            "Options:\n"
            "      --json              {\"loss\": ..., \"accuracy\": ...} at full precision\n"
+           "      --metrics LIST      also Keras' metrics: accuracy,precision,recall,auc (binary\n"
+           "                          decisions at 0.5 on every output value, one-hot for\n"
+           "                          integer labels of a softmax; auc: keras.metrics.AUC,\n"
+           "                          200 thresholds, ROC): \" - precision: 0.8000 - ...\"\n"
+           "      --confusion-matrix  the confusion matrix (rows: true class, with the model's\n"
+           "                          class names) and scikit-learn's classification_report\n"
+           "                          (per-class precision, recall, F1, support; macro and\n"
+           "                          weighted averages); with --json, members of the object\n"
            "      --batch-size N      accepted for Keras' signature (default 32); hood evaluates\n"
            "                          in fixed blocks of 128 samples, the same bits at any size\n"
            "      --threads N         hood's worker threads for products and decoding (0: one\n"
@@ -46,13 +55,15 @@ typedef struct evaluate_args {
     hood_subset subset; /* --subset: training or validation */
     uint64_t seed;
     bool shuffle;
+    unsigned metrics; /* --metrics (CLI_METRIC_* bits) */
+    bool confusion;   /* --confusion-matrix */
 } evaluate_args;
 
 /* getopt_long over argv: false when the command must stop (*rc says the exit status). */
 static bool parse_args(int argc, char **argv, evaluate_args *a, int *rc)
 {
     enum { OPT_JSON = 1, OPT_BATCH, OPT_THREADS, OPT_BLOCK, OPT_QUIET, OPT_SPLIT, OPT_SUBSET,
-           OPT_SEED, OPT_NO_SHUFFLE };
+           OPT_SEED, OPT_NO_SHUFFLE, OPT_METRICS, OPT_CONFUSION };
     struct option opts[24] = {
         {"help", no_argument, NULL, 'h'},
         {"json", no_argument, NULL, OPT_JSON},
@@ -64,8 +75,10 @@ static bool parse_args(int argc, char **argv, evaluate_args *a, int *rc)
         {"subset", required_argument, NULL, OPT_SUBSET},
         {"seed", required_argument, NULL, OPT_SEED},
         {"no-shuffle", no_argument, NULL, OPT_NO_SHUFFLE},
+        {"metrics", required_argument, NULL, OPT_METRICS},
+        {"confusion-matrix", no_argument, NULL, OPT_CONFUSION},
     };
-    cli_options_append(opts, 10, cli_csv_options);
+    cli_options_append(opts, 12, cli_csv_options);
     memset(a, 0, sizeof *a);
     a->shuffle = true;
     a->batch = 32;
@@ -125,6 +138,15 @@ static bool parse_args(int argc, char **argv, evaluate_args *a, int *rc)
             break;
         case OPT_NO_SHUFFLE:
             a->shuffle = false;
+            break;
+        case OPT_METRICS:
+            if (!cli_metrics_parse(CMD, optarg, &a->metrics)) {
+                *rc = CLI_USAGE;
+                return false;
+            }
+            break;
+        case OPT_CONFUSION:
+            a->confusion = true;
             break;
         default:
             *rc = cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);
@@ -252,8 +274,13 @@ int hood_cli_evaluate(int argc, char **argv)
         rc = cli_fail_data(CMD, a.data, st);
         goto done;
     }
-    cli_print_evaluation(loss, accuracy, hood_dataset_samples(ds), a.json);
-    rc = CLI_OK;
+    if (a.metrics == 0 && !a.confusion) {
+        cli_print_evaluation(loss, accuracy, hood_dataset_samples(ds), a.json);
+        rc = CLI_OK;
+    } else {
+        rc = cli_print_evaluation_metrics(CMD, a.data, model, ds, loss, accuracy, a.metrics,
+                                            a.confusion, a.json);
+    }
 done:
     hood_dataset_free(ds);
     hood_model_free(model);

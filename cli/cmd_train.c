@@ -4,6 +4,7 @@
  * lines (progress.c) or the training itself (hood_model_fit). */
 #include "common.h"
 #include "data.h"
+#include "metrics.h"
 #include "outputs.h"
 #include "progress.h"
 #include "signals.h"
@@ -13,6 +14,7 @@
 #endif
 
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +28,8 @@ typedef struct train_run {
     const char *checkpoint;
     size_t checkpoint_every;
     bool checkpoint_failed;
+    cli_train_metrics *metrics; /* --metrics, or NULL */
+    bool metrics_failed;
 } train_run;
 
 static int on_batch_end(void *user, size_t epoch, size_t batch, size_t num_batches, double loss,
@@ -40,6 +44,14 @@ static int on_batch_end(void *user, size_t epoch, size_t batch, size_t num_batch
 static int on_epoch_end(void *user, hood_model *model, const hood_epoch_log *log)
 {
     train_run *run = user;
+    if (run->metrics != NULL) {
+        if (!cli_train_metrics_epoch(CMD, run->metrics, model, log->epoch)) {
+            run->metrics_failed = true;
+            return 1;
+        }
+        run->progress.extra = run->metrics->line;
+        run->progress.val_extra = run->metrics->val_line;
+    }
     cli_epoch_progress_epoch(&run->progress, log);
     if (run->checkpoint != NULL && (log->epoch + 1) % run->checkpoint_every == 0) {
         if (!cli_stdout_ready()) { /* a failing run replaces nothing; main() says why */
@@ -204,8 +216,8 @@ static int evaluate_after(const train_args *a, hood_model *model, const hood_dat
     hood_status st = hood_model_evaluate(model, ds, a->batch, &loss, &acc);
     if (st != HOOD_OK)
         return cli_fail_data(CMD, a->evaluate, st);
-    cli_print_evaluation(loss, acc, hood_dataset_samples(ds), a->json);
-    return CLI_OK;
+    return cli_print_evaluation_metrics(CMD, a->evaluate, model, ds, loss, acc, a->metrics, false,
+                                        a->json);
 }
 
 /* ---- history file ------------------------------------------------------------------------ */
@@ -217,12 +229,15 @@ static void put_value(FILE *f, bool has, double v)
         fprintf(f, "%.9g", v);
 }
 
-static bool write_history(cli_atomic *file, const hood_model *model, const char *path)
+static bool write_history(cli_atomic *file, const hood_model *model, const char *path,
+                          const cli_train_metrics *tm)
 {
     if (!cli_atomic_open(CMD, file, path))
         return false;
     FILE *f = file->stream;
-    fprintf(f, "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+    fprintf(f, "epoch,loss,accuracy,val_loss,val_accuracy,seconds");
+    cli_train_metrics_header(f, tm);
+    fputc('\n', f);
     for (size_t i = 0; i < hood_model_history_length(model); i++) {
         const hood_epoch_log *e = hood_model_history(model, i);
         fprintf(f, "%zu", e->epoch);
@@ -231,6 +246,7 @@ static bool write_history(cli_atomic *file, const hood_model *model, const char 
         put_value(f, e->has_validation, e->val_loss);
         put_value(f, e->has_validation, e->val_accuracy);
         put_value(f, true, e->seconds);
+        cli_train_metrics_row(f, tm, i);
         fputc('\n', f);
     }
     return cli_atomic_finish(CMD, file);
@@ -249,11 +265,13 @@ typedef struct train_state {
     hood_dataset *train, *val, *extra_val, *eval_ds;
     const char **names; /* a resumed model's class names, for the ingest */
     cli_atomic history;
+    cli_train_metrics metrics; /* --metrics per epoch */
 } train_state;
 
 static void train_state_free(train_state *s)
 {
     cli_atomic_discard(&s->history);
+    cli_train_metrics_free(&s->metrics);
     hood_model_free(s->model);
     hood_dataset_free(s->train);
     hood_dataset_free(s->val);
@@ -642,6 +660,56 @@ static void print_early_stopping(const train_args *a, const hood_model *model)
     fflush(stdout);
 }
 
+/* --metrics and --class-weight: which columns are training and validation (a file's split is
+ * fit's: the last part held out), and the class weights (balanced: of the training part);
+ * *weights is the caller's to free. */
+static int prepare_metrics_and_weights(train_state *s, const hood_fit_options *fit,
+                                       float **weights, size_t *count)
+{
+    const train_args *a = s->a;
+    size_t n = hood_dataset_samples(s->train), n_train = n;
+    if (fit->validation_split > 0) {
+        double at = ceil((double)n * (1.0 - fit->validation_split));
+        n_train = at <= 0.0 ? 0 : at >= (double)n ? n : (size_t)at;
+    }
+    *weights = NULL;
+    *count = 0;
+    if (a->metrics != 0) {
+        if (!cli_train_metrics_init(CMD, &s->metrics, a->metrics, a->epochs))
+            return CLI_FAIL;
+        cli_train_metrics *tm = &s->metrics;
+        tm->train = s->train;
+        tm->n_train = n_train;
+        tm->val = fit->validation_data != NULL ? fit->validation_data
+                  : n_train < n                ? s->train
+                                               : NULL;
+        tm->val_first = fit->validation_data != NULL ? 0 : n_train;
+        tm->n_val = fit->validation_data != NULL ? hood_dataset_samples(fit->validation_data)
+                                                 : n - n_train;
+    }
+    if (a->class_weight == NULL)
+        return CLI_OK;
+    size_t units = hood_model_output_units(s->model), k = units == 1 ? 2 : units;
+    hood_dataset *part = NULL;
+    hood_status st = HOOD_OK;
+    if (n_train < n) { /* balanced counts the training rows only */
+        size_t w = hood_dataset_label_width(s->train);
+        st = hood_dataset_wrap(&part, hood_dataset_x(s->train), hood_dataset_features(s->train),
+                               n_train);
+        if (st == HOOD_OK)
+            st = hood_dataset_set_label_values(part, hood_dataset_label_mode(s->train),
+                                               hood_dataset_labels(s->train), w,
+                                               hood_dataset_num_classes(s->train));
+    }
+    bool ok = st == HOOD_OK &&
+              cli_class_weights(CMD, a->class_weight, part != NULL ? part : s->train, k, weights,
+                                count);
+    hood_dataset_free(part);
+    if (st != HOOD_OK)
+        return cli_fail_data(CMD, a->data, st);
+    return ok ? CLI_OK : CLI_FAIL;
+}
+
 /* Fits the epochs still to do (none when a resumed checkpoint is complete). */
 static int run_fit(train_state *s)
 {
@@ -672,12 +740,20 @@ static int run_fit(train_state *s)
     fit.on_epoch_end = on_epoch_end;
     fit.on_batch_end = on_batch_end;
     fit.user = &run;
+    float *class_weights = NULL;
+    int mrc = prepare_metrics_and_weights(s, &fit, &class_weights, &fit.num_class_weights);
+    if (mrc != CLI_OK)
+        return mrc;
+    fit.class_weights = class_weights;
+    run.metrics = a->metrics != 0 ? &s->metrics : NULL;
 #ifdef HOOD_MPI
     hood_shard shard;
     if (cli_mpi_active()) {
         int rc = cli_mpi_prepare(CMD, s->model, s->train, &shard);
-        if (rc != CLI_OK)
+        if (rc != CLI_OK) {
+            free(class_weights);
             return rc;
+        }
         fit.shard = &shard;
     }
 #endif
@@ -689,6 +765,7 @@ static int run_fit(train_state *s)
     if (a->checkpoint != NULL)
         cli_signals_guard(a->checkpoint);
     hood_status st = hood_model_fit(s->model, s->train, &fit);
+    free(class_weights);
     cli_epoch_progress_finish(&run.progress);
     int sig = cli_signal_received();
     int rc = sig != 0 ? stopped_by_signal(s, sig) : CLI_OK;
@@ -696,7 +773,7 @@ static int run_fit(train_state *s)
     if (sig != 0)
         return rc;
     cli_signals_defer(false);
-    if (run.checkpoint_failed)
+    if (run.checkpoint_failed || run.metrics_failed)
         return CLI_FAIL;
     if (st != HOOD_OK)
         return cli_fail_data(CMD, a->data, st);
@@ -722,7 +799,7 @@ static int save_outputs(train_state *s)
     cli_signals_guard(a->out);
     if (a->history != NULL)
         cli_signals_guard(a->history);
-    if (a->history != NULL && !write_history(&s->history, s->model, a->history))
+    if (a->history != NULL && !write_history(&s->history, s->model, a->history, &s->metrics))
         return CLI_FAIL;
 #ifdef HOOD_MPI
     if (cli_mpi_rank() != 0)

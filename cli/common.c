@@ -51,10 +51,20 @@ void cli_put_line(FILE *out, const char *cmd, const char *message)
     size_t len = strlen(message);
     while (len > 0 && (message[len - 1] == '\n' || message[len - 1] == ' '))
         len--;
-    fprintf(out, "hood %s: ", cmd);
+    /* Built whole and written with one call: stderr is unbuffered, and a line written a byte at
+     * a time interleaves with the other ranks' lines under mpirun (or any other writer). */
+    size_t head = strlen("hood ") + strlen(cmd) + strlen(": ");
+    char *line = malloc(head + len + 2);
+    if (line == NULL) {
+        fprintf(out, "hood %s: %.*s\n", cmd, (int)len, message);
+        return;
+    }
+    snprintf(line, head + 1, "hood %s: ", cmd);
     for (size_t i = 0; i < len; i++)
-        fputc(message[i] == '\n' || message[i] == '\r' ? ' ' : message[i], out);
-    fputc('\n', out);
+        line[head + i] = message[i] == '\n' || message[i] == '\r' ? ' ' : message[i];
+    line[head + len] = '\n';
+    fwrite(line, 1, head + len + 1, out);
+    free(line);
 }
 
 int cli_fail_status(const char *cmd, hood_status status)

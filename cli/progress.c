@@ -111,8 +111,12 @@ void cli_epoch_progress_epoch(cli_epoch_progress *p, const hood_epoch_log *log)
                p->total_epochs, p->batches, p->batches, timing, log->accuracy, log->loss);
     }
     if (p->verbose >= 1) {
+        if (p->extra != NULL)
+            fputs(p->extra, stdout);
         if (log->has_validation)
             printf(" - val_accuracy: %.4f - val_loss: %.4f", log->val_accuracy, log->val_loss);
+        if (p->val_extra != NULL)
+            fputs(p->val_extra, stdout);
         printf(p->tty && p->verbose == 1 ? "\x1b[K\n" : "\n");
         fflush(stdout);
     }

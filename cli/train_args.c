@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "data.h"
+#include "metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,15 @@ static void print_help(void)
         "      --restore-best          end with the best epoch's weights\n"
         "      --history FILE.csv      epoch,loss,accuracy,val_loss,val_accuracy,seconds\n"
         "                              (epoch counts from 0 as Keras' CSVLogger)\n"
+        "      --metrics LIST          also Keras' metrics accuracy,precision,recall,auc on the\n"
+        "                              epoch lines (and val_* ones), the --history columns and\n"
+        "                              --evaluate (see hood evaluate --help); measured with the\n"
+        "                              weights at each epoch's end, on the training and the\n"
+        "                              validation part\n"
+        "      --class-weight W        Keras' class_weight: balanced (n_samples / (n_classes *\n"
+        "                              count), sklearn's) or CLASS:WEIGHT,... (e.g. 0:1,1:3;\n"
+        "                              others weigh 1): each training sample's loss and\n"
+        "                              gradient scaled by its class's weight\n"
         "      --evaluate FILE         after training, evaluate the model on FILE and print\n"
         "                              loss and accuracy (with --json: full precision)\n"
         "      --json                  print the --evaluate result as JSON\n"
@@ -119,6 +129,8 @@ enum {
     OPT_INITIALIZER,
     OPT_EVALUATE,
     OPT_JSON,
+    OPT_METRICS,
+    OPT_CLASS_WEIGHT,
 };
 
 static const struct option train_options[] = {
@@ -147,6 +159,8 @@ static const struct option train_options[] = {
     {"initializer", required_argument, NULL, OPT_INITIALIZER},
     {"evaluate", required_argument, NULL, OPT_EVALUATE},
     {"json", no_argument, NULL, OPT_JSON},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"class-weight", required_argument, NULL, OPT_CLASS_WEIGHT},
     {NULL, 0, NULL, 0},
 };
 
@@ -250,6 +264,15 @@ static int set_option(train_args *a, int c, const char *arg)
     case OPT_JSON:
         a->json = true;
         break;
+    case OPT_METRICS:
+        ok = cli_metrics_parse(CMD, arg, &a->metrics);
+        break;
+    case OPT_CLASS_WEIGHT: {
+        bool balanced;
+        ok = cli_class_weight_parse(CMD, arg, &balanced);
+        a->class_weight = arg;
+        break;
+    }
     default:
         return -1;
     }

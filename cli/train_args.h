@@ -32,6 +32,8 @@ typedef struct train_args {
     bool has_epochs, has_batch, has_seed; /* given on the command line (--resume checks) */
     int argc;                   /* the command line, for the resume command printed on a stop */
     char **argv;
+    unsigned metrics;          /* --metrics (CLI_METRIC_* bits of cli/metrics.h) */
+    const char *class_weight;  /* --class-weight balanced|C:W,... (checked at parse) */
 } train_args;
 
 /* Parses argv (argv[0] is "train") into *a and the dataset flags into *flags (initialised by

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Keras' backend epsilon(): the clip bound for probabilities and the guard inside BCE's logs. */
 static const float LOSS_EPSILON = 1e-7f;
@@ -246,6 +247,25 @@ void hood__loss_batch(hood_loss loss, hood_activation out_act, const float *Z, c
                       const float *Y, size_t label_width, size_t units, size_t batch, float scale,
                       float *dZ, double *loss_sum, size_t *correct)
 {
+    hood__loss_batch_weighted(loss, out_act, Z, A, Y, label_width, units, batch, scale, dZ,
+                              loss_sum, correct, NULL, 0);
+}
+
+size_t hood__label_class(const float *y, size_t label_width)
+{
+    if (label_width > 1)
+        return argmax(y, label_width);
+    /* Keras rounds the label (np.round) before looking its weight up */
+    float r = nearbyintf(y[0]);
+    return r >= 0.0f && r < 4294967296.0f ? (size_t)r : SIZE_MAX;
+}
+
+void hood__loss_batch_weighted(hood_loss loss, hood_activation out_act, const float *Z,
+                               const float *A, const float *Y, size_t label_width, size_t units,
+                               size_t batch, float scale, float *dZ, double *loss_sum,
+                               size_t *correct, const float *class_weights,
+                               size_t num_class_weights)
+{
     const double inv_scale = 1.0 / (double)scale;
     const bool sparse = loss == HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
     const bool fused_sigmoid = loss == HOOD_LOSS_BINARY_CROSSENTROPY && out_act == HOOD_ACT_SIGMOID;
@@ -295,6 +315,15 @@ void hood__loss_batch(hood_loss loss, hood_activation out_act, const float *Z, c
             }
         } else {
             value = generic_column(loss, out_act, a, y, units, inv_scale, dz);
+        }
+        if (class_weights != NULL) {
+            /* Keras' sample weight: the sample's loss and so its whole gradient, scaled */
+            size_t c = hood__label_class(y, label_width);
+            float w = c < num_class_weights ? class_weights[c] : 1.0f;
+            value *= (double)w;
+            if (dz != NULL)
+                for (size_t i = 0; i < units; i++)
+                    dz[i] *= w;
         }
         total += value;
 

@@ -34,5 +34,15 @@ hood_status hood__loss_check(hood_loss loss, hood_activation out_act, size_t uni
 void hood__loss_batch(hood_loss loss, hood_activation out_act, const float *Z, const float *A,
                       const float *Y, size_t label_width, size_t units, size_t batch, float scale,
                       float *dZ, double *loss_sum, size_t *correct);
+/* hood__loss_batch with Keras' class_weight: each sample's loss (into *loss_sum) and its dZ
+ * column are multiplied by class_weights[c], c = argmax of a one-hot label (label_width > 1)
+ * or the rounded label value; 1 for c >= num_class_weights. NULL class_weights: unweighted. */
+void hood__loss_batch_weighted(hood_loss loss, hood_activation out_act, const float *Z,
+                               const float *A, const float *Y, size_t label_width, size_t units,
+                               size_t batch, float scale, float *dZ, double *loss_sum,
+                               size_t *correct, const float *class_weights,
+                               size_t num_class_weights);
+/* The class a label column names for class_weight (see above). */
+size_t hood__label_class(const float *y, size_t label_width);
 
 #endif

@@ -159,6 +159,6 @@ hood_status hood__optimizer_config_read(hood_optimizer_config *dst,
 hood_status hood__fit_options_read(hood_fit_options *dst, const hood_fit_options *src,
                                    const char *what)
 {
-    return hood__options_read(dst, sizeof *dst, HOOD__END(hood_fit_options, shard), src, what,
+    return hood__options_read(dst, sizeof *dst, HOOD__END(hood_fit_options, num_class_weights), src, what,
                               "hood_fit_options");
 }

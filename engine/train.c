@@ -446,6 +446,8 @@ typedef struct split {
     const hood_shard *shard;
     size_t first, n_local_train, n_val_global;
     size_t *cols;
+    const float *class_weights; /* the fit's class_weight (NULL: none) */
+    size_t num_class_weights;
 } split;
 
 /* The local columns of the global batch perm[0 .. Bn): in one process perm itself; in a shard
@@ -545,6 +547,13 @@ static hood_status check_fit_options(const hood_fit_options *o)
                               (unsigned)o->monitor > (unsigned)HOOD_MONITOR_ACCURACY))
         return hood__fail(HOOD_EINVAL, "fit: early stopping: min_delta must be >= 0 and the "
                                        "monitor one of val_loss, loss, val_accuracy, accuracy");
+    if (o->num_class_weights > 0 && o->class_weights == NULL)
+        return hood__fail(HOOD_EINVAL, "fit: class_weights is NULL with num_class_weights %zu",
+                          o->num_class_weights);
+    for (size_t c = 0; c < o->num_class_weights; c++)
+        if (!(o->class_weights[c] >= 0.0f) || !isfinite(o->class_weights[c]))
+            return hood__fail(HOOD_EINVAL, "fit: class weight %zu must be finite and >= 0 (got %g)",
+                              c, (double)o->class_weights[c]);
     return HOOD_OK;
 }
 
@@ -617,8 +626,9 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
     if (k > 0) {
         forward(model, ws, NULL, true, ws->Xb, d, k, true);
         /* dZ_L (units x k) = d(batch mean loss)/dZ: scale by the (global) batch size */
-        hood__loss_batch(model->loss, last->act, ws->Z, ws->A[L - 1], ws->Yb, width, last->out, k,
-                         (float)r->Bn, ws->d[0], &r->loss, &r->correct);
+        hood__loss_batch_weighted(model->loss, last->act, ws->Z, ws->A[L - 1], ws->Yb, width,
+                                  last->out, k, (float)r->Bn, ws->d[0], &r->loss, &r->correct,
+                                  sp->class_weights, sp->num_class_weights);
     }
     r->t[2] = now_seconds();
     if (sp->shard == NULL) {
@@ -821,6 +831,8 @@ static hood_status fit_checked(hood_model *model, const hood_dataset *train,
     hood_status st = check_data(model, train, "fit");
     if (st == HOOD_OK && (st = check_fit_options(opts)) == HOOD_OK)
         st = make_split(model, train, opts, &sp);
+    sp.class_weights = opts->num_class_weights > 0 ? opts->class_weights : NULL;
+    sp.num_class_weights = opts->num_class_weights;
     if (shard == NULL) {
         sp.n_local_train = sp.n_train;
         sp.n_val_global = sp.n_val;

@@ -610,6 +610,13 @@ typedef struct hood_fit_options {
     hood_batch_fn on_batch_end;
     void *user;
     const struct hood_shard *shard; /* NULL: the dataset is all the data (see below) */
+    /* Keras' class_weight: a training sample of class c counts class_weights[c] times in the
+     * loss and its gradient (classes at or past num_class_weights weigh 1); the class is the
+     * label's argmax for one-hot labels, else the rounded label value. As Keras, the batch
+     * loss is sum(w_i * loss_i) / batch size, only training batches are weighted (validation
+     * and accuracy are not). NULL/0: unweighted. Weights finite and >= 0, read during the fit. */
+    const float *class_weights;
+    size_t num_class_weights;
 } hood_fit_options;
 
 HOOD_API void hood_fit_options_init(hood_fit_options *opts);
@@ -635,6 +642,51 @@ HOOD_API hood_status hood_model_predict(const hood_model *model, const float *x,
  * fit/evaluate/predict on the model at its first boundary. Async-signal-safe and thread-safe:
  * it only sets an atomic flag (hence the const model). */
 HOOD_API void hood_model_interrupt(const hood_model *model);
+
+/* ---------------------------------------------------------------------------------------------
+ * Metrics over predictions (hood_model_predict's output) and labels: Keras' compile(metrics=)
+ * and scikit-learn's confusion_matrix / classification_report. pred is units x samples,
+ * labels label_width x samples (column-major, as a dataset's). A sample's true class is its
+ * label's argmax (label_width > 1), else the label value as a class index, or label > 0.5 for
+ * one output unit; its predicted class is argmax(pred), or pred > 0.5 for one unit.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct hood_metrics {
+    double accuracy;  /* predicted class == true class, over samples */
+    /* Keras' Precision, Recall and AUC(num_thresholds=200, curve='ROC', summation_method=
+     * 'interpolation'), over every output value as one binary problem (micro): the value is
+     * positive when pred > 0.5 (AUC: > each of 200 thresholds, -1e-7, 1/199 .. 198/199,
+     * 1 + 1e-7, trapezoids over the ROC points), its truth is label != 0; integer labels with
+     * several units are one-hot encoded first. 0 when a denominator is 0 (Keras' divide_no_nan). */
+    double precision, recall, auc;
+} hood_metrics;
+
+HOOD_API hood_status hood_metrics_compute(const float *pred, size_t units, const float *labels,
+                                          size_t label_width, size_t samples, hood_metrics *out);
+/* matrix (classes x classes, row-major: row = true class, column = predicted class, as
+ * sklearn.metrics.confusion_matrix) = counts; classes >= 2 (2 for one unit). HOOD_EDATA when a
+ * true class is >= classes. */
+HOOD_API hood_status hood_confusion_matrix(const float *pred, size_t units, const float *labels,
+                                           size_t label_width, size_t samples, size_t classes,
+                                           uint64_t *matrix);
+
+/* One row of sklearn's classification_report. */
+typedef struct hood_class_scores {
+    double precision, recall, f1;
+    uint64_t support; /* true samples of the class */
+} hood_class_scores;
+
+/* From a confusion matrix: out[c] for each class c, then out[classes] = the macro average
+ * (unweighted mean over classes) and out[classes + 1] = the weighted average (by support),
+ * both with support = all samples; out holds classes + 2 rows. A 0/0 score is 0
+ * (sklearn's zero_division default). */
+HOOD_API hood_status hood_classification_report(const uint64_t *matrix, size_t classes,
+                                                hood_class_scores *out);
+/* sklearn's compute_class_weight("balanced"): weights[c] = samples / (classes * count of c)
+ * for the dataset's labels (classes as in hood_fit_options.class_weights). HOOD_EDATA naming
+ * the class when one has no samples. */
+HOOD_API hood_status hood_class_weights_balanced(const hood_dataset *data, size_t classes,
+                                                 float *weights);
 
 /* ---------------------------------------------------------------------------------------------
  * Data-parallel training: bring your own all-reduce (MPI, or any transport). Each worker holds

@@ -77,6 +77,8 @@ typedef struct v1_fit_options {
     bool restore_best_weights;
     void *on_epoch_end, *on_batch_end, *user;
     const void *shard;
+    const float *class_weights;
+    size_t num_class_weights;
 } v1_fit_options;
 
 /* The layouts hood grows from: a field of the first release moved or resized is an ABI break
@@ -93,7 +95,8 @@ _Static_assert(sizeof(v1_optimizer_config) <= sizeof(hood_optimizer_config) &&
                        offsetof(v1_optimizer_config, epsilon),
                "hood_optimizer_config: the first layout changed");
 _Static_assert(sizeof(v1_fit_options) <= sizeof(hood_fit_options) &&
-                   offsetof(hood_fit_options, shard) == offsetof(v1_fit_options, shard),
+                   offsetof(hood_fit_options, num_class_weights) ==
+                       offsetof(v1_fit_options, num_class_weights),
                "hood_fit_options: the first layout changed");
 
 /* 2 features, 64 samples, label x0 > x1; a compiled 2-4-1 model. */

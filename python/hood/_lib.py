@@ -182,7 +182,8 @@ class FitOptions(ctypes.Structure):
                 ("patience", ctypes.c_size_t), ("min_delta", ctypes.c_double),
                 ("restore_best_weights", ctypes.c_bool),
                 ("on_epoch_end", epoch_fn), ("on_batch_end", batch_fn),
-                ("user", ctypes.c_void_p), ("shard", ctypes.c_void_p)]
+                ("user", ctypes.c_void_p), ("shard", ctypes.c_void_p),
+                ("class_weights", ctypes.c_void_p), ("num_class_weights", ctypes.c_size_t)]
 
 
 # A newer libhood may know more trailing fields than these mirrors: options structs are
