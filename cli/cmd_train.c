@@ -4,7 +4,9 @@
  * lines (progress.c) or the training itself (hood_model_fit). */
 #include "common.h"
 #include "data.h"
+#include "lr_schedule.h"
 #include "outputs.h"
+#include "plot.h"
 #include "progress.h"
 #include "signals.h"
 #include "train_args.h"
@@ -13,6 +15,8 @@
 #endif
 
 #include <dirent.h>
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,13 +30,102 @@ typedef struct train_run {
     const char *checkpoint;
     size_t checkpoint_every;
     bool checkpoint_failed;
+    /* Keras callbacks: the schedule (NULL: none) and the rate set last, per epoch in rates
+     * (NaN: not this run's); ModelCheckpoint(save_best_only) to best_out. */
+    hood_model *model;
+    lr_schedule *schedule;
+    double rate, *rates;
+    size_t num_rates;
+    hood_monitor monitor;
+    const char *best_out;
+    double best, split;
+    size_t best_epoch; /* 1-based; 0: nothing saved yet */
+    int verbose;
 } train_run;
+
+/* The value --monitor watches in an epoch's log (val_* falls back to the training value when
+ * there is no validation, as the library's early stopping). */
+static double monitored(hood_monitor m, const hood_epoch_log *log)
+{
+    bool val = log->has_validation;
+    if (m == HOOD_MONITOR_VAL_LOSS || m == HOOD_MONITOR_LOSS)
+        return val && m == HOOD_MONITOR_VAL_LOSS ? log->val_loss : log->loss;
+    return val && m == HOOD_MONITOR_VAL_ACCURACY ? log->val_accuracy : log->accuracy;
+}
+
+static const char *monitor_name(hood_monitor m)
+{
+    static const char *const names[] = {"val_loss", "loss", "val_accuracy", "accuracy"};
+    return (unsigned)m < 4 ? names[m] : "?";
+}
+
+static bool set_rate(train_run *run, double rate)
+{
+    run->rate = rate;
+    /* the library takes > 0: CosineDecay's alpha 0 ends at 0, which the smallest float is */
+    float r = rate > (double)FLT_MIN ? (float)rate : FLT_MIN;
+    hood_status st = hood_model_set_learning_rate(run->model, r);
+    if (st != HOOD_OK)
+        cli_fail_status(CMD, st);
+    return st == HOOD_OK;
+}
+
+/* Keras' callbacks at an epoch's end: the rate into the log (before ReduceLROnPlateau changes
+ * it, as Keras logs it), the plateau, and the best model saved atomically to -o. */
+static int keras_callbacks(train_run *run, hood_model *model, const hood_epoch_log *log)
+{
+    if (log->epoch < run->num_rates)
+        run->rates[log->epoch] = run->rate;
+    double v = monitored(run->monitor, log);
+    if (run->schedule != NULL && run->schedule->plateau) {
+        double next = lr_plateau_update(run->schedule, v, run->rate);
+        if (next != run->rate) {
+            if (run->verbose > 0)
+                printf("Epoch %zu: ReduceLROnPlateau reducing learning rate to %g.\n",
+                       log->epoch + 1, next);
+            if (!set_rate(run, next))
+                return 1;
+        }
+    }
+    if (run->best_out == NULL)
+        return 0;
+    bool maximize =
+        run->monitor == HOOD_MONITOR_ACCURACY || run->monitor == HOOD_MONITOR_VAL_ACCURACY;
+    if (run->best_epoch > 0 && !(maximize ? v > run->best : v < run->best))
+        return 0;
+    hood_fit_record rec; /* the weights are this epoch's, the best so far: hood info says so */
+    hood_model_fit_record(model, &rec);
+    rec.best_epoch = log->epoch + 1;
+    rec.restored_best = false;
+    if (run->split > 0)
+        rec.validation_split = run->split;
+    hood_status st = hood_model_set_fit_record(model, &rec);
+    if (st == HOOD_OK && !cli_stdout_ready()) {
+        run->checkpoint_failed = true;
+        return 1;
+    }
+    if (st == HOOD_OK)
+        st = hood_model_save(model, run->best_out);
+    if (st != HOOD_OK) {
+        cli_fail_status(CMD, st);
+        run->checkpoint_failed = true;
+        return 1;
+    }
+    run->best = v;
+    run->best_epoch = log->epoch + 1;
+    return 0;
+}
 
 static int on_batch_end(void *user, size_t epoch, size_t batch, size_t num_batches, double loss,
                         double accuracy)
 {
     train_run *run = user;
     cli_epoch_progress_batch(&run->progress, epoch, batch, num_batches, loss, accuracy);
+    /* the rate of the next batch: the schedule at the optimizer steps done */
+    if (run->schedule != NULL && run->schedule->kind != LR_NONE &&
+        !set_rate(run, lr_schedule_rate(run->schedule,
+                                        (double)epoch * (double)num_batches + (double)batch + 1)))
+        return 1;
     /* Stop after this batch: fit returns HOOD_ESTOPPED with the weights after it. */
     return cli_signal_received() != 0;
 }
@@ -40,7 +133,10 @@ static int on_batch_end(void *user, size_t epoch, size_t batch, size_t num_batch
 static int on_epoch_end(void *user, hood_model *model, const hood_epoch_log *log)
 {
     train_run *run = user;
+    run->progress.learning_rate = run->rate;
     cli_epoch_progress_epoch(&run->progress, log);
+    if (keras_callbacks(run, model, log) != 0)
+        return 1;
     if (run->checkpoint != NULL && (log->epoch + 1) % run->checkpoint_every == 0) {
         if (!cli_stdout_ready()) { /* a failing run replaces nothing; main() says why */
             run->checkpoint_failed = true;
@@ -217,12 +313,14 @@ static void put_value(FILE *f, bool has, double v)
         fprintf(f, "%.9g", v);
 }
 
-static bool write_history(cli_atomic *file, const hood_model *model, const char *path)
+/* rates: the learning rate per epoch (NaN: unknown, an epoch of an earlier run), or NULL. */
+static bool write_history(cli_atomic *file, const hood_model *model, const char *path,
+                          const double *rates, size_t num_rates)
 {
     if (!cli_atomic_open(CMD, file, path))
         return false;
     FILE *f = file->stream;
-    fprintf(f, "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+    fprintf(f, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,learning_rate\n");
     for (size_t i = 0; i < hood_model_history_length(model); i++) {
         const hood_epoch_log *e = hood_model_history(model, i);
         fprintf(f, "%zu", e->epoch);
@@ -231,6 +329,8 @@ static bool write_history(cli_atomic *file, const hood_model *model, const char 
         put_value(f, e->has_validation, e->val_loss);
         put_value(f, e->has_validation, e->val_accuracy);
         put_value(f, true, e->seconds);
+        double rate = rates != NULL && e->epoch < num_rates ? rates[e->epoch] : NAN;
+        put_value(f, !isnan(rate), rate);
         fputc('\n', f);
     }
     return cli_atomic_finish(CMD, file);
@@ -249,6 +349,8 @@ typedef struct train_state {
     hood_dataset *train, *val, *extra_val, *eval_ds;
     const char **names; /* a resumed model's class names, for the ingest */
     cli_atomic history;
+    double *rates;       /* the learning rate per epoch of this run (NaN: not this run's) */
+    size_t best_epoch;   /* --save-best: the epoch whose model -o holds; 0: none written */
 } train_state;
 
 static void train_state_free(train_state *s)
@@ -260,6 +362,7 @@ static void train_state_free(train_state *s)
     hood_dataset_free(s->extra_val);
     hood_dataset_free(s->eval_ds);
     free(s->names);
+    free(s->rates);
 }
 
 /* --validation-data, ingested as DATA was but whole, and labelled in the training data's
@@ -602,6 +705,11 @@ static int stopped_by_signal(train_state *s, int sig)
 {
     const train_args *a = s->a;
     const char *dest = a->checkpoint != NULL ? a->checkpoint : a->out;
+    if (a->checkpoint == NULL && s->best_epoch > 0) { /* ModelCheckpoint's file stays */
+        fprintf(stderr, "hood train: stopped by %s; %s keeps the best epoch's model (epoch %zu)\n",
+                cli_signal_name(sig), a->out, s->best_epoch);
+        return 128 + sig;
+    }
     hood_fit_record rec;
     hood_model_fit_record(s->model, &rec);
     rec.interrupted = true;
@@ -645,7 +753,7 @@ static void print_early_stopping(const train_args *a, const hood_model *model)
 /* Fits the epochs still to do (none when a resumed checkpoint is complete). */
 static int run_fit(train_state *s)
 {
-    const train_args *a = s->a;
+    train_args *a = s->a;
     size_t done_epochs = hood_model_epochs_done(s->model);
     if (done_epochs >= a->epochs)
         return CLI_OK;
@@ -654,6 +762,34 @@ static int run_fit(train_state *s)
     cli_epoch_progress_init(&run.progress, a->verbose, a->epochs);
     run.checkpoint = a->checkpoint;
     run.checkpoint_every = a->checkpoint_every;
+    run.model = s->model;
+    run.monitor = a->monitor;
+    run.verbose = a->verbose;
+    run.split = s->split;
+    run.best_out = a->save_best ? a->out : NULL;
+    run.rate = hood_model_get_learning_rate(s->model);
+    s->rates = malloc(a->epochs * sizeof *s->rates);
+    if (s->rates == NULL)
+        return cli_fail(CMD, "out of memory");
+    for (size_t i = 0; i < a->epochs; i++)
+        s->rates[i] = NAN;
+    run.rates = s->rates;
+    run.num_rates = a->epochs;
+    if (a->schedule.kind != LR_NONE || a->schedule.plateau) {
+        /* the schedule starts from --learning-rate or the optimizer's default (a resumed
+         * model's stored rate is already the scheduled one) */
+        hood_optimizer_config opt;
+        hood_optimizer_config_init(&opt, HOOD_OPT_SGD);
+        hood_model_optimizer(s->model, &opt);
+        hood_optimizer_config_init(&opt, opt.kind);
+        a->schedule.initial = a->has_lr ? a->lr : (double)opt.learning_rate;
+        a->schedule.maximize =
+            a->monitor == HOOD_MONITOR_ACCURACY || a->monitor == HOOD_MONITOR_VAL_ACCURACY;
+        if (done_epochs == 0 && hood_model_batches_done(s->model) == 0)
+            run.rate = a->schedule.initial;
+        run.schedule = &a->schedule;
+        run.progress.show_learning_rate = true;
+    }
 
     hood_fit_options fit;
     hood_fit_options_init(&fit);
@@ -690,6 +826,7 @@ static int run_fit(train_state *s)
         cli_signals_guard(a->checkpoint);
     hood_status st = hood_model_fit(s->model, s->train, &fit);
     cli_epoch_progress_finish(&run.progress);
+    s->best_epoch = run.best_epoch;
     int sig = cli_signal_received();
     int rc = sig != 0 ? stopped_by_signal(s, sig) : CLI_OK;
     cli_signals_unguard_all();
@@ -722,7 +859,8 @@ static int save_outputs(train_state *s)
     cli_signals_guard(a->out);
     if (a->history != NULL)
         cli_signals_guard(a->history);
-    if (a->history != NULL && !write_history(&s->history, s->model, a->history))
+    if (a->history != NULL &&
+        !write_history(&s->history, s->model, a->history, s->rates, s->rates ? a->epochs : 0))
         return CLI_FAIL;
 #ifdef HOOD_MPI
     if (cli_mpi_rank() != 0)
@@ -731,30 +869,39 @@ static int save_outputs(train_state *s)
     int rc = s->eval_ds != NULL ? evaluate_after(a, s->model, s->eval_ds) : CLI_OK;
     if (rc != CLI_OK || !cli_stdout_ready())
         return CLI_FAIL;
-    hood_status st = hood_model_save(s->model, a->out);
+    /* --save-best: -o already holds the best epoch's model (ModelCheckpoint's file) */
+    hood_status st = s->best_epoch > 0 ? HOOD_OK : hood_model_save(s->model, a->out);
     if (st != HOOD_OK)
         return cli_fail_status(CMD, st);
     if (a->history != NULL && !cli_atomic_rename(CMD, &s->history))
         return CLI_FAIL;
+    if (a->plot != NULL && !cli_plot_model(CMD, a->plot, s->model))
+        return CLI_FAIL;
+    if (s->best_epoch > 0 && a->verbose > 0)
+        printf("Saved the best epoch's model (epoch %zu by %s) to %s\n", s->best_epoch,
+               monitor_name(a->monitor), a->out);
     cli_signals_unguard_all();
     return CLI_OK;
 }
 
 static int run(train_args *a, cli_dataset_flags *flags)
 {
-    const cli_named_path outs[] = {{"-o", a->out}, {"--history", a->history},
-                                   {"--checkpoint", a->checkpoint}};
+    const cli_named_path outs[] = {{"-o", a->out},
+                                   {"--history", a->history},
+                                   {"--checkpoint", a->checkpoint},
+                                   {"--plot", a->plot}};
     const cli_named_path ins[] = {{"DATA", a->data},
                                   {"--validation-data", a->val_data},
                                   {"--evaluate", a->evaluate},
                                   {"--init-weights", a->init_weights},
                                   {"--labels", flags->ingest.labels_file}};
-    int distinct = cli_check_distinct(CMD, outs, 3, ins, 5);
+    int distinct = cli_check_distinct(CMD, outs, 4, ins, 5);
     if (distinct != CLI_OK)
         return distinct;
     if (!cli_check_writable(CMD, a->out) ||
         (a->history != NULL && !cli_check_writable(CMD, a->history)) ||
-        (a->checkpoint != NULL && !cli_check_writable(CMD, a->checkpoint)))
+        (a->checkpoint != NULL && !cli_check_writable(CMD, a->checkpoint)) ||
+        (a->plot != NULL && !cli_check_writable(CMD, a->plot)))
         return CLI_FAIL;
 #ifdef HOOD_MPI
     if (cli_mpi_rank() != 0)

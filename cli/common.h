@@ -21,6 +21,7 @@ int hood_cli_evaluate(int argc, char **argv);
 int hood_cli_predict(int argc, char **argv);
 int hood_cli_info(int argc, char **argv);
 int hood_cli_export_weights(int argc, char **argv);
+int hood_cli_plot(int argc, char **argv);
 
 /* Prints "hood CMD: MESSAGE" on stderr as one line; returns CLI_FAIL. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -23,6 +23,7 @@ static const command commands[] = {
     {"predict", hood_cli_predict, "classes and probabilities for images, folders, .npz/.csv"},
     {"info", hood_cli_info, "a model's layers, parameters, preprocessing and history"},
     {"export-weights", hood_cli_export_weights, "kernels and biases as a NumPy .npz"},
+    {"plot", hood_cli_plot, "learning curves of a history CSV as an SVG"},
 };
 
 static void print_help(FILE *out)

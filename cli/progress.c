@@ -113,6 +113,8 @@ void cli_epoch_progress_epoch(cli_epoch_progress *p, const hood_epoch_log *log)
     if (p->verbose >= 1) {
         if (log->has_validation)
             printf(" - val_accuracy: %.4f - val_loss: %.4f", log->val_accuracy, log->val_loss);
+        if (p->show_learning_rate)
+            printf(" - learning_rate: %.4e", p->learning_rate);
         printf(p->tty && p->verbose == 1 ? "\x1b[K\n" : "\n");
         fflush(stdout);
     }

@@ -39,6 +39,8 @@ typedef struct cli_epoch_progress {
     double epoch_start, last_draw;
     size_t last_epoch_seen; /* (size_t)-1 between epochs */
     size_t batches;         /* of the current epoch */
+    bool show_learning_rate; /* a schedule is on: " - learning_rate: 1.0000e-03" */
+    double learning_rate;
 } cli_epoch_progress;
 
 void cli_epoch_progress_init(cli_epoch_progress *p, int verbose, size_t total_epochs);

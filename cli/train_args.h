@@ -7,6 +7,7 @@
 #include "data.h"
 #include "data_args.h"
 #include "hood.h"
+#include "lr_schedule.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,6 +33,10 @@ typedef struct train_args {
     bool has_epochs, has_batch, has_seed; /* given on the command line (--resume checks) */
     int argc;                   /* the command line, for the resume command printed on a stop */
     char **argv;
+    /* Keras callbacks (issue 13): schedules, ModelCheckpoint(save_best_only), curves */
+    lr_schedule schedule; /* --lr-schedule, --reduce-lr-on-plateau */
+    bool save_best;       /* --save-best: -o is the best epoch's model by --monitor */
+    const char *plot;     /* --plot FILE.svg: the learning curves */
 } train_args;
 
 /* Parses argv (argv[0] is "train") into *a and the dataset flags into *flags (initialised by
