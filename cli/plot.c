@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { WIDTH = 960, HEIGHT = 400, PANEL_W = 400, PANEL_H = 280, TOP = 50, LEFT = 70, GAP = 80 };
+enum { WIDTH = 960, HEIGHT = 420, PANEL_W = 400, PANEL_H = 280, TOP = 50, LEFT = 70, GAP = 80 };
 
 bool cli_plot_history_alloc(cli_plot_history *h, size_t n)
 {
@@ -138,7 +138,10 @@ static void draw_panel(FILE *f, const cli_plot_history *h, double x0, const char
                 y + 4, fabs(t) < ax.step * 1e-6 ? 0.0 : t);
     }
     double xstep = h->n > 1 ? ceil(nice_step((double)(h->n - 1), 8)) : 1;
-    for (double e = 1; e <= (double)h->n; e += xstep) {
+    /* epoch 1, then the multiples of the step */
+    for (double e = 1; e <= (double)h->n; e = (floor(e / xstep) + 1) * xstep) {
+        if (e > 1 && e - 1 < xstep * 0.5)
+            continue;
         double x = px_x(h->n, e, x0);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\"/>\n", x,
                 TOP + PANEL_H, x, TOP + PANEL_H + 5);
@@ -149,13 +152,13 @@ static void draw_panel(FILE *f, const cli_plot_history *h, double x0, const char
             x0 + PANEL_W / 2.0, TOP + PANEL_H + 40);
     draw_series(f, h, train, &ax, x0, "#1f77b4", false);
     draw_series(f, h, val, &ax, x0, "#ff7f0e", true);
-    /* the legend, top right inside the frame */
-    int rows = 0;
+    /* the legend, in a row under the axis label: it never hides a curve */
+    int shown = 0;
     const double *series[2] = {train, val};
     for (int k = 0; k < 2; k++) {
         if (!any_finite(series[k], h->n))
             continue;
-        double lx = x0 + PANEL_W - 120, ly = TOP + 18 + 18 * rows++;
+        double lx = x0 + PANEL_W / 2.0 - 130 + 150 * shown++, ly = TOP + PANEL_H + 64;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                    "stroke-width=\"2\"%s/>\n",
                 lx, ly - 4, lx + 24, ly - 4, k == 0 ? "#1f77b4" : "#ff7f0e",
