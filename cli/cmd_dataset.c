@@ -250,10 +250,12 @@ int hood_cli_dataset(int argc, char **argv)
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
         int handled = cli_dataset_flag(CMD, &flags, c, optarg);
-        if (handled < 0)
+        if (handled < 0) {
+            rc = CLI_USAGE; /* a bad value */
             goto done;
+        }
         if (handled > 0)
             continue;
         switch (c) {
@@ -271,8 +273,10 @@ int hood_cli_dataset(int argc, char **argv)
             compress = true;
             break;
         case OPT_THREADS:
-            if (!cli_parse_int(CMD, "threads", optarg, 0, 1024, &flags.ingest.threads))
+            if (!cli_parse_int(CMD, "threads", optarg, 0, 1024, &flags.ingest.threads)) {
+                rc = CLI_USAGE;
                 goto done;
+            }
             break;
         default:
             rc = cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);

@@ -33,6 +33,9 @@ int cli_fail_data(const char *cmd, const char *path, hood_status status);
 int cli_fail_status(const char *cmd, hood_status status);
 /* Prints "hood CMD: MESSAGE" and "Try 'hood CMD --help'." on stderr; returns CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After MODEL failed to load: when DATA is the .hood file and MODEL is not, prints "hood CMD:
+ * did you mean: hood CMD DATA MODEL?" and returns true (the caller exits CLI_USAGE). */
+bool cli_hint_swapped(const char *cmd, const char *model, const char *data);
 /* The getopt_long failure (unknown option, missing argument) as a usage error. */
 int cli_usage_getopt(const char *cmd, int c, int optopt_value, const char *arg);
 

@@ -306,7 +306,7 @@ static bool parse_options(int argc, char **argv, train_args *a, cli_dataset_flag
     opterr = 0;
     optind = 1;
     int c, index = -1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, &index)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:h", opts, &index)) != -1) {
         int handled = cli_csv_flag(CMD, &a->csv, c, optarg);
         if (handled == 0)
             handled = cli_dataset_flag(CMD, flags, c, optarg);
@@ -462,6 +462,36 @@ static bool parse_window_options(char **opt, size_t n, hood_layer_info *l, bool 
     return true;
 }
 
+/* s without its leading and trailing blanks (cut in place): "10:tanh, 1:sigmoid" reads as
+ * written. */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        s[--len] = '\0';
+    return s;
+}
+
+/* A Dense item written without its colon ("10tanh") or the wrong way round ("tanh:10"): the
+ * message says what was probably meant. */
+static int dense_hint(size_t index, const char *kind, char *const *parts, size_t n)
+{
+    hood_activation act;
+    char *end = NULL;
+    unsigned long long u = strtoull(kind, &end, 10);
+    if (kind[0] >= '0' && kind[0] <= '9' && end != kind && *end != '\0' && n == 1 &&
+        hood_activation_parse(end, &act) == HOOD_OK)
+        return cli_usage(CMD, "--layers: layer %zu: '%s': did you mean %llu:%s?", index, kind, u,
+                         end);
+    if (n == 2 && hood_activation_parse(kind, &act) == HOOD_OK && parts[1][0] >= '0' &&
+        parts[1][0] <= '9' && strtoull(parts[1], &end, 10) > 0 && *end == '\0')
+        return cli_usage(CMD, "--layers: layer %zu: '%s:%s': did you mean %s:%s?", index, kind,
+                         parts[1], parts[1], kind);
+    return CLI_OK;
+}
+
 /* One item of --layers (help: LAYERS_GRAMMAR). The item is split at ':' in place. */
 static int parse_layer_item(char *item, size_t index, hood_layer_info *l)
 {
@@ -475,6 +505,10 @@ static int parse_layer_item(char *item, size_t index, hood_layer_info *l)
         *colon = '\0';
         p = colon + 1;
     }
+    for (size_t k = 0; k < n; k++)
+        parts[k] = trim(parts[k]);
+    if (dense_hint(index, parts[0], parts, n) != CLI_OK)
+        return CLI_USAGE;
     memset(l, 0, sizeof *l);
     l->use_bias = true;
     const char *kind = parts[0];
