@@ -142,9 +142,16 @@ static void print_summary(const hood_dataset *ds, const hood_dataset *val, const
         printf("%s: %zu samples x %zu values", out, hood_dataset_samples(ds),
                hood_dataset_features(ds));
     }
-    if (hood_dataset_num_classes(ds) > 0)
-        printf(", %zu classes", hood_dataset_num_classes(ds));
+    size_t k = hood_dataset_num_classes(ds);
+    if (k > 0)
+        printf(", %zu class%s", k, k == 1 ? "" : "es");
     putchar('\n');
+    if (k > 0 && hood_dataset_class_name(ds, 0) != NULL) { /* the label of each class */
+        fputs("Classes:", stdout);
+        for (size_t i = 0; i < k; i++)
+            printf("%s %zu %s", i > 0 ? "," : "", i, hood_dataset_class_name(ds, i));
+        putchar('\n');
+    }
 }
 
 /* The output (or both halves) may not be the labels file it is made from. */
