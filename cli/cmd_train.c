@@ -743,8 +743,10 @@ static int run(train_args *a, cli_dataset_flags *flags)
         (a->plot != NULL && !cli_check_writable(CMD, a->plot)))
         return CLI_FAIL;
 #ifdef HOOD_MPI
-    if (cli_mpi_rank() != 0)
+    if (cli_mpi_rank() != 0) {
         a->history = a->checkpoint = NULL; /* rank 0 alone writes; its model is every rank's */
+        a->save_best = false;
+    }
 #endif
     /* Reading data and writing outputs exit at once on a signal (nothing to keep); decoding
      * and training stop at their hooks (signals.h). */
