@@ -142,9 +142,16 @@ static void print_summary(const hood_dataset *ds, const hood_dataset *val, const
         printf("%s: %zu samples x %zu values", out, hood_dataset_samples(ds),
                hood_dataset_features(ds));
     }
-    if (hood_dataset_num_classes(ds) > 0)
-        printf(", %zu classes", hood_dataset_num_classes(ds));
+    size_t k = hood_dataset_num_classes(ds);
+    if (k > 0)
+        printf(", %zu class%s", k, k == 1 ? "" : "es");
     putchar('\n');
+    if (k > 0 && hood_dataset_class_name(ds, 0) != NULL) { /* the label of each class */
+        fputs("Classes:", stdout);
+        for (size_t i = 0; i < k; i++)
+            printf("%s %zu %s", i > 0 ? "," : "", i, hood_dataset_class_name(ds, i));
+        putchar('\n');
+    }
 }
 
 /* The output (or both halves) may not be the labels file it is made from. */
@@ -250,10 +257,12 @@ int hood_cli_dataset(int argc, char **argv)
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
         int handled = cli_dataset_flag(CMD, &flags, c, optarg);
-        if (handled < 0)
+        if (handled < 0) {
+            rc = CLI_USAGE; /* a bad value */
             goto done;
+        }
         if (handled > 0)
             continue;
         switch (c) {
@@ -271,8 +280,10 @@ int hood_cli_dataset(int argc, char **argv)
             compress = true;
             break;
         case OPT_THREADS:
-            if (!cli_parse_int(CMD, "threads", optarg, 0, 1024, &flags.ingest.threads))
+            if (!cli_parse_int(CMD, "threads", optarg, 0, 1024, &flags.ingest.threads)) {
+                rc = CLI_USAGE;
                 goto done;
+            }
             break;
         default:
             rc = cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);

@@ -83,11 +83,11 @@ static bool parse_args(int argc, char **argv, evaluate_args *a, int *rc)
     a->shuffle = true;
     a->batch = 32;
     a->threads = 1;
-    *rc = CLI_FAIL;
+    *rc = CLI_USAGE; /* every failure below is a bad option or value */
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         int csv = cli_csv_flag(CMD, &a->csv, c, optarg);
         if (csv < 0)
             return false;
@@ -251,6 +251,8 @@ int hood_cli_evaluate(int argc, char **argv)
     hood_status st = hood_model_load(a.model_path, &model);
     if (st != HOOD_OK) {
         rc = cli_fail_status(CMD, st);
+        if (cli_hint_swapped(CMD, a.model_path, a.data))
+            rc = CLI_USAGE;
         goto done;
     }
     if (a.has_threads && (st = hood_model_set_threads(model, a.threads)) != HOOD_OK) {

@@ -107,8 +107,13 @@ static void print_fit(const hood_model *m)
                w + 1);
     else if (w > 0 && w <= hood_model_history_length(m)) {
         const hood_epoch_log *e = hood_model_history(m, w - 1);
+        /* --save-best writes -o at each best epoch with best_epoch set: the file ends there */
+        bool kept_best = has && !rec.restored_best && rec.best_epoch == w &&
+                         hood_model_history_length(m) == w && rec.stopped_epoch == 0;
         printf("Weights:        from the end of epoch %zu%s", w,
-               has && rec.restored_best ? " (the best epoch, restored by early stopping)" : "");
+               has && rec.restored_best ? " (the best epoch, restored by early stopping)"
+               : kept_best ? " (the best epoch by the monitored value)"
+                           : "");
         if (e->has_validation)
             printf(": val_loss %.4f - val_accuracy %.4f", e->val_loss, e->val_accuracy);
         putchar('\n');
@@ -199,7 +204,7 @@ int hood_cli_info(int argc, char **argv)
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
             print_help();
             return CLI_OK;

@@ -322,11 +322,11 @@ static bool parse_args(int argc, char **argv, predictor *p, int *threads, bool *
         {"output", required_argument, NULL, 'o'},
     };
     cli_options_append(opts, 7, cli_csv_options);
-    *rc = CLI_FAIL;
+    *rc = CLI_USAGE; /* every failure in the loop is a bad option or value */
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
         int csv = cli_csv_flag(CMD, &p->csv_flags, c, optarg);
         if (csv < 0)
             return false;
@@ -350,7 +350,7 @@ static bool parse_args(int argc, char **argv, predictor *p, int *threads, bool *
             } else if (strcmp(optarg, "text") == 0) {
                 p->csv = false;
             } else {
-                *rc = cli_fail(CMD, "--format: expected text or csv, got '%s'", optarg);
+                *rc = cli_usage(CMD, "--format: expected text or csv, got '%s'", optarg);
                 return false;
             }
             break;
@@ -379,8 +379,10 @@ static bool parse_args(int argc, char **argv, predictor *p, int *threads, bool *
         *rc = cli_usage(CMD, "expected MODEL and at least one INPUT");
         return false;
     }
-    if (p->output.path != NULL && !cli_check_writable(CMD, p->output.path))
+    if (p->output.path != NULL && !cli_check_writable(CMD, p->output.path)) {
+        *rc = CLI_FAIL;
         return false;
+    }
     return true;
 }
 
@@ -503,6 +505,8 @@ int hood_cli_predict(int argc, char **argv)
     strlist errors = {0};
     float *x = NULL;
     rc = predictor_open(&p, argv[optind], has_threads, threads);
+    if (rc != CLI_OK && argc - optind == 2 && cli_hint_swapped(CMD, argv[optind], argv[optind + 1]))
+        rc = CLI_USAGE;
     if (rc == CLI_OK && p.csv && p.output.path == NULL)
         printf("path,class,probability\n");
     for (int i = optind + 1; rc == CLI_OK && i < argc; i++) {

@@ -5,10 +5,13 @@
 #include "common.h"
 #include "data.h"
 #include "metrics.h"
+#include "lr_schedule.h"
 #include "outputs.h"
+#include "plot.h"
 #include "progress.h"
 #include "signals.h"
 #include "train_args.h"
+#include "train_run.h"
 #ifdef HOOD_MPI
 #include "hood_mpi.h"
 #endif
@@ -20,53 +23,6 @@
 #include <sys/stat.h>
 
 static const char *const CMD = "train";
-
-/* ---- the fit callbacks ------------------------------------------------------------------- */
-
-typedef struct train_run {
-    cli_epoch_progress progress;
-    const char *checkpoint;
-    size_t checkpoint_every;
-    bool checkpoint_failed;
-    cli_train_metrics *metrics; /* --metrics, or NULL */
-    bool metrics_failed;
-} train_run;
-
-static int on_batch_end(void *user, size_t epoch, size_t batch, size_t num_batches, double loss,
-                        double accuracy)
-{
-    train_run *run = user;
-    cli_epoch_progress_batch(&run->progress, epoch, batch, num_batches, loss, accuracy);
-    /* Stop after this batch: fit returns HOOD_ESTOPPED with the weights after it. */
-    return cli_signal_received() != 0;
-}
-
-static int on_epoch_end(void *user, hood_model *model, const hood_epoch_log *log)
-{
-    train_run *run = user;
-    if (run->metrics != NULL) {
-        if (!cli_train_metrics_epoch(CMD, run->metrics, model, log->epoch)) {
-            run->metrics_failed = true;
-            return 1;
-        }
-        run->progress.extra = run->metrics->line;
-        run->progress.val_extra = run->metrics->val_line;
-    }
-    cli_epoch_progress_epoch(&run->progress, log);
-    if (run->checkpoint != NULL && (log->epoch + 1) % run->checkpoint_every == 0) {
-        if (!cli_stdout_ready()) { /* a failing run replaces nothing; main() says why */
-            run->checkpoint_failed = true;
-            return 1;
-        }
-        hood_status st = hood_model_save(model, run->checkpoint);
-        if (st != HOOD_OK) {
-            cli_fail_status(CMD, st);
-            run->checkpoint_failed = true;
-            return 1;
-        }
-    }
-    return 0;
-}
 
 /* ---- the model --------------------------------------------------------------------------- */
 
@@ -220,38 +176,6 @@ static int evaluate_after(const train_args *a, hood_model *model, const hood_dat
                                         a->json);
 }
 
-/* ---- history file ------------------------------------------------------------------------ */
-
-static void put_value(FILE *f, bool has, double v)
-{
-    fputc(',', f);
-    if (has)
-        fprintf(f, "%.9g", v);
-}
-
-static bool write_history(cli_atomic *file, const hood_model *model, const char *path,
-                          const cli_train_metrics *tm)
-{
-    if (!cli_atomic_open(CMD, file, path))
-        return false;
-    FILE *f = file->stream;
-    fprintf(f, "epoch,loss,accuracy,val_loss,val_accuracy,seconds");
-    cli_train_metrics_header(f, tm);
-    fputc('\n', f);
-    for (size_t i = 0; i < hood_model_history_length(model); i++) {
-        const hood_epoch_log *e = hood_model_history(model, i);
-        fprintf(f, "%zu", e->epoch);
-        put_value(f, true, e->loss);
-        put_value(f, true, e->accuracy);
-        put_value(f, e->has_validation, e->val_loss);
-        put_value(f, e->has_validation, e->val_accuracy);
-        put_value(f, true, e->seconds);
-        cli_train_metrics_row(f, tm, i);
-        fputc('\n', f);
-    }
-    return cli_atomic_finish(CMD, file);
-}
-
 /* ---- the run ----------------------------------------------------------------------------- */
 
 /* What the run holds; train_state_free releases it. */
@@ -266,6 +190,8 @@ typedef struct train_state {
     const char **names; /* a resumed model's class names, for the ingest */
     cli_atomic history;
     cli_train_metrics metrics; /* --metrics per epoch */
+    double *rates;       /* the learning rate per epoch of this run (NaN: not this run's) */
+    size_t best_epoch;   /* --save-best: the epoch whose model -o holds; 0: none written */
 } train_state;
 
 static void train_state_free(train_state *s)
@@ -278,6 +204,7 @@ static void train_state_free(train_state *s)
     hood_dataset_free(s->extra_val);
     hood_dataset_free(s->eval_ds);
     free(s->names);
+    free(s->rates);
 }
 
 /* --validation-data, ingested as DATA was but whole, and labelled in the training data's
@@ -620,6 +547,11 @@ static int stopped_by_signal(train_state *s, int sig)
 {
     const train_args *a = s->a;
     const char *dest = a->checkpoint != NULL ? a->checkpoint : a->out;
+    if (a->checkpoint == NULL && s->best_epoch > 0) { /* ModelCheckpoint's file stays */
+        fprintf(stderr, "hood train: stopped by %s; %s keeps the best epoch's model (epoch %zu)\n",
+                cli_signal_name(sig), a->out, s->best_epoch);
+        return 128 + sig;
+    }
     hood_fit_record rec;
     hood_model_fit_record(s->model, &rec);
     rec.interrupted = true;
@@ -713,7 +645,7 @@ static int prepare_metrics_and_weights(train_state *s, const hood_fit_options *f
 /* Fits the epochs still to do (none when a resumed checkpoint is complete). */
 static int run_fit(train_state *s)
 {
-    const train_args *a = s->a;
+    train_args *a = s->a;
     size_t done_epochs = hood_model_epochs_done(s->model);
     if (done_epochs >= a->epochs)
         return CLI_OK;
@@ -722,6 +654,34 @@ static int run_fit(train_state *s)
     cli_epoch_progress_init(&run.progress, a->verbose, a->epochs);
     run.checkpoint = a->checkpoint;
     run.checkpoint_every = a->checkpoint_every;
+    run.model = s->model;
+    run.monitor = a->monitor;
+    run.verbose = a->verbose;
+    run.split = s->split;
+    run.best_out = a->save_best ? a->out : NULL;
+    run.rate = hood_model_get_learning_rate(s->model);
+    s->rates = malloc(a->epochs * sizeof *s->rates);
+    if (s->rates == NULL)
+        return cli_fail(CMD, "out of memory");
+    for (size_t i = 0; i < a->epochs; i++)
+        s->rates[i] = NAN;
+    run.rates = s->rates;
+    run.num_rates = a->epochs;
+    if (a->schedule.kind != LR_NONE || a->schedule.plateau) {
+        /* the schedule starts from --learning-rate or the optimizer's default (a resumed
+         * model's stored rate is already the scheduled one) */
+        hood_optimizer_config opt;
+        hood_optimizer_config_init(&opt, HOOD_OPT_SGD);
+        hood_model_optimizer(s->model, &opt);
+        hood_optimizer_config_init(&opt, opt.kind);
+        a->schedule.initial = a->has_lr ? a->lr : (double)opt.learning_rate;
+        a->schedule.maximize =
+            a->monitor == HOOD_MONITOR_ACCURACY || a->monitor == HOOD_MONITOR_VAL_ACCURACY;
+        if (done_epochs == 0 && hood_model_batches_done(s->model) == 0)
+            run.rate = a->schedule.initial;
+        run.schedule = &a->schedule;
+        run.progress.show_learning_rate = true;
+    }
 
     hood_fit_options fit;
     hood_fit_options_init(&fit);
@@ -737,8 +697,8 @@ static int run_fit(train_state *s)
     fit.patience = a->patience;
     fit.min_delta = a->min_delta;
     fit.restore_best_weights = a->restore_best;
-    fit.on_epoch_end = on_epoch_end;
-    fit.on_batch_end = on_batch_end;
+    fit.on_epoch_end = train_run_on_epoch_end;
+    fit.on_batch_end = train_run_on_batch_end;
     fit.user = &run;
     float *class_weights = NULL;
     int mrc = prepare_metrics_and_weights(s, &fit, &class_weights, &fit.num_class_weights);
@@ -767,6 +727,7 @@ static int run_fit(train_state *s)
     hood_status st = hood_model_fit(s->model, s->train, &fit);
     free(class_weights);
     cli_epoch_progress_finish(&run.progress);
+    s->best_epoch = run.best_epoch;
     int sig = cli_signal_received();
     int rc = sig != 0 ? stopped_by_signal(s, sig) : CLI_OK;
     cli_signals_unguard_all();
@@ -799,7 +760,9 @@ static int save_outputs(train_state *s)
     cli_signals_guard(a->out);
     if (a->history != NULL)
         cli_signals_guard(a->history);
-    if (a->history != NULL && !write_history(&s->history, s->model, a->history, &s->metrics))
+    if (a->history != NULL &&
+        !train_write_history(&s->history, s->model, a->history, &s->metrics, s->rates,
+                             s->rates ? a->epochs : 0))
         return CLI_FAIL;
 #ifdef HOOD_MPI
     if (cli_mpi_rank() != 0)
@@ -808,34 +771,45 @@ static int save_outputs(train_state *s)
     int rc = s->eval_ds != NULL ? evaluate_after(a, s->model, s->eval_ds) : CLI_OK;
     if (rc != CLI_OK || !cli_stdout_ready())
         return CLI_FAIL;
-    hood_status st = hood_model_save(s->model, a->out);
+    /* --save-best: -o already holds the best epoch's model (ModelCheckpoint's file) */
+    hood_status st = s->best_epoch > 0 ? HOOD_OK : hood_model_save(s->model, a->out);
     if (st != HOOD_OK)
         return cli_fail_status(CMD, st);
     if (a->history != NULL && !cli_atomic_rename(CMD, &s->history))
         return CLI_FAIL;
+    if (a->plot != NULL && !cli_plot_model(CMD, a->plot, s->model))
+        return CLI_FAIL;
+    if (s->best_epoch > 0 && a->verbose > 0)
+        printf("Saved the best epoch's model (epoch %zu by %s) to %s\n", s->best_epoch,
+               train_monitor_name(a->monitor), a->out);
     cli_signals_unguard_all();
     return CLI_OK;
 }
 
 static int run(train_args *a, cli_dataset_flags *flags)
 {
-    const cli_named_path outs[] = {{"-o", a->out}, {"--history", a->history},
-                                   {"--checkpoint", a->checkpoint}};
+    const cli_named_path outs[] = {{"-o", a->out},
+                                   {"--history", a->history},
+                                   {"--checkpoint", a->checkpoint},
+                                   {"--plot", a->plot}};
     const cli_named_path ins[] = {{"DATA", a->data},
                                   {"--validation-data", a->val_data},
                                   {"--evaluate", a->evaluate},
                                   {"--init-weights", a->init_weights},
                                   {"--labels", flags->ingest.labels_file}};
-    int distinct = cli_check_distinct(CMD, outs, 3, ins, 5);
+    int distinct = cli_check_distinct(CMD, outs, 4, ins, 5);
     if (distinct != CLI_OK)
         return distinct;
     if (!cli_check_writable(CMD, a->out) ||
         (a->history != NULL && !cli_check_writable(CMD, a->history)) ||
-        (a->checkpoint != NULL && !cli_check_writable(CMD, a->checkpoint)))
+        (a->checkpoint != NULL && !cli_check_writable(CMD, a->checkpoint)) ||
+        (a->plot != NULL && !cli_check_writable(CMD, a->plot)))
         return CLI_FAIL;
 #ifdef HOOD_MPI
-    if (cli_mpi_rank() != 0)
+    if (cli_mpi_rank() != 0) {
         a->history = a->checkpoint = NULL; /* rank 0 alone writes; its model is every rank's */
+        a->save_best = false;
+    }
 #endif
     /* Reading data and writing outputs exit at once on a signal (nothing to keep); decoding
      * and training stop at their hooks (signals.h). */

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,13 +97,32 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+bool cli_hint_swapped(const char *cmd, const char *model, const char *data)
+{
+    if (data == NULL || !ends_with(data, ".hood") || ends_with(model, ".hood"))
+        return false;
+    fprintf(stderr, "hood %s: did you mean: hood %s %s %s?\n", cmd, cmd, data, model);
+    return true;
+}
+
 int cli_usage_getopt(const char *cmd, int c, int optopt_value, const char *arg)
 {
-    (void)c;
-    /* getopt_long was told to be quiet (opterr = 0), so this is the only report. */
+    /* getopt_long was told to be quiet (opterr = 0), so this is the only report; every
+     * optstring starts with ':', so a missing value comes back as ':' and an unknown option
+     * as '?'. */
+    bool missing = c == ':';
     if (optopt_value != 0 && optopt_value < CLI_DATASET_OPT_BASE && isprint(optopt_value))
-        return cli_usage(cmd, "invalid option or missing value: -%c", optopt_value);
-    return cli_usage(cmd, "invalid option or missing value: %s", arg ? arg : "?");
+        return missing ? cli_usage(cmd, "option -%c needs a value", optopt_value)
+                       : cli_usage(cmd, "unknown option -%c", optopt_value);
+    const char *name = arg ? arg : "?";
+    return missing ? cli_usage(cmd, "option %s needs a value", name)
+                   : cli_usage(cmd, "unknown option %s", name);
 }
 
 /* ---- option values -------------------------------------------------------------------------- */

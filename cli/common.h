@@ -21,6 +21,7 @@ int hood_cli_evaluate(int argc, char **argv);
 int hood_cli_predict(int argc, char **argv);
 int hood_cli_info(int argc, char **argv);
 int hood_cli_export_weights(int argc, char **argv);
+int hood_cli_plot(int argc, char **argv);
 
 /* Prints "hood CMD: MESSAGE" on stderr as one line; returns CLI_FAIL. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -32,6 +33,9 @@ int cli_fail_data(const char *cmd, const char *path, hood_status status);
 int cli_fail_status(const char *cmd, hood_status status);
 /* Prints "hood CMD: MESSAGE" and "Try 'hood CMD --help'." on stderr; returns CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After MODEL failed to load: when DATA is the .hood file and MODEL is not, prints "hood CMD:
+ * did you mean: hood CMD DATA MODEL?" and returns true (the caller exits CLI_USAGE). */
+bool cli_hint_swapped(const char *cmd, const char *model, const char *data);
 /* The getopt_long failure (unknown option, missing argument) as a usage error. */
 int cli_usage_getopt(const char *cmd, int c, int optopt_value, const char *arg);
 

@@ -23,6 +23,7 @@ static const command commands[] = {
     {"predict", hood_cli_predict, "classes and probabilities for images, folders, .npz/.csv"},
     {"info", hood_cli_info, "a model's layers, parameters, preprocessing and history"},
     {"export-weights", hood_cli_export_weights, "kernels and biases as a NumPy .npz"},
+    {"plot", hood_cli_plot, "learning curves of a history CSV as an SVG"},
 };
 
 static void print_help(FILE *out)
@@ -62,6 +63,15 @@ int main(int argc, char **argv)
      * lines. libvips mutes them whenever VIPS_WARNING is set, whatever its value. */
     setenv("VIPS_WARNING", "0", 0);
     const char *name = argv[1];
+    /* `hood help train` is `hood train --help`, as git and cargo do */
+    char help_flag[] = "--help";
+    char *help_argv[4] = {argv[0], NULL, help_flag, NULL};
+    if (strcmp(name, "help") == 0 && argc >= 3) {
+        help_argv[1] = argv[2];
+        name = argv[2];
+        argc = 3;
+        argv = help_argv;
+    }
     if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
         print_help(stdout);
         return finish(NULL, CLI_OK);

@@ -117,6 +117,8 @@ void cli_epoch_progress_epoch(cli_epoch_progress *p, const hood_epoch_log *log)
             printf(" - val_accuracy: %.4f - val_loss: %.4f", log->val_accuracy, log->val_loss);
         if (p->val_extra != NULL)
             fputs(p->val_extra, stdout);
+        if (p->show_learning_rate)
+            printf(" - learning_rate: %.4e", p->learning_rate);
         printf(p->tty && p->verbose == 1 ? "\x1b[K\n" : "\n");
         fflush(stdout);
     }

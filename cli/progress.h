@@ -41,6 +41,8 @@ typedef struct cli_epoch_progress {
     size_t batches;         /* of the current epoch */
     const char *extra;      /* --metrics: after the next epoch line's training figures, */
     const char *val_extra;  /* and after its validation figures; or NULL */
+    bool show_learning_rate; /* a schedule is on: " - learning_rate: 1.0000e-03" */
+    double learning_rate;
 } cli_epoch_progress;
 
 void cli_epoch_progress_init(cli_epoch_progress *p, int verbose, size_t total_epochs);

@@ -62,8 +62,9 @@ static void print_help(void)
         "                              (val_* needs validation data)\n"
         "      --min-delta F           smallest change that counts as improvement (default 0)\n"
         "      --restore-best          end with the best epoch's weights\n"
-        "      --history FILE.csv      epoch,loss,accuracy,val_loss,val_accuracy,seconds\n"
-        "                              (epoch counts from 0 as Keras' CSVLogger)\n"
+        "      --history FILE.csv      epoch,loss,accuracy,val_loss,val_accuracy,seconds,\n"
+        "                              learning_rate (epoch counts from 0 as Keras' CSVLogger;\n"
+        "                              hood plot draws it)\n"
         "      --metrics LIST          also Keras' metrics accuracy,precision,recall,auc on the\n"
         "                              epoch lines (and val_* ones), the --history columns and\n"
         "                              --evaluate (see hood evaluate --help); measured with the\n"
@@ -76,6 +77,19 @@ static void print_help(void)
         "      --evaluate FILE         after training, evaluate the model on FILE and print\n"
         "                              loss and accuracy (with --json: full precision)\n"
         "      --json                  print the --evaluate result as JSON\n"
+        "      --lr-schedule SPEC      Keras' schedules over optimizer steps (batches):\n"
+        "                              exponential:DECAY_STEPS:RATE (ExponentialDecay:\n"
+        "                              lr * RATE^(step/DECAY_STEPS)) or\n"
+        "                              cosine:DECAY_STEPS[:ALPHA] (CosineDecay, ALPHA default 0)\n"
+        "      --reduce-lr-on-plateau FACTOR:PATIENCE\n"
+        "                              ReduceLROnPlateau on --monitor: the rate times FACTOR\n"
+        "                              after PATIENCE epochs without an improvement > 1e-4;\n"
+        "                              with a schedule or this, the rate is in the epoch lines\n"
+        "                              and --history's learning_rate column\n"
+        "      --save-best             ModelCheckpoint(save_best_only): MODEL is rewritten\n"
+        "                              (atomically) whenever --monitor improves, and is the\n"
+        "                              best epoch's model at the end (hood info says so)\n"
+        "      --plot FILE.svg         the learning curves (loss, accuracy, val_*) per epoch\n"
         "      --threads N             hood's worker threads for products and decoding (0: one\n"
         "                              per core; default 1; the BLAS itself runs on one)\n"
         "      --verbose 0|1|2         1 (default): a progress bar on a terminal, one line per\n"
@@ -131,6 +145,11 @@ enum {
     OPT_JSON,
     OPT_METRICS,
     OPT_CLASS_WEIGHT,
+    /* Keras callbacks (issue 13) */
+    OPT_LR_SCHEDULE,
+    OPT_REDUCE_LR,
+    OPT_SAVE_BEST,
+    OPT_PLOT,
 };
 
 static const struct option train_options[] = {
@@ -161,6 +180,10 @@ static const struct option train_options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"class-weight", required_argument, NULL, OPT_CLASS_WEIGHT},
+    {"lr-schedule", required_argument, NULL, OPT_LR_SCHEDULE},
+    {"reduce-lr-on-plateau", required_argument, NULL, OPT_REDUCE_LR},
+    {"save-best", no_argument, NULL, OPT_SAVE_BEST},
+    {"plot", required_argument, NULL, OPT_PLOT},
     {NULL, 0, NULL, 0},
 };
 
@@ -273,6 +296,18 @@ static int set_option(train_args *a, int c, const char *arg)
         a->class_weight = arg;
         break;
     }
+    case OPT_LR_SCHEDULE:
+        ok = lr_schedule_parse(arg, &a->schedule);
+        break;
+    case OPT_REDUCE_LR:
+        ok = lr_plateau_parse(arg, &a->schedule);
+        break;
+    case OPT_SAVE_BEST:
+        a->save_best = true;
+        break;
+    case OPT_PLOT:
+        a->plot = arg;
+        break;
     default:
         return -1;
     }
@@ -294,12 +329,14 @@ static bool parse_options(int argc, char **argv, train_args *a, cli_dataset_flag
     opterr = 0;
     optind = 1;
     int c, index = -1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, &index)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:h", opts, &index)) != -1) {
         int handled = cli_csv_flag(CMD, &a->csv, c, optarg);
         if (handled == 0)
             handled = cli_dataset_flag(CMD, flags, c, optarg);
-        if (handled < 0)
+        if (handled < 0) {
+            *rc = CLI_USAGE; /* a bad value is a usage error, as a bad option */
             return false;
+        }
         for (size_t i = 0;
              handled > 0 && index >= 0 && i < sizeof preprocess_flags / sizeof preprocess_flags[0];
              i++)
@@ -316,6 +353,8 @@ static bool parse_options(int argc, char **argv, train_args *a, cli_dataset_flag
         int set = set_option(a, c, optarg);
         if (set < 0)
             *rc = cli_usage_getopt(CMD, c, optopt, argv[optind - 1]);
+        else if (set == 0)
+            *rc = CLI_USAGE;
         if (set <= 0)
             return false;
     }
@@ -336,6 +375,9 @@ static int check_args(int argc, char **argv, const train_args *a, const cli_data
         return cli_usage(CMD, "--subset is for hood dataset; train splits with --validation-split");
     if (a->resume != NULL && a->init_weights != NULL)
         return cli_usage(CMD, "--resume and --init-weights exclude each other");
+    if (a->schedule.kind != LR_NONE && a->schedule.plateau)
+        return cli_usage(CMD, "--lr-schedule and --reduce-lr-on-plateau exclude each other (Keras "
+                              "cannot change a scheduled rate either)");
     const char *data = argv[optind];
     bool folder = cli_is_directory(data);
     if (a->preprocess_flag != NULL && !folder)
@@ -352,11 +394,16 @@ static int check_args(int argc, char **argv, const train_args *a, const cli_data
      * (checked once the checkpoint is read). */
     bool val_monitor =
         a->monitor == HOOD_MONITOR_VAL_LOSS || a->monitor == HOOD_MONITOR_VAL_ACCURACY;
-    if (a->early && val_monitor && a->resume == NULL && a->val_data == NULL &&
+    const char *monitoring = a->early              ? "--early-stopping"
+                             : a->save_best        ? "--save-best"
+                             : a->schedule.plateau ? "--reduce-lr-on-plateau"
+                                                   : NULL;
+    if (monitoring != NULL && val_monitor && a->resume == NULL && a->val_data == NULL &&
         in->validation_split == 0)
         return cli_usage(CMD,
-                         "--early-stopping monitors %s, which needs validation data "
+                         "%s monitors %s, which needs validation data "
                          "(--validation-split or --validation-data); or --monitor loss",
+                         monitoring,
                          a->monitor == HOOD_MONITOR_VAL_LOSS ? "val_loss" : "val_accuracy");
     /* A folder is split by its shuffled file list, as hood dataset (Keras' rule): the same
      * --seed must be given. A file is split by fit, which holds out its last rows unshuffled
@@ -390,8 +437,10 @@ bool train_args_parse(int argc, char **argv, train_args *a, cli_dataset_flags *f
         train_model_spec spec;
         *rc = train_model_spec_parse(a, &spec);
         train_model_spec_free(&spec);
-        if (*rc != CLI_OK)
+        if (*rc != CLI_OK) {
+            *rc = CLI_USAGE; /* a bad --layers/--loss/... value */
             return false;
+        }
     }
     return true;
 }
@@ -436,6 +485,36 @@ static bool parse_window_options(char **opt, size_t n, hood_layer_info *l, bool 
     return true;
 }
 
+/* s without its leading and trailing blanks (cut in place): "10:tanh, 1:sigmoid" reads as
+ * written. */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        s[--len] = '\0';
+    return s;
+}
+
+/* A Dense item written without its colon ("10tanh") or the wrong way round ("tanh:10"): the
+ * message says what was probably meant. */
+static int dense_hint(size_t index, const char *kind, char *const *parts, size_t n)
+{
+    hood_activation act;
+    char *end = NULL;
+    unsigned long long u = strtoull(kind, &end, 10);
+    if (kind[0] >= '0' && kind[0] <= '9' && end != kind && *end != '\0' && n == 1 &&
+        hood_activation_parse(end, &act) == HOOD_OK)
+        return cli_usage(CMD, "--layers: layer %zu: '%s': did you mean %llu:%s?", index, kind, u,
+                         end);
+    if (n == 2 && hood_activation_parse(kind, &act) == HOOD_OK && parts[1][0] >= '0' &&
+        parts[1][0] <= '9' && strtoull(parts[1], &end, 10) > 0 && *end == '\0')
+        return cli_usage(CMD, "--layers: layer %zu: '%s:%s': did you mean %s:%s?", index, kind,
+                         parts[1], parts[1], kind);
+    return CLI_OK;
+}
+
 /* One item of --layers (help: LAYERS_GRAMMAR). The item is split at ':' in place. */
 static int parse_layer_item(char *item, size_t index, hood_layer_info *l)
 {
@@ -449,6 +528,10 @@ static int parse_layer_item(char *item, size_t index, hood_layer_info *l)
         *colon = '\0';
         p = colon + 1;
     }
+    for (size_t k = 0; k < n; k++)
+        parts[k] = trim(parts[k]);
+    if (dense_hint(index, parts[0], parts, n) != CLI_OK)
+        return CLI_USAGE;
     memset(l, 0, sizeof *l);
     l->use_bias = true;
     const char *kind = parts[0];

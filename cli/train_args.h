@@ -7,6 +7,7 @@
 #include "data.h"
 #include "data_args.h"
 #include "hood.h"
+#include "lr_schedule.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,6 +35,10 @@ typedef struct train_args {
     char **argv;
     unsigned metrics;          /* --metrics (CLI_METRIC_* bits of cli/metrics.h) */
     const char *class_weight;  /* --class-weight balanced|C:W,... (checked at parse) */
+    /* Keras callbacks (issue 13): schedules, ModelCheckpoint(save_best_only), curves */
+    lr_schedule schedule; /* --lr-schedule, --reduce-lr-on-plateau */
+    bool save_best;       /* --save-best: -o is the best epoch's model by --monitor */
+    const char *plot;     /* --plot FILE.svg: the learning curves */
 } train_args;
 
 /* Parses argv (argv[0] is "train") into *a and the dataset flags into *flags (initialised by

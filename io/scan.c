@@ -552,14 +552,26 @@ static hood_status find_files(const char *dir, const hood_ingest_options *opts, 
     if (status != HOOD_OK)
         return status;
     size_t n = files->count;
+    /* Keras refuses binary labels without exactly two classes, and a classifier of one class
+     * learns nothing: say which class was found (a folder of images without sub-folders, or
+     * one sub-folder, is the usual cause). */
+    const char *only = plan->num_classes == 1 && plan->classes != NULL ? plan->classes[0] : NULL;
     if (opts->label_mode == HOOD_LABELS_BINARY && plan->num_classes != 2)
-        return hood__fail(HOOD_EINVAL, "label_mode binary needs exactly 2 classes, found %zu",
-                          plan->num_classes);
+        return hood__fail(HOOD_EINVAL,
+                          "%s: label_mode binary needs exactly 2 classes (class sub-folders), "
+                          "found %zu%s%s",
+                          dir, plan->num_classes, only != NULL ? ": " : "",
+                          only != NULL ? only : "");
     if (opts->label_mode == HOOD_LABELS_NONE)
         hood__ingest_message(opts, "Found %zu files.", n);
     else
         hood__ingest_message(opts, "Found %zu files belonging to %zu classes.", n,
                              plan->num_classes);
+    if (opts->label_mode != HOOD_LABELS_NONE && plan->num_classes == 1)
+        hood__ingest_message(opts,
+                             "Warning: found 1 class%s%s in %s; a classifier needs at least 2 "
+                             "(one sub-folder per class)",
+                             only != NULL ? ": " : "", only != NULL ? only : "", dir);
     return HOOD_OK;
 }
 

@@ -1103,15 +1103,18 @@ START_TEST(skip_unreadable_files_with_messages)
     ck_assert_str_eq(base(ds, 1), "good2.png");
     ck_assert(hood_dataset_x(ds)[4] == 20.0f / 255.0f);
     ck_assert(hood_dataset_labels(ds)[1] == 0.0f);
-    ck_assert_int_eq(m.count, 5);
+    ck_assert_int_eq(m.count, 6);
     ck_assert_str_eq(m.lines[0], "Found 5 files belonging to 1 classes.");
+    /* one class: a warning naming it (issue 13) */
+    ck_assert_msg(strstr(m.lines[1], "Warning: found 1 class: a in ") == m.lines[1], "%s",
+                  m.lines[1]);
     /* one line per file, in file order, naming it and why */
-    ck_assert_msg(strstr(m.lines[1], "Skipped ") == m.lines[1] &&
-                      strstr(m.lines[1], "empty.png: empty file") != NULL,
-                  "%s", m.lines[1]);
-    ck_assert_msg(strstr(m.lines[2], "text.jpg: not a PNG, JPEG") != NULL, "%s", m.lines[2]);
-    ck_assert_msg(strstr(m.lines[3], "truncated.png: libvips: ") != NULL, "%s", m.lines[3]);
-    ck_assert_str_eq(m.lines[4], "Skipped 3 unreadable files.");
+    ck_assert_msg(strstr(m.lines[2], "Skipped ") == m.lines[2] &&
+                      strstr(m.lines[2], "empty.png: empty file") != NULL,
+                  "%s", m.lines[2]);
+    ck_assert_msg(strstr(m.lines[3], "text.jpg: not a PNG, JPEG") != NULL, "%s", m.lines[3]);
+    ck_assert_msg(strstr(m.lines[4], "truncated.png: libvips: ") != NULL, "%s", m.lines[4]);
+    ck_assert_str_eq(m.lines[5], "Skipped 3 unreadable files.");
     hood_dataset_free(ds);
 }
 END_TEST

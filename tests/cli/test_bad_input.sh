@@ -245,15 +245,15 @@ if [ "$have_vips" -eq 1 ]; then
         "$HOOD" train "$I/all_bad" -o @OUT@ "${D[@]}" "${L[@]}"
     bad "train --strict: a truncated JPEG in the folder" 1 "cut.jpg" m.hood \
         "$HOOD" train "$I/truncated_jpg" -o @OUT@ "${D[@]}" "${L[@]}" --strict
-    bad "--image-size 0x5" 1 "--image-size" x.npz \
+    bad "--image-size 0x5" 2 "--image-size" x.npz \
         "$HOOD" dataset "$I/good" -o @OUT@ --image-size 0x5 --quiet
-    bad "--image-size 100000x100000: refused before allocating" 1 "--image-size" x.npz \
+    bad "--image-size 100000x100000: refused before allocating" 2 "--image-size" x.npz \
         "$HOOD" dataset "$I/good" -o @OUT@ --image-size 100000x100000 --quiet
     bad "--image-size 65535x65535 rgb: 2 images that cannot fit in memory" 1 "65535" x.npz \
         "$HOOD" dataset "$I/good" -o @OUT@ --image-size 65535x65535 --color-mode rgb --quiet
     bad "--pad-to-aspect-ratio: a 60000 x 1 strip, refused before padding" 1 "strip.png" x.npz \
         "$HOOD" dataset "$I/strip" -o @OUT@ "${D[@]}" --pad-to-aspect-ratio --strict
-    bad "--validation-split 1.5" 1 "--validation-split" x.npz \
+    bad "--validation-split 1.5" 2 "--validation-split" x.npz \
         "$HOOD" dataset "$I/good" -o @OUT@ "${D[@]}" --validation-split 1.5 --subset both
     bad "dataset: --validation-split with shuffling but no --seed (usage)" 2 "--seed" x.npz \
         "$HOOD" dataset "$I/good" -o @OUT@ "${D[@]}" --validation-split 0.5 --subset both
@@ -315,34 +315,34 @@ bad "--validation-data: garbage .npz" 1 "garbage.npz" m.hood \
 
 # ---- model options and shapes --------------------------------------------------------------
 
-bad "unknown activation" 1 "swish" m.hood \
+bad "unknown activation" 2 "swish" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ --layers 3:swish,1:sigmoid --verbose 0
-bad "unknown optimizer" 1 "adagrad" m.hood \
+bad "unknown optimizer" 2 "adagrad" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --optimizer adagrad
-bad "unknown loss" 1 "hinge" m.hood "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --loss hinge
-bad "unknown initializer" 1 "lecun" m.hood \
+bad "unknown loss" 2 "hinge" m.hood "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --loss hinge
+bad "unknown initializer" 2 "lecun" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --initializer lecun
-bad "--layers with 0 units" 1 "--layers" m.hood \
+bad "--layers with 0 units" 2 "--layers" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ --layers 0:relu,1:sigmoid --verbose 0
-bad "--layers with -3 units" 1 "--layers" m.hood \
+bad "--layers with -3 units" 2 "--layers" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ --layers -3:relu,1:sigmoid --verbose 0
 bad "--layers too big for memory" 1 "--layers" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ --layers 1000000:relu,1000000:relu --verbose 0
-bad "--epochs 0" 1 "--epochs" m.hood "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --epochs 0
-bad "--epochs -1" 1 "--epochs" m.hood "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --epochs -1
-bad "--batch-size 0" 1 "--batch-size" m.hood \
+bad "--epochs 0" 2 "--epochs" m.hood "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --epochs 0
+bad "--epochs -1" 2 "--epochs" m.hood "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --epochs -1
+bad "--batch-size 0" 2 "--batch-size" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --batch-size 0
-bad "--learning-rate -1" 1 "--learning-rate" m.hood \
+bad "--learning-rate -1" 2 "--learning-rate" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --learning-rate -1
-bad "--learning-rate nan" 1 "--learning-rate" m.hood \
+bad "--learning-rate nan" 2 "--learning-rate" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --learning-rate nan
-bad "--momentum 1.5" 1 "--momentum" m.hood \
+bad "--momentum 1.5" 2 "--momentum" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --optimizer sgd --momentum 1.5
-bad "train --validation-split 1.5" 1 "--validation-split" m.hood \
+bad "train --validation-split 1.5" 2 "--validation-split" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --validation-split 1.5
-bad "--checkpoint-every 0" 1 "--checkpoint-every" m.hood \
+bad "--checkpoint-every 0" 2 "--checkpoint-every" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --checkpoint-every 0
-bad "--threads -1" 1 "--threads" m.hood "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --threads -1
+bad "--threads -1" 2 "--threads" m.hood "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --threads -1
 bad "train: an unknown option (usage)" 2 "--bogus" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --bogus
 bad "train: --resume with --init-weights (usage)" 2 "--init-weights" m.hood \

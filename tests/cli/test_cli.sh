@@ -65,6 +65,20 @@ expect_error() {
     fi
 }
 
+# expect_bad_value DESC PATTERN CMD...: a bad option value is a usage error (issue 13): exit 2,
+# the first stderr line "hood CMD: ..." names PATTERN, nothing on stdout.
+expect_bad_value() {
+    local desc=$1 pattern=$2
+    shift 2
+    run "$@"
+    if [ "$rc" -eq 2 ] && head -1 "$T/err" | grep -q "^hood [a-z-]*: " &&
+        head -1 "$T/err" | grep -qF -- "$pattern" && [ ! -s "$T/out" ]; then
+        pass "$desc"
+    else
+        fail "$desc" "exit $rc (wanted 2), first stderr line naming '$pattern'"
+    fi
+}
+
 # no_leftovers DIR: no temporary files (*.tmp.*) left in DIR.
 no_leftovers() {
     ! ls "$1" | grep -q '\.tmp\.'
@@ -136,20 +150,20 @@ expect_usage "predict: no INPUT" "$HOOD" predict "$T/m.hood"
 expect_usage "info: two operands" "$HOOD" info a b
 expect_usage "export-weights: missing -o" "$HOOD" export-weights "$T/m.hood"
 
-# ---- bad values (exit 1, one line naming the option) ---------------------------------------
+# ---- bad values (exit 2, one line naming the option) ---------------------------------------
 
 L="--layers 8:tanh,1:sigmoid"
-expect_error "--epochs 0" "--epochs" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --epochs 0
-expect_error "--batch-size -3" "--batch-size" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --batch-size -3
-expect_error "--learning-rate 0" "--learning-rate" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --learning-rate 0
-expect_error "--learning-rate -0.1" "--learning-rate" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --learning-rate -0.1
-expect_error "--learning-rate abc" "--learning-rate" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --learning-rate abc
-expect_error "unknown activation" "swish" "$HOOD" train "$T/train.csv" -o "$T/m.hood" --layers 8:swish,1:sigmoid
-expect_error "zero units" "--layers" "$HOOD" train "$T/train.csv" -o "$T/m.hood" --layers 0:relu,1:sigmoid
-expect_error "unknown optimizer" "adagrad" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --optimizer adagrad
-expect_error "unknown loss" "hinge" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --loss hinge
-expect_error "--image-size 0x5" "--image-size" "$HOOD" dataset "$T/img" -o "$T/x.csv" --image-size 0x5
-expect_error "--verbose 7" "--verbose" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --verbose 7
+expect_bad_value "--epochs 0" "--epochs" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --epochs 0
+expect_bad_value "--batch-size -3" "--batch-size" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --batch-size -3
+expect_bad_value "--learning-rate 0" "--learning-rate" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --learning-rate 0
+expect_bad_value "--learning-rate -0.1" "--learning-rate" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --learning-rate -0.1
+expect_bad_value "--learning-rate abc" "--learning-rate" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --learning-rate abc
+expect_bad_value "unknown activation" "swish" "$HOOD" train "$T/train.csv" -o "$T/m.hood" --layers 8:swish,1:sigmoid
+expect_bad_value "zero units" "--layers" "$HOOD" train "$T/train.csv" -o "$T/m.hood" --layers 0:relu,1:sigmoid
+expect_bad_value "unknown optimizer" "adagrad" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --optimizer adagrad
+expect_bad_value "unknown loss" "hinge" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --loss hinge
+expect_bad_value "--image-size 0x5" "--image-size" "$HOOD" dataset "$T/img" -o "$T/x.csv" --image-size 0x5
+expect_bad_value "--verbose 7" "--verbose" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --verbose 7
 [ -e "$T/m.hood" ] && fail "bad values leave no model file" || pass "bad values leave no model file"
 
 # ---- bad inputs (exit 1, one line naming the file) -----------------------------------------
@@ -177,12 +191,12 @@ expect_error "--resume from a garbage file" "garbage.hood" "$HOOD" train "$T/tra
 expect_error "--init-weights from a missing file" "nope.npz" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --init-weights "$T/nope.npz"
 expect_error "--history in a missing folder" "/nonexistent/h.csv" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --history /nonexistent/h.csv
 expect_error "-o names a folder" "$T" "$HOOD" train "$T/train.csv" -o "$T" $L
-expect_error "--momentum 1.5" "--momentum" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --momentum 1.5
-expect_error "--validation-split 1.5" "--validation-split" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --validation-split 1.5
-expect_error "--threads -1" "--threads" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --threads -1
-expect_error "--checkpoint-every 0" "--checkpoint-every" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --checkpoint-every 0
-expect_error "--color-mode cmyk" "--color-mode" "$HOOD" dataset "$T/img" -o "$T/x.csv" --color-mode cmyk
-expect_error "--label-mode weird" "--label-mode" "$HOOD" dataset "$T/img" -o "$T/x.csv" --label-mode weird
+expect_bad_value "--momentum 1.5" "--momentum" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --momentum 1.5
+expect_bad_value "--validation-split 1.5" "--validation-split" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --validation-split 1.5
+expect_bad_value "--threads -1" "--threads" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --threads -1
+expect_bad_value "--checkpoint-every 0" "--checkpoint-every" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --checkpoint-every 0
+expect_bad_value "--color-mode cmyk" "--color-mode" "$HOOD" dataset "$T/img" -o "$T/x.csv" --color-mode cmyk
+expect_bad_value "--label-mode weird" "--label-mode" "$HOOD" dataset "$T/img" -o "$T/x.csv" --label-mode weird
 expect_error "dataset: unwritable output" "/nonexistent/x.csv" "$HOOD" dataset "$T/img" -o /nonexistent/x.csv
 [ -e "$T/m.hood" ] && fail "malformed inputs leave no model file" || pass "malformed inputs leave no model file"
 
@@ -207,7 +221,7 @@ run "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --optimizer sgd --learning-ra
     --epochs 3 --batch-size 16 --verbose 0 --history "$T/hist.csv" --evaluate "$T/train.csv" --json
 if [ "$rc" -eq 0 ] && [ -s "$T/m.hood" ]; then pass "train on a CSV writes the model"; else fail "train on a CSV writes the model"; fi
 train_eval=$(cat "$T/out")
-if [ "$(wc -l <"$T/hist.csv")" -eq 4 ] && head -1 "$T/hist.csv" | grep -q '^epoch,loss,accuracy,val_loss,val_accuracy,seconds$'; then
+if [ "$(wc -l <"$T/hist.csv")" -eq 4 ] && head -1 "$T/hist.csv" | grep -q '^epoch,loss,accuracy,val_loss,val_accuracy,seconds,learning_rate$'; then
     pass "--history: a header and one row per epoch"
 else
     fail "--history: a header and one row per epoch" "$(cat "$T/hist.csv" 2>/dev/null)"
@@ -249,8 +263,8 @@ expect_error "evaluate: wrong input width names the file" "wide.csv" "$HOOD" eva
 head -c 200 "$T/m.hood" >"$T/trunc.hood"
 expect_error "evaluate: truncated model file" "trunc.hood" "$HOOD" evaluate "$T/trunc.hood" "$T/train.csv"
 
-expect_error "predict --top 0" "--top" "$HOOD" predict "$T/m.hood" "$T/small.csv" --top 0
-expect_error "predict --format xml" "--format" "$HOOD" predict "$T/m.hood" "$T/small.csv" --format xml
+expect_bad_value "predict --top 0" "--top" "$HOOD" predict "$T/m.hood" "$T/small.csv" --top 0
+expect_bad_value "predict --format xml" "--format" "$HOOD" predict "$T/m.hood" "$T/small.csv" --format xml
 cp "$T/m.hood" "$T/flip.hood"
 printf '\x55' | dd of="$T/flip.hood" bs=1 seek=$(($(stat -c %s "$T/flip.hood") - 20)) conv=notrunc 2>/dev/null
 expect_error "a bit-flipped model file is refused" "flip.hood" "$HOOD" predict "$T/flip.hood" "$T/small.csv"

@@ -118,7 +118,7 @@ run "$HOOD" train "$T/b.csv" -o "$T/m.hood" --layers 4:tanh,1:sigmoid --epochs 2
 check "train --metrics: epoch lines carry precision, auc and their val_ forms" \
     grep -Eq '^Epoch 2/2 .* - precision: [0-9.]+ - auc: [0-9.]+ - val_accuracy: .* - val_precision: [0-9.]+ - val_auc: [0-9.]+$' "$T/out"
 check "--history gains the metric columns" \
-    grep -q '^epoch,loss,accuracy,val_loss,val_accuracy,seconds,precision,auc,val_precision,val_auc$' "$T/h.csv"
+    grep -q '^epoch,loss,accuracy,val_loss,val_accuracy,seconds,precision,auc,val_precision,val_auc,learning_rate$' "$T/h.csv"
 val_auc=$(tail -n 1 "$T/out" | sed 's/.*val_auc: //')
 run "$HOOD" evaluate "$T/m.hood" "$T/b.csv" --validation-split 0.25 --subset validation --metrics auc
 check "the last epoch's val_auc is evaluate's auc on the held-out rows" \
