@@ -77,6 +77,52 @@ void hood__pool2d_forward(const hood__layer *l, float *Y, const float *X, size_t
     }
 }
 
+/* The window's share of dY (C values) to every input it covers. */
+static void average_window(const hood__layer *l, float *dx, const float *dy, size_t y0, size_t y1,
+                           size_t x0, size_t x1)
+{
+    const size_t C = l->ic;
+    float share = 1.0f / (float)((y1 - y0) * (x1 - x0));
+    for (size_t iy = y0; iy < y1; iy++)
+        for (size_t ix = x0; ix < x1; ix++) {
+            float *d = dx + (iy * l->iw + ix) * C;
+            for (size_t c = 0; c < C; c++)
+                d[c] += dy[c] * share;
+        }
+}
+
+/* dY (C values) to the window's maximum of each channel: the first input in scan order equal
+ * to the output. The window is scanned position by position with the channels contiguous (in
+ * blocks of MAX_BLOCK): `rest` starts as dY and goes to zero at the channel's first hit, so the
+ * later ties add nothing, without a branch. */
+enum { MAX_BLOCK = 256 };
+static void hit_block(float *restrict d, float *restrict rest, const float *restrict x,
+                      const float *restrict y, size_t n)
+{
+    for (size_t c = 0; c < n; c++) {
+        /* a 0/1 factor, not a ?: (GCC keeps a float ?: scalar, trapping compares) */
+        float add = (float)(x[c] == y[c]) * rest[c];
+        d[c] += add;
+        rest[c] -= add;
+    }
+}
+
+static void max_window(const hood__layer *l, float *dx, const float *dy, const float *x,
+                       const float *y, size_t y0, size_t y1, size_t x0, size_t x1)
+{
+    const size_t C = l->ic;
+    float rest[MAX_BLOCK];
+    for (size_t c0 = 0; c0 < C; c0 += MAX_BLOCK) {
+        size_t n = C - c0 < MAX_BLOCK ? C - c0 : MAX_BLOCK;
+        memcpy(rest, dy + c0, n * sizeof(float));
+        for (size_t iy = y0; iy < y1; iy++)
+            for (size_t ix = x0; ix < x1; ix++) {
+                size_t at = (iy * l->iw + ix) * C + c0;
+                hit_block(dx + at, rest, x + at, y + c0, n);
+            }
+    }
+}
+
 void hood__pool2d_backward(const hood__layer *l, float *dX, const float *dY, const float *X,
                            const float *Y, size_t batch)
 {
@@ -99,20 +145,10 @@ void hood__pool2d_backward(const hood__layer *l, float *dX, const float *dY, con
                 size_t o = b * l->out + (oy * l->ow + ox) * C;
                 size_t y0, y1, x0, x1;
                 window(l, oy, ox, &y0, &y1, &x0, &x1);
-                float share = 1.0f / (float)((y1 - y0) * (x1 - x0));
-                for (size_t c = 0; c < C; c++) {
-                    bool found = false;
-                    for (size_t iy = y0; iy < y1 && !found; iy++)
-                        for (size_t ix = x0; ix < x1 && !found; ix++) {
-                            size_t i = (iy * l->iw + ix) * C + c;
-                            if (!is_max)
-                                dx[i] += dY[o + c] * share;
-                            else if (x[i] == Y[o + c]) {
-                                dx[i] += dY[o + c];
-                                found = true;
-                            }
-                        }
-                }
+                if (is_max)
+                    max_window(l, dx, dY + o, x, Y + o, y0, y1, x0, x1);
+                else
+                    average_window(l, dx, dY + o, y0, y1, x0, x1);
             }
         }
     }
