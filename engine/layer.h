@@ -89,9 +89,10 @@ void hood__conv2d_forward(const hood__layer_ctx *ctx, const hood__layer *l, floa
 void hood__conv2d_backward(const hood__layer_ctx *ctx, const hood__layer *l, float *dX,
                            const float *dZ, const float *X, size_t batch);
 /* pool.c: max / average windows and the global average. */
-void hood__pool2d_forward(const hood__layer *l, float *Y, const float *X, size_t batch);
-void hood__pool2d_backward(const hood__layer *l, float *dX, const float *dY, const float *X,
-                           const float *Y, size_t batch);
+void hood__pool2d_forward(const hood__layer_ctx *ctx, const hood__layer *l, float *Y,
+                          const float *X, size_t batch);
+void hood__pool2d_backward(const hood__layer_ctx *ctx, const hood__layer *l, float *dX,
+                           const float *dY, const float *X, const float *Y, size_t batch);
 /* dropout.c */
 void hood__dropout_forward(const hood__layer_ctx *ctx, const hood__layer *l, float *Y,
                            const float *X, size_t batch);

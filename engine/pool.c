@@ -1,7 +1,8 @@
 /* pool.c — Keras' MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D over a batch of HWC
  * columns, as direct loops (no products). With 'same' padding a window counts only the input
  * values it covers (TensorFlow's rule). Max pooling's backward finds the window's maximum again
- * from the input and output (the first in scan order on ties) rather than keeping indices. */
+ * from the input and output (the first in scan order on ties) rather than keeping indices. The
+ * batch's samples are split over the pool's threads. */
 #include "layer.h"
 
 #include <math.h>
@@ -38,7 +39,7 @@ static void global_average_forward(const hood__layer *l, float *Y, const float *
     }
 }
 
-void hood__pool2d_forward(const hood__layer *l, float *Y, const float *X, size_t batch)
+static void forward_samples(const hood__layer *l, float *Y, const float *X, size_t batch)
 {
     if (l->kind == HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D) {
         global_average_forward(l, Y, X, batch);
@@ -123,8 +124,8 @@ static void max_window(const hood__layer *l, float *dx, const float *dy, const f
     }
 }
 
-void hood__pool2d_backward(const hood__layer *l, float *dX, const float *dY, const float *X,
-                           const float *Y, size_t batch)
+static void backward_samples(const hood__layer *l, float *dX, const float *dY, const float *X,
+                             const float *Y, size_t batch)
 {
     const size_t C = l->ic;
     memset(dX, 0, l->in * batch * sizeof(float));
@@ -152,4 +153,45 @@ void hood__pool2d_backward(const hood__layer *l, float *dX, const float *dY, con
             }
         }
     }
+}
+
+/* The samples split over the pool (hood__band_at): every sample is computed alone, so the bits
+ * are the same at any thread count. */
+typedef struct pool_task {
+    const hood__layer *l;
+    float *Y, *dX;
+    const float *X, *Yc, *dY;
+    size_t batch;
+} pool_task;
+
+static void forward_share(void *arg, int i, int T)
+{
+    const pool_task *t = arg;
+    size_t s0 = hood__band_at(t->batch, 1, i, T), s1 = hood__band_at(t->batch, 1, i + 1, T);
+    if (s1 > s0)
+        forward_samples(t->l, t->Y + s0 * t->l->out, t->X + s0 * t->l->in, s1 - s0);
+}
+
+static void backward_share(void *arg, int i, int T)
+{
+    const pool_task *t = arg;
+    const hood__layer *l = t->l;
+    size_t s0 = hood__band_at(t->batch, 1, i, T), s1 = hood__band_at(t->batch, 1, i + 1, T);
+    if (s1 > s0)
+        backward_samples(l, t->dX + s0 * l->in, t->dY + s0 * l->out, t->X + s0 * l->in,
+                         t->Yc + s0 * l->out, s1 - s0);
+}
+
+void hood__pool2d_forward(const hood__layer_ctx *ctx, const hood__layer *l, float *Y,
+                          const float *X, size_t batch)
+{
+    pool_task t = {.l = l, .Y = Y, .X = X, .batch = batch};
+    hood__pool_run(ctx->pool, forward_share, &t);
+}
+
+void hood__pool2d_backward(const hood__layer_ctx *ctx, const hood__layer *l, float *dX,
+                           const float *dY, const float *X, const float *Y, size_t batch)
+{
+    pool_task t = {.l = l, .dX = dX, .X = X, .Yc = Y, .dY = dY, .batch = batch};
+    hood__pool_run(ctx->pool, backward_share, &t);
 }
