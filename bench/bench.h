@@ -81,6 +81,10 @@ typedef struct bench_train_spec {
     const char *variants[2];
     size_t batches[2];
     size_t default_epochs;
+    /* cnn: 28x28x1 input, conv units[0] 3x3 relu, maxpool 2, conv units[1] 3x3 relu, maxpool 2,
+     * flatten, dropout 0.5, dense units[2] relu, dense units[3] softmax (n_layers counts the
+     * conv and dense layers only) */
+    bool cnn;
 } bench_train_spec;
 
 const bench_train_spec *bench_train_spec_find(const char *name);

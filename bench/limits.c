@@ -239,7 +239,7 @@ int bench_limits(const bench_options *o, const char *const *workloads, size_t n_
               "sum of a 512 MB buffer: the byte bound's bandwidth");
     for (size_t i = 0; i < n_workloads; i++) {
         const bench_train_spec *s = bench_train_spec_find(workloads[i]);
-        if (s != NULL)
+        if (s != NULL && !s->cnn) /* the dense shapes only */
             workload_limits(s, o, out);
     }
     return 0;

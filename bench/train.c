@@ -20,7 +20,8 @@ static const bench_train_spec specs[] = {
      1027,
      {"b32", "full"},
      {32, 1027},
-     11},
+     11,
+     false},
     {"fmnist",
      784,
      3,
@@ -30,8 +31,57 @@ static const bench_train_spec specs[] = {
      60000,
      {"b32", "b128"},
      {32, 128},
-     4},
+     4,
+     false},
+    {"cnn",
+     784,
+     4,
+     {32, 64, 128, 10},
+     {HOOD_ACT_RELU, HOOD_ACT_RELU, HOOD_ACT_RELU, HOOD_ACT_SOFTMAX},
+     HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+     60000,
+     {"b32", "b128"},
+     {32, 128},
+     3,
+     true},
 };
+
+/* The cnn workload's products per sample: 28x28x1 -> conv 3x3 (26x26xF1) -> pool (13x13) ->
+ * conv 3x3 (11x11xF2) -> pool (5x5) -> dense -> dense. Conv: 2·OH·OW·F·(9·C) per product,
+ * forward, dW and dX (not for the first layer); dense as below. */
+static double cnn_flops_per_sample(const bench_train_spec *s)
+{
+    double c1 = 2.0 * 26 * 26 * (double)s->units[0] * 9 * 1;
+    double c2 = 2.0 * 11 * 11 * (double)s->units[1] * 9 * (double)s->units[0];
+    double flat = 5.0 * 5 * (double)s->units[1];
+    double d1 = 2.0 * flat * (double)s->units[2], d2 = 2.0 * (double)s->units[2] * s->units[3];
+    return 2 * c1 + 3 * c2 + 3 * d1 + 3 * d2;
+}
+
+static size_t cnn_params(const bench_train_spec *s)
+{
+    size_t f1 = s->units[0], f2 = s->units[1], flat = 5 * 5 * f2;
+    return 9 * f1 + f1 + 9 * f1 * f2 + f2 + flat * s->units[2] + s->units[2] +
+           s->units[2] * s->units[3] + s->units[3];
+}
+
+static hood_status cnn_layers(const bench_train_spec *s, hood_model *m)
+{
+    hood_status st = hood_model_set_input_shape(m, 28, 28, 1);
+    for (size_t i = 0; st == HOOD_OK && i < 2; i++) {
+        st = hood_model_add_conv2d(m, s->units[i], 3, 3, 1, 1, false,
+                                   (hood_activation)s->act[i], true);
+        if (st == HOOD_OK)
+            st = hood_model_add_max_pooling2d(m, 2, 2, 0, 0, false);
+    }
+    if (st == HOOD_OK)
+        st = hood_model_add_flatten(m);
+    if (st == HOOD_OK)
+        st = hood_model_add_dropout(m, 0.5f);
+    for (size_t i = 2; st == HOOD_OK && i < 4; i++)
+        st = hood_model_add_dense(m, s->units[i], (hood_activation)s->act[i], true);
+    return st;
+}
 
 const bench_train_spec *bench_train_spec_find(const char *name)
 {
@@ -59,6 +109,8 @@ bool bench_variant_wanted(const bench_options *o, const char *variant)
  * Summed over the batches of an epoch, B adds up to n whatever the batch size. */
 double bench_train_flops(const bench_train_spec *s, size_t n)
 {
+    if (s->cnn)
+        return cnn_flops_per_sample(s) * (double)n;
     double total = 0;
     size_t in = s->input;
     for (size_t i = 0; i < s->n_layers; i++) {
@@ -71,6 +123,8 @@ double bench_train_flops(const bench_train_spec *s, size_t n)
 
 size_t bench_train_params(const bench_train_spec *s)
 {
+    if (s->cnn)
+        return cnn_params(s);
     size_t p = 0, in = s->input;
     for (size_t i = 0; i < s->n_layers; i++) {
         p += in * s->units[i] + s->units[i];
@@ -136,7 +190,9 @@ hood_status bench_train_model(const bench_train_spec *s, int threads, hood_model
     hood_optimizer_config opt;
     hood_optimizer_config_init(&opt, HOOD_OPT_SGD); /* Keras' SGD: learning rate 0.01 */
     hood_status st = hood_model_create(&m, s->input);
-    for (size_t i = 0; st == HOOD_OK && i < s->n_layers; i++)
+    if (st == HOOD_OK && s->cnn)
+        st = cnn_layers(s, m);
+    for (size_t i = 0; !s->cnn && st == HOOD_OK && i < s->n_layers; i++)
         st = hood_model_add_dense(m, s->units[i], (hood_activation)s->act[i], true);
     if (st == HOOD_OK)
         st = hood_model_compile(m, (hood_loss)s->loss, &opt, 42);

@@ -2,11 +2,13 @@
  * cols (kh·kw·C x B·OH·OW) from the batch, Y = W · cols (already the next layer's HWC columns:
  * filters fastest, then width, height, sample), dW = dZ · colsᵀ and dX = col2im(Wᵀ · dZ).
  * A 1x1 stride-1 kernel multiplies the input directly. The batch goes in chunks so the column
- * matrix stays within HOOD__CONV_COLS_BUDGET floats. Owns no memory; allocates nothing. */
+ * matrix stays within HOOD__CONV_COLS_BUDGET floats, each chunk's samples split over the pool's
+ * threads (dW's partials added in a fixed order). Owns no memory; allocates nothing. */
 #include "layer.h"
 
 #include "activation.h"
 #include "dense.h"
+#include "gemm.h"
 
 #include <string.h>
 
@@ -30,15 +32,18 @@ size_t hood__conv2d_chunk(const hood__layer *l, size_t batch)
     return chunk < batch ? chunk : batch;
 }
 
+static size_t cols_floats(const hood__layer *l, size_t batch);
+
 size_t hood__conv2d_scratch_floats(const hood__layer *l, size_t batch)
 {
-    if (direct(l) || batch == 0)
+    if (batch == 0)
         return 0;
-    return hood__conv2d_chunk(l, batch) * col_rows(l) * l->oh * l->ow;
+    return cols_floats(l, batch) + (HOOD__CONV_SHARES - 1) * l->oc * col_rows(l);
 }
 
 /* cols (K x count·OH·OW, K = kh·kw·C; row (ky·kw + kx)·C + c, column (b·OH + oy)·OW + ox) from
- * samples X (in x count): zero where the window lies in the padding. */
+ * samples X (in x count): zero where the window lies in the padding. A window row inside the
+ * input is kw·C consecutive floats of X (HWC), copied at once. */
 static void im2col(const hood__layer *l, float *cols, const float *X, size_t count)
 {
     const size_t C = l->ic, K = col_rows(l), run = C * sizeof(float);
@@ -48,17 +53,28 @@ static void im2col(const hood__layer *l, float *cols, const float *X, size_t cou
         for (size_t oy = 0; oy < l->oh; oy++) {
             for (size_t ox = 0; ox < l->ow; ox++, col += K) {
                 float *dst = col;
-                for (size_t ky = 0; ky < l->kh; ky++) {
+                /* ix = ox·sw + kx - pad_left: the whole row inside when both ends are */
+                size_t left = ox * l->sw;
+                bool cols_in = left >= l->pad_left && left + l->kw - l->pad_left <= l->iw;
+                for (size_t ky = 0; ky < l->kh; ky++, dst += l->kw * C) {
                     /* iy = oy·sh + ky - pad_top, outside [0, ih) in the padding */
                     size_t iy = oy * l->sh + ky;
                     bool row_in = iy >= l->pad_top && iy - l->pad_top < l->ih;
-                    for (size_t kx = 0; kx < l->kw; kx++, dst += C) {
-                        size_t ix = ox * l->sw + kx;
-                        if (row_in && ix >= l->pad_left && ix - l->pad_left < l->iw)
-                            memcpy(dst, x + ((iy - l->pad_top) * l->iw + ix - l->pad_left) * C,
-                                   run);
+                    if (!row_in) {
+                        memset(dst, 0, l->kw * run);
+                        continue;
+                    }
+                    const float *src = x + (iy - l->pad_top) * l->iw * C;
+                    if (cols_in) {
+                        memcpy(dst, src + (left - l->pad_left) * C, l->kw * run);
+                        continue;
+                    }
+                    for (size_t kx = 0; kx < l->kw; kx++) {
+                        size_t ix = left + kx;
+                        if (ix >= l->pad_left && ix - l->pad_left < l->iw)
+                            memcpy(dst + kx * C, src + (ix - l->pad_left) * C, run);
                         else
-                            memset(dst, 0, run);
+                            memset(dst + kx * C, 0, run);
                     }
                 }
             }
@@ -95,24 +111,122 @@ static void col2im(const hood__layer *l, float *dX, const float *dcols, size_t c
     }
 }
 
+/* One chunk of the batch, split over the pool by samples: share i takes samples [s0, s1) of
+ * the chunk (hood__band_at), puts their columns in its own part of the scratch (the columns of
+ * samples s0.. start at s0·K·OH·OW) and multiplies them alone, so forward, dX and the columns
+ * need no reduction. dW: share 0 accumulates into l->dW, share i > 0 into its partial
+ * (F x K, after the columns in the scratch); conv2d_backward adds the partials in share order
+ * at the end, so a thread count gives the same bits every run. */
+typedef struct conv_task {
+    const hood__layer_ctx *ctx;
+    const hood__layer *l;
+    size_t batch;     /* the whole batch (where the dW partials start in the scratch) */
+    size_t b0, count; /* the chunk: samples b0 .. b0 + count of the batch */
+    int shares;       /* shares that take samples (the others do nothing) */
+    float *Y, *Z_keep;
+    const float *X, *dZ;
+    float *dX;
+    float beta; /* dW: 0 for the first chunk (overwrite), 1 after */
+} conv_task;
+
+static size_t cols_floats(const hood__layer *l, size_t batch)
+{
+    return direct(l) ? 0 : hood__conv2d_chunk(l, batch) * col_rows(l) * l->oh * l->ow;
+}
+
+/* The dW partial of share i > 0: after the chunk's columns in the scratch. */
+static float *partial_at(const hood__layer_ctx *ctx, const hood__layer *l, size_t batch, int i)
+{
+    return ctx->scratch + cols_floats(l, batch) + (size_t)(i - 1) * l->oc * col_rows(l);
+}
+
+/* Shares that take samples: the pool's threads, at most HOOD__CONV_SHARES, and only as many
+ * as the scratch has dW partials for (a scratch sized without them: 1). */
+static int conv_shares(const hood__layer_ctx *ctx, const hood__layer *l, size_t batch)
+{
+    int T = hood__pool_threads(ctx->pool);
+    T = T < HOOD__CONV_SHARES ? T : HOOD__CONV_SHARES;
+    size_t partial = l->oc * col_rows(l);
+    while (T > 1 && ctx->scratch_floats < cols_floats(l, batch) + (size_t)(T - 1) * partial)
+        T--;
+    return T;
+}
+
+static void forward_share(void *arg, int i, int T)
+{
+    (void)T;
+    const conv_task *t = arg;
+    const hood__layer *l = t->l;
+    if (i >= t->shares)
+        return;
+    size_t s0 = hood__band_at(t->count, 1, i, t->shares);
+    size_t s1 = hood__band_at(t->count, 1, i + 1, t->shares);
+    if (s1 == s0)
+        return;
+    const size_t F = l->oc, K = col_rows(l), pixels = l->oh * l->ow, n = (s1 - s0) * pixels;
+    const float *x = t->X + (t->b0 + s0) * l->in, *cols = x;
+    if (!direct(l)) {
+        float *own = t->ctx->scratch + s0 * K * pixels;
+        im2col(l, own, x, s1 - s0);
+        cols = own;
+    }
+    size_t first = (t->b0 + s0) * l->out;
+    /* Y (F x n, ld F) = W (F x K, ld F) · cols (K x n, ld K), then act(Y + b) over its columns:
+     * the bias is per filter, whatever the pixel */
+    hood__sgemm(false, false, F, n, K, 1.0f, l->W, F, cols, K, 0.0f, t->Y + first, F);
+    hood__activation_forward(l->act, t->Y + first, t->Z_keep ? t->Z_keep + first : NULL,
+                             l->use_bias ? l->b : NULL, F, n);
+}
+
 void hood__conv2d_forward(const hood__layer_ctx *ctx, const hood__layer *l, float *Y,
                           float *Z_keep, const float *X, size_t batch)
 {
-    const size_t F = l->oc, K = col_rows(l), pixels = l->oh * l->ow;
     const size_t chunk = hood__conv2d_chunk(l, batch);
+    conv_task t = {.ctx = ctx, .l = l, .shares = conv_shares(ctx, l, batch), .Y = Y, .Z_keep = Z_keep,
+                   .X = X};
     for (size_t b0 = 0; b0 < batch; b0 += chunk) {
-        size_t count = batch - b0 < chunk ? batch - b0 : chunk, n = count * pixels;
-        const float *cols = X + b0 * l->in;
-        if (!direct(l)) {
-            im2col(l, ctx->scratch, X + b0 * l->in, count);
-            cols = ctx->scratch;
-        }
-        /* Y (F x n, ld F) = W (F x K, ld F) · cols (K x n, ld K) */
-        hood__pool_sgemm(ctx->pool, false, false, F, n, K, 1.0f, l->W, F, cols, K, 0.0f,
-                         Y + b0 * l->out, F);
+        t.b0 = b0;
+        t.count = batch - b0 < chunk ? batch - b0 : chunk;
+        hood__pool_run(ctx->pool, forward_share, &t);
     }
-    /* act(Y + b) over F x (batch·OH·OW): the bias is per filter, whatever the pixel */
-    hood__activation_forward(l->act, Y, Z_keep, l->use_bias ? l->b : NULL, F, batch * pixels);
+}
+
+static void backward_share(void *arg, int i, int T)
+{
+    (void)T;
+    const conv_task *t = arg;
+    const hood__layer *l = t->l;
+    if (i >= t->shares)
+        return;
+    size_t s0 = hood__band_at(t->count, 1, i, t->shares);
+    size_t s1 = hood__band_at(t->count, 1, i + 1, t->shares);
+    const size_t F = l->oc, K = col_rows(l), pixels = l->oh * l->ow, n = (s1 - s0) * pixels;
+    float *dW = i == 0 ? l->dW : partial_at(t->ctx, l, t->batch, i);
+    if (s1 == s0) {
+        if (t->beta == 0.0f)
+            memset(dW, 0, F * K * sizeof(float));
+        return;
+    }
+    const float *x = t->X + (t->b0 + s0) * l->in, *cols = x;
+    const float *dz = t->dZ + (t->b0 + s0) * l->out;
+    float *own = t->ctx->scratch + s0 * K * pixels;
+    if (!direct(l)) {
+        im2col(l, own, x, s1 - s0);
+        cols = own;
+    }
+    /* dW (F x K) (+)= dZ (F x n) · colsᵀ (n x K) */
+    hood__sgemm(false, true, F, K, n, 1.0f, dz, F, cols, K, t->beta, dW, F);
+    if (t->dX == NULL)
+        return;
+    float *dx = t->dX + (t->b0 + s0) * l->in;
+    if (direct(l)) {
+        /* dX (C x n) = Wᵀ (C x F) · dZ (F x n) */
+        hood__sgemm(true, false, K, n, F, 1.0f, l->W, F, dz, F, 0.0f, dx, K);
+    } else {
+        /* dcols (K x n) = Wᵀ (K x F) · dZ (F x n), into the share's columns */
+        hood__sgemm(true, false, K, n, F, 1.0f, l->W, F, dz, F, 0.0f, own, K);
+        col2im(l, dx, own, s1 - s0);
+    }
 }
 
 void hood__conv2d_backward(const hood__layer_ctx *ctx, const hood__layer *l, float *dX,
@@ -126,28 +240,18 @@ void hood__conv2d_backward(const hood__layer_ctx *ctx, const hood__layer *l, flo
                 l->db[f] += dZ[p * F + f];
     }
     const size_t chunk = hood__conv2d_chunk(l, batch);
+    conv_task t = {.ctx = ctx, .l = l, .batch = batch, .shares = conv_shares(ctx, l, batch), .X = X,
+                   .dZ = dZ, .dX = dX};
     for (size_t b0 = 0; b0 < batch; b0 += chunk) {
-        size_t count = batch - b0 < chunk ? batch - b0 : chunk, n = count * pixels;
-        const float *dz = dZ + b0 * l->out;
-        const float *cols = X + b0 * l->in;
-        if (!direct(l)) {
-            im2col(l, ctx->scratch, X + b0 * l->in, count);
-            cols = ctx->scratch;
-        }
-        /* dW (F x K) (+)= dZ (F x n) · colsᵀ (n x K): the first chunk overwrites */
-        hood__pool_sgemm(ctx->pool, false, true, F, K, n, 1.0f, dz, F, cols, K,
-                         b0 == 0 ? 0.0f : 1.0f, l->dW, F);
-        if (dX == NULL)
-            continue;
-        if (direct(l)) {
-            /* dX (C x n) = Wᵀ (C x F) · dZ (F x n) */
-            hood__pool_sgemm(ctx->pool, true, false, K, n, F, 1.0f, l->W, F, dz, F, 0.0f,
-                             dX + b0 * l->in, K);
-        } else {
-            /* dcols (K x n) = Wᵀ (K x F) · dZ (F x n), into the scratch the columns used */
-            hood__pool_sgemm(ctx->pool, true, false, K, n, F, 1.0f, l->W, F, dz, F, 0.0f,
-                             ctx->scratch, K);
-            col2im(l, dX + b0 * l->in, ctx->scratch, count);
-        }
+        t.b0 = b0;
+        t.count = batch - b0 < chunk ? batch - b0 : chunk;
+        t.beta = b0 == 0 ? 0.0f : 1.0f;
+        hood__pool_run(ctx->pool, backward_share, &t);
+    }
+    /* dW += the partials, share 1's first */
+    for (int i = 1; i < t.shares; i++) {
+        const float *q = partial_at(ctx, l, batch, i);
+        for (size_t j = 0; j < F * K; j++)
+            l->dW[j] += q[j];
     }
 }

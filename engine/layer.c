@@ -196,7 +196,7 @@ void hood__layer_forward(const hood__layer_ctx *ctx, const hood__layer *l, float
     case HOOD_LAYER_MAX_POOLING2D:
     case HOOD_LAYER_AVERAGE_POOLING2D:
     case HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D:
-        hood__pool2d_forward(l, Y, X, batch);
+        hood__pool2d_forward(ctx, l, Y, X, batch);
         break;
     case HOOD_LAYER_FLATTEN:
         memcpy(Y, X, l->out * batch * sizeof(float));
@@ -228,7 +228,7 @@ void hood__layer_backward(const hood__layer_ctx *ctx, const hood__layer *l, floa
     case HOOD_LAYER_AVERAGE_POOLING2D:
     case HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D:
         if (dX != NULL)
-            hood__pool2d_backward(l, dX, dZ, X, Y, batch);
+            hood__pool2d_backward(ctx, l, dX, dZ, X, Y, batch);
         return;
     case HOOD_LAYER_FLATTEN:
         if (dX != NULL)

@@ -79,6 +79,9 @@ void hood__layer_backward(const hood__layer_ctx *ctx, const hood__layer *l, floa
 /* conv2d.c: samples per chunk so that the column matrix stays within HOOD__CONV_COLS_BUDGET
  * floats (at least 1 sample), and the floats of one chunk's columns. */
 enum { HOOD__CONV_COLS_BUDGET = 1 << 22 /* 16 MB */ };
+/* Threads a Conv2D splits its samples over (at most): the scratch holds a dW partial (F x K)
+ * for each share but the first, after the columns. */
+enum { HOOD__CONV_SHARES = 8 };
 size_t hood__conv2d_chunk(const hood__layer *l, size_t batch);
 size_t hood__conv2d_scratch_floats(const hood__layer *l, size_t batch);
 void hood__conv2d_forward(const hood__layer_ctx *ctx, const hood__layer *l, float *Y,
@@ -86,9 +89,10 @@ void hood__conv2d_forward(const hood__layer_ctx *ctx, const hood__layer *l, floa
 void hood__conv2d_backward(const hood__layer_ctx *ctx, const hood__layer *l, float *dX,
                            const float *dZ, const float *X, size_t batch);
 /* pool.c: max / average windows and the global average. */
-void hood__pool2d_forward(const hood__layer *l, float *Y, const float *X, size_t batch);
-void hood__pool2d_backward(const hood__layer *l, float *dX, const float *dY, const float *X,
-                           const float *Y, size_t batch);
+void hood__pool2d_forward(const hood__layer_ctx *ctx, const hood__layer *l, float *Y,
+                          const float *X, size_t batch);
+void hood__pool2d_backward(const hood__layer_ctx *ctx, const hood__layer *l, float *dX,
+                           const float *dY, const float *X, const float *Y, size_t batch);
 /* dropout.c */
 void hood__dropout_forward(const hood__layer_ctx *ctx, const hood__layer *l, float *Y,
                            const float *X, size_t batch);

@@ -1,7 +1,8 @@
 /* pool.c — Keras' MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D over a batch of HWC
  * columns, as direct loops (no products). With 'same' padding a window counts only the input
  * values it covers (TensorFlow's rule). Max pooling's backward finds the window's maximum again
- * from the input and output (the first in scan order on ties) rather than keeping indices. */
+ * from the input and output (the first in scan order on ties) rather than keeping indices. The
+ * batch's samples are split over the pool's threads. */
 #include "layer.h"
 
 #include <math.h>
@@ -38,7 +39,7 @@ static void global_average_forward(const hood__layer *l, float *Y, const float *
     }
 }
 
-void hood__pool2d_forward(const hood__layer *l, float *Y, const float *X, size_t batch)
+static void forward_samples(const hood__layer *l, float *Y, const float *X, size_t batch)
 {
     if (l->kind == HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D) {
         global_average_forward(l, Y, X, batch);
@@ -77,8 +78,54 @@ void hood__pool2d_forward(const hood__layer *l, float *Y, const float *X, size_t
     }
 }
 
-void hood__pool2d_backward(const hood__layer *l, float *dX, const float *dY, const float *X,
-                           const float *Y, size_t batch)
+/* The window's share of dY (C values) to every input it covers. */
+static void average_window(const hood__layer *l, float *dx, const float *dy, size_t y0, size_t y1,
+                           size_t x0, size_t x1)
+{
+    const size_t C = l->ic;
+    float share = 1.0f / (float)((y1 - y0) * (x1 - x0));
+    for (size_t iy = y0; iy < y1; iy++)
+        for (size_t ix = x0; ix < x1; ix++) {
+            float *d = dx + (iy * l->iw + ix) * C;
+            for (size_t c = 0; c < C; c++)
+                d[c] += dy[c] * share;
+        }
+}
+
+/* dY (C values) to the window's maximum of each channel: the first input in scan order equal
+ * to the output. The window is scanned position by position with the channels contiguous (in
+ * blocks of MAX_BLOCK): `rest` starts as dY and goes to zero at the channel's first hit, so the
+ * later ties add nothing, without a branch. */
+enum { MAX_BLOCK = 256 };
+static void hit_block(float *restrict d, float *restrict rest, const float *restrict x,
+                      const float *restrict y, size_t n)
+{
+    for (size_t c = 0; c < n; c++) {
+        /* a 0/1 factor, not a ?: (GCC keeps a float ?: scalar, trapping compares) */
+        float add = (float)(x[c] == y[c]) * rest[c];
+        d[c] += add;
+        rest[c] -= add;
+    }
+}
+
+static void max_window(const hood__layer *l, float *dx, const float *dy, const float *x,
+                       const float *y, size_t y0, size_t y1, size_t x0, size_t x1)
+{
+    const size_t C = l->ic;
+    float rest[MAX_BLOCK];
+    for (size_t c0 = 0; c0 < C; c0 += MAX_BLOCK) {
+        size_t n = C - c0 < MAX_BLOCK ? C - c0 : MAX_BLOCK;
+        memcpy(rest, dy + c0, n * sizeof(float));
+        for (size_t iy = y0; iy < y1; iy++)
+            for (size_t ix = x0; ix < x1; ix++) {
+                size_t at = (iy * l->iw + ix) * C + c0;
+                hit_block(dx + at, rest, x + at, y + c0, n);
+            }
+    }
+}
+
+static void backward_samples(const hood__layer *l, float *dX, const float *dY, const float *X,
+                             const float *Y, size_t batch)
 {
     const size_t C = l->ic;
     memset(dX, 0, l->in * batch * sizeof(float));
@@ -99,21 +146,52 @@ void hood__pool2d_backward(const hood__layer *l, float *dX, const float *dY, con
                 size_t o = b * l->out + (oy * l->ow + ox) * C;
                 size_t y0, y1, x0, x1;
                 window(l, oy, ox, &y0, &y1, &x0, &x1);
-                float share = 1.0f / (float)((y1 - y0) * (x1 - x0));
-                for (size_t c = 0; c < C; c++) {
-                    bool found = false;
-                    for (size_t iy = y0; iy < y1 && !found; iy++)
-                        for (size_t ix = x0; ix < x1 && !found; ix++) {
-                            size_t i = (iy * l->iw + ix) * C + c;
-                            if (!is_max)
-                                dx[i] += dY[o + c] * share;
-                            else if (x[i] == Y[o + c]) {
-                                dx[i] += dY[o + c];
-                                found = true;
-                            }
-                        }
-                }
+                if (is_max)
+                    max_window(l, dx, dY + o, x, Y + o, y0, y1, x0, x1);
+                else
+                    average_window(l, dx, dY + o, y0, y1, x0, x1);
             }
         }
     }
+}
+
+/* The samples split over the pool (hood__band_at): every sample is computed alone, so the bits
+ * are the same at any thread count. */
+typedef struct pool_task {
+    const hood__layer *l;
+    float *Y, *dX;
+    const float *X, *Yc, *dY;
+    size_t batch;
+} pool_task;
+
+static void forward_share(void *arg, int i, int T)
+{
+    const pool_task *t = arg;
+    size_t s0 = hood__band_at(t->batch, 1, i, T), s1 = hood__band_at(t->batch, 1, i + 1, T);
+    if (s1 > s0)
+        forward_samples(t->l, t->Y + s0 * t->l->out, t->X + s0 * t->l->in, s1 - s0);
+}
+
+static void backward_share(void *arg, int i, int T)
+{
+    const pool_task *t = arg;
+    const hood__layer *l = t->l;
+    size_t s0 = hood__band_at(t->batch, 1, i, T), s1 = hood__band_at(t->batch, 1, i + 1, T);
+    if (s1 > s0)
+        backward_samples(l, t->dX + s0 * l->in, t->dY + s0 * l->out, t->X + s0 * l->in,
+                         t->Yc + s0 * l->out, s1 - s0);
+}
+
+void hood__pool2d_forward(const hood__layer_ctx *ctx, const hood__layer *l, float *Y,
+                          const float *X, size_t batch)
+{
+    pool_task t = {.l = l, .Y = Y, .X = X, .batch = batch};
+    hood__pool_run(ctx->pool, forward_share, &t);
+}
+
+void hood__pool2d_backward(const hood__layer_ctx *ctx, const hood__layer *l, float *dX,
+                           const float *dY, const float *X, const float *Y, size_t batch)
+{
+    pool_task t = {.l = l, .dX = dX, .X = X, .Yc = Y, .dY = dY, .batch = batch};
+    hood__pool_run(ctx->pool, backward_share, &t);
 }

@@ -371,6 +371,61 @@ START_TEST(test_conv2d_chunks)
 }
 END_TEST
 
+/* The gradients of model m at threads 1 (g1) and `threads` agree to 1e-5 relative, and two runs
+ * at `threads` give the same bits (Conv2D splits each chunk's samples over the pool and adds
+ * the dW partials in a fixed order). */
+static void threads_agree(hood_model *m, size_t batch, int threads, uint64_t seed)
+{
+    size_t d = m->input_features, width = hood_model_output_units(m), n = m->num_params;
+    float *X = malloc(d * batch * sizeof(float)), *Y = malloc(width * batch * sizeof(float));
+    float *g1 = malloc(n * sizeof(float)), *gt = malloc(n * sizeof(float));
+    fill(X, d * batch, seed, 1.0f);
+    fill(Y, width * batch, seed + 1, 1.0f);
+    ck_assert_int_eq(hood_model_set_threads(m, 1), HOOD_OK);
+    loss_at(m, X, Y, width, batch);
+    memcpy(g1, m->grads, n * sizeof(float));
+    ck_assert_int_eq(hood_model_set_threads(m, threads), HOOD_OK);
+    loss_at(m, X, Y, width, batch);
+    memcpy(gt, m->grads, n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabsf(gt[i] - g1[i]) <= 1e-5f * (1.0f + fabsf(g1[i])),
+                      "param %zu: %d threads %g, 1 thread %g", i, threads, (double)gt[i],
+                      (double)g1[i]);
+    loss_at(m, X, Y, width, batch);
+    ck_assert_mem_eq(gt, m->grads, n * sizeof(float));
+    free(gt);
+    free(g1);
+    free(Y);
+    free(X);
+}
+
+START_TEST(test_conv2d_threads)
+{
+    hood_model *m = image_model(9, 8, 3);
+    ck_assert_int_eq(hood_model_add_conv2d(m, 5, 3, 3, 1, 1, true, HOOD_ACT_TANH, true), HOOD_OK);
+    ck_assert_int_eq(hood_model_add_conv2d(m, 4, 3, 2, 2, 2, false, HOOD_ACT_RELU, true),
+                     HOOD_OK);
+    ck_assert_int_eq(hood_model_add_max_pooling2d(m, 2, 2, 1, 1, true), HOOD_OK);
+    ck_assert_int_eq(hood_model_add_conv2d(m, 3, 1, 1, 1, 1, false, HOOD_ACT_LINEAR, false),
+                     HOOD_OK);
+    ck_assert_int_eq(hood_model_add_flatten(m), HOOD_OK);
+    ck_assert_int_eq(hood_model_add_dense(m, 2, HOOD_ACT_LINEAR, true), HOOD_OK);
+    compile_mse(m, 80);
+    threads_agree(m, 7, 2, 81);
+    threads_agree(m, 7, 3, 82);
+    threads_agree(m, 2, 3, 83); /* a share without samples */
+    hood_model_free(m);
+    /* chunked: partials accumulate over the chunks */
+    m = image_model(64, 64, 16);
+    ck_assert_int_eq(hood_model_add_conv2d(m, 4, 5, 5, 1, 1, true, HOOD_ACT_TANH, true), HOOD_OK);
+    ck_assert_int_eq(hood_model_add_global_average_pooling2d(m), HOOD_OK);
+    ck_assert_int_eq(hood_model_add_dense(m, 2, HOOD_ACT_LINEAR, true), HOOD_OK);
+    compile_mse(m, 84);
+    threads_agree(m, 5, 2, 85);
+    hood_model_free(m);
+}
+END_TEST
+
 START_TEST(test_dropout_stream)
 {
     hood__layer l = {.kind = HOOD_LAYER_DROPOUT, .rate = 0.3f};
@@ -494,6 +549,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, test_batchnorm_gradient);
     tcase_add_test(tc, test_stack_gradient);
     tcase_add_test(tc, test_conv2d_chunks);
+    tcase_add_test(tc, test_conv2d_threads);
     tcase_add_test(tc, test_dropout_stream);
     tcase_add_test(tc, test_fit_learns_and_resumes);
     suite_add_tcase(s, tc);

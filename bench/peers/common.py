@@ -25,6 +25,11 @@ TRAIN = {
     "fmnist": {"input": 784, "layers": [(256, "relu"), (128, "relu"), (10, "softmax")],
                "loss": "sparse_categorical_crossentropy", "lr": 0.01, "samples": 60000,
                "variants": {"b32": 32, "b128": 128}, "epochs": 4},
+    # conv 32 3x3 relu, maxpool 2, conv 64 3x3 relu, maxpool 2, flatten, dropout 0.5, dense 128
+    # relu, dense 10 softmax on 28x28x1 (bench/train.c's "cnn"; hood-bench runs it by name only)
+    "cnn": {"input": 784, "conv": (32, 64), "layers": [(128, "relu"), (10, "softmax")],
+            "loss": "sparse_categorical_crossentropy", "lr": 0.01, "samples": 60000,
+            "variants": {"b32": 32, "b128": 128}, "epochs": 3},
 }
 
 # Source geometry of the ingest workloads: "MB/s decoded" counts the source pixels at full
@@ -129,6 +134,11 @@ def flops_per_epoch(workload, samples):
     """Exact FLOPs of one epoch's matrix products: per layer forward 2*in*out*B, backward
     2*in*out*B for dW, and 2*in*out*B for dX except the first layer (it needs no dX)."""
     w = TRAIN[workload]
+    if "conv" in w:  # as bench/train.c's cnn_flops_per_sample
+        f1, f2 = w["conv"]
+        c1, c2 = 2 * 26 * 26 * f1 * 9, 2 * 11 * 11 * f2 * 9 * f1
+        d1, d2 = 2 * 25 * f2 * w["layers"][0][0], 2 * w["layers"][0][0] * w["layers"][1][0]
+        return (2 * c1 + 3 * (c2 + d1 + d2)) * samples
     dims = [w["input"]] + [u for u, _ in w["layers"]]
     total = 0
     for i in range(len(dims) - 1):

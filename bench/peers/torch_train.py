@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""torch_train.py — the training workloads (seed, fmnist) in PyTorch on the CPU, written the
-plain way: nn.Sequential of nn.Linear with Keras' default init (glorot_uniform kernels, zero
-biases), the fused logits losses, torch.optim.SGD, a shuffled index gather per batch.
+"""torch_train.py — the training workloads (seed, fmnist, cnn) in PyTorch on the CPU, written the
+plain way: nn.Sequential of nn.Linear (cnn: nn.Conv2d, nn.MaxPool2d, nn.Flatten, nn.Dropout
+before them, NCHW, PyTorch's own CPU convolutions) with Keras' default init (glorot_uniform
+kernels, zero biases), the fused logits losses, torch.optim.SGD, a shuffled index gather per
+batch.
 
 torch.set_num_threads equals hood's thread count. Prints hood-bench's JSON (common.py).
-Usage: torch_train.py [--workload seed|fmnist] [--variant V] [--threads N] [--epochs N] [--json F]
+Usage: torch_train.py [--workload seed|fmnist|cnn] [--variant V] [--threads N] [--epochs N] [--json F]
 """
 import argparse
 import os
@@ -33,6 +35,8 @@ def main():
     w = common.TRAIN[a.workload]
     Xn, yn = common.train_data(a.workload)
     X = torch.from_numpy(Xn)  # (n, d) float32: the same bytes as hood's d x n column-major X
+    if "conv" in w:
+        X = X.reshape(-1, 1, 28, 28).contiguous()  # one channel: HWC and CHW are the same bytes
     k = w["layers"][-1][0]
     y = torch.from_numpy(yn.astype(np.float32)).reshape(-1, 1) if k == 1 \
         else torch.from_numpy(yn.astype(np.int64))
@@ -46,6 +50,16 @@ def main():
         torch.manual_seed(a.seed)
         layers = []
         d = w["input"]
+        if "conv" in w:
+            c = 1
+            for f in w["conv"]:
+                conv = nn.Conv2d(c, f, 3)
+                nn.init.xavier_uniform_(conv.weight)  # fan_in 9c, fan_out 9f: Keras' glorot
+                nn.init.zeros_(conv.bias)
+                layers += [conv, nn.ReLU(), nn.MaxPool2d(2)]
+                c = f
+            layers += [nn.Flatten(), nn.Dropout(0.5)]
+            d = 5 * 5 * c
         for units, act in w["layers"]:
             lin = nn.Linear(d, units)
             nn.init.xavier_uniform_(lin.weight)  # = Keras' glorot_uniform
