@@ -46,9 +46,11 @@ static void print_help(void)
         "      --momentum F            sgd, rmsprop (default 0)\n"
         "      --nesterov              sgd: Nesterov momentum\n"
         "      --init-weights FILE     start from the kernels and biases of FILE.npz\n"
-        "                              (as written by hood export-weights)\n"
+        "                              (as written by hood export-weights, or Keras'\n"
+        "                              np.savez(F, *model.get_weights()): arr_0, arr_1, ...)\n"
         "Fit:\n"
-        "      --epochs N              epochs in total (default 1)\n"
+        "      --epochs N              epochs in total (default 1); 0 builds and saves the model\n"
+        "                              untrained (with --init-weights: given weights packaged)\n"
         "      --batch-size N          default 32 (the last partial batch is kept)\n"
         "      --no-shuffle            keep the sample order (default: a new order each epoch)\n"
         "      --seed N                weights, shuffling and folder split (default 0; a\n"
@@ -233,7 +235,7 @@ static int set_option(train_args *a, int c, const char *arg)
         a->nesterov = true;
         break;
     case OPT_EPOCHS:
-        ok = cli_parse_size(CMD, "epochs", arg, 1, &a->epochs);
+        ok = cli_parse_size(CMD, "epochs", arg, 0, &a->epochs);
         a->has_epochs = true;
         break;
     case OPT_BATCH:

@@ -141,11 +141,23 @@ hood_status hood_model_load_weights_npz(hood_model *model, const char *path)
         hood__npz_reader_close(r);
         return hood__fail(HOOD_ENOMEM, "%s: out of memory", path);
     }
+    /* Keras' np.savez("w.npz", *model.get_weights()) names the arrays arr_0, arr_1, ... in
+     * get_weights' order, which is layer_members' order: read those by position when the file
+     * has them and not hood's names. */
+    member first[4];
+    size_t first_count = 0;
+    for (size_t i = 0; i < model->num_layers && first_count == 0; i++)
+        first_count = layer_members(model, i, first);
+    bool positional = first_count > 0 && !hood__npz_reader_has(r, first[0].name) &&
+                      hood__npz_reader_has(r, "arr_0");
+    size_t position = 0;
     for (size_t i = 0; i < model->num_layers && st == HOOD_OK; i++) {
         member mem[4];
         size_t n = layer_members(model, i, mem);
         for (size_t k = 0; k < n && st == HOOD_OK; k++) {
             float *values = NULL;
+            if (positional)
+                snprintf(mem[k].name, sizeof mem[k].name, "arr_%zu", position++);
             st = read_member(r, path, mem[k].name, mem[k].shape, mem[k].ndim, &values);
             /* where this array sits in the staging copy: its arena offset */
             size_t at = mem[k].data >= model->params && mem[k].data < model->params +
@@ -158,10 +170,14 @@ hood_status hood_model_load_weights_npz(hood_model *model, const char *path)
         }
     }
     char extra[32];
-    snprintf(extra, sizeof extra, "kernel_%zu", model->num_layers);
+    if (positional)
+        snprintf(extra, sizeof extra, "arr_%zu", position);
+    else
+        snprintf(extra, sizeof extra, "kernel_%zu", model->num_layers);
     if (st == HOOD_OK && hood__npz_reader_has(r, extra))
-        st = hood__fail(HOOD_ESHAPE, "%s: has %s but the model has %zu layers", path, extra,
-                        model->num_layers);
+        st = hood__fail(HOOD_ESHAPE, "%s: has %s but the model has %zu %s", path, extra,
+                        positional ? position : model->num_layers,
+                        positional ? "weight arrays" : "layers");
     hood__npz_reader_close(r);
     if (st == HOOD_OK) {
         memcpy(model->params, staged, model->num_params * sizeof(float));

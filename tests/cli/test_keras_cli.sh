@@ -201,4 +201,24 @@ check "a one-class folder with --label-mode binary is an error naming the folder
 run "$HOOD" dataset "$T/img" -o "$T/two.npz" --image-size 8x8
 check "hood dataset prints 'Classes: 0 cat, 1 dog'" eval '[ $rc -eq 0 ] && out_has "^Classes: 0 cat, 1 dog$"'
 
+# ---- hood train --init-weights W.npz --epochs 0: given weights packaged into a model ----------
+# Keras' np.savez("w.npz", *model.get_weights()) names them arr_0, arr_1, ...: read by position.
+run "$HOOD" train "$T/d.csv" -o "$T/src.hood" --layers 3:tanh,1:sigmoid --epochs 1 --verbose 0
+run "$HOOD" export-weights "$T/src.hood" -o "$T/w.npz"
+"$PY" -c 'import numpy as np, sys
+w = np.load(sys.argv[1]); np.savez(sys.argv[2], *[w[k] * 2 for k in w.files])' "$T/w.npz" "$T/k.npz"
+run "$HOOD" train "$T/d.csv" -o "$T/pk.hood" --layers 3:tanh,1:sigmoid --init-weights "$T/k.npz" \
+    --epochs 0
+pk_rc=$rc
+run "$HOOD" export-weights "$T/pk.hood" -o "$T/pk.npz"
+check "--epochs 0 --init-weights packages Keras' arr_0.. weights untrained, bit for bit" \
+    eval '[ $pk_rc -eq 0 ] && [ $rc -eq 0 ] && "$PY" -c "import numpy as np, sys
+k = np.load(sys.argv[1]); p = np.load(sys.argv[2])
+sys.exit(0 if [a.tobytes() for a in (k[n] for n in k.files)] == [p[n].tobytes() for n in p.files] else 1)" "$T/k.npz" "$T/pk.npz"'
+"$PY" -c 'import numpy as np, sys
+w = np.load(sys.argv[1]); np.savez(sys.argv[2], *[w[k] for k in w.files], np.zeros(3))' "$T/w.npz" "$T/k5.npz"
+run "$HOOD" train "$T/d.csv" -o "$T/pk5.hood" --layers 3:tanh,1:sigmoid --init-weights "$T/k5.npz" \
+    --epochs 0
+check "an extra arr_N is refused, naming it" eval '[ $rc -ne 0 ] && err_has "arr_4" && [ ! -e "$T/pk5.hood" ]'
+
 echo "1..$n"
