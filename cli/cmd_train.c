@@ -750,6 +750,26 @@ static int run_fit(train_state *s)
     return CLI_OK;
 }
 
+/* The model to path; with --no-optimizer-state without its optimizer state (Keras'
+ * include_optimizer=False). */
+static hood_status save_model(hood_model *model, const char *path, bool no_opt_state)
+{
+    hood_status st = no_opt_state ? hood_model_drop_optimizer_state(model) : HOOD_OK;
+    return st == HOOD_OK ? hood_model_save(model, path) : st;
+}
+
+/* --save-best with --no-optimizer-state: the best epoch's file, written during training with
+ * its state (the run still needed it), is rewritten without. */
+static hood_status drop_optimizer_state_of(const char *path)
+{
+    hood_model *best = NULL;
+    hood_status st = hood_model_load(path, &best);
+    if (st == HOOD_OK)
+        st = save_model(best, path, true);
+    hood_model_free(best);
+    return st;
+}
+
 /* The history is complete on disk before the model is saved, and renamed into place only
  * after the model is; --evaluate's result is printed and standard output flushed before
  * either: a failure anywhere (a full disk under stdout too) leaves both outputs as they were. */
@@ -772,7 +792,9 @@ static int save_outputs(train_state *s)
     if (rc != CLI_OK || !cli_stdout_ready())
         return CLI_FAIL;
     /* --save-best: -o already holds the best epoch's model (ModelCheckpoint's file) */
-    hood_status st = s->best_epoch > 0 ? HOOD_OK : hood_model_save(s->model, a->out);
+    hood_status st = s->best_epoch > 0 ? HOOD_OK : save_model(s->model, a->out, a->no_opt_state);
+    if (st == HOOD_OK && s->best_epoch > 0 && a->no_opt_state)
+        st = drop_optimizer_state_of(a->out);
     if (st != HOOD_OK)
         return cli_fail_status(CMD, st);
     if (a->history != NULL && !cli_atomic_rename(CMD, &s->history))

@@ -92,6 +92,9 @@ static void print_help(void)
         "                              (atomically) whenever --monitor improves, and is the\n"
         "                              best epoch's model at the end (hood info says so)\n"
         "      --plot FILE.svg         the learning curves (loss, accuracy, val_*) per epoch\n"
+        "      --no-optimizer-state    save MODEL without the optimizer's state, for inference\n"
+        "                              (Keras' include_optimizer=False; a later fit restarts the\n"
+        "                              optimizer; --checkpoint files keep it)\n"
         "      --threads N             hood's worker threads for products and decoding (0: one\n"
         "                              per core; default 1; the BLAS itself runs on one)\n"
         "      --verbose 0|1|2         1 (default): a progress bar on a terminal, one line per\n"
@@ -152,6 +155,7 @@ enum {
     OPT_REDUCE_LR,
     OPT_SAVE_BEST,
     OPT_PLOT,
+    OPT_NO_OPT_STATE,
 };
 
 static const struct option train_options[] = {
@@ -186,6 +190,7 @@ static const struct option train_options[] = {
     {"reduce-lr-on-plateau", required_argument, NULL, OPT_REDUCE_LR},
     {"save-best", no_argument, NULL, OPT_SAVE_BEST},
     {"plot", required_argument, NULL, OPT_PLOT},
+    {"no-optimizer-state", no_argument, NULL, OPT_NO_OPT_STATE},
     {NULL, 0, NULL, 0},
 };
 
@@ -309,6 +314,9 @@ static int set_option(train_args *a, int c, const char *arg)
         break;
     case OPT_PLOT:
         a->plot = arg;
+        break;
+    case OPT_NO_OPT_STATE:
+        a->no_opt_state = true;
         break;
     default:
         return -1;

@@ -39,6 +39,7 @@ typedef struct train_args {
     lr_schedule schedule; /* --lr-schedule, --reduce-lr-on-plateau */
     bool save_best;       /* --save-best: -o is the best epoch's model by --monitor */
     const char *plot;     /* --plot FILE.svg: the learning curves */
+    bool no_opt_state;    /* --no-optimizer-state: -o without the optimizer's state */
 } train_args;
 
 /* Parses argv (argv[0] is "train") into *a and the dataset flags into *flags (initialised by

@@ -324,6 +324,7 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
         return hood__fail(HOOD_EINVAL, "compile: NULL model");
     if (model->num_layers == 0)
         return hood__fail(HOOD_EINVAL, "compile: the model has no layers");
+    model->optimizer_dropped = false;
     if ((unsigned)loss > (unsigned)HOOD_LOSS_MEAN_SQUARED_ERROR)
         return hood__fail(HOOD_EINVAL, "compile: unknown loss %d", (int)loss);
     hood_status st = hood__optimizer_check(opt);
@@ -563,6 +564,23 @@ hood_status hood_model_set_learning_rate(hood_model *model, float learning_rate)
                                        "finite, got %g", (double)learning_rate);
     /* The optimizer reads it at every step (train.c): the next batch uses it. */
     model->opt.learning_rate = learning_rate;
+    return HOOD_OK;
+}
+
+hood_status hood_model_drop_optimizer_state(hood_model *model)
+{
+    hood__clear_error();
+    if (model == NULL)
+        return hood__fail(HOOD_EINVAL, "drop_optimizer_state: NULL model");
+    if (!model->compiled)
+        return hood__fail(HOOD_EINVAL, "drop_optimizer_state: the model is not compiled");
+    size_t count = model->num_params * model->opt_slots;
+    if (count > 0) {
+        memset(model->opt_state, 0, count * sizeof(float));
+        memset(model->opt_state_next, 0, count * sizeof(float));
+    }
+    model->opt_step = 0;
+    model->optimizer_dropped = true;
     return HOOD_OK;
 }
 

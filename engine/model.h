@@ -73,6 +73,9 @@ struct hood_model {
     size_t num_classes;
 
     bool has_fit_record; /* fit_record was set (or read from a file) */
+    /* The optimizer state was dropped (hood_model_drop_optimizer_state, or a file saved so): it
+     * is zero, the step 0, and a save writes none of it; the next fit clears the mark. */
+    bool optimizer_dropped;
     hood_fit_record fit_record;
 
     /* Control, not content: the only fields a call on a const model writes (train.c). The

@@ -888,6 +888,7 @@ hood_status hood_model_fit(hood_model *model, const hood_dataset *train,
     hood__clear_error();
     if (model == NULL || opts == NULL)
         return hood__fail(HOOD_EINVAL, "fit: NULL argument");
+    model->optimizer_dropped = false; /* the optimizer keeps state again from this fit on */
     hood_fit_options o;
     hood_status st = hood__fit_options_read(&o, opts, "fit");
     if (st != HOOD_OK)

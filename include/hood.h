@@ -543,6 +543,11 @@ HOOD_API float hood_model_get_learning_rate(const hood_model *model);
  * epoch callback (a schedule); > 0 and finite. Like every setter, not concurrently with other
  * calls on the model. */
 HOOD_API hood_status hood_model_set_learning_rate(hood_model *model, float learning_rate);
+/* Forgets the optimizer's state (moments, step count), as Keras' save(include_optimizer=False):
+ * it becomes zero, and hood_model_save then writes none of it, so the file holds the weights
+ * for inference (smaller by the state's size). Loading such a file gives a model whose next fit
+ * starts its optimizer afresh. The model must be compiled. */
+HOOD_API hood_status hood_model_drop_optimizer_state(hood_model *model);
 
 /* Kernel of layer i in Keras' layout: (in, out) C-order, in*out floats (which is the bytes of
  * the column-major out x in matrix W). Copies; the caller owns `kernel`. */

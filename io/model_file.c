@@ -127,8 +127,8 @@ static hood_status write_model(const hood_model *model, const char *path, FILE *
         free(header.data);
         return hood__fail(HOOD_EINVAL, "%s: the header is over 4 GiB", path);
     }
-    size_t values =
-        model->compiled ? model->num_params * (1 + model->opt_slots) + model->num_state : 0;
+    size_t slots = model->optimizer_dropped ? 0 : model->opt_slots;
+    size_t values = model->compiled ? model->num_params * (1 + slots) + model->num_state : 0;
     uint64_t total = (uint64_t)PREFIX_BYTES + header.len + 4 * (uint64_t)values + CRC_BYTES;
     unsigned char prefix[PREFIX_BYTES];
     memcpy(prefix, MAGIC, sizeof MAGIC);
@@ -142,9 +142,8 @@ static hood_status write_model(const hood_model *model, const char *path, FILE *
         write_crc(f, &crc, prefix, sizeof prefix) && write_crc(f, &crc, header.data, header.len);
     if (ok && model->compiled) {
         ok = write_crc(f, &crc, model->params, model->num_params * sizeof(float));
-        if (ok && model->opt_slots > 0)
-            ok = write_crc(f, &crc, model->opt_state,
-                           model->num_params * model->opt_slots * sizeof(float));
+        if (ok && slots > 0)
+            ok = write_crc(f, &crc, model->opt_state, model->num_params * slots * sizeof(float));
         if (ok && model->num_state > 0)
             ok = write_crc(f, &crc, model->state, model->num_state * sizeof(float));
     }
@@ -269,6 +268,11 @@ static hood_status parse_into(const unsigned char *b, size_t len, const char *na
         if (!architecture_params(ps->model, &need) || hood__mul_overflows(need, ps->slots, &values))
             return hood__fail(HOOD_EFORMAT, "%s: the architecture's size overflows", name);
     }
+    /* 0 optimizer values for an optimizer that keeps some: the state was dropped on save
+     * (hood_model_drop_optimizer_state); it starts at zero, as before a first step. */
+    bool dropped = ps->compiled && values > 0 && ps->counts.optimizer_values == 0;
+    if (dropped)
+        values = 0;
     if (ps->counts.params != need || ps->counts.optimizer_values != values ||
         ps->counts.state != state)
         return hood__fail(HOOD_EFORMAT,
@@ -296,7 +300,8 @@ static hood_status parse_into(const unsigned char *b, size_t len, const char *na
             memcpy(m->opt_state, data + need * sizeof(float), values * sizeof(float));
         if (state > 0)
             memcpy(m->state, data + (need + values) * sizeof(float), state * sizeof(float));
-        m->opt_step = ps->step;
+        m->opt_step = dropped ? 0 : ps->step;
+        m->optimizer_dropped = dropped;
     }
     m->position = ps->position;
     m->has_fit_record = ps->has_fit;

@@ -190,7 +190,8 @@ void hood__model_header_write(hood__header_text *t, const hood_model *m)
                     f->restored_best ? 1 : 0);
     }
     text_printf(t, "params %zu\n", m->compiled ? m->num_params : (size_t)0);
-    text_printf(t, "optimizer_values %zu\n", m->compiled ? m->num_params * m->opt_slots : 0);
+    text_printf(t, "optimizer_values %zu\n",
+                m->compiled && !m->optimizer_dropped ? m->num_params * m->opt_slots : 0);
     text_printf(t, "state %zu\n", m->compiled ? m->num_state : (size_t)0);
     text_printf(t, "end\n");
 }

@@ -252,6 +252,60 @@ START_TEST(continue_after_load_is_identical)
 }
 END_TEST
 
+START_TEST(dropped_optimizer_state_is_not_saved)
+{
+    /* Keras' include_optimizer=False: an Adam model's file without its moments is smaller by
+     * exactly the state, loads with the same weights and predictions, a zero state and step 0,
+     * and trains on from there like a model whose optimizer starts afresh. */
+    make_tmpdir();
+    hood_dataset *ds = blobs(18);
+    hood_model *m = new_model(HOOD_OPT_ADAM, 5, 8);
+    hood_fit_options fo;
+    fit_opts(&fo, 2);
+    ck_assert_int_eq(hood_model_fit(m, ds, &fo), HOOD_OK);
+    char full[128], lean[128];
+    path_in_tmp(full, sizeof full, "full.hood");
+    path_in_tmp(lean, sizeof lean, "lean.hood");
+    ck_assert_int_eq(hood_model_save(m, full), HOOD_OK);
+    ck_assert_uint_gt(m->opt_step, 0);
+    ck_assert_int_eq(hood_model_drop_optimizer_state(m), HOOD_OK);
+    ck_assert_uint_eq(m->opt_step, 0);
+    ck_assert_int_eq(hood_model_save(m, lean), HOOD_OK);
+    size_t full_len, lean_len;
+    unsigned char *a = read_all(full, &full_len), *b = read_all(lean, &lean_len);
+    size_t state_bytes = m->num_params * m->opt_slots * sizeof(float);
+    ck_assert_uint_gt(state_bytes, 0);
+    /* the header's "optimizer_values N" and "step N" lines shrink by a few digits too */
+    ck_assert_uint_lt(lean_len, full_len - state_bytes + 1);
+    ck_assert_uint_gt(lean_len + 64, full_len - state_bytes);
+    free(a);
+    free(b);
+
+    hood_model *loaded = NULL;
+    ck_assert_int_eq(hood_model_load(lean, &loaded), HOOD_OK);
+    ck_assert_int_eq(memcmp(m->params, loaded->params, m->num_params * sizeof(float)), 0);
+    ck_assert_uint_eq(loaded->opt_step, 0);
+    for (size_t i = 0; i < m->num_params * m->opt_slots; i++)
+        ck_assert(loaded->opt_state[i] == 0.0f);
+    /* the next fit runs like the in-memory model's (its state was dropped the same way) */
+    fit_opts(&fo, 1);
+    fo.validation_split = 0;
+    ck_assert_int_eq(hood_model_fit(m, ds, &fo), HOOD_OK);
+    ck_assert_int_eq(hood_model_fit(loaded, ds, &fo), HOOD_OK);
+    ck_assert_int_eq(memcmp(m->params, loaded->params, m->num_params * sizeof(float)), 0);
+    ck_assert_uint_gt(loaded->opt_step, 0);
+    /* once it trained, a save carries the state again */
+    ck_assert_int_eq(hood_model_save(loaded, lean), HOOD_OK);
+    b = read_all(lean, &lean_len);
+    ck_assert_uint_gt(lean_len, full_len - 64);
+    free(b);
+    hood_model_free(loaded);
+    hood_model_free(m);
+    hood_dataset_free(ds);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(uncompiled_model_round_trips)
 {
     make_tmpdir();
@@ -646,6 +700,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, non_finite_weights_are_refused);
     tcase_add_test(tc, fit_record_round_trips_and_non_finite_load_is_refused);
     tcase_add_test(tc, weights_npz_round_trip);
+    tcase_add_test(tc, dropped_optimizer_state_is_not_saved);
     tcase_add_test(tc, weights_npz_shape_mismatch_names_the_array);
     suite_add_tcase(s, tc);
     return s;

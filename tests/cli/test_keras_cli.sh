@@ -221,4 +221,18 @@ run "$HOOD" train "$T/d.csv" -o "$T/pk5.hood" --layers 3:tanh,1:sigmoid --init-w
     --epochs 0
 check "an extra arr_N is refused, naming it" eval '[ $rc -ne 0 ] && err_has "arr_4" && [ ! -e "$T/pk5.hood" ]'
 
+# ---- --no-optimizer-state: the model for inference, without Adam's moments ------------------
+run "$HOOD" train "$T/d.csv" -o "$T/full.hood" --layers 16:relu,1:sigmoid --optimizer adam \
+    --epochs 2 --verbose 0
+run "$HOOD" train "$T/d.csv" -o "$T/lean.hood" --layers 16:relu,1:sigmoid --optimizer adam \
+    --epochs 2 --verbose 0 --no-optimizer-state
+lean_rc=$rc
+"$HOOD" evaluate "$T/full.hood" "$T/d.csv" --json >"$T/full.json" 2>/dev/null
+"$HOOD" evaluate "$T/lean.hood" "$T/d.csv" --json >"$T/lean.json" 2>/dev/null
+# 97 weights, Adam keeps 2 floats each: the file is 776 bytes smaller (give or take a header digit)
+check "--no-optimizer-state: the same model, 2 x 97 floats smaller" \
+    eval '[ $lean_rc -eq 0 ] && cmp -s "$T/full.json" "$T/lean.json" &&
+          d=$(($(stat -c %s "$T/full.hood") - $(stat -c %s "$T/lean.hood"))) &&
+          [ "$d" -ge 770 ] && [ "$d" -le 790 ]'
+
 echo "1..$n"
