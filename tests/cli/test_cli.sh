@@ -153,7 +153,7 @@ expect_usage "export-weights: missing -o" "$HOOD" export-weights "$T/m.hood"
 # ---- bad values (exit 2, one line naming the option) ---------------------------------------
 
 L="--layers 8:tanh,1:sigmoid"
-expect_bad_value "--epochs 0" "--epochs" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --epochs 0
+expect_bad_value "--epochs -1" "--epochs" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --epochs -1
 expect_bad_value "--batch-size -3" "--batch-size" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --batch-size -3
 expect_bad_value "--learning-rate 0" "--learning-rate" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --learning-rate 0
 expect_bad_value "--learning-rate -0.1" "--learning-rate" "$HOOD" train "$T/train.csv" -o "$T/m.hood" $L --learning-rate -0.1
