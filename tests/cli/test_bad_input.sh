@@ -328,7 +328,7 @@ bad "--layers with -3 units" 2 "--layers" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ --layers -3:relu,1:sigmoid --verbose 0
 bad "--layers too big for memory" 1 "--layers" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ --layers 1000000:relu,1000000:relu --verbose 0
-bad "--epochs 0" 2 "--epochs" m.hood "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --epochs 0
+bad "--epochs -1" 2 "--epochs" m.hood "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --epochs -1
 bad "--epochs -1" 2 "--epochs" m.hood "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --epochs -1
 bad "--batch-size 0" 2 "--batch-size" m.hood \
     "$HOOD" train "$I/good.csv" -o @OUT@ "${L[@]}" --batch-size 0
