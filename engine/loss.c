@@ -123,15 +123,6 @@ hood_status hood__loss_check(hood_loss loss, hood_activation out_act, size_t uni
     return hood__fail(HOOD_EINVAL, "loss: unknown loss %d", (int)loss);
 }
 
-static size_t argmax(const float *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (v[i] > v[best])
-            best = i;
-    return best;
-}
-
 static float clampf(float x, float lo, float hi)
 {
     return x < lo ? lo : x > hi ? hi : x;
@@ -254,7 +245,7 @@ void hood__loss_batch(hood_loss loss, hood_activation out_act, const float *Z, c
 size_t hood__label_class(const float *y, size_t label_width)
 {
     if (label_width > 1)
-        return argmax(y, label_width);
+        return hood__argmax(y, label_width);
     /* Keras rounds the label (np.round) before looking its weight up */
     float r = nearbyintf(y[0]);
     return r >= 0.0f && r < 4294967296.0f ? (size_t)r : SIZE_MAX;
@@ -330,11 +321,11 @@ void hood__loss_batch_weighted(hood_loss loss, hood_activation out_act, const fl
         /* Keras' "accuracy": sparse labels compare the argmax with the index; one output unit
          * thresholds at 0.5; otherwise argmax against the label's argmax. */
         if (sparse)
-            right += argmax(a, units) == label_index(y[0], units);
+            right += hood__argmax(a, units) == label_index(y[0], units);
         else if (units == 1)
             right += (a[0] > 0.5f) == (y[0] > 0.5f);
         else
-            right += argmax(a, units) == argmax(y, label_width < units ? label_width : units);
+            right += hood__argmax(a, units) == hood__argmax(y, label_width < units ? label_width : units);
     }
     if (loss_sum != NULL)
         *loss_sum = total;

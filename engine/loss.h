@@ -45,4 +45,15 @@ void hood__loss_batch_weighted(hood_loss loss, hood_activation out_act, const fl
 /* The class a label column names for class_weight (see above). */
 size_t hood__label_class(const float *y, size_t label_width);
 
+/* Index of the largest of v[0..n) (the first on ties), as accuracy and the metrics count a
+ * prediction's class. */
+static inline size_t hood__argmax(const float *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}
+
 #endif

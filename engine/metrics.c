@@ -14,20 +14,11 @@
 /* keras.metrics.AUC's default num_thresholds and its epsilon around 0 and 1. */
 enum { AUC_THRESHOLDS = 200 };
 
-static size_t argmax(const float *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (v[i] > v[best])
-            best = i;
-    return best;
-}
-
 /* The true class of a label column (see hood.h), or SIZE_MAX when it names none. */
 static size_t true_class(const float *y, size_t label_width, size_t units)
 {
     if (label_width > 1)
-        return argmax(y, label_width);
+        return hood__argmax(y, label_width);
     if (units == 1)
         return y[0] > 0.5f;
     if (!(y[0] >= 0.0f) || y[0] != floorf(y[0]) || y[0] >= 4294967296.0f)
@@ -37,7 +28,7 @@ static size_t true_class(const float *y, size_t label_width, size_t units)
 
 static size_t predicted_class(const float *p, size_t units)
 {
-    return units == 1 ? (size_t)(p[0] > 0.5f) : argmax(p, units);
+    return units == 1 ? (size_t)(p[0] > 0.5f) : hood__argmax(p, units);
 }
 
 /* How many of Keras' thresholds (-1e-7, 1/199, ..., 198/199, 1 + 1e-7) p is above. */
