@@ -103,10 +103,10 @@ HOOD_API const char *hood_last_error(void);
 /* Frees memory hood allocated for the caller (hood_model_save_to_buffer); NULL is a no-op. It
  * is free(), named so that a host with another allocator knows whose memory it is. */
 HOOD_API void hood_free(void *p);
-/* The version of the library that is running ("0.1.0"), which may be newer than the
+/* The version of the library that is running ("0.2.0"), which may be newer than the
  * HOOD_VERSION_STRING this program was compiled against. */
 HOOD_API const char *hood_version_string(void);
-/* The running library's version as MAJOR * 10000 + MINOR * 100 + PATCH (0.1.0 -> 100); compare
+/* The running library's version as MAJOR * 10000 + MINOR * 100 + PATCH (0.2.0 -> 200); compare
  * with HOOD_VERSION_NUMBER to tell which library a program was built against. */
 HOOD_API int hood_version_number(void);
 
