@@ -227,8 +227,11 @@ hood_status hood__optimizer_check(const hood_optimizer_config *cfg)
  * div, sqrt: correctly rounded at any vector width), and C11 mode (-std=c11) keeps GCC from
  * contracting a * b + c into an FMA (-ffp-contract=off), so the bits are the same on every
  * path and at every split (test_optimizer compares each rule against a scalar reference). */
+/* Not under a sanitizer: the clones are picked by an IFUNC resolver that the dynamic loader runs
+ * while relocating libhood.so, before a sanitizer's runtime is up (a ThreadSanitizer libhood.so
+ * crashed there at load). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&      \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define STEP_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else
 #define STEP_CLONES
