@@ -56,6 +56,25 @@ static int count_entries(void)
 
 /* Opens path the way loop iteration _i asks: 0 unnamed allowed, 1 the named fallback. */
 #define OPEN(f, path) hood__output_open_mode((f), (path), _i == 0)
+/* Writes 10,000 bytes to f under a 1 KiB file-size limit (SIGXFSZ ignored), then returns what
+ * `end` (the commit or the finish, whose flush meets the limit) says; the limit is lifted
+ * before returning. */
+static hood_status write_past_limit(hood_output *f, hood_status (*end)(hood_output *))
+{
+    struct rlimit old, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small.rlim_cur = 1024;
+    small.rlim_max = old.rlim_max;
+    void (*previous)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    for (int k = 0; k < 1000; k++)
+        fputs("0123456789", hood_output_stream(f));
+    hood_status status = end(f);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, previous);
+    return status;
+}
+
 /* Entries the open temporary of f shows in the folder: none when unnamed. */
 #define TEMPS(f) (hood__output_is_unnamed(f) ? 0 : 1)
 
@@ -169,18 +188,7 @@ START_TEST(failed_commit_leaves_the_old_file)
     hood__atomic_file *f = NULL;
     ck_assert_int_eq(OPEN(&f, path), HOOD_OK);
     /* The file size limit makes the buffered writes fail at the commit's flush. */
-    struct rlimit old, small;
-    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
-    small.rlim_cur = 1024;
-    small.rlim_max = old.rlim_max;
-    void (*previous)(int) = signal(SIGXFSZ, SIG_IGN);
-    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
-    for (int k = 0; k < 1000; k++)
-        fputs("0123456789", hood__atomic_stream(f));
-    hood_status status = hood__atomic_commit(f);
-    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
-    signal(SIGXFSZ, previous);
-    ck_assert_int_eq(status, HOOD_EIO);
+    ck_assert_int_eq(write_past_limit(f, hood_output_commit), HOOD_EIO);
     ck_assert_ptr_nonnull(strstr(hood_last_error(), "keep.txt: cannot write"));
     assert_text(path, "precious");
     ck_assert_int_eq(count_entries(), 1);
@@ -206,18 +214,7 @@ START_TEST(finish_then_abort_or_failed_commit)
     ck_assert_int_eq(count_entries(), 1);
     /* the same with a write error at the finish: reported there and again by the commit */
     ck_assert_int_eq(OPEN(&f, path), HOOD_OK);
-    struct rlimit old, small;
-    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
-    small.rlim_cur = 1024;
-    small.rlim_max = old.rlim_max;
-    void (*previous)(int) = signal(SIGXFSZ, SIG_IGN);
-    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
-    for (int k = 0; k < 1000; k++)
-        fputs("0123456789", hood_output_stream(f));
-    hood_status finished = hood_output_finish(f);
-    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
-    signal(SIGXFSZ, previous);
-    ck_assert_int_eq(finished, HOOD_EIO);
+    ck_assert_int_eq(write_past_limit(f, hood_output_finish), HOOD_EIO);
     ck_assert_ptr_nonnull(strstr(hood_last_error(), "keep.txt: cannot write"));
     ck_assert_int_eq(count_entries(), 1);
     ck_assert_int_eq(hood_output_commit(f), HOOD_EIO);
