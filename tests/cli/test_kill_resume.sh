@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # test_kill_resume.sh — TAP: `hood train --checkpoint` survives kill -9 at any moment. Runs are
-# SIGKILLed at random delays (fixed seed) — again and again, many landing inside a checkpoint
-# write — and resumed with --resume until they finish; the final weights must be bit-identical
-# to an uninterrupted run, and after every kill the checkpoint must be absent or a valid model.
-# Also SIGINT -> exit 130 and SIGTERM -> exit 143 with a valid checkpoint that resumes to the
-# same weights. Not a test of the checkpoint's contents (tests/test_model_file.c does that).
-# Usage: HOOD=/path/to/hood tests/cli/test_kill_resume.sh   (meson sets HOOD)
+# SIGKILLed at random moments (fixed seed) — again and again, in the middle of training steps
+# and inside checkpoint writes — and resumed with --resume until they finish; the final weights
+# must be bit-identical to an uninterrupted run, and after every kill the checkpoint must be
+# absent or a valid model. Also SIGINT -> exit 130 and SIGTERM -> exit 143 with a valid
+# checkpoint that resumes to the same weights. Not a test of the checkpoint's contents
+# (tests/test_model_file.c does that).
+# The moments are exact, not timed, so the suite means the same on any machine under any load:
+# the test-only shim tests/kill_at.c (LD_PRELOAD) signals the run just before its Nth sgemm
+# (inside a training step) or as it syncs or links a checkpoint's temporary. Only the first
+# case, a kill while the run is still starting, is timed (any moment of the start is right).
+# Usage: HOOD=/path/to/hood HOOD_KILL_AT_SHIM=/path/to/libkill_at.so tests/cli/test_kill_resume.sh
+# (meson sets both)
 set -u
 
 HOOD=${HOOD:-${1:-}}
@@ -13,16 +19,32 @@ if [ -z "$HOOD" ] || [ ! -x "$HOOD" ]; then
     echo "Bail out! set HOOD to the built hood binary"
     exit 1
 fi
+SHIM=${HOOD_KILL_AT_SHIM:-}
+if [ -z "$SHIM" ] || [ ! -r "$SHIM" ]; then
+    echo "Bail out! set HOOD_KILL_AT_SHIM to the built tests/libkill_at.so"
+    exit 1
+fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/hood-kill-resume.XXXXXX")
 pid=
 # Never leave a training run behind, whatever stops this script.
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; wait 2>/dev/null; exec 9>&-; rm -rf "$T"' EXIT
-RANDOM=6 # the kill delays are drawn from a fixed seed
+RANDOM=6 # the kill moments are drawn from a fixed seed
 
 # shellcheck source=../tap.sh
 . "$(dirname "$0")/../tap.sh"
 note() { echo "# $*"; }
-ms() { echo $(($(date +%s%N) / 1000000)); }
+rand() { echo $(((RANDOM * 32768 + RANDOM) % ($1 + 1))); }
+
+# shimmed POINT N SIGNAL CMD...: runs CMD under the shim, which sends SIGNAL (KILL, INT, TERM)
+# to it at its Nth POINT moment (sgemm, fsync, link; N = 0: never, and the count is logged to
+# $SHIM_LOG at exit). ASan checks that its runtime loads first; the shim loads before it.
+SHIM_LOG=
+shimmed() {
+    local point=$1 n=$2 sig=$3
+    shift 3
+    LD_PRELOAD=$SHIM HOOD_TEST_KILL_AT=$point:$n HOOD_TEST_SIGNAL=$sig HOOD_TEST_KILL_LOG=$SHIM_LOG \
+        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+}
 
 # 512 samples of 64 features, y = 1 when the even columns outweigh the odd ones (fixed LCG).
 awk -v rows=512 -v d=64 'BEGIN {
@@ -54,50 +76,96 @@ if [ ! -s "$T/ref.npz" ]; then
     echo "Bail out! the uninterrupted run failed: $(head -c 300 "$T/err" | tr '\n' '|')"
     exit 1
 fi
-start=$(ms)
-"${TRAIN[@]}" -o "$T/refck.hood" --checkpoint "$T/refck.ck" 2>"$T/err"
+# The checkpointed run also counts its sgemm calls: the kill moments below are drawn from them.
+SHIM_LOG=$T/count.log
+shimmed sgemm 0 KILL "${TRAIN[@]}" -o "$T/refck.hood" --checkpoint "$T/refck.ck" 2>"$T/err"
 rc=$?
-duration=$(($(ms) - start))
 "$HOOD" export-weights "$T/refck.hood" -o "$T/refck.npz" 2>/dev/null
 if [ "$rc" -eq 0 ] && cmp -s "$T/ref.npz" "$T/refck.npz"; then
-    pass "checkpointing every epoch does not change the weights ($EPOCHS epochs, ${duration} ms)"
+    pass "checkpointing every epoch does not change the weights ($EPOCHS epochs)"
 else
     fail "checkpointing every epoch does not change the weights" "exit $rc"
 fi
-run_ms=$duration # the real length, for the signal cases below; the kill chains use a floor
-[ "$duration" -lt 500 ] && duration=500
+calls=$(awk '$1 == "sgemm" { print $2 }' "$T/count.log" 2>/dev/null)
+if ! [ "${calls:-0}" -ge "$EPOCHS" ] 2>/dev/null; then
+    echo "Bail out! the shim counted no sgemm calls ('$(cat "$T/count.log" 2>/dev/null)')"
+    exit 1
+fi
+per_epoch=$((calls / EPOCHS))
+note "$calls sgemm calls in $EPOCHS epochs ($per_epoch per epoch)"
 
 # ---- kill -9 and resume --------------------------------------------------------------------
 
 # valid FILE: absent, or a model file hood reads.
 valid() { [ ! -e "$1" ] || "$HOOD" info "$1" >/dev/null 2>&1; }
 
-# nap MS: sleeps without a fork (read's timeout on a fifo nobody writes), so polling loops stay
-# cheap on a loaded machine.
-mkfifo "$T/never"
-exec 9<>"$T/never"
-nap() { read -r -t "$((${1} / 1000)).$(printf '%03d' $((${1} % 1000)))" -u 9 _; }
-rand() { echo $(((RANDOM * 32768 + RANDOM) % ($1 + 1))); }
-
-# in_write PID DIR: PID holds a checkpoint temporary of DIR open: an unnamed one (O_TMPFILE,
-# "/proc/PID/fd/N -> DIR/#123 (deleted)") or, on file systems without it, "ck.hood.tmp.*".
-in_write() {
-    local fd target
-    for fd in /proc/"$1"/fd/*; do
-        target=$(readlink "$fd" 2>/dev/null) || continue
-        case $target in "$2"/\#* | "$2"/ck.hood.tmp.*) return 0 ;; esac
-    done
-    return 1
+# after_kill DIR: after the chain's k-th kill the checkpoint and the output are each absent
+# or a valid model; else sets chain_problem and fails.
+after_kill() {
+    if ! valid "$1/ck.hood"; then
+        chain_problem="after kill $k: the checkpoint is not a valid model"
+        cp "$1/ck.hood" "$T/broken-checkpoint.hood"
+        return 1
+    fi
+    if ! valid "$1/model.hood"; then
+        chain_problem="after kill $k: the output is not a valid model"
+        return 1
+    fi
+    # A user's folder would keep a named temporary (nothing cleans up after SIGKILL where
+    # O_TMPFILE is missing); here they are removed so the next kill's are seen.
+    rm -f "$1"/ck.hood.tmp.*
 }
 
-# chain NAME MODE KILLS A B: trains in folder NAME with --checkpoint; KILLS times SIGKILLs the
-# run and starts it again (--resume once a checkpoint exists), then lets it finish. MODE says
-# when a kill comes:
-#   start  A + random(B) ms after the run started (anywhere: loading, training, writing);
-#   epoch  random(B) ms after the run has written its first checkpoint (training under way);
-#   write  the moment the run holds a checkpoint temporary open (inside a checkpoint write).
-# Sets chain_ok, chain_kills, chain_in_write (kills that hit a write: the run held a temporary
-# open, or a named one was left behind) and chain_problem.
+# kill_once DIR MODE N ARGS...: one run of training that is SIGKILLed: MODE start, N ms after
+# it started (timed: loading or the first steps, whichever it is in); sgemm, just before its
+# Nth sgemm (inside a training step); write, as it syncs (even kills) or links (odd kills) the
+# temporary of its Nth checkpoint. Fails, setting chain_problem, when the run was not killed
+# there. Called by chain, whose locals (k, chain_*) it updates.
+kill_once() {
+    local d=$1 mode=$2 n=$3 rc landed point=sgemm
+    shift 3
+    rm -f "$d/kill.log"
+    SHIM_LOG=$d/kill.log
+    case $mode in
+    start)
+        "${TRAIN[@]}" "$@" >/dev/null 2>"$d/err" &
+        pid=$!
+        read -r -t "$((n / 1000)).$(printf '%03d' $((n % 1000)))" -u 9 _
+        kill -9 "$pid" 2>/dev/null
+        wait "$pid"
+        rc=$?
+        pid=
+        landed="start"
+        ;;
+    *)
+        [ "$mode" = write ] && { point=fsync; [ $((k % 2)) -eq 1 ] && point=link; }
+        shimmed "$point" "$n" KILL "${TRAIN[@]}" "$@" >/dev/null 2>"$d/err"
+        rc=$?
+        landed=$(cat "$d/kill.log" 2>/dev/null)
+        ;;
+    esac
+    local where_ok=0
+    case $mode:$landed in
+    start:start | sgemm:"sgemm "*) where_ok=1 ;;
+    write:"$point $d/"\#*" (deleted)" | write:"$point $d/ck.hood.tmp."*)
+        where_ok=1
+        chain_in_write=$((chain_in_write + 1))
+        ;;
+    esac
+    if [ "$rc" -ne 137 ] || [ "$where_ok" -ne 1 ]; then
+        chain_problem="kill $((k + 1)) ($mode $n) did not land: exit $rc, shim log '$landed': "
+        chain_problem+=$(head -c 200 "$d/err" | tr '\n' '|')
+        return 1
+    fi
+    k=$((k + 1))
+    chain_kills=$k
+    after_kill "$d"
+}
+
+# chain NAME MODE KILLS A B: trains in folder NAME with --checkpoint; KILLS times kills the run
+# (kill_once MODE, at moment A + random(B)) and starts it again (--resume once a checkpoint
+# exists), then lets it finish and compares the final weights with the uninterrupted run's.
+# Sets chain_ok, chain_kills, chain_in_write and chain_problem.
 chain() {
     local dir=$T/$1 mode=$2 kills=$3 a=$4 b=$5 k=0 rc
     mkdir -p "$dir"
@@ -106,57 +174,12 @@ chain() {
     while :; do
         local args=(-o "$out" --checkpoint "$ck")
         [ -e "$ck" ] && args+=(--resume "$ck")
-        touch "$dir/started"
-        "${TRAIN[@]}" "${args[@]}" >/dev/null 2>"$dir/err" &
-        pid=$!
         if [ "$k" -lt "$kills" ]; then
-            local waited=0 limit=$((duration * 2 / 5))
-            case $mode in
-            start) nap $((a + $(rand "$b"))) ;;
-            epoch)
-                while ! [ "$ck" -nt "$dir/started" ] && [ "$waited" -lt "$limit" ] &&
-                    kill -0 "$pid" 2>/dev/null; do
-                    nap 5
-                    waited=$((waited + 5))
-                done
-                nap "$(rand "$b")"
-                ;;
-            write)
-                while ! in_write "$pid" "$dir" && [ "$waited" -lt "$limit" ] &&
-                    kill -0 "$pid" 2>/dev/null; do
-                    nap 1
-                    waited=$((waited + 1))
-                done
-                ;;
-            esac
-            local hit=0
-            in_write "$pid" "$dir" && hit=1
-            if kill -9 "$pid" 2>/dev/null; then
-                wait "$pid" 2>/dev/null
-                pid=
-                k=$((k + 1))
-                chain_kills=$k
-                if [ "$hit" -eq 1 ] || compgen -G "$dir/ck.hood.tmp.*" >/dev/null; then
-                    chain_in_write=$((chain_in_write + 1))
-                    # A user's folder would keep these (nothing can clean up after SIGKILL);
-                    # here they are removed so the next kill's are seen.
-                    rm -f "$dir"/ck.hood.tmp.*
-                fi
-                if ! valid "$ck"; then
-                    chain_problem="after kill $k: the checkpoint is not a valid model"
-                    cp "$ck" "$T/broken-checkpoint.hood"
-                    return
-                fi
-                if ! valid "$out"; then
-                    chain_problem="after kill $k: the output is not a valid model"
-                    return
-                fi
-                continue
-            fi
+            kill_once "$dir" "$mode" $((a + $(rand "$b"))) "${args[@]}" || return
+            continue
         fi
-        wait "$pid"
+        "${TRAIN[@]}" "${args[@]}" >/dev/null 2>"$dir/err"
         rc=$?
-        pid=
         if [ "$rc" -ne 0 ]; then
             chain_problem="the last run exited $rc: $(head -c 300 "$dir/err" | tr '\n' '|')"
             return
@@ -171,67 +194,45 @@ chain() {
     fi
 }
 
-in_write_total=0 kills_total=0
 chain_case() {
-    local desc=$1 name=$2 mode=$3 kills=$4 a=$5 b=$6 try
-    # A run can be faster than the measured one (the load of a shared machine changes); when it
-    # ended before the kill, nothing was tested: try again (fresh folder) with half the delay.
-    for try in 1 2 3; do
-        rm -rf "${T:?}/$name"
-        chain "$name" "$mode" "$kills" "$a" "$b"
-        [ "$chain_ok" -eq 1 ] && [ "$chain_kills" -eq 0 ] || break
-        a=$((a / 2)) b=$((b / 2))
-    done
-    set -- "$name"
-    in_write_total=$((in_write_total + chain_in_write))
-    kills_total=$((kills_total + chain_kills))
+    local desc=$1
+    shift
+    chain "$@"
     note "$1: $chain_kills kills, $chain_in_write inside a checkpoint write"
-    if [ "$chain_ok" -eq 1 ] && [ "$chain_kills" -eq 0 ]; then
-        fail "$desc" "the run ended before the kill: nothing was tested"
-    elif [ "$chain_ok" -eq 1 ]; then
+    if [ "$chain_ok" -eq 1 ]; then
         pass "$desc: $chain_kills x SIGKILL + --resume = the uninterrupted weights, bit for bit"
     else
         fail "$desc" "$chain_problem"
     fi
 }
-# Delays scale with the checkpointed run's duration (sanitizer builds, a loaded machine).
-# Percentages of the real run length: a floored length would put a "late" kill after the end.
-pct() { echo $((run_ms * $1 / 100)); }
-epoch_ms=$((duration / EPOCHS))
-chain_case "one kill early in the run (loading or first epochs)" early start 1 "$(pct 2)" "$(pct 20)"
-chain_case "one kill late in the run" late start 1 "$(pct 40)" "$(pct 30)"
-chain_case "eight kills in quick succession, at random points of training" random epoch 8 0 $((3 * epoch_ms))
-chain_case "five kills inside checkpoint writes" writes write 5 0 0
-if [ "$in_write_total" -ge 3 ]; then
-    pass "$in_write_total of $kills_total kills landed inside a checkpoint write"
-else
-    fail "at least 3 kills landed inside a checkpoint write" \
-        "$in_write_total of $kills_total kills hit a checkpoint write"
-fi
+
+# A fifo nobody writes: `read -t` on it sleeps without a fork.
+mkfifo "$T/never"
+exec 9<>"$T/never"
+
+# Loading and the first steps take far longer than 20 ms on any machine.
+chain_case "one kill while the run starts (loading or first steps)" early start 1 0 20
+chain_case "one kill late in the run (40-70 % of its steps)" late sgemm 1 \
+    $((calls * 40 / 100)) $((calls * 30 / 100))
+chain_case "eight kills in quick succession, at random steps of training" random sgemm 8 \
+    1 $((3 * per_epoch))
+chain_case "five kills inside checkpoint writes (at the sync or the link)" writes write 5 1 3
 
 # ---- SIGINT and SIGTERM --------------------------------------------------------------------
 
-# signal_case SIG WANT: starts a run, waits for its first checkpoint (training is under way),
-# sends SIG, expects exit WANT with a valid checkpoint, no model and no temporary; then
-# resumes to the end and compares with the uninterrupted weights.
+# signal_case SIG WANT: a run gets SIG (from the shim, just before an sgemm between epochs 2
+# and 10: training under way), expects exit WANT with a valid checkpoint, no model and no
+# temporary; then resumes to the end and compares with the uninterrupted weights.
 signal_case() {
-    local sig=$1 want=$2 dir=$T/sig$1 rc waited=0
+    local sig=$1 want=$2 dir=$T/sig$1 rc
     mkdir -p "$dir"
     local ck=$dir/ck.hood
-    "${TRAIN[@]}" -o "$dir/model.hood" --checkpoint "$ck" >/dev/null 2>"$dir/err" &
-    pid=$!
-    # Poll every 5 ms without forking, then signal within the first sixth of the run: on a quiet
-    # machine the whole run takes a few hundred ms, and a fixed delay would let it finish first.
-    while [ ! -e "$ck" ] && [ "$waited" -lt 6000 ] && kill -0 "$pid" 2>/dev/null; do
-        nap 5
-        waited=$((waited + 1))
-    done
-    nap "$(rand $((run_ms / 6)))"
-    kill -s "$sig" "$pid" 2>/dev/null
-    wait "$pid"
+    SHIM_LOG=$dir/kill.log
+    shimmed sgemm $((2 * per_epoch + $(rand $((8 * per_epoch))))) "$sig" \
+        "${TRAIN[@]}" -o "$dir/model.hood" --checkpoint "$ck" >/dev/null 2>"$dir/err"
     rc=$?
-    pid=
     local problems=()
+    [ -s "$dir/kill.log" ] || problems+=("the shim sent no SIG$sig")
     [ "$rc" -ne "$want" ] && problems+=("exit $rc, wanted $want")
     grep -q "stopped by SIG$sig" "$dir/err" ||
         problems+=("no 'stopped by SIG$sig' message: $(head -c 200 "$dir/err" | tr '\n' '|')")
