@@ -34,6 +34,7 @@ enum {
     OPT_JPEG_DRAFT,
     OPT_EXIF_TRANSPOSE,
     OPT_ALPHA_BACKGROUND,
+    OPT_PIXEL_STORAGE,
 };
 
 const struct option cli_dataset_options[] = {
@@ -58,6 +59,7 @@ const struct option cli_dataset_options[] = {
     {"jpeg-draft", no_argument, NULL, OPT_JPEG_DRAFT},
     {"exif-transpose", no_argument, NULL, OPT_EXIF_TRANSPOSE},
     {"alpha-background", required_argument, NULL, OPT_ALPHA_BACKGROUND},
+    {"pixel-storage", required_argument, NULL, OPT_PIXEL_STORAGE},
     {NULL, 0, NULL, 0},
 };
 
@@ -91,7 +93,10 @@ const char cli_dataset_help[] =
     "      --block-untrusted       refuse libvips loaders marked untrusted: BMP (it goes\n"
     "                              through ImageMagick) is then refused; PNG, JPEG, GIF,\n"
     "                              TIFF and WebP stay\n"
-    "      --quiet                 no \"Found N files\" or skip messages\n";
+    "      --quiet                 no \"Found N files\" or skip messages\n"
+    "      --pixel-storage KIND    u8 (default): keep the 8-bit pixels in memory, a\n"
+    "                              quarter of float32's, widened to the same floats when\n"
+    "                              read (same results, same files); float: float32\n";
 
 void cli_dataset_flags_init(cli_dataset_flags *flags)
 {
@@ -266,6 +271,13 @@ int cli_dataset_flag(const char *cmd, cli_dataset_flags *flags, int c, const cha
         return 1;
     case OPT_EXIF_TRANSPOSE:
         o->image.exif_transpose = true;
+        return 1;
+    case OPT_PIXEL_STORAGE:
+        if (strcmp(arg, "u8") != 0 && strcmp(arg, "float") != 0) {
+            cli_fail(cmd, "--pixel-storage: expected u8 or float, got '%s'", arg);
+            return -1;
+        }
+        o->pixel_storage = arg[0] == 'u' ? HOOD_PIXELS_U8 : HOOD_PIXELS_FLOAT;
         return 1;
     case OPT_ALPHA_BACKGROUND:
         if (!parse_background(arg, &o->image.alpha_background)) {

@@ -1,11 +1,14 @@
-/* dataset.c — the in-memory dataset: X (features x samples, column-major, owned or borrowed),
- * labels (label_width x samples floats), class names, source paths, image shape.
- * It does not read or write files; io/ does. */
+/* dataset.c — the in-memory dataset: X (features x samples, column-major, owned or borrowed,
+ * float32 or 8-bit codes with the one widening rule), labels (label_width x samples floats),
+ * class names, source paths, image shape. It does not read or write files; io/ does. */
 #include "dataset.h"
 
 #include "error.h"
+#include "matrix.h"
+#include "parallel.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +16,12 @@ struct hood_dataset {
     size_t features, samples;
     const float *x;
     float *x_owned; /* == x when the dataset owns X, NULL when it wraps caller memory */
+    /* 8-bit storage: x and x_owned are NULL, codes holds X and value = code / divisor;
+     * widened is hood_dataset_x's float copy, made once on first call (set atomically: const
+     * readers may race to make it, one copy wins). */
+    uint8_t *codes;
+    float divisor;
+    _Atomic(float *) widened;
     hood_label_mode label_mode;
     size_t label_width, num_classes;
     float *labels;
@@ -96,6 +105,8 @@ void hood_dataset_free(hood_dataset *ds)
     if (ds == NULL)
         return;
     free(ds->x_owned);
+    free(ds->codes);
+    free(atomic_load(&ds->widened));
     free(ds->labels);
     free_strings(ds->class_names, ds->num_class_names);
     free_strings(ds->paths, ds->samples);
@@ -110,13 +121,180 @@ size_t hood_dataset_samples(const hood_dataset *ds)
 {
     return ds->samples;
 }
+/* A new float32 copy of the codes (NULL when it cannot be allocated, with the message). */
+static float *widen_all(const hood_dataset *ds)
+{
+    size_t count = ds->features * ds->samples; /* checked when the codes were allocated */
+    float *x = malloc(count * sizeof(float));
+    if (x == NULL) {
+        hood__fail(HOOD_ENOMEM, "cannot allocate the float32 copy of a %zu x %zu 8-bit matrix",
+                   ds->features, ds->samples);
+        return NULL;
+    }
+    for (size_t k = 0; k < count; k++)
+        x[k] = hood__pixel_widen(ds->codes[k], ds->divisor);
+    return x;
+}
+
 const float *hood_dataset_x(const hood_dataset *ds)
 {
-    return ds->x;
+    if (ds->codes == NULL)
+        return ds->x;
+    /* Not hood__clear_error: the call cannot fail in the common case and has no status. */
+    hood_dataset *own = (hood_dataset *)ds; /* the cache alone changes, atomically */
+    float *have = atomic_load(&own->widened);
+    if (have != NULL)
+        return have;
+    float *mine = widen_all(ds);
+    if (mine == NULL)
+        return NULL;
+    if (atomic_compare_exchange_strong(&own->widened, &have, mine))
+        return mine;
+    free(mine); /* another thread's copy won: the same bits */
+    return have;
 }
+
 float *hood_dataset_x_mutable(hood_dataset *ds)
 {
+    if (ds->codes != NULL) {
+        float *x = atomic_load(&ds->widened);
+        if (x == NULL && (x = widen_all(ds)) == NULL)
+            return NULL;
+        atomic_store(&ds->widened, NULL);
+        free(ds->codes);
+        ds->codes = NULL;
+        ds->x = ds->x_owned = x;
+    }
     return ds->x_owned;
+}
+
+hood_pixel_storage hood_dataset_storage(const hood_dataset *ds)
+{
+    return ds->codes != NULL ? HOOD_PIXELS_U8 : HOOD_PIXELS_FLOAT;
+}
+
+const uint8_t *hood_dataset_x_u8(const hood_dataset *ds, float *divisor)
+{
+    if (divisor != NULL)
+        *divisor = ds->codes != NULL ? ds->divisor : 0.0f;
+    return ds->codes;
+}
+
+size_t hood_dataset_x_bytes(const hood_dataset *ds)
+{
+    size_t count = ds->features * ds->samples;
+    if (ds->codes == NULL)
+        return ds->x_owned != NULL ? count * sizeof(float) : 0;
+    return count + (atomic_load(&((hood_dataset *)ds)->widened) != NULL ? count * sizeof(float)
+                                                                          : 0);
+}
+
+hood_status hood__dataset_create_u8(hood_dataset **out, size_t features, size_t samples,
+                                    float divisor)
+{
+    hood__clear_error();
+    hood_status status = dataset_new(out, features, samples);
+    if (status != HOOD_OK)
+        return status;
+    size_t count;
+    if (hood__mul_overflows(features, samples, &count) ||
+        count > SIZE_MAX / sizeof(float) /* hood_dataset_x may widen it */ ||
+        ((*out)->codes = calloc(count, 1)) == NULL) {
+        hood_dataset_free(*out);
+        *out = NULL;
+        return hood__fail(HOOD_ENOMEM, "cannot allocate a %zu x %zu 8-bit matrix", features,
+                          samples);
+    }
+    (*out)->divisor = divisor;
+    return HOOD_OK;
+}
+
+uint8_t *hood__dataset_u8_mutable(hood_dataset *ds)
+{
+    return ds->codes;
+}
+
+hood__xsource hood__dataset_xsource(const hood_dataset *ds)
+{
+    return (hood__xsource){.f = ds->codes == NULL ? ds->x : NULL,
+                           .u8 = ds->codes,
+                           .divisor = ds->divisor,
+                           .rows = ds->features};
+}
+
+hood__xsource hood__xsource_from(hood__xsource x, size_t first)
+{
+    if (x.f != NULL)
+        x.f += first * x.rows;
+    else
+        x.u8 += first * x.rows;
+    return x;
+}
+
+/* Widens n codes into floats: the loop the compiler vectorises (engine builds at -O3), cloned
+ * for AVX2 and AVX-512 as optimizer.c's steps are (and not under a sanitizer, for the same
+ * reason): 4 floats wide at baseline, the division takes half the gather's time. A division is
+ * correctly rounded at any vector width, so every clone gives the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&      \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define WIDEN_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define WIDEN_CLONES
+#endif
+
+WIDEN_CLONES static void widen_run(float *restrict dst, const uint8_t *restrict src, size_t n,
+                                   float divisor)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = hood__pixel_widen(src[i], divisor);
+}
+
+const float *hood__xsource_columns(const hood__xsource *x, size_t first, size_t count, float *buf)
+{
+    if (x->f != NULL)
+        return x->f + first * x->rows;
+    widen_run(buf, x->u8 + first * x->rows, count * x->rows, x->divisor);
+    return buf;
+}
+
+/* Below this many values a gather is a few microseconds: not worth a hand-off (matrix.c's). */
+enum { MIN_SPLIT_GATHER = 1 << 16, GATHER_STEP = HOOD__INPUT_BAND_STEP };
+
+typedef struct u8_gather {
+    float *dst;
+    const hood__xsource *x;
+    const size_t *index;
+    size_t count;
+} u8_gather;
+
+static void u8_gather_share(void *arg, int i, int T)
+{
+    const u8_gather *g = arg;
+    size_t rows = g->x->rows;
+    /* the same row bands as the float gather (matrix.c): each thread widens the rows it then
+     * multiplies */
+    size_t r0 = hood__band_at(rows, GATHER_STEP, i, T);
+    size_t r1 = hood__band_at(rows, GATHER_STEP, i + 1, T);
+    if (r1 <= r0)
+        return;
+    for (size_t j = 0; j < g->count; j++)
+        widen_run(g->dst + j * rows + r0, g->x->u8 + g->index[j] * rows + r0, r1 - r0,
+                  g->x->divisor);
+}
+
+void hood__xsource_gather_pool(hood__pool *pool, float *dst, const hood__xsource *x,
+                               const size_t *index, size_t count)
+{
+    if (x->f != NULL) {
+        hood__matrix_gather_cols_pool(pool, dst, x->f, x->rows, index, count);
+        return;
+    }
+    u8_gather g = {dst, x, index, count};
+    if (hood__pool_threads(pool) < 2 || x->rows * count < MIN_SPLIT_GATHER ||
+        x->rows < 2 * GATHER_STEP)
+        u8_gather_share(&g, 0, 1);
+    else
+        hood__pool_run(pool, u8_gather_share, &g);
 }
 hood_label_mode hood_dataset_label_mode(const hood_dataset *ds)
 {
@@ -308,7 +486,7 @@ void hood_dataset_image_shape(const hood_dataset *ds, size_t *height, size_t *wi
 hood_status hood_dataset_check_finite(const hood_dataset *ds)
 {
     hood__clear_error();
-    for (size_t j = 0; j < ds->samples; j++) {
+    for (size_t j = 0; ds->codes == NULL && j < ds->samples; j++) { /* codes widen finite */
         const float *column = ds->x + j * ds->features;
         for (size_t i = 0; i < ds->features; i++)
             if (!isfinite(column[i]))
@@ -379,16 +557,24 @@ void hood_shard_range(size_t total, size_t index, size_t count, size_t *first, s
 
 hood_status hood__dataset_truncate(hood_dataset *ds, size_t samples)
 {
-    if (ds->x_owned == NULL || samples == 0 || samples > ds->samples)
+    bool owned = ds->x_owned != NULL || ds->codes != NULL;
+    if (!owned || samples == 0 || samples > ds->samples)
         return hood__fail(HOOD_EINVAL, "cannot truncate a dataset of %zu samples to %zu%s",
-                          ds->samples, samples,
-                          ds->x_owned == NULL ? " (it wraps caller memory)" : "");
+                          ds->samples, samples, !owned ? " (it wraps caller memory)" : "");
     if (ds->paths != NULL)
         for (size_t j = samples; j < ds->samples; j++) {
             free(ds->paths[j]);
             ds->paths[j] = NULL;
         }
-    /* Shrinking never fails in glibc, but if it does the old (larger) block is still valid. */
+    /* Shrinking never fails in glibc, but if it does the old (larger) block is still valid.
+     * A float copy of codes (hood_dataset_x) keeps its size: its first columns are still X. */
+    if (ds->codes != NULL) {
+        uint8_t *codes = realloc(ds->codes, ds->features * samples);
+        if (codes != NULL)
+            ds->codes = codes;
+        ds->samples = samples;
+        return HOOD_OK;
+    }
     float *x = realloc(ds->x_owned, ds->features * samples * sizeof(float));
     if (x != NULL)
         ds->x_owned = x;

@@ -270,12 +270,13 @@ hood_status hood__model_batch_gradient(hood_model *model, const float *X, const 
 }
 
 /* Loss sum and correct count over columns [0, n) of X and Y, in inference blocks; no gradients.
+ * 8-bit X is widened block by block into wide (d x INFERENCE_BLOCK floats; unused for float X).
  * With `steps` each block is one of the pool's timed steps (not inside a fit, whose steps are its
  * training batches: shorter validation steps would skew the pool's comparison). false when
  * hood_model_interrupt stopped it at a block boundary. */
-static bool evaluate_columns(const hood_model *model, workspace *ws, const float *X, const float *Y,
-                             size_t label_width, size_t n, bool steps, double *loss_sum,
-                             size_t *correct)
+static bool evaluate_columns(const hood_model *model, workspace *ws, const hood__xsource *X,
+                             float *wide, const float *Y, size_t label_width, size_t n, bool steps,
+                             double *loss_sum, size_t *correct)
 {
     const hood__layer *last = &model->layers[model->num_layers - 1];
     size_t d = model->input_features, batch = INFERENCE_BLOCK;
@@ -287,7 +288,7 @@ static bool evaluate_columns(const hood_model *model, workspace *ws, const float
             return false;
         if (steps)
             hood__pool_step_begin(ws->pool);
-        forward(model, ws, NULL, true, X + j * d, d, B, false);
+        forward(model, ws, NULL, true, hood__xsource_columns(X, j, B, wide), d, B, false);
         hood__loss_batch(model->loss, last->act, ws->Z, ws->A[model->num_layers - 1],
                          Y + j * label_width, label_width, last->out, B, (float)B, NULL, loss_sum,
                          correct);
@@ -353,16 +354,22 @@ hood_status hood__model_evaluate_sums(const hood_model *model, const hood_datase
     (void)batch_size; /* the blocks are fixed (INFERENCE_BLOCK) */
     size_t n = hood_dataset_samples(data), width = hood_dataset_label_width(data);
     workspace ws;
+    hood__xsource X = hood__dataset_xsource(data);
+    float *wide = NULL; /* 8-bit X: one block widened at a time */
+    if (X.u8 != NULL && (wide = hood__matrix_alloc(X.rows, inference_block(n))) == NULL)
+        return hood__fail(HOOD_ENOMEM, "evaluate: out of memory for a block of %zu samples",
+                          inference_block(n));
     hood__model_call_begin(model);
     if ((st = workspace_init(&ws, model, inference_block(n), width, 0)) == HOOD_OK) {
-        if (!evaluate_columns(model, &ws, hood_dataset_x(data), hood_dataset_labels(data), width,
-                              n, true, loss_sum, correct))
+        if (!evaluate_columns(model, &ws, &X, wide, hood_dataset_labels(data), width, n, true,
+                              loss_sum, correct))
             st = hood__fail(HOOD_ESTOPPED, "evaluate: interrupted");
         workspace_free(&ws);
     } else {
         hood__fail_prefix(st, "evaluate: ");
     }
     hood__model_call_end(model);
+    hood__matrix_free(wide);
     return st;
 }
 
@@ -434,9 +441,11 @@ hood_status hood_model_predict(const hood_model *model, const float *x, size_t s
 
 /* The split of the training data: columns [0, n_train) train, [n_train, n) validate. */
 typedef struct split {
-    const float *X, *Y;
+    hood__xsource X; /* float columns or 8-bit codes (dataset.h): read through the gather */
+    const float *Y;
     size_t n_train, width;
-    const float *val_X, *val_Y;
+    hood__xsource val_X;
+    const float *val_Y;
     size_t n_val, val_width;
     /* Sharded fit: X holds global samples [first, first + n_local_train + ...); n_train counts
      * the GLOBAL training samples (the permutation's length), n_local_train those held here
@@ -469,9 +478,9 @@ static const size_t *batch_columns(const split *sp, const size_t *perm, size_t B
 static hood_status make_split(const hood_model *model, const hood_dataset *train,
                               const hood_fit_options *opts, split *sp)
 {
-    size_t n = hood_dataset_samples(train), d = model->input_features;
+    size_t n = hood_dataset_samples(train);
     memset(sp, 0, sizeof *sp);
-    sp->X = hood_dataset_x(train);
+    sp->X = hood__dataset_xsource(train);
     sp->Y = hood_dataset_labels(train);
     sp->width = hood_dataset_label_width(train);
     sp->n_train = n;
@@ -486,7 +495,7 @@ static hood_status make_split(const hood_model *model, const hood_dataset *train
                               "fit: validation data labels (%zu per sample) do not match the "
                               "training labels (%zu per sample)",
                               hood_dataset_label_width(v), sp->width);
-        sp->val_X = hood_dataset_x(v);
+        sp->val_X = hood__dataset_xsource(v);
         sp->val_Y = hood_dataset_labels(v);
         sp->n_val = hood_dataset_samples(v);
         sp->val_width = hood_dataset_label_width(v);
@@ -510,7 +519,7 @@ static hood_status make_split(const hood_model *model, const hood_dataset *train
         }
         sp->n_train = Gt;
         sp->n_local_train = first + n <= Gt ? n : first >= Gt ? 0 : Gt - first;
-        sp->val_X = sp->X + sp->n_local_train * d;
+        sp->val_X = hood__xsource_from(sp->X, sp->n_local_train);
         sp->val_Y = sp->Y + sp->n_local_train * sp->width;
         sp->n_val = n - sp->n_local_train;
         sp->val_width = sp->width;
@@ -526,7 +535,7 @@ static hood_status make_split(const hood_model *model, const hood_dataset *train
                               "and %zu for validation; both must be > 0",
                               opts->validation_split, n, n_train, n - n_train);
         sp->n_train = n_train;
-        sp->val_X = sp->X + n_train * d;
+        sp->val_X = hood__xsource_from(sp->X, n_train);
         sp->val_Y = sp->Y + n_train * sp->width;
         sp->n_val = n - n_train;
         sp->val_width = sp->width;
@@ -618,7 +627,7 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
     const size_t *cols = batch_columns(sp, perm, r->Bn, &k);
     r->t[0] = now_seconds();
     /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
-    hood__matrix_gather_cols_pool(ws->pool, ws->Xb, sp->X, d, cols, k);
+    hood__xsource_gather_pool(ws->pool, ws->Xb, &sp->X, cols, k);
     hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
     r->t[1] = now_seconds();
     r->loss = 0.0;
@@ -731,8 +740,10 @@ static hood_status epoch_validation(hood_model *model, const split *sp, workspac
 {
     double val_loss_sum = 0.0;
     size_t val_correct = 0;
-    if (sp->n_val > 0 && !evaluate_columns(model, ws, sp->val_X, sp->val_Y, sp->val_width,
-                                           sp->n_val, false, &val_loss_sum, &val_correct))
+    /* ws->Xb holds inference_block(n_val) columns (fit_checked sizes it), idle here */
+    if (sp->n_val > 0 && !evaluate_columns(model, ws, &sp->val_X, ws->Xb, sp->val_Y,
+                                           sp->val_width, sp->n_val, false, &val_loss_sum,
+                                           &val_correct))
         return hood__fail(HOOD_ESTOPPED, "fit: interrupted during validation");
     if (sp->shard != NULL) {
         hood_status st =

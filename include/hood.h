@@ -1,5 +1,5 @@
 /* hood.h — the one public header of libhood: Keras-style dense networks trained with batched
- * cblas_sgemm, and image folders ingested by libvips into one float32 matrix.
+ * cblas_sgemm, and image folders ingested by libvips into one matrix (8-bit pixels or float32).
  * Everything here is stable API; nothing else in the source tree is. */
 #ifndef HOOD_H
 #define HOOD_H
@@ -169,9 +169,15 @@ HOOD_API void hood_dataset_free(hood_dataset *ds);
 
 HOOD_API size_t hood_dataset_features(const hood_dataset *ds);
 HOOD_API size_t hood_dataset_samples(const hood_dataset *ds);
-/* X: features x samples, column-major; owned by ds. */
+/* X: features x samples, column-major, float32; owned by ds. A dataset holding 8-bit pixels
+ * (hood_dataset_storage) widens them into a float copy on the first call (value = (float)code /
+ * divisor, the bits ingest writes with float storage), owned by ds and freed with it: 4 more
+ * bytes per value from then on. Safe from several threads at once; NULL only when that copy
+ * cannot be allocated (hood_last_error says so). Training and evaluating never need it. */
 HOOD_API const float *hood_dataset_x(const hood_dataset *ds);
-/* Writable X of a dataset made by hood_dataset_create (NULL for a wrapped one). */
+/* Writable X of a dataset made by hood_dataset_create or ingest (NULL for a wrapped one). An
+ * 8-bit dataset becomes a float32 one for good (its codes are freed; NULL, with the dataset
+ * unchanged, when the floats cannot be allocated). */
 HOOD_API float *hood_dataset_x_mutable(hood_dataset *ds);
 
 /* Labels from class indices (labels[j] in 0..num_classes-1, copied), stored in `mode`:
@@ -211,6 +217,26 @@ HOOD_API void hood_dataset_shard_info(const hood_dataset *ds, size_t *first,
                                       size_t *global_samples);
 /* Checks every value of X and the labels is finite (HOOD_EDATA names the sample otherwise). */
 HOOD_API hood_status hood_dataset_check_finite(const hood_dataset *ds);
+
+/* How a dataset holds X. Image ingest's values are exactly code / 255 (or code with
+ * raw_values), so by default it keeps the 8-bit codes: a quarter of float32's memory, widened
+ * to the same float bits wherever hood reads X (training's batches, evaluate, exports,
+ * hood_dataset_x). Every other source (create, wrap, CSV, .npy/.npz) is float32. */
+typedef enum hood_pixel_storage {
+    HOOD_PIXELS_AUTO = 0, /* ingest option only: 8-bit when every value is code / divisor
+                             exactly (every image preprocessing hood has); the default */
+    HOOD_PIXELS_FLOAT,    /* float32, 4 bytes per value (as hood 0.2) */
+    HOOD_PIXELS_U8        /* 8-bit codes, 1 byte per value */
+} hood_pixel_storage;
+/* HOOD_PIXELS_FLOAT or HOOD_PIXELS_U8. */
+HOOD_API hood_pixel_storage hood_dataset_storage(const hood_dataset *ds);
+/* The 8-bit codes (features x samples, column-major, owned by ds) of a HOOD_PIXELS_U8 dataset,
+ * and *divisor (may be NULL): value = (float)code / divisor, 255 or 1 (raw_values). NULL for a
+ * float32 dataset. */
+HOOD_API const uint8_t *hood_dataset_x_u8(const hood_dataset *ds, float *divisor);
+/* Bytes of X the dataset owns now: features x samples x 4 (float32) or x 1 (8-bit), plus the
+ * float copy once hood_dataset_x has made one; 0 for a wrapped dataset. */
+HOOD_API size_t hood_dataset_x_bytes(const hood_dataset *ds);
 
 /* ---------------------------------------------------------------------------------------------
  * Image ingest: image_dataset_from_directory.
@@ -293,6 +319,8 @@ typedef struct hood_ingest_options {
     void *user;
     size_t shard_index, shard_count; /* count 0 or 1: every file; else only this worker's
                                         hood_shard_range of the (shuffled, split) file list */
+    /* Appended after 0.2.0 (older programs read as AUTO): */
+    hood_pixel_storage pixel_storage; /* AUTO (default) = U8: 8-bit codes; FLOAT: float32 */
 } hood_ingest_options;
 
 HOOD_API void hood_ingest_options_init(hood_ingest_options *opts);

@@ -1,7 +1,8 @@
 /* ingest.c — image_dataset_from_directory: checks the options, takes the file plan of the folder
- * scan (scan.c), sizes the matrix once, then runs the decoders on worker threads straight into
- * their columns (image.c does one image), skips unreadable files and reports progress. Not the
- * scan or the decoding itself, and no printing: messages and progress go through callbacks. */
+ * scan (scan.c), sizes the matrix once (float32, or 8-bit codes: hood_pixel_storage), then runs
+ * the decoders on worker threads into their columns (image.c does one image), skips unreadable
+ * files and reports progress. Not the scan or the decoding itself, and no printing: messages and
+ * progress go through callbacks. */
 #include "dataset.h"
 #include "error.h"
 #include "image.h"
@@ -76,7 +77,9 @@ typedef struct failure {
 typedef struct run {
     char **paths; /* total paths, in column order over the parts; finish_part moves each kept
                    * one into its dataset (one copy of N paths at a time, not two) */
-    float *part_x[2];
+    float *part_x[2];     /* float storage: the columns; NULL with 8-bit storage */
+    uint8_t *part_u8[2];  /* 8-bit storage: the codes, value = code / divisor */
+    float divisor;
     size_t part_n[2];
     size_t d, total;
     const hood_preprocess *pp;
@@ -138,6 +141,33 @@ static float *column_of(const run *r, size_t i)
     return r->part_x[1] + (i - r->part_n[0]) * r->d;
 }
 
+static uint8_t *codes_of(const run *r, size_t i)
+{
+    if (i < r->part_n[0])
+        return r->part_u8[0] + i * r->d;
+    return r->part_u8[1] + (i - r->part_n[0]) * r->d;
+}
+
+/* The decoded column (values code / divisor, io/resample.c's table) as 8-bit codes. Each code is
+ * checked to widen back to the same float (the engine's one rule), so 8-bit storage can never
+ * hold other values than float storage would: a value that is not a code is an internal error. */
+static hood_status encode_column(uint8_t *codes, const float *column, size_t d, float divisor,
+                                 const char *path)
+{
+    for (size_t i = 0; i < d; i++) {
+        float v = column[i];
+        float scaled = v * divisor; /* the code, to rounding */
+        long k = scaled >= 0.0f && scaled < 255.5f ? (long)(scaled + 0.5f) : -1;
+        if (k < 0 || k > 255 || hood__pixel_widen((uint8_t)k, divisor) != v)
+            return hood__fail(HOOD_EDATA,
+                              "%s: value %g is not an 8-bit code / %g: ingest with pixel "
+                              "storage float",
+                              path, (double)v, (double)divisor);
+        codes[i] = (uint8_t)k;
+    }
+    return HOOD_OK;
+}
+
 /* One decoding thread: claims the next index until none is left (or a stop is asked). A
  * reporter (the calling thread decoding alone) calls the progress callback after each file. */
 static void decode_loop(run *r, bool reporter)
@@ -148,15 +178,28 @@ static void decode_loop(run *r, bool reporter)
         record_failure(r, 0, status, true);
         return;
     }
+    /* 8-bit storage: each image is decoded into this thread's float column, then encoded */
+    float *scratch = NULL;
+    if ((r->part_u8[0] != NULL || r->part_u8[1] != NULL) &&
+        (scratch = malloc(r->d * sizeof *scratch)) == NULL) {
+        hood__image_decoder_free(dec);
+        record_failure(r, 0, hood__fail(HOOD_ENOMEM, "out of memory for a column"), true);
+        return;
+    }
     for (;;) {
         if (atomic_load(&r->stop))
             break;
         size_t i = atomic_fetch_add(&r->next, 1);
         if (i >= r->total)
             break;
-        status = hood__image_decode_file(dec, r->paths[i], column_of(r, i));
+        status = hood__image_decode_file(dec, r->paths[i], scratch ? scratch : column_of(r, i));
+        bool fatal = status == HOOD_ENOMEM;
+        if (status == HOOD_OK && scratch != NULL &&
+            (status = encode_column(codes_of(r, i), scratch, r->d, r->divisor, r->paths[i])) !=
+                HOOD_OK)
+            fatal = true;
         if (status != HOOD_OK)
-            record_failure(r, i, status, status == HOOD_ENOMEM);
+            record_failure(r, i, status, fatal);
         size_t done = atomic_fetch_add(&r->done, 1) + 1;
         if (reporter && done < r->total && r->on_progress != NULL &&
             r->on_progress(r->user, done, r->total) != 0) {
@@ -164,6 +207,7 @@ static void decode_loop(run *r, bool reporter)
             atomic_store(&r->stop, true);
         }
     }
+    free(scratch);
     hood__image_decoder_free(dec);
 }
 
@@ -286,7 +330,10 @@ static hood_status finish_part(hood_dataset **ds, run *r, size_t first, size_t n
         status = hood__fail(HOOD_ENOMEM, "out of memory for labels and paths");
         goto fail;
     }
-    float *x = hood_dataset_x_mutable(*ds);
+    /* 8-bit or float32 columns, moved as bytes */
+    uint8_t *codes = hood__dataset_u8_mutable(*ds);
+    unsigned char *x = codes != NULL ? codes : (unsigned char *)hood_dataset_x_mutable(*ds);
+    size_t column_bytes = r->d * (codes != NULL ? 1 : sizeof(float));
     size_t k = 0, f = 0;
     for (size_t j = 0; j < n; j++) {
         size_t index = first + j;
@@ -295,7 +342,7 @@ static hood_status finish_part(hood_dataset **ds, run *r, size_t first, size_t n
         if (f < r->num_failures && r->failures[f].index == index)
             continue;
         if (k != j) /* k < j: the destination column is already consumed */
-            memcpy(x + k * r->d, x + j * r->d, r->d * sizeof(float));
+            memcpy(x + k * column_bytes, x + j * column_bytes, column_bytes);
         kept_labels[k] = labels[j];
         kept_paths[k++] = r->paths[index];
         r->paths[index] = NULL;
@@ -324,7 +371,7 @@ fail:
  * of columns: 5 % of a photo ingest's time was those faults (perf, 2 threads). Transparent huge
  * pages take 512 times fewer. Only a hint: where THP is off or the call fails, nothing changes
  * but the speed. */
-static void hint_huge_pages(float *x, size_t bytes)
+static void hint_huge_pages(void *x, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE
     long page = sysconf(_SC_PAGESIZE);
@@ -352,6 +399,8 @@ static hood_status check_options(const char *dir, const hood_ingest_options *opt
         return status;
     if ((unsigned)opts->label_mode > (unsigned)HOOD_LABELS_NONE)
         return hood__fail(HOOD_EINVAL, "unknown label_mode %d", (int)opts->label_mode);
+    if ((unsigned)opts->pixel_storage > (unsigned)HOOD_PIXELS_U8)
+        return hood__fail(HOOD_EINVAL, "unknown pixel_storage %d", (int)opts->pixel_storage);
     if ((unsigned)opts->subset > (unsigned)HOOD_SUBSET_BOTH)
         return hood__fail(HOOD_EINVAL, "unknown subset %d", (int)opts->subset);
     if (!(opts->validation_split >= 0.0 && opts->validation_split < 1.0))
@@ -379,31 +428,45 @@ static hood_status check_options(const char *dir, const hood_ingest_options *opt
     return HOOD_OK;
 }
 
+/* Every image preprocessing hood has gives code / 255 (or code with raw_values) exactly, so
+ * AUTO is 8-bit; one that did not would choose float here. */
+static bool pixels_u8(const hood_ingest_options *opts)
+{
+    return opts->pixel_storage != HOOD_PIXELS_FLOAT;
+}
+
 /* One matrix per part, sized now and checked against the machine's memory before allocating;
  * gives the column length d. */
 static hood_status create_parts(const hood_ingest_options *opts, const hood__ingest_plan *plan,
                                 size_t channels, hood_dataset *parts[2], size_t *d_out)
 {
     size_t d, cells, bytes, total = plan->total;
+    bool u8 = pixels_u8(opts);
     hood__preprocess_check(&opts->image, &d);
-    if (hood__mul_overflows(d, total, &cells) || hood__mul_overflows(cells, sizeof(float), &bytes))
+    if (hood__mul_overflows(d, total, &cells) ||
+        hood__mul_overflows(cells, u8 ? 1 : sizeof(float), &bytes))
         return hood__fail(HOOD_ENOMEM, "%zu images of %zu values do not fit in memory", total, d);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     if (pages > 0 && page > 0 && bytes / (size_t)page > (size_t)pages)
         return hood__fail(HOOD_ENOMEM,
-                          "%zu images of %zu x %zu x %zu floats need %zu MB, more than this "
+                          "%zu images of %zu x %zu x %zu %s need %zu MB, more than this "
                           "machine's %zu MB of memory",
-                          total, opts->image.height, opts->image.width, channels, bytes >> 20,
+                          total, opts->image.height, opts->image.width, channels,
+                          u8 ? "bytes" : "floats", bytes >> 20,
                           ((size_t)pages * (size_t)page) >> 20);
     hood_status status = HOOD_OK;
     for (int p = 0; p < 2 && status == HOOD_OK; p++)
         if (plan->count[p] > 0)
-            status = hood_dataset_create(&parts[p], d, plan->count[p]);
+            status = u8 ? hood__dataset_create_u8(&parts[p], d, plan->count[p],
+                                                  opts->image.raw_values ? 1.0f : 255.0f)
+                        : hood_dataset_create(&parts[p], d, plan->count[p]);
     if (status != HOOD_OK)
         return status;
     for (int p = 0; p < 2; p++)
         if (parts[p] != NULL)
-            hint_huge_pages(hood_dataset_x_mutable(parts[p]), d * plan->count[p] * sizeof(float));
+            hint_huge_pages(u8 ? (void *)hood__dataset_u8_mutable(parts[p])
+                               : (void *)hood_dataset_x_mutable(parts[p]),
+                            d * plan->count[p] * (u8 ? 1 : sizeof(float)));
     *d_out = d;
     return HOOD_OK;
 }
@@ -421,8 +484,10 @@ static hood_status run_create(run **out, const hood_ingest_options *opts,
     r->total = plan->total;
     for (int p = 0; p < 2; p++) {
         r->part_n[p] = plan->count[p];
-        r->part_x[p] = parts[p] ? hood_dataset_x_mutable(parts[p]) : NULL;
+        r->part_u8[p] = parts[p] ? hood__dataset_u8_mutable(parts[p]) : NULL;
+        r->part_x[p] = parts[p] && !r->part_u8[p] ? hood_dataset_x_mutable(parts[p]) : NULL;
     }
+    r->divisor = opts->image.raw_values ? 1.0f : 255.0f;
     r->pp = &opts->image;
     r->flags = opts->block_untrusted ? HOOD__IMAGE_BLOCK_UNTRUSTED : 0;
     r->strict = opts->strict;
