@@ -102,6 +102,17 @@ class Dataset:
         return lib.hood_dataset_x(self._ptr)
 
     @property
+    def pixel_storage(self):
+        """'u8' when X is kept as 8-bit codes (images; x widens them into a float copy on
+        first use), else 'float'."""
+        return "u8" if lib.hood_dataset_storage(self._ptr) == 2 else "float"  # HOOD_PIXELS_U8
+
+    @property
+    def nbytes(self):
+        """Bytes of X this dataset owns now (0 for a wrapped caller's array)."""
+        return lib.hood_dataset_x_bytes(self._ptr)
+
+    @property
     def image_shape(self):
         h, w, c = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
         lib.hood_dataset_image_shape(self._ptr, ctypes.byref(h), ctypes.byref(w), ctypes.byref(c))

@@ -140,7 +140,8 @@ class IngestOptions(ctypes.Structure):
                 ("block_untrusted", ctypes.c_bool), ("threads", ctypes.c_int),
                 ("on_message", message_fn), ("on_progress", progress_fn),
                 ("user", ctypes.c_void_p),
-                ("shard_index", ctypes.c_size_t), ("shard_count", ctypes.c_size_t)]
+                ("shard_index", ctypes.c_size_t), ("shard_count", ctypes.c_size_t),
+                ("pixel_storage", c_enum)]
 
 
 class CsvOptions(ctypes.Structure):
@@ -237,6 +238,9 @@ _sig("hood_dataset_class_name", ctypes.c_char_p, dataset_p, ctypes.c_size_t)
 _sig("hood_dataset_path", ctypes.c_char_p, dataset_p, ctypes.c_size_t)
 _sig("hood_dataset_image_shape", None, dataset_p, c_size_p, c_size_p, c_size_p)
 _sig("hood_dataset_check_finite", c_status, dataset_p)
+_sig("hood_dataset_storage", c_enum, dataset_p)
+_sig("hood_dataset_x_u8", ctypes.c_void_p, dataset_p, ctypes.POINTER(ctypes.c_float))
+_sig("hood_dataset_x_bytes", ctypes.c_size_t, dataset_p)
 
 _sig("hood_preprocess_init", None, _P(Preprocess))
 _sig("hood_ingest_options_init", None, _P(IngestOptions))

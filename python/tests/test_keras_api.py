@@ -142,6 +142,16 @@ def test_image_dataset_from_directory(image_folder, capsys):
     assert np.array_equal(x[:, 0, 0, 0], 80.0 * y)  # the views kept hood's matrix alive
 
 
+def test_image_datasets_keep_8_bit_pixels(image_folder):
+    from hood.keras.utils import image_dataset_from_directory
+    ds = image_dataset_from_directory(image_folder, image_size=(12, 10), verbose=False)
+    n, d = 18, 12 * 10 * 3
+    assert ds._dataset.pixel_storage == "u8" and ds._dataset.nbytes == n * d  # a quarter
+    x, y = ds.as_arrays()  # widened into a float copy owned by the dataset
+    assert ds._dataset.nbytes == n * d * 5
+    assert np.array_equal(x, np.round(x)) and x.max() > 1.0 and x.dtype == np.float32
+
+
 def test_fit_on_an_image_dataset(image_folder):
     from hood.keras import Sequential
     from hood.keras.layers import Dense, Flatten, Input
