@@ -44,7 +44,10 @@ size_t hood__conv2d_scratch_floats(const hood__layer *l, size_t batch)
 /* cols (K x count·OH·OW, K = kh·kw·C; row (ky·kw + kx)·C + c, column (b·OH + oy)·OW + ox) from
  * samples X (in x count): zero where the window lies in the padding. A window row inside the
  * input is kw·C consecutive floats of X (HWC), copied at once. */
-static void im2col(const hood__layer *l, float *cols, const float *X, size_t count)
+/* noinline here and on col2im: their own symbols in a profile (scripts/bench-compare's split);
+ * one call per chunk and share, so the call costs nothing */
+__attribute__((noinline)) static void im2col(const hood__layer *l, float *cols, const float *X,
+                                             size_t count)
 {
     const size_t C = l->ic, K = col_rows(l), run = C * sizeof(float);
     float *col = cols;
@@ -84,7 +87,8 @@ static void im2col(const hood__layer *l, float *cols, const float *X, size_t cou
 
 /* dX (in x count) = the sum, over every column of dcols, of its values put back where im2col
  * took them (padding dropped). */
-static void col2im(const hood__layer *l, float *dX, const float *dcols, size_t count)
+__attribute__((noinline)) static void col2im(const hood__layer *l, float *dX, const float *dcols,
+                                             size_t count)
 {
     const size_t C = l->ic, K = col_rows(l);
     memset(dX, 0, l->in * count * sizeof(float));

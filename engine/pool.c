@@ -39,7 +39,10 @@ static void global_average_forward(const hood__layer *l, float *Y, const float *
     }
 }
 
-static void forward_samples(const hood__layer *l, float *Y, const float *X, size_t batch)
+/* noinline here and on backward_samples: their own symbols in a profile (scripts/bench-compare's
+ * split); one call per share */
+__attribute__((noinline)) static void forward_samples(const hood__layer *l, float *Y,
+                                                      const float *X, size_t batch)
 {
     if (l->kind == HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D) {
         global_average_forward(l, Y, X, batch);
@@ -165,8 +168,9 @@ static void max_tiled_sample(const hood__layer *l, float *restrict dx, const flo
     memset(dx + done, 0, (l->in - done) * sizeof(float));
 }
 
-static void backward_samples(const hood__layer *l, float *dX, const float *dY, const float *X,
-                             const float *Y, size_t batch)
+__attribute__((noinline)) static void backward_samples(const hood__layer *l, float *dX,
+                                                       const float *dY, const float *X,
+                                                       const float *Y, size_t batch)
 {
     const size_t C = l->ic;
     if (tiles(l)) {
