@@ -63,6 +63,7 @@ typedef struct bench_options {
     int threads;             /* hood's threads (BLAS and ingest) */
     size_t epochs;           /* training epochs including the warm-up; 0 = the workload's default */
     size_t repeat;           /* ingest and csv repetitions */
+    size_t samples;          /* fmnist, cnn: the first N training samples only; 0 = all */
     const char *variants[8]; /* training variants to run; none = all */
     size_t n_variants;
     const char *photos_dir, *fmnist_dir, *idx_dir, *tmp_dir;

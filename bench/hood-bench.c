@@ -27,6 +27,7 @@ static void usage(FILE *f)
         "           cnn (by name only: conv 32, 64 3x3 + maxpool, dense 128, 10 on fmnist)\n"
         "  --threads N        hood's threads (BLAS and ingest), default 1\n"
         "  --epochs N         training epochs including one warm-up (default per workload)\n"
+        "  --samples N        fmnist, cnn: train on the first N samples only (default all 60000)\n"
         "  --variant V        training variant only (b32, full, b128); repeatable\n"
         "  --repeat N         ingest and csv repetitions (default 3)\n"
         "  --json FILE        write the results as JSON ('-' for stdout)\n"
@@ -163,7 +164,7 @@ typedef struct bench_args {
 static int parse_options(int argc, char **argv, bench_args *a)
 {
     bench_options *o = &a->o;
-    enum { O_FMNIST = 256, O_IDX, O_TMP, O_NOLIM, O_NOFORK, O_PHOTOS, O_DRAFT };
+    enum { O_FMNIST = 256, O_IDX, O_TMP, O_NOLIM, O_NOFORK, O_PHOTOS, O_DRAFT, O_SAMPLES };
     static const struct option longs[] = {{"threads", required_argument, NULL, 't'},
                                           {"epochs", required_argument, NULL, 'e'},
                                           {"variant", required_argument, NULL, 'v'},
@@ -177,6 +178,7 @@ static int parse_options(int argc, char **argv, bench_args *a)
                                           {"no-limits", no_argument, NULL, O_NOLIM},
                                           {"no-fork", no_argument, NULL, O_NOFORK},
                                           {"jpeg-draft", no_argument, NULL, O_DRAFT},
+                                          {"samples", required_argument, NULL, O_SAMPLES},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     int c;
@@ -231,6 +233,10 @@ static int parse_options(int argc, char **argv, bench_args *a)
             break;
         case O_DRAFT:
             o->jpeg_draft = true;
+            break;
+        case O_SAMPLES:
+            if (!bench_parse_count("hood-bench", "--samples", optarg, 1, 1000000, &o->samples))
+                return 2;
             break;
         case 'h':
             usage(stdout);

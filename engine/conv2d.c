@@ -41,10 +41,37 @@ size_t hood__conv2d_scratch_floats(const hood__layer *l, size_t batch)
     return cols_floats(l, batch) + (HOOD__CONV_SHARES - 1) * l->oc * col_rows(l);
 }
 
+/* n floats from src to dst. Up to 8 (a first layer's window row: kw·C = 3 for 3x3 over one
+ * channel) as a fixed-size copy the compiler inlines: a libc memcpy call per 12 bytes cost more
+ * than the copying (the cnn bench's profile). */
+static inline void copy_floats(float *restrict dst, const float *restrict src, size_t n)
+{
+    switch (n) {
+#define COPY_CASE(k)                                                                               \
+    case k:                                                                                        \
+        memcpy(dst, src, (k) * sizeof(float));                                                     \
+        return;
+        COPY_CASE(1)
+        COPY_CASE(2)
+        COPY_CASE(3)
+        COPY_CASE(4)
+        COPY_CASE(5)
+        COPY_CASE(6)
+        COPY_CASE(7)
+        COPY_CASE(8)
+#undef COPY_CASE
+    default:
+        memcpy(dst, src, n * sizeof(float));
+    }
+}
+
 /* cols (K x count·OH·OW, K = kh·kw·C; row (ky·kw + kx)·C + c, column (b·OH + oy)·OW + ox) from
  * samples X (in x count): zero where the window lies in the padding. A window row inside the
  * input is kw·C consecutive floats of X (HWC), copied at once. */
-static void im2col(const hood__layer *l, float *cols, const float *X, size_t count)
+/* noinline here and on col2im: their own symbols in a profile (scripts/bench-compare's split);
+ * one call per chunk and share, so the call costs nothing */
+__attribute__((noinline)) static void im2col(const hood__layer *l, float *cols, const float *X,
+                                             size_t count)
 {
     const size_t C = l->ic, K = col_rows(l), run = C * sizeof(float);
     float *col = cols;
@@ -66,13 +93,13 @@ static void im2col(const hood__layer *l, float *cols, const float *X, size_t cou
                     }
                     const float *src = x + (iy - l->pad_top) * l->iw * C;
                     if (cols_in) {
-                        memcpy(dst, src + (left - l->pad_left) * C, l->kw * run);
+                        copy_floats(dst, src + (left - l->pad_left) * C, l->kw * C);
                         continue;
                     }
                     for (size_t kx = 0; kx < l->kw; kx++) {
                         size_t ix = left + kx;
                         if (ix >= l->pad_left && ix - l->pad_left < l->iw)
-                            memcpy(dst + kx * C, src + (ix - l->pad_left) * C, run);
+                            copy_floats(dst + kx * C, src + (ix - l->pad_left) * C, C);
                         else
                             memset(dst + kx * C, 0, run);
                     }
@@ -84,7 +111,8 @@ static void im2col(const hood__layer *l, float *cols, const float *X, size_t cou
 
 /* dX (in x count) = the sum, over every column of dcols, of its values put back where im2col
  * took them (padding dropped). */
-static void col2im(const hood__layer *l, float *dX, const float *dcols, size_t count)
+__attribute__((noinline)) static void col2im(const hood__layer *l, float *dX, const float *dcols,
+                                             size_t count)
 {
     const size_t C = l->ic, K = col_rows(l);
     memset(dX, 0, l->in * count * sizeof(float));
@@ -94,9 +122,22 @@ static void col2im(const hood__layer *l, float *dX, const float *dcols, size_t c
         for (size_t oy = 0; oy < l->oh; oy++) {
             for (size_t ox = 0; ox < l->ow; ox++, col += K) {
                 const float *src = col;
+                size_t left = ox * l->sw;
+                bool cols_in = left >= l->pad_left && left + l->kw - l->pad_left <= l->iw;
                 for (size_t ky = 0; ky < l->kh; ky++) {
                     size_t iy = oy * l->sh + ky;
                     bool row_in = iy >= l->pad_top && iy - l->pad_top < l->ih;
+                    if (row_in && cols_in) {
+                        /* the window row inside the input: kw·C consecutive floats of dx, one
+                         * loop (the same additions in the same order) */
+                        size_t at = ((iy - l->pad_top) * l->iw + left - l->pad_left) * C;
+                        float *restrict d = dx + at;
+                        const float *restrict s = src;
+                        for (size_t j = 0; j < l->kw * C; j++)
+                            d[j] += s[j];
+                        src += l->kw * C;
+                        continue;
+                    }
                     for (size_t kx = 0; kx < l->kw; kx++, src += C) {
                         size_t ix = ox * l->sw + kx;
                         if (!row_in || ix < l->pad_left || ix - l->pad_left >= l->iw)

@@ -78,7 +78,10 @@ void hood__layer_backward(const hood__layer_ctx *ctx, const hood__layer *l, floa
 
 /* conv2d.c: samples per chunk so that the column matrix stays within HOOD__CONV_COLS_BUDGET
  * floats (at least 1 sample), and the floats of one chunk's columns. */
-enum { HOOD__CONV_COLS_BUDGET = 1 << 22 /* 16 MB */ };
+/* 1 MB: a chunk's columns are still in L2/L3 when the sgemm reads them right after im2col
+ * writes them (16 MB, the earlier budget, went through DRAM: the cnn bench's b128 epoch took
+ * 11 % more CPU). */
+enum { HOOD__CONV_COLS_BUDGET = 1 << 18 };
 /* Threads a Conv2D splits its samples over (at most): the scratch holds a dW partial (F x K)
  * for each share but the first, after the columns. */
 enum { HOOD__CONV_SHARES = 8 };

@@ -39,10 +39,50 @@ static void global_average_forward(const hood__layer *l, float *Y, const float *
     }
 }
 
-static void forward_samples(const hood__layer *l, float *Y, const float *X, size_t batch)
+enum { MAX_BLOCK = 256 }; /* channels per block of the max backward's running rest */
+
+/* Max pooling whose windows tile the input without overlap or padding (stride = window, 'valid',
+ * the usual 2x2): every input value lies in at most one window, so dX is written once with `=`
+ * (the window's maximum gets dY, the others 0) and only the rows and columns no window covers
+ * are zeroed; the general path zeroes all of dX first and adds into it, twice the traffic over
+ * a large, memory-bound array. Same first-in-scan-order rule and the same bits. Forward
+ * skips the window clipping. */
+static bool tiles(const hood__layer *l)
+{
+    return l->kind == HOOD_LAYER_MAX_POOLING2D && l->sh == l->kh && l->sw == l->kw &&
+           l->pad_top == 0 && l->pad_left == 0 && l->oh * l->kh <= l->ih &&
+           l->ow * l->kw <= l->iw && l->ic <= MAX_BLOCK;
+}
+
+static void max_tiled_forward(const hood__layer *l, float *restrict y, const float *restrict x)
+{
+    const size_t C = l->ic, row = l->iw * C;
+    for (size_t oy = 0; oy < l->oh; oy++)
+        for (size_t ox = 0; ox < l->ow; ox++) {
+            float *out = y + (oy * l->ow + ox) * C;
+            for (size_t c = 0; c < C; c++)
+                out[c] = -INFINITY;
+            for (size_t ky = 0; ky < l->kh; ky++)
+                for (size_t kx = 0; kx < l->kw; kx++) {
+                    const float *in = x + (oy * l->kh + ky) * row + (ox * l->kw + kx) * C;
+                    for (size_t c = 0; c < C; c++)
+                        out[c] = in[c] > out[c] ? in[c] : out[c];
+                }
+        }
+}
+
+/* noinline here and on backward_samples: their own symbols in a profile (scripts/bench-compare's
+ * split); one call per share */
+__attribute__((noinline)) static void forward_samples(const hood__layer *l, float *Y,
+                                                      const float *X, size_t batch)
 {
     if (l->kind == HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D) {
         global_average_forward(l, Y, X, batch);
+        return;
+    }
+    if (tiles(l)) {
+        for (size_t b = 0; b < batch; b++)
+            max_tiled_forward(l, Y + b * l->out, X + b * l->in);
         return;
     }
     const size_t C = l->ic;
@@ -96,7 +136,6 @@ static void average_window(const hood__layer *l, float *dx, const float *dy, siz
  * to the output. The window is scanned position by position with the channels contiguous (in
  * blocks of MAX_BLOCK): `rest` starts as dY and goes to zero at the channel's first hit, so the
  * later ties add nothing, without a branch. */
-enum { MAX_BLOCK = 256 };
 static void hit_block(float *restrict d, float *restrict rest, const float *restrict x,
                       const float *restrict y, size_t n)
 {
@@ -124,10 +163,45 @@ static void max_window(const hood__layer *l, float *dx, const float *dy, const f
     }
 }
 
-static void backward_samples(const hood__layer *l, float *dX, const float *dY, const float *X,
-                             const float *Y, size_t batch)
+static void max_tiled_sample(const hood__layer *l, float *restrict dx, const float *restrict dy,
+                             const float *restrict x, const float *restrict y)
+{
+    const size_t C = l->ic, row = l->iw * C;
+    float rest[MAX_BLOCK];
+    for (size_t oy = 0; oy < l->oh; oy++) {
+        for (size_t ox = 0; ox < l->ow; ox++) {
+            const size_t o = (oy * l->ow + ox) * C;
+            memcpy(rest, dy + o, C * sizeof(float));
+            for (size_t ky = 0; ky < l->kh; ky++)
+                for (size_t kx = 0; kx < l->kw; kx++) {
+                    size_t at = (oy * l->kh + ky) * row + (ox * l->kw + kx) * C;
+                    for (size_t c = 0; c < C; c++) {
+                        float put = (float)(x[at + c] == y[o + c]) * rest[c];
+                        dx[at + c] = put + 0.0f; /* 0 + put as the general path: no -0 */
+                        rest[c] -= put;
+                    }
+                }
+        }
+        /* the columns right of the last window, on this window row */
+        size_t covered = l->ow * l->kw * C;
+        for (size_t ky = 0; ky < l->kh && covered < row; ky++)
+            memset(dx + (oy * l->kh + ky) * row + covered, 0, (row - covered) * sizeof(float));
+    }
+    /* the rows under the last window row */
+    size_t done = l->oh * l->kh * row;
+    memset(dx + done, 0, (l->in - done) * sizeof(float));
+}
+
+__attribute__((noinline)) static void backward_samples(const hood__layer *l, float *dX,
+                                                       const float *dY, const float *X,
+                                                       const float *Y, size_t batch)
 {
     const size_t C = l->ic;
+    if (tiles(l)) {
+        for (size_t b = 0; b < batch; b++)
+            max_tiled_sample(l, dX + b * l->in, dY + b * l->out, X + b * l->in, Y + b * l->out);
+        return;
+    }
     memset(dX, 0, l->in * batch * sizeof(float));
     if (l->kind == HOOD_LAYER_GLOBAL_AVERAGE_POOLING2D) {
         const size_t pixels = l->ih * l->iw;

@@ -6,7 +6,8 @@ kernels, zero biases), the fused logits losses, torch.optim.SGD, a shuffled inde
 batch.
 
 torch.set_num_threads equals hood's thread count. Prints hood-bench's JSON (common.py).
-Usage: torch_train.py [--workload seed|fmnist|cnn] [--variant V] [--threads N] [--epochs N] [--json F]
+Usage: torch_train.py [--workload seed|fmnist|cnn] [--variant V] [--threads N] [--epochs N]
+                      [--samples N] [--json F]
 """
 import argparse
 import os
@@ -23,6 +24,8 @@ def main():
     ap.add_argument("--variant", action="append")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--epochs", type=int, default=0, help="including one warm-up epoch")
+    ap.add_argument("--samples", type=int, default=0,
+                    help="fmnist, cnn: the first N training samples only (hood-bench --samples)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--json", default="-")
     a = ap.parse_args()
@@ -34,6 +37,8 @@ def main():
     torch.set_num_threads(a.threads)
     w = common.TRAIN[a.workload]
     Xn, yn = common.train_data(a.workload)
+    if a.samples > 0 and a.workload != "seed":
+        Xn, yn = Xn[:a.samples], yn[:a.samples]
     X = torch.from_numpy(Xn)  # (n, d) float32: the same bytes as hood's d x n column-major X
     if "conv" in w:
         X = X.reshape(-1, 1, 28, 28).contiguous()  # one channel: HWC and CHW are the same bytes
