@@ -603,6 +603,7 @@ typedef struct batch_run {
     double loss;
     size_t correct;
     double t[5]; /* start, gathered, forward and loss done, gradients done, updated */
+    const float *X, *Y; /* the batch's inputs and labels (ld = features, label width) */
 } batch_run;
 
 /* The batch's gradient: gather, forward, loss (dZ scaled by the global batch size) and, in a
@@ -617,16 +618,27 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
     size_t k; /* samples of the batch held here: Bn in one process */
     const size_t *cols = batch_columns(sp, perm, r->Bn, &k);
     r->t[0] = now_seconds();
-    /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
-    hood__matrix_gather_cols_pool(ws->pool, ws->Xb, sp->X, d, cols, k);
-    hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
+    /* A batch of every training sample in one process uses X's own columns in place, in
+     * storage order: a copy of 22500 x 1027 floats costs a fifth of the seed model's step
+     * (docs/performance.md). The batch's sums then run in storage order, not the epoch's
+     * shuffled order: the same bits run to run (hood.h, Determinism), not the gathered ones. */
+    r->X = ws->Xb;
+    r->Y = ws->Yb;
+    if (sp->shard == NULL && k == sp->n_train) {
+        r->X = sp->X;
+        r->Y = sp->Y;
+    } else {
+        /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
+        hood__matrix_gather_cols_pool(ws->pool, ws->Xb, sp->X, d, cols, k);
+        hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
+    }
     r->t[1] = now_seconds();
     r->loss = 0.0;
     r->correct = 0;
     if (k > 0) {
-        forward(model, ws, NULL, true, ws->Xb, d, k, true);
+        forward(model, ws, NULL, true, r->X, d, k, true);
         /* dZ_L (units x k) = d(batch mean loss)/dZ: scale by the (global) batch size */
-        hood__loss_batch_weighted(model->loss, last->act, ws->Z, ws->A[L - 1], ws->Yb, width,
+        hood__loss_batch_weighted(model->loss, last->act, ws->Z, ws->A[L - 1], r->Y, width,
                                   last->out, k, (float)r->Bn, ws->d[0], &r->loss, &r->correct,
                                   sp->class_weights, sp->num_class_weights);
     }
@@ -640,7 +652,7 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
                           r->epoch + 1, r->b + 1, r->num_batches, isnan(r->loss) ? "nan" : "inf");
     }
     if (k > 0)
-        backward(model, ws, ws->Xb, d, k);
+        backward(model, ws, r->X, d, k);
     else
         memset(model->grads, 0, model->num_params * sizeof(float));
     hood_status st = hood__shard_step(sp->shard, model->grads, model->num_params, k, r->Bn,
@@ -669,7 +681,7 @@ static hood_status batch_update(hood_model *model, const split *sp, workspace *w
     size_t skip = fold ? model->layers[0].in * model->layers[0].out : 0;
     bool folded_ok = true;
     if (sp->shard == NULL)
-        folded_ok = backward_fold(model, ws, ws->Xb, model->input_features, r->Bn,
+        folded_ok = backward_fold(model, ws, r->X, model->input_features, r->Bn,
                                   fold ? model->params_next : NULL);
     r->t[3] = now_seconds();
     if (!folded_ok ||
