@@ -213,12 +213,29 @@ static void forward(const hood_model *model, workspace *ws, float *out_last, boo
     }
 }
 
+/* The first (Dense) layer's backward with its kernel's optimizer step fused in, into the
+ * model's next arenas (which start with that kernel): banded dWᵀ and the step for a narrow
+ * layer (dense.h), else plain SGD folded into the dW sgemm. false when a new value is not
+ * finite. */
+static bool first_layer_step(const hood_model *model, workspace *ws, const float *dZ,
+                             const float *X, size_t ldx, size_t batch)
+{
+    const hood__layer *layer = &model->layers[0];
+    if (hood__dense_fuses_step(layer))
+        return hood__dense_backward_step_pool(ws->pool, layer, &model->opt, model->opt_step,
+                                              model->opt_state, model->params_next,
+                                              model->opt_state_next, model->num_params, dZ, X,
+                                              ldx, batch);
+    return hood__dense_backward_sgd_pool(ws->pool, layer, model->params_next,
+                                         model->opt.learning_rate, dZ, X, ldx, batch);
+}
+
 /* Gradients into the model's gradient arena from dZ of the output layer in ws->d[0], last
- * layer to first; the inputs X (d x batch, ld = ldx) and ws->A are forward's. With W0_out
- * (plain SGD) the first layer's kernel gradient is not written: its SGD
- * step goes straight into W0_out; false when a value there is not finite. */
+ * layer to first; the inputs X (d x batch, ld = ldx) and ws->A are forward's. With fuse_first
+ * the first layer's kernel is stepped here (first_layer_step) and the optimizer steps the rest
+ * of the arena; false when a value there is not finite. */
 static bool backward_fold(const hood_model *model, workspace *ws, const float *X, size_t ldx,
-                          size_t batch, float *W0_out)
+                          size_t batch, bool fuse_first)
 {
     int cur = 0; /* d[cur] holds dZ of layer l */
     for (size_t l = model->num_layers; l-- > 0;) {
@@ -228,9 +245,8 @@ static bool backward_fold(const hood_model *model, workspace *ws, const float *X
         float *dX = l == 0 ? NULL : ws->d[1 - cur];
         /* Dense: dW = dZ · inᵀ, db = row sums of dZ, dX (in x batch) = Wᵀ · dZ (not for
          * layer 0); the other kinds in layer.h's contract */
-        if (l == 0 && W0_out != NULL && layer->kind == HOOD_LAYER_DENSE)
-            return hood__dense_backward_sgd_pool(ws->pool, layer, W0_out, model->opt.learning_rate,
-                                                 ws->d[cur], in, ld, batch);
+        if (l == 0 && fuse_first && layer->kind == HOOD_LAYER_DENSE)
+            return first_layer_step(model, ws, ws->d[cur], in, ld, batch);
         hood__layer_ctx ctx = layer_ctx(model, ws, l, true);
         hood__layer_backward(&ctx, layer, dX, ws->d[cur], in, ld, ws->A[l], batch);
         if (l > 0) {
@@ -246,7 +262,7 @@ static bool backward_fold(const hood_model *model, workspace *ws, const float *X
 static void backward(const hood_model *model, workspace *ws, const float *X, size_t ldx,
                      size_t batch)
 {
-    (void)backward_fold(model, ws, X, ldx, batch, NULL);
+    (void)backward_fold(model, ws, X, ldx, batch, false);
 }
 
 hood_status hood__model_batch_gradient(hood_model *model, const float *X, const float *Y,
@@ -673,22 +689,26 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
  * step leaves the weights of before this batch: HOOD_EDIVERGED). */
 static hood_status batch_update(hood_model *model, const split *sp, workspace *ws, batch_run *r)
 {
-    /* Plain SGD in one process: the first kernel's step is folded into its gradient's sgemm
-     * (written to params_next, which starts with that kernel), so the optimizer steps only the
-     * rest of the arena. */
-    bool fold = sp->shard == NULL && model->opt.kind == HOOD_OPT_SGD &&
-                model->opt.momentum <= 0.0f && model->layers[0].kind == HOOD_LAYER_DENSE;
-    size_t skip = fold ? model->layers[0].in * model->layers[0].out : 0;
+    /* In one process the first kernel's step is fused into its gradient's product (written to
+     * params_next, which starts with that kernel; first_layer_step), for a narrow first layer
+     * with any optimizer and for plain SGD, so the optimizer steps only the rest of the arena. */
+    const hood__layer *first = &model->layers[0];
+    bool fold = sp->shard == NULL && first->kind == HOOD_LAYER_DENSE &&
+                (hood__dense_fuses_step(first) ||
+                 (model->opt.kind == HOOD_OPT_SGD && model->opt.momentum <= 0.0f));
+    size_t skip = fold ? first->in * first->out : 0;
     bool folded_ok = true;
     if (sp->shard == NULL)
-        folded_ok = backward_fold(model, ws, r->X, model->input_features, r->Bn,
-                                  fold ? model->params_next : NULL);
+        folded_ok = backward_fold(model, ws, r->X, model->input_features, r->Bn, fold);
     r->t[3] = now_seconds();
+    /* the state's slot s of parameter i is at s * num_params + i, whatever is skipped */
+    const float *state = model->opt_state != NULL ? model->opt_state + skip : NULL;
+    float *state_next = model->opt_state_next != NULL ? model->opt_state_next + skip : NULL;
     if (!folded_ok ||
-        !hood__optimizer_step_pool(ws->pool, &model->opt, model->opt_step, model->params + skip,
-                                   model->grads + skip, model->opt_state,
-                                   model->params_next + skip, model->opt_state_next,
-                                   model->num_params - skip))
+        !hood__optimizer_step_slice_pool(ws->pool, &model->opt, model->opt_step,
+                                         model->params + skip, model->grads + skip, state,
+                                         model->params_next + skip, state_next,
+                                         model->num_params, model->num_params - skip))
         return hood__fail(HOOD_EDIVERGED,
                           "training diverged at epoch %zu, batch %zu of %zu: a gradient or "
                           "updated weight is not finite (loss %g); try a lower learning rate",
