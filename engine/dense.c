@@ -42,6 +42,43 @@ enum { MIN_SPLIT_FLOPS = 1 << 20, STEP_M = 16, STEP_N = 4, STEP_K = HOOD__INPUT_
 
 typedef enum split_kind { SPLIT_NONE, SPLIT_M, SPLIT_N, SPLIT_K } split_kind;
 
+/* OpenBLAS (with its small-matrix kernels, as Debian's 0.3.21 is built) multiplies without
+ * packing either operand when m·n·k <= 10^6. A narrow layer's forward (the seed model: m = 10
+ * units, n = 32 samples, k = 22500 inputs) is far above that, and packing X cost about as much
+ * as the product: cut k into bands under that size, each added into C (beta = 1 after the
+ * first). Measured: 0.21 ms against 0.37 at batch 32, 0.83 against 2.0 at 128, 13-29 against
+ * 25-47 at 1027 (docs/performance.md). Other BLAS libraries get the same calls, a little more
+ * call overhead. The bands are fixed by the shape, so the bits repeat. */
+enum { SMALL_MNK = 1000000, BAND_M_MAX = 16, BAND_K_MAX = 2048 };
+
+static size_t k_band(size_t m, size_t n, size_t k)
+{
+    if (m > BAND_M_MAX || n == 0 || m * n > SMALL_MNK / STEP_K)
+        return k;
+    size_t band = SMALL_MNK / (m * n) / STEP_K * STEP_K;
+    band = band > BAND_K_MAX ? BAND_K_MAX : band;
+    return band >= k ? k : band;
+}
+
+/* hood__sgemm's contract, in k_band's bands of the inner dimension. */
+static void sgemm_k_banded(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha,
+                           const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                           float *C, size_t ldc)
+{
+    size_t band = k_band(m, n, k);
+    if (band >= k) {
+        hood__sgemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    for (size_t p0 = 0; p0 < k; p0 += band) {
+        size_t kb = k - p0 < band ? k - p0 : band;
+        /* op(A)(:, p0..) and op(B)(p0.., :) */
+        const float *a = ta ? A + p0 : A + p0 * lda;
+        const float *b = tb ? B + p0 * ldb : B + p0;
+        hood__sgemm(ta, tb, m, n, kb, alpha, a, lda, b, ldb, p0 == 0 ? beta : 1.0f, C, ldc);
+    }
+}
+
 typedef struct product {
     bool ta, tb;
     size_t m, n, k;
@@ -54,6 +91,7 @@ typedef struct product {
     float *C;
     size_t ldc;
     split_kind split;
+    bool band_k;    /* each call in k_band's bands (sgemm_k_banded): forward */
     size_t step;    /* shares are multiples of this */
     float *partial; /* K split: threads - 1 blocks of m x n (ld m) */
 } product;
@@ -97,8 +135,9 @@ static void product_share(void *arg, int i, int T)
     switch (p->split) {
     case SPLIT_NONE:
         if (i == 0)
-            hood__sgemm(p->ta, p->tb, p->m, p->n, p->k, p->alpha, p->A, p->lda, p->B, p->ldb,
-                        p->beta, p->C, p->ldc);
+            (p->band_k ? sgemm_k_banded : hood__sgemm)(p->ta, p->tb, p->m, p->n, p->k, p->alpha,
+                                                        p->A, p->lda, p->B, p->ldb, p->beta, p->C,
+                                                        p->ldc);
         return;
     case SPLIT_M: {
         size_t i0 = hood__band_at(p->m, p->step, i, T), i1 = hood__band_at(p->m, p->step, i + 1, T);
@@ -120,12 +159,15 @@ static void product_share(void *arg, int i, int T)
         size_t p0 = hood__band_at(p->k, p->step, i, T), p1 = hood__band_at(p->k, p->step, i + 1, T);
         const float *a = p->ta ? p->A + p0 : p->A + p0 * p->lda;
         const float *b = p->tb ? p->B + p0 * p->ldb : p->B + p0;
+        void (*gemm)(bool, bool, size_t, size_t, size_t, float, const float *, size_t,
+                     const float *, size_t, float, float *, size_t) =
+            p->band_k ? sgemm_k_banded : hood__sgemm;
         if (i == 0)
-            hood__sgemm(p->ta, p->tb, p->m, p->n, p1 - p0, p->alpha, a, p->lda, b, p->ldb, p->beta,
-                        p->C, p->ldc);
+            gemm(p->ta, p->tb, p->m, p->n, p1 - p0, p->alpha, a, p->lda, b, p->ldb, p->beta, p->C,
+                 p->ldc);
         else
-            hood__sgemm(p->ta, p->tb, p->m, p->n, p1 - p0, p->alpha, a, p->lda, b, p->ldb, 0.0f,
-                        p->partial + (size_t)(i - 1) * p->m * p->n, p->m);
+            gemm(p->ta, p->tb, p->m, p->n, p1 - p0, p->alpha, a, p->lda, b, p->ldb, 0.0f,
+                 p->partial + (size_t)(i - 1) * p->m * p->n, p->m);
         return;
     }
     }
@@ -134,12 +176,12 @@ static void product_share(void *arg, int i, int T)
 /* C = alpha op(A) op(B) + beta C (hood__sgemm's contract), split over the pool: by `inputs`
  * (the layer's input features, in bands of STEP_K) when that is not SPLIT_NONE and the product
  * is large enough, else as the cost model says. */
-static void pool_sgemm(hood__pool *pool, split_kind inputs, bool ta, bool tb, size_t m, size_t n,
-                       size_t k, float alpha, const float *A, size_t lda, const float *B,
-                       size_t ldb, float beta, float *C, size_t ldc)
+static void pool_sgemm(hood__pool *pool, split_kind inputs, bool band_k, bool ta, bool tb,
+                       size_t m, size_t n, size_t k, float alpha, const float *A, size_t lda,
+                       const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
     int T = hood__pool_threads(pool);
-    product p = {ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, SPLIT_NONE, 0, NULL};
+    product p = {ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, SPLIT_NONE, band_k, 0, NULL};
     p.split = choose_split(m, n, k, T);
     if (p.split != SPLIT_NONE && inputs != SPLIT_NONE)
         p.split = inputs;
@@ -157,7 +199,7 @@ static void pool_sgemm(hood__pool *pool, split_kind inputs, bool ta, bool tb, si
         }
     }
     if (p.split == SPLIT_NONE) {
-        hood__sgemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        product_share(&p, 0, 1);
         return;
     }
     hood__pool_run(pool, product_share, &p);
@@ -176,7 +218,7 @@ void hood__pool_sgemm(hood__pool *pool, bool ta, bool tb, size_t m, size_t n, si
                       float alpha, const float *A, size_t lda, const float *B, size_t ldb,
                       float beta, float *C, size_t ldc)
 {
-    pool_sgemm(pool, SPLIT_NONE, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    pool_sgemm(pool, SPLIT_NONE, false, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* Whether the layer's products split by input-feature bands (see STEP_K above). */
@@ -203,8 +245,8 @@ void hood__dense_forward_pool(hood__pool *pool, const hood__dense *layer, float 
     const size_t out = layer->out, in = layer->in;
     /* Z (out x batch, ld out) = W (out x in, ld out) · X (in x batch, ld ldx), written into A,
      * which the activation then turns into act(Z + b) in place. */
-    pool_sgemm(pool, splits_inputs(layer) ? SPLIT_K : SPLIT_NONE, false, false, out, batch, in,
-               1.0f, layer->W, out, X, ldx, 0.0f, A, out);
+    pool_sgemm(pool, splits_inputs(layer) ? SPLIT_K : SPLIT_NONE, true, false, false, out, batch,
+               in, 1.0f, layer->W, out, X, ldx, 0.0f, A, out);
     hood__activation_forward(layer->act, A, Z_keep, layer->use_bias ? layer->b : NULL, out, batch);
 }
 
@@ -226,15 +268,15 @@ void hood__dense_backward_pool(hood__pool *pool, const hood__dense *layer, float
     const size_t out = layer->out, in = layer->in;
     /* dW (out x in, ld out) = dZ (out x batch, ld out) · Xᵀ (batch x in; X is in x batch,
      * ld ldx) */
-    pool_sgemm(pool, splits_inputs(layer) ? SPLIT_N : SPLIT_NONE, false, true, out, in, batch, 1.0f,
-               dZ, out, X, ldx, 0.0f, layer->dW, out);
+    pool_sgemm(pool, splits_inputs(layer) ? SPLIT_N : SPLIT_NONE, false, false, true, out, in,
+               batch, 1.0f, dZ, out, X, ldx, 0.0f, layer->dW, out);
     if (layer->use_bias && layer->db != NULL)
         bias_gradient(layer->db, dZ, out, batch);
     if (dX != NULL)
         /* dX (in x batch, ld in) = Wᵀ (in x out; W is out x in, ld out) · dZ (out x batch,
          * ld out) */
-        pool_sgemm(pool, splits_inputs(layer) ? SPLIT_M : SPLIT_NONE, true, false, in, batch, out,
-                   1.0f, layer->W, out, dZ, out, 0.0f, dX, in);
+        pool_sgemm(pool, splits_inputs(layer) ? SPLIT_M : SPLIT_NONE, false, true, false, in,
+                   batch, out, 1.0f, layer->W, out, dZ, out, 0.0f, dX, in);
 }
 
 void hood__dense_forward(const hood__dense *layer, float *A, float *Z_keep, const float *X,

@@ -683,6 +683,40 @@ START_TEST(fused_step_equals_unfused)
 }
 END_TEST
 
+/* A narrow layer's forward runs in bands of its inputs (dense.c, k_band) added into Z, alone and
+ * in each thread's share: against the double-accumulating reference, 1 to 3 threads. */
+START_TEST(banded_forward_matches_reference)
+{
+    static const shape shapes[] = {{22500, 10, 32}, {22501, 10, 33}, {5000, 3, 1027},
+                                   {4097, 16, 128}, {300, 1, 5}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        const shape *s = &shapes[i];
+        hood_rng rng;
+        hood__rng_seed(&rng, 555 + i);
+        const size_t in = s->in, out = s->out, B = s->batch, ldx = in + 1;
+        float *W = random_floats(&rng, in * out, 0.05), *X = random_floats(&rng, ldx * B, 1.0);
+        float *A = hood__matrix_alloc(out * B, 1), *want = hood__matrix_alloc(out * B, 1);
+        float *aW = absolute(W, in * out), *aX = absolute(X, ldx * B);
+        float *sumZ = hood__matrix_alloc(out * B, 1);
+        hood__sgemm_reference(false, false, out, B, in, 1.0f, W, out, X, ldx, 0.0f, want, out);
+        hood__sgemm_reference(false, false, out, B, in, 1.0f, aW, out, aX, ldx, 0.0f, sumZ, out);
+        hood__dense layer = {.in = in, .out = out, .act = HOOD_ACT_LINEAR, .W = W};
+        for (int T = 1; T <= 3; T++) {
+            hood__pool *pool;
+            ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
+            ck_assert_int_eq(hood__pool_reserve(pool, hood__dense_scratch_floats(&layer, B, T)),
+                             HOOD_OK);
+            hood__dense_forward_pool(pool, &layer, A, NULL, X, ldx, B);
+            assert_close(A, want, sumZ, out * B, "banded forward");
+            hood__pool_free(pool);
+        }
+        float *bufs[] = {W, X, A, want, aW, aX, sumZ};
+        for (size_t k = 0; k < sizeof bufs / sizeof *bufs; k++)
+            hood__matrix_free(bufs[k]);
+    }
+}
+END_TEST
+
 /* ---- whole fits ----------------------------------------------------------------------------- */
 
 /* A seed-like model (d inputs → 10 tanh → 1 sigmoid, BCE, SGD) trained for 3 epochs with the
@@ -800,6 +834,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(split, split_gather_same_bytes);
     tcase_add_test(split, folded_sgd_equals_unfolded);
     tcase_add_test(split, fused_step_equals_unfused);
+    tcase_add_test(split, banded_forward_matches_reference);
     tcase_add_test(split, every_policy_gives_the_same_bits);
     suite_add_tcase(s, split);
     TCase *fit = tcase_create("fit");
