@@ -644,10 +644,11 @@ static hood_status identity_allreduce(void *user, float *values, size_t count)
     return HOOD_OK;
 }
 
-/* A full batch fit (batch_size = the samples) uses X in place, in storage order; a one-worker
- * shard still gathers each batch in the shuffled order. Both are the same sums in another
- * order: equal to rounding, and the in-place path repeats its own bits. */
-static hood_model *fit_full_batch(hood_dataset *ds, hood_optimizer_kind kind, bool sharded)
+/* A full batch fit (batch_size = the samples) uses X in place, in storage order, with or
+ * without shuffle; a one-worker shard still gathers each batch in the shuffled order. Both are
+ * the same sums in another order: equal to rounding, and the in-place path repeats its bits. */
+static hood_model *fit_full_batch(hood_dataset *ds, hood_optimizer_kind kind, bool sharded,
+                                  bool shuffle)
 {
     hood_model *m = blob_model(kind, 3);
     hood_shard shard = {.global_samples = hood_dataset_samples(ds),
@@ -659,6 +660,7 @@ static hood_model *fit_full_batch(hood_dataset *ds, hood_optimizer_kind kind, bo
     fo.batch_size = hood_dataset_samples(ds);
     fo.seed = 5;
     fo.shard = sharded ? &shard : NULL;
+    fo.shuffle = shuffle;
     ck_assert_int_eq(hood_model_fit(m, ds, &fo), HOOD_OK);
     return m;
 }
@@ -668,8 +670,9 @@ START_TEST(full_batch_in_place_matches_gathered)
     hood_dataset *ds = blobs(30);
     hood_optimizer_kind kinds[] = {HOOD_OPT_SGD, HOOD_OPT_ADAM};
     for (size_t k = 0; k < 2; k++) {
-        hood_model *a = fit_full_batch(ds, kinds[k], false), *b = fit_full_batch(ds, kinds[k], false);
-        hood_model *g = fit_full_batch(ds, kinds[k], true), *u = blob_model(kinds[k], 3);
+        hood_model *a = fit_full_batch(ds, kinds[k], false, true);
+        hood_model *b = fit_full_batch(ds, kinds[k], false, false); /* storage order either way */
+        hood_model *g = fit_full_batch(ds, kinds[k], true, true), *u = blob_model(kinds[k], 3);
         ck_assert_int_eq(memcmp(a->params, b->params, a->num_params * sizeof(float)), 0);
         ck_assert_double_eq(hood_model_history(a, 3)->loss, hood_model_history(b, 3)->loss);
         double moved = 0.0;
