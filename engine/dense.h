@@ -51,7 +51,7 @@ bool hood__dense_fuses_step(const hood__dense *layer);
  * of the kernel (hood__optimizer_step_slice: W at layer->W, its state at `state`, slot stride
  * `stride`, into W_out and state_out). db as in backward (the bias goes through the optimizer
  * with the rest of the arena). False when a new value is not finite (W untouched either way).
- * dW holds the kernel gradient afterwards, as after backward. */
+ * dW is neither written nor read: each band's gradient lives on the stack. */
 bool hood__dense_backward_step_pool(hood__pool *pool, const hood__dense *layer,
                                     const hood_optimizer_config *cfg, uint64_t t,
                                     const float *state, float *W_out, float *state_out,
