@@ -136,8 +136,8 @@ static void product_share(void *arg, int i, int T)
     case SPLIT_NONE:
         if (i == 0)
             (p->band_k ? sgemm_k_banded : hood__sgemm)(p->ta, p->tb, p->m, p->n, p->k, p->alpha,
-                                                        p->A, p->lda, p->B, p->ldb, p->beta, p->C,
-                                                        p->ldc);
+                                                       p->A, p->lda, p->B, p->ldb, p->beta, p->C,
+                                                       p->ldc);
         return;
     case SPLIT_M: {
         size_t i0 = hood__band_at(p->m, p->step, i, T), i1 = hood__band_at(p->m, p->step, i + 1, T);
@@ -176,9 +176,9 @@ static void product_share(void *arg, int i, int T)
 /* C = alpha op(A) op(B) + beta C (hood__sgemm's contract), split over the pool: by `inputs`
  * (the layer's input features, in bands of STEP_K) when that is not SPLIT_NONE and the product
  * is large enough, else as the cost model says. */
-static void pool_sgemm(hood__pool *pool, split_kind inputs, bool band_k, bool ta, bool tb,
-                       size_t m, size_t n, size_t k, float alpha, const float *A, size_t lda,
-                       const float *B, size_t ldb, float beta, float *C, size_t ldc)
+static void pool_sgemm(hood__pool *pool, split_kind inputs, bool band_k, bool ta, bool tb, size_t m,
+                       size_t n, size_t k, float alpha, const float *A, size_t lda, const float *B,
+                       size_t ldb, float beta, float *C, size_t ldc)
 {
     int T = hood__pool_threads(pool);
     product p = {ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, SPLIT_NONE, band_k, 0, NULL};
@@ -275,8 +275,8 @@ void hood__dense_backward_pool(hood__pool *pool, const hood__dense *layer, float
     if (dX != NULL)
         /* dX (in x batch, ld in) = Wᵀ (in x out; W is out x in, ld out) · dZ (out x batch,
          * ld out) */
-        pool_sgemm(pool, splits_inputs(layer) ? SPLIT_M : SPLIT_NONE, false, true, false, in,
-                   batch, out, 1.0f, layer->W, out, dZ, out, 0.0f, dX, in);
+        pool_sgemm(pool, splits_inputs(layer) ? SPLIT_M : SPLIT_NONE, false, true, false, in, batch,
+                   out, 1.0f, layer->W, out, dZ, out, 0.0f, dX, in);
 }
 
 void hood__dense_forward(const hood__dense *layer, float *A, float *Z_keep, const float *X,
@@ -387,15 +387,13 @@ static void step_fold_share(void *arg, int i, int T)
         size_t c = j1 - a < cols ? j1 - a : cols, at = a * out;
         /* gt (c x out) = X[a .. a+c, :] (c x batch, ld ldx) · dZᵀ (batch x out; dZ is out x
          * batch, ld out) */
-        hood__sgemm(false, true, c, out, f->batch, 1.0f, f->X + a, f->ldx, f->dZ, out, 0.0f, gt,
-                    c);
+        hood__sgemm(false, true, c, out, f->batch, 1.0f, f->X + a, f->ldx, f->dZ, out, 0.0f, gt, c);
         for (size_t q = 0; q < c; q++)
             for (size_t r = 0; r < out; r++)
                 g[r + q * out] = gt[q + r * c];
-        bad |= !hood__optimizer_step_slice(f->cfg, f->t, l->W + at, g,
-                                           f->state != NULL ? f->state + at : NULL, f->W_out + at,
-                                           f->state_out != NULL ? f->state_out + at : NULL,
-                                           f->stride, c * out);
+        bad |= !hood__optimizer_step_slice(
+            f->cfg, f->t, l->W + at, g, f->state != NULL ? f->state + at : NULL, f->W_out + at,
+            f->state_out != NULL ? f->state_out + at : NULL, f->stride, c * out);
     }
     f->bad[i] = bad;
 }
@@ -406,8 +404,16 @@ bool hood__dense_backward_step_pool(hood__pool *pool, const hood__dense *layer,
                                     size_t stride, const float *dZ, const float *X, size_t ldx,
                                     size_t batch)
 {
-    step_fold f = {.layer = layer, .cfg = cfg, .t = t, .state = state, .W_out = W_out,
-                   .state_out = state_out, .stride = stride, .dZ = dZ, .X = X, .ldx = ldx,
+    step_fold f = {.layer = layer,
+                   .cfg = cfg,
+                   .t = t,
+                   .state = state,
+                   .W_out = W_out,
+                   .state_out = state_out,
+                   .stride = stride,
+                   .dZ = dZ,
+                   .X = X,
+                   .ldx = ldx,
                    .batch = batch};
     int T = hood__pool_threads(pool);
     bool split = T <= MAX_FOLD_SHARES && splits_inputs(layer) &&

@@ -242,8 +242,8 @@ typedef struct step_task {
     step_consts c;
     const float *w, *g, *state;
     float *w_out, *state_out;
-    size_t n;      /* elements stepped */
-    size_t stride; /* state slot s at state + s * stride */
+    size_t n;       /* elements stepped */
+    size_t stride;  /* state slot s at state + s * stride */
     atomic_int bad; /* OR of every share's flag */
 } step_task;
 
@@ -325,13 +325,19 @@ static void step_share(void *arg, int index, int count)
 /* Below this many elements per thread a pool run costs more than it saves: the caller alone. */
 enum { MIN_SHARE = 8192 };
 
-bool hood__optimizer_step_slice_pool(hood__pool *pool, const hood_optimizer_config *cfg,
-                                     uint64_t t, const float *w, const float *g,
-                                     const float *state, float *w_out, float *state_out,
-                                     size_t stride, size_t n)
+bool hood__optimizer_step_slice_pool(hood__pool *pool, const hood_optimizer_config *cfg, uint64_t t,
+                                     const float *w, const float *g, const float *state,
+                                     float *w_out, float *state_out, size_t stride, size_t n)
 {
-    step_task a = {.cfg = cfg, .c = consts_for(cfg, t + 1), .w = w, .g = g, .state = state,
-                   .w_out = w_out, .state_out = state_out, .n = n, .stride = stride};
+    step_task a = {.cfg = cfg,
+                   .c = consts_for(cfg, t + 1),
+                   .w = w,
+                   .g = g,
+                   .state = state,
+                   .w_out = w_out,
+                   .state_out = state_out,
+                   .n = n,
+                   .stride = stride};
     atomic_init(&a.bad, 0);
     if (pool == NULL || n < (size_t)hood__pool_threads(pool) * MIN_SHARE)
         return step_range(&a, 0, n) == 0;
@@ -347,8 +353,8 @@ bool hood__optimizer_step_pool(hood__pool *pool, const hood_optimizer_config *cf
 }
 
 bool hood__optimizer_step_slice(const hood_optimizer_config *cfg, uint64_t t, const float *w,
-                                const float *g, const float *state, float *w_out,
-                                float *state_out, size_t stride, size_t count)
+                                const float *g, const float *state, float *w_out, float *state_out,
+                                size_t stride, size_t count)
 {
     return hood__optimizer_step_slice_pool(NULL, cfg, t, w, g, state, w_out, state_out, stride,
                                            count);

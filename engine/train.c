@@ -213,27 +213,11 @@ static void forward(const hood_model *model, workspace *ws, float *out_last, boo
     }
 }
 
-/* The first (Dense) layer's backward with its kernel's optimizer step fused in, into the
- * model's next arenas (which start with that kernel): banded dWᵀ and the step for a narrow
- * layer (dense.h), else plain SGD folded into the dW sgemm. false when a new value is not
- * finite. */
-static bool first_layer_step(const hood_model *model, workspace *ws, const float *dZ,
-                             const float *X, size_t ldx, size_t batch)
-{
-    const hood__layer *layer = &model->layers[0];
-    if (hood__dense_fuses_step(layer))
-        return hood__dense_backward_step_pool(ws->pool, layer, &model->opt, model->opt_step,
-                                              model->opt_state, model->params_next,
-                                              model->opt_state_next, model->num_params, dZ, X,
-                                              ldx, batch);
-    return hood__dense_backward_sgd_pool(ws->pool, layer, model->params_next,
-                                         model->opt.learning_rate, dZ, X, ldx, batch);
-}
-
 /* Gradients into the model's gradient arena from dZ of the output layer in ws->d[0], last
  * layer to first; the inputs X (d x batch, ld = ldx) and ws->A are forward's. With fuse_first
- * the first layer's kernel is stepped here (first_layer_step) and the optimizer steps the rest
- * of the arena; false when a value there is not finite. */
+ * the first (Dense) layer's kernel is stepped here into the next arenas, which start with it
+ * (banded dWᵀ and the step for a narrow layer, else SGD folded into the dW sgemm: dense.h); the
+ * optimizer steps the rest. false when a new value there is not finite. */
 static bool backward_fold(const hood_model *model, workspace *ws, const float *X, size_t ldx,
                           size_t batch, bool fuse_first)
 {
@@ -245,8 +229,15 @@ static bool backward_fold(const hood_model *model, workspace *ws, const float *X
         float *dX = l == 0 ? NULL : ws->d[1 - cur];
         /* Dense: dW = dZ · inᵀ, db = row sums of dZ, dX (in x batch) = Wᵀ · dZ (not for
          * layer 0); the other kinds in layer.h's contract */
-        if (l == 0 && fuse_first && layer->kind == HOOD_LAYER_DENSE)
-            return first_layer_step(model, ws, ws->d[cur], in, ld, batch);
+        bool fused = l == 0 && fuse_first && layer->kind == HOOD_LAYER_DENSE;
+        if (fused && hood__dense_fuses_step(layer))
+            return hood__dense_backward_step_pool(
+                ws->pool, layer, &model->opt, model->opt_step, model->opt_state, model->params_next,
+                model->opt_state_next, model->num_params, ws->d[cur], in, ld, batch);
+        if (fused)
+            return hood__dense_backward_sgd_pool(ws->pool, layer, model->params_next,
+                                                 model->opt.learning_rate, ws->d[cur], in, ld,
+                                                 batch);
         hood__layer_ctx ctx = layer_ctx(model, ws, l, true);
         hood__layer_backward(&ctx, layer, dX, ws->d[cur], in, ld, ws->A[l], batch);
         if (l > 0) {
@@ -634,16 +625,12 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
     size_t k; /* samples of the batch held here: Bn in one process */
     const size_t *cols = batch_columns(sp, perm, r->Bn, &k);
     r->t[0] = now_seconds();
-    /* A batch of every training sample in one process uses X's own columns in place, in
-     * storage order: a copy of 22500 x 1027 floats costs a fifth of the seed model's step
-     * (docs/performance.md). The batch's sums then run in storage order, not the epoch's
-     * shuffled order: the same bits run to run (hood.h, Determinism), not the gathered ones. */
-    r->X = ws->Xb;
-    r->Y = ws->Yb;
-    if (sp->shard == NULL && k == sp->n_train) {
-        r->X = sp->X;
-        r->Y = sp->Y;
-    } else {
+    /* One batch of every training sample (one process) reads X in place, in storage order
+     * (hood.h, Determinism): no copy of X (docs/performance.md). */
+    bool whole = sp->shard == NULL && k == sp->n_train;
+    r->X = whole ? sp->X : ws->Xb;
+    r->Y = whole ? sp->Y : ws->Yb;
+    if (!whole) {
         /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
         hood__matrix_gather_cols_pool(ws->pool, ws->Xb, sp->X, d, cols, k);
         hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
@@ -689,9 +676,8 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
  * step leaves the weights of before this batch: HOOD_EDIVERGED). */
 static hood_status batch_update(hood_model *model, const split *sp, workspace *ws, batch_run *r)
 {
-    /* In one process the first kernel's step is fused into its gradient's product (written to
-     * params_next, which starts with that kernel; first_layer_step), for a narrow first layer
-     * with any optimizer and for plain SGD, so the optimizer steps only the rest of the arena. */
+    /* In one process the first kernel's step is fused into its gradient's product (a narrow
+     * layer, any rule; else plain SGD: backward_fold); the optimizer steps the rest. */
     const hood__layer *first = &model->layers[0];
     bool fold = sp->shard == NULL && first->kind == HOOD_LAYER_DENSE &&
                 (hood__dense_fuses_step(first) ||
@@ -704,11 +690,10 @@ static hood_status batch_update(hood_model *model, const split *sp, workspace *w
     /* the state's slot s of parameter i is at s * num_params + i, whatever is skipped */
     const float *state = model->opt_state != NULL ? model->opt_state + skip : NULL;
     float *state_next = model->opt_state_next != NULL ? model->opt_state_next + skip : NULL;
-    if (!folded_ok ||
-        !hood__optimizer_step_slice_pool(ws->pool, &model->opt, model->opt_step,
-                                         model->params + skip, model->grads + skip, state,
-                                         model->params_next + skip, state_next,
-                                         model->num_params, model->num_params - skip))
+    if (!folded_ok || !hood__optimizer_step_slice_pool(ws->pool, &model->opt, model->opt_step,
+                                                       model->params + skip, model->grads + skip,
+                                                       state, model->params_next + skip, state_next,
+                                                       model->num_params, model->num_params - skip))
         return hood__fail(HOOD_EDIVERGED,
                           "training diverged at epoch %zu, batch %zu of %zu: a gradient or "
                           "updated weight is not finite (loss %g); try a lower learning rate",

@@ -628,8 +628,14 @@ static void check_fused_step(const shape *s, int T, hood_optimizer_kind kind)
     float *v_want = hood__matrix_alloc(slots * n + 1, 1);
     memcpy(W_before, W, n * sizeof(float));
     float b[16] = {0}, db[16];
-    hood__dense layer = {.in = in, .out = out, .act = HOOD_ACT_LINEAR, .use_bias = true, .W = W,
-                         .b = b, .dW = dW_want, .db = db};
+    hood__dense layer = {.in = in,
+                         .out = out,
+                         .act = HOOD_ACT_LINEAR,
+                         .use_bias = true,
+                         .W = W,
+                         .b = b,
+                         .dW = dW_want,
+                         .db = db};
     hood__dense_backward(&layer, NULL, dZ, X, in, B);
     /* the unfused step, on the kernel's state copied into an arena of its own (stride n), into
      * want and sw */
@@ -686,8 +692,8 @@ END_TEST
  * in each thread's share: against the double-accumulating reference, 1 to 3 threads. */
 START_TEST(banded_forward_matches_reference)
 {
-    static const shape shapes[] = {{22500, 10, 32}, {22501, 10, 33}, {5000, 3, 1027},
-                                   {4097, 16, 128}, {300, 1, 5}};
+    static const shape shapes[] = {
+        {22500, 10, 32}, {22501, 10, 33}, {5000, 3, 1027}, {4097, 16, 128}, {300, 1, 5}};
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         const shape *s = &shapes[i];
         hood_rng rng;

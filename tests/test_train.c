@@ -651,9 +651,8 @@ static hood_model *fit_full_batch(hood_dataset *ds, hood_optimizer_kind kind, bo
                                   bool shuffle)
 {
     hood_model *m = blob_model(kind, 3);
-    hood_shard shard = {.global_samples = hood_dataset_samples(ds),
-                        .first = 0,
-                        .allreduce = identity_allreduce};
+    hood_shard shard = {
+        .global_samples = hood_dataset_samples(ds), .first = 0, .allreduce = identity_allreduce};
     hood_fit_options fo;
     hood_fit_options_init(&fo);
     fo.epochs = 4;
