@@ -68,6 +68,7 @@ typedef struct bench_options {
     size_t n_variants;
     const char *photos_dir, *fmnist_dir, *idx_dir, *tmp_dir;
     bool jpeg_draft; /* ingest with JPEG shrink-on-load (hood_preprocess.jpeg_draft) */
+    int optimizer;   /* training workloads' hood_optimizer_kind (default SGD, as the peers) */
     /* measured by `limits`, used for the lower bounds (0 = unknown) */
     double peak_gflops, bandwidth_gbs;
 } bench_options;
@@ -99,7 +100,8 @@ size_t bench_train_params(const bench_train_spec *s);
 int bench_train_load(const bench_train_spec *s, const bench_options *o, hood_dataset **out,
                      float **owned_x, char *err, size_t err_len);
 /* The workload's model, compiled with Keras' SGD and init seed 42, at `threads` threads. */
-hood_status bench_train_model(const bench_train_spec *s, int threads, hood_model **out);
+hood_status bench_train_model(const bench_train_spec *s, int threads, int optimizer,
+                              hood_model **out);
 
 /* data.c: the synthetic seed set (identical to bench/peers/common.py) and Fashion-MNIST. */
 /* X: 22500 x n column-major in [0,1] (8-bit levels / 255); labels n values 0/1. */

@@ -38,7 +38,9 @@ static void usage(FILE *f)
         "  --tmpdir DIR       where the csv workload writes its file (default $TMPDIR or /tmp)\n"
         "  --no-limits        skip the peak/bandwidth/sgemm measurements behind the bounds\n"
         "  --no-fork          run every workload in this process (for profilers)\n"
-        "  --jpeg-draft       ingest with JPEG shrink-on-load (default: Pillow-exact pixels)\n");
+        "  --jpeg-draft       ingest with JPEG shrink-on-load (default: Pillow-exact pixels)\n"
+        "  --optimizer NAME   training workloads' optimizer: sgd (default, as the peers), adam,\n"
+        "                     rmsprop (Keras' default learning rates)\n");
 }
 
 typedef int (*workload_fn)(const char *name, const bench_options *o, const char *const *train,
@@ -164,7 +166,7 @@ typedef struct bench_args {
 static int parse_options(int argc, char **argv, bench_args *a)
 {
     bench_options *o = &a->o;
-    enum { O_FMNIST = 256, O_IDX, O_TMP, O_NOLIM, O_NOFORK, O_PHOTOS, O_DRAFT, O_SAMPLES };
+    enum { O_FMNIST = 256, O_IDX, O_TMP, O_NOLIM, O_NOFORK, O_PHOTOS, O_DRAFT, O_SAMPLES, O_OPT };
     static const struct option longs[] = {{"threads", required_argument, NULL, 't'},
                                           {"epochs", required_argument, NULL, 'e'},
                                           {"variant", required_argument, NULL, 'v'},
@@ -179,6 +181,7 @@ static int parse_options(int argc, char **argv, bench_args *a)
                                           {"no-fork", no_argument, NULL, O_NOFORK},
                                           {"jpeg-draft", no_argument, NULL, O_DRAFT},
                                           {"samples", required_argument, NULL, O_SAMPLES},
+                                          {"optimizer", required_argument, NULL, O_OPT},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     int c;
@@ -237,6 +240,19 @@ static int parse_options(int argc, char **argv, bench_args *a)
         case O_SAMPLES:
             if (!bench_parse_count("hood-bench", "--samples", optarg, 1, 1000000, &o->samples))
                 return 2;
+            break;
+        case O_OPT:
+            if (strcmp(optarg, "sgd") == 0)
+                o->optimizer = HOOD_OPT_SGD;
+            else if (strcmp(optarg, "adam") == 0)
+                o->optimizer = HOOD_OPT_ADAM;
+            else if (strcmp(optarg, "rmsprop") == 0)
+                o->optimizer = HOOD_OPT_RMSPROP;
+            else {
+                fprintf(stderr, "hood-bench: --optimizer: sgd, adam or rmsprop (got '%s')\n",
+                        optarg);
+                return 2;
+            }
             break;
         case 'h':
             usage(stdout);

@@ -135,7 +135,7 @@ static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset
     memset(r, 0, sizeof *r);
     r->batch = s->batches[vi] > global_n ? global_n : s->batches[vi];
     hood_model *m = NULL;
-    hood_status st = bench_train_model(s, threads, &m);
+    hood_status st = bench_train_model(s, threads, HOOD_OPT_SGD, &m);
     timed_reduce t = {.params = 0};
     epoch_marks marks = {.t = &t};
     if (st == HOOD_OK) {

@@ -186,11 +186,14 @@ int bench_train_load(const bench_train_spec *s, const bench_options *o, hood_dat
     return 0;
 }
 
-hood_status bench_train_model(const bench_train_spec *s, int threads, hood_model **out)
+hood_status bench_train_model(const bench_train_spec *s, int threads, int optimizer,
+                              hood_model **out)
 {
     hood_model *m = NULL;
     hood_optimizer_config opt;
-    hood_optimizer_config_init(&opt, HOOD_OPT_SGD); /* Keras' SGD: learning rate 0.01 */
+    /* Keras' defaults: SGD at learning rate 0.01 (the peers' optimizer), Adam and RMSprop at
+     * 0.001 (--optimizer: what the update costs beside SGD's) */
+    hood_optimizer_config_init(&opt, (hood_optimizer_kind)optimizer);
     hood_status st = hood_model_create(&m, s->input);
     if (st == HOOD_OK && s->cnn)
         st = cnn_layers(s, m);
@@ -266,7 +269,7 @@ static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset
         epochs = 2; /* one warm-up and at least one timed epoch */
 
     hood_model *m = NULL;
-    hood_status st = bench_train_model(s, o->threads, &m);
+    hood_status st = bench_train_model(s, o->threads, o->optimizer, &m);
     if (st != HOOD_OK) {
         fail(r, "model: %s%s", hood_last_error(), "");
         return;

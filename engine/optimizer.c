@@ -242,7 +242,8 @@ typedef struct step_task {
     step_consts c;
     const float *w, *g, *state;
     float *w_out, *state_out;
-    size_t n;
+    size_t n;       /* elements stepped */
+    size_t stride;  /* state slot s at state + s * stride */
     atomic_int bad; /* OR of every share's flag */
 } step_task;
 
@@ -255,9 +256,9 @@ static int step_range(const step_task *a, size_t lo, size_t hi)
     const float *w = a->w + lo, *g = a->g + lo;
     float *w_out = a->w_out + lo;
     const float *m = a->state != NULL ? a->state + lo : NULL;
-    const float *v = a->state != NULL ? a->state + a->n + lo : NULL;
+    const float *v = a->state != NULL ? a->state + a->stride + lo : NULL;
     float *m_out = a->state_out != NULL ? a->state_out + lo : NULL;
-    float *v_out = a->state_out != NULL ? a->state_out + a->n + lo : NULL;
+    float *v_out = a->state_out != NULL ? a->state_out + a->stride + lo : NULL;
     int bad = 0;
     size_t full = n - n % BLOCK;
     /* The arena in blocks of BLOCK, then the tail; `call_at(offset, count)` is one kernel call
@@ -324,17 +325,39 @@ static void step_share(void *arg, int index, int count)
 /* Below this many elements per thread a pool run costs more than it saves: the caller alone. */
 enum { MIN_SHARE = 8192 };
 
-bool hood__optimizer_step_pool(hood__pool *pool, const hood_optimizer_config *cfg, uint64_t t,
-                               const float *w, const float *g, const float *state, float *w_out,
-                               float *state_out, size_t n)
+bool hood__optimizer_step_slice_pool(hood__pool *pool, const hood_optimizer_config *cfg, uint64_t t,
+                                     const float *w, const float *g, const float *state,
+                                     float *w_out, float *state_out, size_t stride, size_t n)
 {
-    step_task a = {.cfg = cfg, .c = consts_for(cfg, t + 1), .w = w, .g = g, .state = state,
-                   .w_out = w_out, .state_out = state_out, .n = n};
+    step_task a = {.cfg = cfg,
+                   .c = consts_for(cfg, t + 1),
+                   .w = w,
+                   .g = g,
+                   .state = state,
+                   .w_out = w_out,
+                   .state_out = state_out,
+                   .n = n,
+                   .stride = stride};
     atomic_init(&a.bad, 0);
     if (pool == NULL || n < (size_t)hood__pool_threads(pool) * MIN_SHARE)
         return step_range(&a, 0, n) == 0;
     hood__pool_run(pool, step_share, &a);
     return atomic_load_explicit(&a.bad, memory_order_relaxed) == 0;
+}
+
+bool hood__optimizer_step_pool(hood__pool *pool, const hood_optimizer_config *cfg, uint64_t t,
+                               const float *w, const float *g, const float *state, float *w_out,
+                               float *state_out, size_t n)
+{
+    return hood__optimizer_step_slice_pool(pool, cfg, t, w, g, state, w_out, state_out, n, n);
+}
+
+bool hood__optimizer_step_slice(const hood_optimizer_config *cfg, uint64_t t, const float *w,
+                                const float *g, const float *state, float *w_out, float *state_out,
+                                size_t stride, size_t count)
+{
+    return hood__optimizer_step_slice_pool(NULL, cfg, t, w, g, state, w_out, state_out, stride,
+                                           count);
 }
 
 bool hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t t, const float *w,

@@ -28,5 +28,15 @@ bool hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t t, const fl
 bool hood__optimizer_step_pool(hood__pool *pool, const hood_optimizer_config *cfg, uint64_t t,
                                const float *w, const float *g, const float *state, float *w_out,
                                float *state_out, size_t n);
+/* The step (pooled, or not) over one slice of an arena of `stride` elements: w, g and w_out
+ * point at the slice's first element, state and state_out at its element in slot 0 (slot s at
+ * + s * stride); count elements. The same bits as the whole arena's step for those elements
+ * (elementwise). */
+bool hood__optimizer_step_slice_pool(hood__pool *pool, const hood_optimizer_config *cfg, uint64_t t,
+                                     const float *w, const float *g, const float *state,
+                                     float *w_out, float *state_out, size_t stride, size_t count);
+bool hood__optimizer_step_slice(const hood_optimizer_config *cfg, uint64_t t, const float *w,
+                                const float *g, const float *state, float *w_out, float *state_out,
+                                size_t stride, size_t count);
 
 #endif

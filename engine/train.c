@@ -214,11 +214,12 @@ static void forward(const hood_model *model, workspace *ws, float *out_last, boo
 }
 
 /* Gradients into the model's gradient arena from dZ of the output layer in ws->d[0], last
- * layer to first; the inputs X (d x batch, ld = ldx) and ws->A are forward's. With W0_out
- * (plain SGD) the first layer's kernel gradient is not written: its SGD
- * step goes straight into W0_out; false when a value there is not finite. */
+ * layer to first; the inputs X (d x batch, ld = ldx) and ws->A are forward's. With fuse_first
+ * the first (Dense) layer's kernel is stepped here into the next arenas, which start with it
+ * (banded dWᵀ and the step for a narrow layer, else SGD folded into the dW sgemm: dense.h); the
+ * optimizer steps the rest. false when a new value there is not finite. */
 static bool backward_fold(const hood_model *model, workspace *ws, const float *X, size_t ldx,
-                          size_t batch, float *W0_out)
+                          size_t batch, bool fuse_first)
 {
     int cur = 0; /* d[cur] holds dZ of layer l */
     for (size_t l = model->num_layers; l-- > 0;) {
@@ -228,9 +229,15 @@ static bool backward_fold(const hood_model *model, workspace *ws, const float *X
         float *dX = l == 0 ? NULL : ws->d[1 - cur];
         /* Dense: dW = dZ · inᵀ, db = row sums of dZ, dX (in x batch) = Wᵀ · dZ (not for
          * layer 0); the other kinds in layer.h's contract */
-        if (l == 0 && W0_out != NULL && layer->kind == HOOD_LAYER_DENSE)
-            return hood__dense_backward_sgd_pool(ws->pool, layer, W0_out, model->opt.learning_rate,
-                                                 ws->d[cur], in, ld, batch);
+        bool fused = l == 0 && fuse_first && layer->kind == HOOD_LAYER_DENSE;
+        if (fused && hood__dense_fuses_step(layer))
+            return hood__dense_backward_step_pool(
+                ws->pool, layer, &model->opt, model->opt_step, model->opt_state, model->params_next,
+                model->opt_state_next, model->num_params, ws->d[cur], in, ld, batch);
+        if (fused)
+            return hood__dense_backward_sgd_pool(ws->pool, layer, model->params_next,
+                                                 model->opt.learning_rate, ws->d[cur], in, ld,
+                                                 batch);
         hood__layer_ctx ctx = layer_ctx(model, ws, l, true);
         hood__layer_backward(&ctx, layer, dX, ws->d[cur], in, ld, ws->A[l], batch);
         if (l > 0) {
@@ -246,7 +253,7 @@ static bool backward_fold(const hood_model *model, workspace *ws, const float *X
 static void backward(const hood_model *model, workspace *ws, const float *X, size_t ldx,
                      size_t batch)
 {
-    (void)backward_fold(model, ws, X, ldx, batch, NULL);
+    (void)backward_fold(model, ws, X, ldx, batch, false);
 }
 
 hood_status hood__model_batch_gradient(hood_model *model, const float *X, const float *Y,
@@ -612,6 +619,7 @@ typedef struct batch_run {
     double loss;
     size_t correct;
     double t[5]; /* start, gathered, forward and loss done, gradients done, updated */
+    const float *X, *Y; /* the batch's inputs and labels (ld = features, label width) */
 } batch_run;
 
 /* The batch's gradient: gather, forward, loss (dZ scaled by the global batch size) and, in a
@@ -626,16 +634,24 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
     size_t k; /* samples of the batch held here: Bn in one process */
     const size_t *cols = batch_columns(sp, perm, r->Bn, &k);
     r->t[0] = now_seconds();
-    /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
-    hood__xsource_gather_pool(ws->pool, ws->Xb, &sp->X, cols, k);
-    hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
+    /* One batch of every training sample (one process) reads X in place, in storage order
+     * (hood.h, Determinism): no copy of float X, one widening pass of 8-bit X
+     * (docs/performance.md). */
+    bool whole = sp->shard == NULL && k == sp->n_train;
+    r->X = whole ? hood__xsource_columns(&sp->X, 0, k, ws->Xb) : ws->Xb;
+    r->Y = whole ? sp->Y : ws->Yb;
+    if (!whole) {
+        /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
+        hood__xsource_gather_pool(ws->pool, ws->Xb, &sp->X, cols, k);
+        hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
+    }
     r->t[1] = now_seconds();
     r->loss = 0.0;
     r->correct = 0;
     if (k > 0) {
-        forward(model, ws, NULL, true, ws->Xb, d, k, true);
+        forward(model, ws, NULL, true, r->X, d, k, true);
         /* dZ_L (units x k) = d(batch mean loss)/dZ: scale by the (global) batch size */
-        hood__loss_batch_weighted(model->loss, last->act, ws->Z, ws->A[L - 1], ws->Yb, width,
+        hood__loss_batch_weighted(model->loss, last->act, ws->Z, ws->A[L - 1], r->Y, width,
                                   last->out, k, (float)r->Bn, ws->d[0], &r->loss, &r->correct,
                                   sp->class_weights, sp->num_class_weights);
     }
@@ -649,7 +665,7 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
                           r->epoch + 1, r->b + 1, r->num_batches, isnan(r->loss) ? "nan" : "inf");
     }
     if (k > 0)
-        backward(model, ws, ws->Xb, d, k);
+        backward(model, ws, r->X, d, k);
     else
         memset(model->grads, 0, model->num_params * sizeof(float));
     hood_status st = hood__shard_step(sp->shard, model->grads, model->num_params, k, r->Bn,
@@ -670,22 +686,24 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
  * step leaves the weights of before this batch: HOOD_EDIVERGED). */
 static hood_status batch_update(hood_model *model, const split *sp, workspace *ws, batch_run *r)
 {
-    /* Plain SGD in one process: the first kernel's step is folded into its gradient's sgemm
-     * (written to params_next, which starts with that kernel), so the optimizer steps only the
-     * rest of the arena. */
-    bool fold = sp->shard == NULL && model->opt.kind == HOOD_OPT_SGD &&
-                model->opt.momentum <= 0.0f && model->layers[0].kind == HOOD_LAYER_DENSE;
-    size_t skip = fold ? model->layers[0].in * model->layers[0].out : 0;
+    /* In one process the first kernel's step is fused into its gradient's product (a narrow
+     * layer, any rule; else plain SGD: backward_fold); the optimizer steps the rest. */
+    const hood__layer *first = &model->layers[0];
+    bool fold = sp->shard == NULL && first->kind == HOOD_LAYER_DENSE &&
+                (hood__dense_fuses_step(first) ||
+                 (model->opt.kind == HOOD_OPT_SGD && model->opt.momentum <= 0.0f));
+    size_t skip = fold ? first->in * first->out : 0;
     bool folded_ok = true;
     if (sp->shard == NULL)
-        folded_ok = backward_fold(model, ws, ws->Xb, model->input_features, r->Bn,
-                                  fold ? model->params_next : NULL);
+        folded_ok = backward_fold(model, ws, r->X, model->input_features, r->Bn, fold);
     r->t[3] = now_seconds();
-    if (!folded_ok ||
-        !hood__optimizer_step_pool(ws->pool, &model->opt, model->opt_step, model->params + skip,
-                                   model->grads + skip, model->opt_state,
-                                   model->params_next + skip, model->opt_state_next,
-                                   model->num_params - skip))
+    /* the state's slot s of parameter i is at s * num_params + i, whatever is skipped */
+    const float *state = model->opt_state != NULL ? model->opt_state + skip : NULL;
+    float *state_next = model->opt_state_next != NULL ? model->opt_state_next + skip : NULL;
+    if (!folded_ok || !hood__optimizer_step_slice_pool(ws->pool, &model->opt, model->opt_step,
+                                                       model->params + skip, model->grads + skip,
+                                                       state, model->params_next + skip, state_next,
+                                                       model->num_params, model->num_params - skip))
         return hood__fail(HOOD_EDIVERGED,
                           "training diverged at epoch %zu, batch %zu of %zu: a gradient or "
                           "updated weight is not finite (loss %g); try a lower learning rate",

@@ -70,6 +70,9 @@ extern "C" {
  *     adds per-thread partial sums (in a fixed order, so each count repeats itself).
  *   - fit: the batch size changes the updates, hence the weights; the epoch's training loss is
  *     the sum of its batches' sums.
+ *   - fit with one batch of every training sample (batch_size >= the samples, one process)
+ *     reads the data in place and sums in storage order whatever the shuffle: the same bits
+ *     with or without shuffle, equal to a gathered batch's to rounding.
  *   - Sharded runs (hood_shard): each worker sums its own samples, then the all-reduce adds the
  *     workers' gradients and sums (the loss as a float pair, ~48 bits) in the transport's
  *     order: results depend on the worker count and equal one process's to rounding; sample and

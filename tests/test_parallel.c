@@ -604,6 +604,124 @@ START_TEST(folded_sgd_equals_unfolded)
 }
 END_TEST
 
+/* The first layer's kernel gradient fused with the optimizer step (dense.h) against the
+ * unfused pair (hood__dense_backward, then hood__optimizer_step on that kernel) for one rule:
+ * the kernel sits at the start of a longer arena (slot stride `stride`) with non-zero state, so
+ * a wrong slot offset shows. The gradient differs by the sum's order only (1e-5 relative of
+ * |dZ|·|X|ᵀ); each rule's step is scale-free or linear in it, so the results are close. */
+static void check_fused_step(const shape *s, int T, hood_optimizer_kind kind)
+{
+    hood_rng rng;
+    hood__rng_seed(&rng, 91 + s->in);
+    const size_t in = s->in, out = s->out, B = s->batch, n = in * out, stride = n + 37;
+    hood_optimizer_config cfg;
+    hood_optimizer_config_init(&cfg, kind);
+    const size_t slots = hood__optimizer_slots(&cfg);
+    float *W = random_floats(&rng, n, 0.05), *X = random_floats(&rng, in * B, 1.0);
+    float *dZ = random_floats(&rng, out * B, 1.0), *dW = hood__matrix_alloc(n, 1);
+    float *state = random_floats(&rng, 2 * stride, 0.01);
+    for (size_t i = 0; i < 2 * stride; i++)
+        state[i] = fabsf(state[i]); /* Adam's slot 1 and RMSprop's slot 0 are v >= 0 */
+    float *want = hood__matrix_alloc(n, 1), *got = hood__matrix_alloc(n, 1);
+    float *state_got = hood__matrix_alloc(2 * stride, 1);
+    float *dW_want = hood__matrix_alloc(n, 1), *W_before = hood__matrix_alloc(n, 1);
+    float *v_want = hood__matrix_alloc(slots * n + 1, 1);
+    memcpy(W_before, W, n * sizeof(float));
+    float b[16] = {0}, db[16];
+    hood__dense layer = {.in = in,
+                         .out = out,
+                         .act = HOOD_ACT_LINEAR,
+                         .use_bias = true,
+                         .W = W,
+                         .b = b,
+                         .dW = dW_want,
+                         .db = db};
+    hood__dense_backward(&layer, NULL, dZ, X, in, B);
+    /* the unfused step, on the kernel's state copied into an arena of its own (stride n), into
+     * want and sw */
+    for (size_t k = 0; k < slots; k++)
+        memcpy(v_want + k * n, state + k * stride, n * sizeof(float));
+    float *sw = hood__matrix_alloc(slots * n + 1, 1);
+    ck_assert(hood__optimizer_step(&cfg, 4, W, dW_want, v_want, want, sw, n));
+    hood__pool *pool;
+    ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
+    for (size_t i = 0; i < n; i++)
+        dW[i] = -7.0f; /* not written: the bands' gradients stay on the stack */
+    layer.dW = dW;
+    ck_assert(hood__dense_backward_step_pool(pool, &layer, &cfg, 4, slots ? state : NULL, got,
+                                             slots ? state_got : NULL, stride, dZ, X, in, B));
+    ck_assert_int_eq(memcmp(W, W_before, n * sizeof(float)), 0); /* W untouched */
+    size_t moved = 0;
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_float_eq(dW[i], -7.0f);
+        if (fabs((double)got[i] - want[i]) > 1e-6 + 1e-6 * fabs((double)want[i]))
+            ck_abort_msg("fused %zu x %zu b%zu T%d kind %d: W %zu: %.9g vs %.9g", out, in, B, T,
+                         (int)kind, i, (double)got[i], (double)want[i]);
+        for (size_t k = 0; k < slots; k++) {
+            double a = state_got[k * stride + i], e = sw[k * n + i];
+            if (fabs(a - e) > 1e-4 * fabs(e) + 1e-9)
+                ck_abort_msg("fused kind %d: slot %zu element %zu: %.9g vs %.9g", (int)kind, k, i,
+                             a, e);
+        }
+        moved += got[i] != W[i];
+    }
+    ck_assert_uint_gt(moved, n / 2);
+    /* A non-finite gradient input: false, and W still untouched. */
+    dZ[0] = INFINITY;
+    ck_assert(!hood__dense_backward_step_pool(pool, &layer, &cfg, 4, slots ? state : NULL, got,
+                                              slots ? state_got : NULL, stride, dZ, X, in, B));
+    ck_assert_int_eq(memcmp(W, W_before, n * sizeof(float)), 0);
+    hood__pool_free(pool);
+    float *bufs[] = {W, X, dZ, dW, state, want, got, state_got, dW_want, W_before, v_want, sw};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        hood__matrix_free(bufs[i]);
+}
+
+START_TEST(fused_step_equals_unfused)
+{
+    static const shape shapes[] = {{22500, 10, 32}, {784, 16, 32}, {333, 7, 3}, {1, 1, 1}};
+    static const hood_optimizer_kind kinds[] = {HOOD_OPT_SGD, HOOD_OPT_ADAM, HOOD_OPT_RMSPROP};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        for (int T = 1; T <= 3; T++)
+            for (size_t k = 0; k < 3; k++)
+                check_fused_step(&shapes[i], T, kinds[k]);
+}
+END_TEST
+
+/* A narrow layer's forward runs in bands of its inputs (dense.c, k_band) added into Z, alone and
+ * in each thread's share: against the double-accumulating reference, 1 to 3 threads. */
+START_TEST(banded_forward_matches_reference)
+{
+    static const shape shapes[] = {
+        {22500, 10, 32}, {22501, 10, 33}, {5000, 3, 1027}, {4097, 16, 128}, {300, 1, 5}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        const shape *s = &shapes[i];
+        hood_rng rng;
+        hood__rng_seed(&rng, 555 + i);
+        const size_t in = s->in, out = s->out, B = s->batch, ldx = in + 1;
+        float *W = random_floats(&rng, in * out, 0.05), *X = random_floats(&rng, ldx * B, 1.0);
+        float *A = hood__matrix_alloc(out * B, 1), *want = hood__matrix_alloc(out * B, 1);
+        float *aW = absolute(W, in * out), *aX = absolute(X, ldx * B);
+        float *sumZ = hood__matrix_alloc(out * B, 1);
+        hood__sgemm_reference(false, false, out, B, in, 1.0f, W, out, X, ldx, 0.0f, want, out);
+        hood__sgemm_reference(false, false, out, B, in, 1.0f, aW, out, aX, ldx, 0.0f, sumZ, out);
+        hood__dense layer = {.in = in, .out = out, .act = HOOD_ACT_LINEAR, .W = W};
+        for (int T = 1; T <= 3; T++) {
+            hood__pool *pool;
+            ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
+            ck_assert_int_eq(hood__pool_reserve(pool, hood__dense_scratch_floats(&layer, B, T)),
+                             HOOD_OK);
+            hood__dense_forward_pool(pool, &layer, A, NULL, X, ldx, B);
+            assert_close(A, want, sumZ, out * B, "banded forward");
+            hood__pool_free(pool);
+        }
+        float *bufs[] = {W, X, A, want, aW, aX, sumZ};
+        for (size_t k = 0; k < sizeof bufs / sizeof *bufs; k++)
+            hood__matrix_free(bufs[k]);
+    }
+}
+END_TEST
+
 /* ---- whole fits ----------------------------------------------------------------------------- */
 
 /* A seed-like model (d inputs → 10 tanh → 1 sigmoid, BCE, SGD) trained for 3 epochs with the
@@ -720,6 +838,8 @@ Suite *hood_test_suite(void)
     tcase_add_test(split, split_k_without_scratch_still_correct);
     tcase_add_test(split, split_gather_same_bytes);
     tcase_add_test(split, folded_sgd_equals_unfolded);
+    tcase_add_test(split, fused_step_equals_unfused);
+    tcase_add_test(split, banded_forward_matches_reference);
     tcase_add_test(split, every_policy_gives_the_same_bits);
     suite_add_tcase(s, split);
     TCase *fit = tcase_create("fit");

@@ -636,6 +636,61 @@ START_TEST(threads_setting_keeps_results)
 }
 END_TEST
 
+static hood_status identity_allreduce(void *user, float *values, size_t count)
+{
+    (void)user;
+    (void)values;
+    (void)count;
+    return HOOD_OK;
+}
+
+/* A full batch fit (batch_size = the samples) uses X in place, in storage order, with or
+ * without shuffle; a one-worker shard still gathers each batch in the shuffled order. Both are
+ * the same sums in another order: equal to rounding, and the in-place path repeats its bits. */
+static hood_model *fit_full_batch(hood_dataset *ds, hood_optimizer_kind kind, bool sharded,
+                                  bool shuffle)
+{
+    hood_model *m = blob_model(kind, 3);
+    hood_shard shard = {
+        .global_samples = hood_dataset_samples(ds), .first = 0, .allreduce = identity_allreduce};
+    hood_fit_options fo;
+    hood_fit_options_init(&fo);
+    fo.epochs = 4;
+    fo.batch_size = hood_dataset_samples(ds);
+    fo.seed = 5;
+    fo.shard = sharded ? &shard : NULL;
+    fo.shuffle = shuffle;
+    ck_assert_int_eq(hood_model_fit(m, ds, &fo), HOOD_OK);
+    return m;
+}
+
+START_TEST(full_batch_in_place_matches_gathered)
+{
+    hood_dataset *ds = blobs(30);
+    hood_optimizer_kind kinds[] = {HOOD_OPT_SGD, HOOD_OPT_ADAM};
+    for (size_t k = 0; k < 2; k++) {
+        hood_model *a = fit_full_batch(ds, kinds[k], false, true);
+        hood_model *b = fit_full_batch(ds, kinds[k], false, false); /* storage order either way */
+        hood_model *g = fit_full_batch(ds, kinds[k], true, true), *u = blob_model(kinds[k], 3);
+        ck_assert_int_eq(memcmp(a->params, b->params, a->num_params * sizeof(float)), 0);
+        ck_assert_double_eq(hood_model_history(a, 3)->loss, hood_model_history(b, 3)->loss);
+        double moved = 0.0;
+        for (size_t i = 0; i < a->num_params; i++) {
+            ck_assert_double_le(fabs(a->params[i] - g->params[i]), 1e-5);
+            moved += fabs(a->params[i] - u->params[i]);
+        }
+        ck_assert_double_gt(moved, 1e-3); /* the fits trained */
+        ck_assert_double_le(fabs(hood_model_history(a, 3)->loss - hood_model_history(g, 3)->loss),
+                            1e-5);
+        hood_model_free(a);
+        hood_model_free(b);
+        hood_model_free(g);
+        hood_model_free(u);
+    }
+    hood_dataset_free(ds);
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("train");
@@ -659,6 +714,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(fit, divergence_is_caught_and_rolled_back);
     tcase_add_test(fit, evaluate_and_predict_batching);
     tcase_add_test(fit, threads_setting_keeps_results);
+    tcase_add_test(fit, full_batch_in_place_matches_gathered);
     suite_add_tcase(s, fit);
     return s;
 }
