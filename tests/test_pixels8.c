@@ -255,14 +255,16 @@ static hood_model *make_model(bool conv, int threads)
     return m;
 }
 
-/* Fits (shuffled, batch 8, a validation split so validation reads X too), then evaluates. */
-static hood_model *fit(const hood_dataset *ds, bool conv, int threads, double *eval_loss)
+/* Fits (shuffled, a validation split so validation reads X too), then evaluates. A batch past
+ * the training samples is one whole batch: fit reads X in place (widened once for 8-bit). */
+static hood_model *fit(const hood_dataset *ds, bool conv, int threads, size_t batch,
+                       double *eval_loss)
 {
     hood_model *m = make_model(conv, threads);
     hood_fit_options fo;
     hood_fit_options_init(&fo);
     fo.epochs = 3;
-    fo.batch_size = 8;
+    fo.batch_size = batch;
     fo.seed = 11;
     fo.validation_split = 0.25;
     ck_assert_msg(hood_model_fit(m, ds, &fo) == HOOD_OK, "%s", hood_last_error());
@@ -276,13 +278,16 @@ static void same_training(bool conv)
     const char *dir = make_folder(1);
     hood_dataset *f = ingest(dir, HOOD_PIXELS_FLOAT, false, HOOD_COLOR_GRAYSCALE);
     hood_dataset *u = ingest(dir, HOOD_PIXELS_U8, false, HOOD_COLOR_GRAYSCALE);
-    for (int threads = 1; threads <= 2; threads++) {
+    for (int run = 0; run < 4; run++) {
+        int threads = 1 + run % 2;
+        size_t batch = run < 2 ? 8 : 100000;
         double lf, lu;
-        hood_model *mf = fit(f, conv, threads, &lf);
-        hood_model *mu = fit(u, conv, threads, &lu);
+        hood_model *mf = fit(f, conv, threads, batch, &lf);
+        hood_model *mu = fit(u, conv, threads, batch, &lu);
         ck_assert_uint_eq(mf->num_params, mu->num_params);
         ck_assert_msg(memcmp(mf->params, mu->params, mf->num_params * sizeof(float)) == 0,
-                      "%s, %d threads: the weights differ", conv ? "conv" : "dense", threads);
+                      "%s, %d threads, batch %zu: the weights differ", conv ? "conv" : "dense",
+                      threads, batch);
         ck_assert_msg(lf == lu, "evaluate: %.9g vs %.9g", lf, lu);
         for (size_t e = 0; e < hood_model_history_length(mf); e++) {
             const hood_epoch_log *a = hood_model_history(mf, e), *b = hood_model_history(mu, e);
