@@ -17,158 +17,13 @@
 #include "parallel.h"
 #include "rng.h"
 #include "shard.h"
+#include "workspace.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Evaluate and predict run the forward pass over fixed blocks of INFERENCE_BLOCK samples from
- * sample 0, whatever batch size the caller names: a BLAS may round a column differently in calls
- * of different widths (OpenBLAS's AVX-512 kernels do), so fixed blocks give every sample the same
- * call at any batch size, and evaluate/predict the same bits (hood.h, Determinism). */
-enum { INFERENCE_BLOCK = 128, ALIGN_FLOATS = 16 /* 64 bytes */ };
-
-static size_t inference_block(size_t samples)
-{
-    return samples < INFERENCE_BLOCK ? samples : INFERENCE_BLOCK;
-}
-
-/* Every buffer a run needs, in one block sized once for the largest batch: nothing is
- * allocated per batch. */
-typedef struct workspace {
-    float *block;
-    float **A;        /* A[l]: layer l's outputs (out_l x batch); forward keeps them for backward */
-    float *Z;         /* the output layer's pre-activations (the fused losses need the logits) */
-    float *Xb;        /* gathered batch inputs (features x batch), training only */
-    float *Yb;        /* gathered batch labels (label_width x batch), training only */
-    float *d[2];      /* backward ping-pong: dZ of one layer, dX of the next (max units x batch) */
-    float **keep;     /* keep[l]: what layer l's forward keeps for its backward (layer.h) */
-    float *scratch;   /* shared by the layers' forward/backward (conv2d's columns) */
-    size_t scratch_floats;
-    size_t *perm;     /* the epoch's sample order, training only */
-    hood__pool *pool; /* the model's threads (NULL: 1), started once per fit/evaluate/predict */
-    bool blas_held;   /* the BLAS runs 1 thread until workspace_free releases it */
-} workspace;
-
-static size_t round_up(size_t n)
-{
-    return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
-}
-
-static void workspace_free(workspace *ws)
-{
-    hood__matrix_free(ws->block);
-    free(ws->A);
-    free(ws->keep);
-    free(ws->perm);
-    hood__pool_free(ws->pool);
-    if (ws->blas_held)
-        hood__blas_release();
-    memset(ws, 0, sizeof *ws);
-}
-
-/* The worker pool for the model's thread count and the scratch its split products need at
- * batches up to `batch` (parallel.h, dense.h). */
-static hood_status workspace_pool(workspace *ws, const hood_model *model, size_t batch)
-{
-    /* The BLAS always runs 1 thread: the model's threads are the pool, which splits each product
-     * itself (OpenBLAS's own threads are 2-7x slower than 1 on these skinny shapes,
-     * docs/performance.md). The host's setting comes back in workspace_free, whatever the call
-     * returns. */
-    hood__blas_hold();
-    ws->blas_held = true;
-    int threads = hood__threads_resolve(model->threads);
-    hood_status st = hood__pool_create(&ws->pool, threads);
-    size_t most = 0;
-    for (size_t l = 0; st == HOOD_OK && l < model->num_layers; l++) {
-        if (model->layers[l].kind != HOOD_LAYER_DENSE)
-            continue;
-        size_t f = hood__dense_scratch_floats(&model->layers[l], batch, threads);
-        most = f > most ? f : most;
-    }
-    return st == HOOD_OK ? hood__pool_reserve(ws->pool, most) : st;
-}
-
-/* Sizes the buffers for batches of up to `batch` columns; with train_samples > 0 also the
- * training buffers (gathered batch, gradients scratch, permutation). */
-static hood_status workspace_init(workspace *ws, const hood_model *model, size_t batch,
-                                  size_t label_width, size_t train_samples)
-{
-    memset(ws, 0, sizeof *ws);
-    size_t L = model->num_layers, max_units = 0, total = 0, sz;
-    bool training = train_samples > 0;
-    /* Each term is checked: batch comes from the caller. */
-#define ADD_BUF(rows)                                                                              \
-    do {                                                                                           \
-        if (hood__mul_overflows((rows), batch, &sz) || round_up(sz) < sz ||                        \
-            total > SIZE_MAX / 8 - round_up(sz))                                                   \
-            goto too_big;                                                                          \
-        total += round_up(sz);                                                                     \
-    } while (0)
-    size_t scratch = 0;
-    for (size_t l = 0; l < L; l++) {
-        ADD_BUF(model->layers[l].out);
-        if (model->layers[l].out > max_units)
-            max_units = model->layers[l].out;
-        /* keep: per batch column or fixed; added as whole buffers (rows x 1) */
-        size_t k = hood__layer_keep_floats(&model->layers[l], batch);
-        if (round_up(k) < k || total > SIZE_MAX / 8 - round_up(k))
-            goto too_big;
-        total += round_up(k);
-        size_t f = hood__layer_scratch_floats(&model->layers[l], batch);
-        scratch = f > scratch ? f : scratch;
-    }
-    if (round_up(scratch) < scratch || total > SIZE_MAX / 8 - round_up(scratch))
-        goto too_big;
-    total += round_up(scratch);
-    ADD_BUF(model->layers[L - 1].out);
-    if (training) {
-        ADD_BUF(model->input_features);
-        ADD_BUF(label_width);
-        ADD_BUF(max_units);
-        ADD_BUF(max_units);
-    }
-#undef ADD_BUF
-    ws->block = hood__matrix_alloc(total, 1);
-    ws->A = malloc(L * sizeof *ws->A);
-    ws->keep = malloc(L * sizeof *ws->keep);
-    if (training && train_samples <= SIZE_MAX / sizeof(size_t))
-        ws->perm = malloc(train_samples * sizeof *ws->perm);
-    if (ws->block == NULL || ws->A == NULL || ws->keep == NULL ||
-        (training && ws->perm == NULL)) {
-        workspace_free(ws);
-        return hood__fail(HOOD_ENOMEM, "out of memory for batches of %zu samples", batch);
-    }
-    float *p = ws->block;
-    for (size_t l = 0; l < L; l++) {
-        ws->A[l] = p;
-        p += round_up(model->layers[l].out * batch);
-        ws->keep[l] = p;
-        p += round_up(hood__layer_keep_floats(&model->layers[l], batch));
-    }
-    ws->scratch = p;
-    ws->scratch_floats = scratch;
-    p += round_up(scratch);
-    ws->Z = p;
-    p += round_up(model->layers[L - 1].out * batch);
-    if (training) {
-        ws->Xb = p;
-        p += round_up(model->input_features * batch);
-        ws->Yb = p;
-        p += round_up(label_width * batch);
-        ws->d[0] = p;
-        p += round_up(max_units * batch);
-        ws->d[1] = p;
-    }
-    hood_status st = workspace_pool(ws, model, batch);
-    if (st != HOOD_OK)
-        workspace_free(ws);
-    return st;
-too_big:
-    return hood__fail(HOOD_ENOMEM, "batches of %zu samples do not fit in memory", batch);
-}
 
 static double now_seconds(void)
 {
@@ -180,7 +35,7 @@ static double now_seconds(void)
 /* What layer l's forward/backward may use: the pool, the shared scratch, its keep buffer, the
  * mode and dropout's stream (the compile seed and the optimizer step, so a resumed run draws
  * what an uninterrupted one would). */
-static hood__layer_ctx layer_ctx(const hood_model *model, const workspace *ws, size_t l,
+static hood__layer_ctx layer_ctx(const hood_model *model, const hood__workspace *ws, size_t l,
                                  bool training)
 {
     return (hood__layer_ctx){.pool = ws->pool,
@@ -196,7 +51,7 @@ static hood__layer_ctx layer_ctx(const hood_model *model, const workspace *ws, s
 /* out_last (units x batch) = the model applied to X (features x batch, ld = ldx); the hidden
  * layers' outputs stay in ws->A, the output layer's logits in ws->Z when keep_z. training:
  * fit's batches (dropout drops, batchnorm uses and updates the batch statistics). */
-static void forward(const hood_model *model, workspace *ws, float *out_last, bool keep_z,
+static void forward(const hood_model *model, hood__workspace *ws, float *out_last, bool keep_z,
                     const float *X, size_t ldx, size_t batch, bool training)
 {
     const float *in = X;
@@ -218,7 +73,7 @@ static void forward(const hood_model *model, workspace *ws, float *out_last, boo
  * the first (Dense) layer's kernel is stepped here into the next arenas, which start with it
  * (banded dWᵀ and the step for a narrow layer, else SGD folded into the dW sgemm: dense.h); the
  * optimizer steps the rest. false when a new value there is not finite. */
-static bool backward_fold(const hood_model *model, workspace *ws, const float *X, size_t ldx,
+static bool backward_fold(const hood_model *model, hood__workspace *ws, const float *X, size_t ldx,
                           size_t batch, bool fuse_first)
 {
     int cur = 0; /* d[cur] holds dZ of layer l */
@@ -250,7 +105,7 @@ static bool backward_fold(const hood_model *model, workspace *ws, const float *X
     return true;
 }
 
-static void backward(const hood_model *model, workspace *ws, const float *X, size_t ldx,
+static void backward(const hood_model *model, hood__workspace *ws, const float *X, size_t ldx,
                      size_t batch)
 {
     (void)backward_fold(model, ws, X, ldx, batch, false);
@@ -262,8 +117,8 @@ hood_status hood__model_batch_gradient(hood_model *model, const float *X, const 
 {
     if (model == NULL || !model->compiled || X == NULL || Y == NULL || batch == 0)
         return hood__fail(HOOD_EINVAL, "batch gradient: compiled model, data and batch > 0 needed");
-    workspace ws;
-    hood_status st = workspace_init(&ws, model, batch, label_width, 1);
+    hood__workspace ws;
+    hood_status st = hood__workspace_init(&ws, model, batch, label_width, 1);
     if (st != HOOD_OK)
         return st;
     const hood__layer *last = &model->layers[model->num_layers - 1];
@@ -272,7 +127,7 @@ hood_status hood__model_batch_gradient(hood_model *model, const float *X, const 
     hood__loss_batch(model->loss, last->act, ws.Z, ws.A[model->num_layers - 1], Y, label_width,
                      last->out, batch, scale, ws.d[0], loss_sum, &correct);
     backward(model, &ws, X, model->input_features, batch);
-    workspace_free(&ws);
+    hood__workspace_free(&ws);
     return HOOD_OK;
 }
 
@@ -281,7 +136,7 @@ hood_status hood__model_batch_gradient(hood_model *model, const float *X, const 
  * With `steps` each block is one of the pool's timed steps (not inside a fit, whose steps are its
  * training batches: shorter validation steps would skew the pool's comparison). false when
  * hood_model_interrupt stopped it at a block boundary. */
-static bool evaluate_columns(const hood_model *model, workspace *ws, const hood__xsource *X,
+static bool evaluate_columns(const hood_model *model, hood__workspace *ws, const hood__xsource *X,
                              float *wide, const float *Y, size_t label_width, size_t n, bool steps,
                              double *loss_sum, size_t *correct)
 {
@@ -360,18 +215,18 @@ hood_status hood__model_evaluate_sums(const hood_model *model, const hood_datase
         return st;
     (void)batch_size; /* the blocks are fixed (INFERENCE_BLOCK) */
     size_t n = hood_dataset_samples(data), width = hood_dataset_label_width(data);
-    workspace ws;
+    hood__workspace ws;
     hood__xsource X = hood__dataset_xsource(data);
     float *wide = NULL; /* 8-bit X: one block widened at a time */
-    if (X.u8 != NULL && (wide = hood__matrix_alloc(X.rows, inference_block(n))) == NULL)
+    if (X.u8 != NULL && (wide = hood__matrix_alloc(X.rows, hood__inference_block(n))) == NULL)
         return hood__fail(HOOD_ENOMEM, "evaluate: out of memory for a block of %zu samples",
-                          inference_block(n));
+                          hood__inference_block(n));
     hood__model_call_begin(model);
-    if ((st = workspace_init(&ws, model, inference_block(n), width, 0)) == HOOD_OK) {
+    if ((st = hood__workspace_init(&ws, model, hood__inference_block(n), width, 0)) == HOOD_OK) {
         if (!evaluate_columns(model, &ws, &X, wide, hood_dataset_labels(data), width, n, true,
                               loss_sum, correct))
             st = hood__fail(HOOD_ESTOPPED, "evaluate: interrupted");
-        workspace_free(&ws);
+        hood__workspace_free(&ws);
     } else {
         hood__fail_prefix(st, "evaluate: ");
     }
@@ -418,10 +273,10 @@ hood_status hood_model_predict(const hood_model *model, const float *x, size_t s
             return hood__fail(HOOD_EDATA, "predict: sample %zu, feature %zu is %g (not finite)",
                               i / d, i % d, (double)x[i]);
     (void)batch_size; /* the blocks are fixed (INFERENCE_BLOCK) */
-    size_t batch = inference_block(samples);
-    workspace ws;
+    size_t batch = hood__inference_block(samples);
+    hood__workspace ws;
     hood__model_call_begin(model);
-    hood_status st = workspace_init(&ws, model, batch, 0, 0);
+    hood_status st = hood__workspace_init(&ws, model, batch, 0, 0);
     if (st != HOOD_OK) {
         hood__model_call_end(model);
         return hood__fail_prefix(st, "predict: ");
@@ -439,7 +294,7 @@ hood_status hood_model_predict(const hood_model *model, const float *x, size_t s
         forward(model, &ws, out + j * units, false, x + j * d, d, B, false);
         hood__pool_step_end(ws.pool);
     }
-    workspace_free(&ws);
+    hood__workspace_free(&ws);
     hood__model_call_end(model);
     return st;
 }
@@ -600,7 +455,7 @@ static hood_status check_resume(const hood_model *model, const hood_fit_options 
 
 /* The epoch's sample order in ws->perm[0 .. n): a permutation from a stream per epoch (a
  * resumed run draws the same order as an uninterrupted one), or 0 .. n-1 without shuffle. */
-static void epoch_order(workspace *ws, const hood_fit_options *opts, size_t n, size_t epoch)
+static void epoch_order(hood__workspace *ws, const hood_fit_options *opts, size_t n, size_t epoch)
 {
     if (opts->shuffle) {
         hood_rng rng;
@@ -626,7 +481,7 @@ typedef struct batch_run {
  * shard, backward and the step's all-reduce; in one process backward is left to batch_update,
  * which folds plain SGD into it. HOOD_EDIVERGED (with its message) when the loss is not finite
  * here or on any worker. */
-static hood_status batch_gradient(hood_model *model, const split *sp, workspace *ws,
+static hood_status batch_gradient(hood_model *model, const split *sp, hood__workspace *ws,
                                   const size_t *perm, batch_run *r)
 {
     const size_t L = model->num_layers, d = model->input_features, width = sp->width;
@@ -684,7 +539,7 @@ static hood_status batch_gradient(hood_model *model, const split *sp, workspace 
 /* The batch's update after batch_gradient: backward in one process, then the optimizer step
  * into the other pair of arenas, made current only when every new value is finite (a refused
  * step leaves the weights of before this batch: HOOD_EDIVERGED). */
-static hood_status batch_update(hood_model *model, const split *sp, workspace *ws, batch_run *r)
+static hood_status batch_update(hood_model *model, const split *sp, hood__workspace *ws, batch_run *r)
 {
     /* In one process the first kernel's step is fused into its gradient's product (a narrow
      * layer, any rule; else plain SGD: backward_fold); the optimizer steps the rest. */
@@ -717,7 +572,7 @@ static hood_status batch_update(hood_model *model, const split *sp, workspace *w
 /* One training batch, its sums into the model's position, then the batch callback
  * (HOOD_ESTOPPED when it asks to stop). */
 static hood_status train_batch(hood_model *model, const hood_fit_options *opts, const split *sp,
-                               workspace *ws, batch_run *r, double epoch_start)
+                               hood__workspace *ws, batch_run *r, double epoch_start)
 {
     hood__train_position *pos = &model->position;
     const size_t first = r->b * opts->batch_size, n = sp->n_train;
@@ -753,12 +608,12 @@ static hood_status train_batch(hood_model *model, const hood_fit_options *opts, 
 
 /* The epoch's validation loss and accuracy into log (over all workers in a shard), in the
  * inference blocks evaluate uses, so that it gives the same numbers. */
-static hood_status epoch_validation(hood_model *model, const split *sp, workspace *ws,
+static hood_status epoch_validation(hood_model *model, const split *sp, hood__workspace *ws,
                                     hood_epoch_log *log)
 {
     double val_loss_sum = 0.0;
     size_t val_correct = 0;
-    /* ws->Xb holds inference_block(n_val) columns (fit_checked sizes it), idle here */
+    /* ws->Xb holds hood__inference_block(n_val) columns (fit_checked sizes it), idle here */
     if (sp->n_val > 0 && !evaluate_columns(model, ws, &sp->val_X, ws->Xb, sp->val_Y,
                                            sp->val_width, sp->n_val, false, &val_loss_sum,
                                            &val_correct))
@@ -778,7 +633,7 @@ static hood_status epoch_validation(hood_model *model, const split *sp, workspac
 /* The end of an epoch: its log (with validation) into the history, the position at the next
  * epoch, then early stopping and the epoch callback (*stop). */
 static hood_status epoch_end(hood_model *model, const hood_fit_options *opts, const split *sp,
-                             workspace *ws, hood__early_stop *es, size_t epoch, size_t first_epoch,
+                             hood__workspace *ws, hood__early_stop *es, size_t epoch, size_t first_epoch,
                              double epoch_start, bool *stop)
 {
     hood__train_position *pos = &model->position;
@@ -812,7 +667,7 @@ static hood_status epoch_end(hood_model *model, const hood_fit_options *opts, co
 /* The training loop proper, with the workspace and early-stopping buffers owned by the
  * caller. */
 static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, const split *sp,
-                            workspace *ws, hood__early_stop *es)
+                            hood__workspace *ws, hood__early_stop *es)
 {
     const size_t n = sp->n_train, B = opts->batch_size;
     const size_t num_batches = (n + B - 1) / B;
@@ -880,24 +735,24 @@ static hood_status fit_checked(hood_model *model, const hood_dataset *train,
         return st;
 
     /* Buffers for the largest batch either phase runs: training batches are at most
-     * min(batch_size, n_train) columns, validation blocks inference_block(n_val) (the columns
+     * min(batch_size, n_train) columns, validation blocks hood__inference_block(n_val) (the columns
      * held here, in a shard). */
     size_t ws_batch = opts->batch_size < sp.n_local_train ? opts->batch_size : sp.n_local_train;
-    if (inference_block(sp.n_val) > ws_batch)
-        ws_batch = inference_block(sp.n_val);
+    if (hood__inference_block(sp.n_val) > ws_batch)
+        ws_batch = hood__inference_block(sp.n_val);
     if (ws_batch == 0)
         ws_batch = 1;
-    workspace ws;
-    if ((st = workspace_init(&ws, model, ws_batch, sp.width, sp.n_train)) != HOOD_OK)
+    hood__workspace ws;
+    if ((st = hood__workspace_init(&ws, model, ws_batch, sp.width, sp.n_train)) != HOOD_OK)
         return hood__fail_prefix(st, "fit: ");
     if (shard != NULL && (sp.cols = malloc(ws_batch * sizeof *sp.cols)) == NULL) {
-        workspace_free(&ws);
+        hood__workspace_free(&ws);
         return hood__fail(HOOD_ENOMEM, "fit: out of memory for a batch's columns");
     }
 
     hood__early_stop es;
     if ((st = hood__early_stop_init(&es, model, opts)) != HOOD_OK) {
-        workspace_free(&ws);
+        hood__workspace_free(&ws);
         return st;
     }
     size_t epochs_before = model->position.epochs_done;
@@ -907,7 +762,7 @@ static hood_status fit_checked(hood_model *model, const hood_dataset *train,
         hood__early_stop_finish(&es, model, model->position.epochs_done - epochs_before);
     hood__early_stop_free(&es);
     free(sp.cols);
-    workspace_free(&ws);
+    hood__workspace_free(&ws);
     return st;
 }
 
