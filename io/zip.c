@@ -889,12 +889,11 @@ hood_status hood__zip_writer_commit(hood__zip_writer *w)
         status = write_central_entry(w, &w->entries[i]);
     if (status == HOOD_OK)
         status = write_end(w, cd_offset);
-    if (status == HOOD_OK)
-        status = w->borrowed ? hood_output_finish(w->file) : hood__atomic_commit(w->file);
-    else if (w->borrowed)
-        hood__output_discard(w->file);
-    else
-        hood__atomic_abort(w->file);
+    if (status != HOOD_OK) {
+        hood__zip_writer_abort(w);
+        return status;
+    }
+    status = w->borrowed ? hood_output_finish(w->file) : hood__atomic_commit(w->file);
     writer_free(w);
     return status;
 }
