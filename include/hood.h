@@ -123,8 +123,10 @@ typedef struct hood_output hood_output;
 /* Creates the temporary in path's folder (HOOD_EIO naming path when the folder cannot hold it);
  * path itself is not touched until the commit. The temporary is unnamed (Linux O_TMPFILE, named
  * through /proc at the commit) where the file system supports it, so a killed writer (even
- * SIGKILL) leaves nothing; elsewhere it is "<path>.tmp.XXXXXX" (the name cut to fit NAME_MAX),
- * removed by abort or a failed commit but left behind by SIGKILL. */
+ * SIGKILL) leaves nothing (to replace an existing path the commit links it to a short unique
+ * name and renames that over path at once: the one instant a name exists); elsewhere it is
+ * "<path>.tmp.XXXXXX" (the name cut to fit NAME_MAX), removed by abort or a failed commit but
+ * left behind by SIGKILL. */
 HOOD_API hood_status hood_output_open(hood_output **out, const char *path);
 /* The stream to write to (buffered); owned by file: do not fclose it. NULL once finished. */
 HOOD_API FILE *hood_output_stream(hood_output *file);
