@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const CMD = "dataset";
@@ -26,7 +27,14 @@ static void print_help(void)
            "Options:\n"
            "  -o, --output OUT            the file to write (atomically; required)\n"
            "      --subset SUBSET         with --validation-split: training, validation or\n"
-           "                              both (writes OUT's halves: x.train.npz, x.val.npz)\n"
+           "                              both (writes OUT's halves: x.train.npz, x.val.npz,\n"
+           "                              both or neither: each is written whole before either\n"
+           "                              is placed; if the second cannot be placed, a new first\n"
+           "                              half is removed again, one that replaced an old file\n"
+           "                              stays, and the error says so. Without O_TMPFILE (some\n"
+           "                              network and FUSE file systems) SIGKILL can leave\n"
+           "                              OUT-half.tmp.XXXXXX, and anywhere a SIGKILL between the\n"
+           "                              two placings can leave only the new training half)\n"
            "      --header                CSV: write a header row x1,...,xn,y (y0,...,yk-1\n"
            "                              for one-hot labels) after a line \"# hood: height=..\n"
            "                              width=.. color_mode=.. ... class_names=a,b\" that hood\n"
@@ -72,56 +80,55 @@ static hood_status save_as(const hood_dataset *ds, const char *path, const char 
     return hood_dataset_save_npy(ds, path);
 }
 
-/* Both halves reach their names together or not at all: each is written (atomically) to a
- * short temporary name first, and only when both are complete are they renamed into place.
- * Removed on any failure; a SIGKILL between the first half's write and the renames leaves
- * ".hood-PID-train.tmp" (the one named temporary hood still makes). */
+/* Both halves reach their names together or not at all: each is written whole into its own
+ * output (an unnamed O_TMPFILE temporary where the file system has one: nothing in the folder,
+ * even after SIGKILL), and only when both are complete are they committed (linked into place),
+ * the training half first. When the second commit fails, a training half that was new is
+ * removed again; one that replaced an older file stays replaced, and the message says so.
+ * (A SIGKILL in the instant between the two commits can leave the new training half beside the
+ * old or no validation half: two files cannot be swapped in at once.) */
 static int save_both(const hood_dataset *train, const hood_dataset *val, const char *out,
                      const char *ext, const hood_csv_options *csv, bool compress)
 {
     char *names[2] = {half_name(out, ext, ".train"), half_name(out, ext, ".val")};
-    char *temps[2] = {NULL, NULL};
+    hood_output *outs[2] = {NULL, NULL};
     const hood_dataset *parts[2] = {train, val};
+    unsigned flags = compress ? HOOD_WRITE_NPZ_COMPRESSED : 0;
     int rc = CLI_FAIL;
-    for (int i = 0; i < 2; i++) {
-        if (names[i] == NULL)
-            goto done;
-        /* ".hood-PID-train.tmp" in the half's folder: short, so a 255-byte name stays legal */
-        const char *slash = strrchr(names[i], '/');
-        int dir_len = slash != NULL ? (int)(slash + 1 - names[i]) : 0;
-        size_t len = (size_t)dir_len + 48;
-        temps[i] = malloc(len);
-        if (temps[i] == NULL)
-            goto done;
-        snprintf(temps[i], len, "%.*s.hood-%ld-%s.tmp", dir_len, names[i], (long)getpid(),
-                 i == 0 ? "train" : "val");
+    if (names[0] == NULL || names[1] == NULL) {
+        cli_fail(CMD, "%s: out of memory", out);
+        goto done;
     }
     for (int i = 0; i < 2; i++) {
-        hood_status st = save_as(parts[i], temps[i], ext, csv, compress);
+        hood_status st = hood_output_open(&outs[i], names[i]);
+        if (st == HOOD_OK)
+            st = hood_dataset_write(parts[i], outs[i], csv, flags);
         if (st != HOOD_OK) {
-            /* The library's message names the temporary; say the real name too. */
-            char line[8192];
-            snprintf(line, sizeof line, "%s: %s", names[i], hood_last_error());
-            cli_put_line(stderr, CMD, line);
+            cli_fail_status(CMD, st);
             goto done;
         }
     }
-    for (int i = 0; i < 2; i++) {
-        if (rename(temps[i], names[i]) != 0) {
-            cli_fail(CMD, "%s: cannot rename into place", names[i]);
-            goto done;
-        }
-        free(temps[i]);
-        temps[i] = NULL;
+    struct stat before;
+    bool train_existed = lstat(names[0], &before) == 0;
+    hood_status st = hood_output_commit(outs[0]);
+    outs[0] = NULL;
+    if (st != HOOD_OK) {
+        cli_fail_status(CMD, st);
+        goto done;
+    }
+    st = hood_output_commit(outs[1]);
+    outs[1] = NULL;
+    if (st != HOOD_OK) {
+        if (!train_existed && unlink(names[0]) == 0)
+            cli_fail(CMD, "%s; nothing written", hood_last_error());
+        else
+            cli_fail(CMD, "%s; %s was written already", hood_last_error(), names[0]);
+        goto done;
     }
     rc = CLI_OK;
 done:
-    if (rc != CLI_OK && (names[0] == NULL || names[1] == NULL))
-        cli_fail(CMD, "%s: out of memory", out);
     for (int i = 0; i < 2; i++) {
-        if (temps[i] != NULL)
-            unlink(temps[i]);
-        free(temps[i]);
+        hood_output_abort(outs[i]);
         free(names[i]);
     }
     return rc;
@@ -154,7 +161,8 @@ static void print_summary(const hood_dataset *ds, const hood_dataset *val, const
     }
 }
 
-/* The output (or both halves) may not be the labels file it is made from. */
+/* The output (or both halves) may not be the labels file it is made from, and each half must
+ * be writable (not a folder) before the ingest, not after it. */
 static int check_outputs(const char *out, const char *ext, const hood_ingest_options *in)
 {
     bool both = in->subset == HOOD_SUBSET_BOTH;
@@ -168,6 +176,8 @@ static int check_outputs(const char *out, const char *ext, const hood_ingest_opt
     const cli_named_path outs[2] = {{"-o", both ? tn : out}, {"-o", both ? vn : NULL}};
     const cli_named_path ins[1] = {{"--labels", in->labels_file}};
     int rc = cli_check_distinct(CMD, outs, 2, ins, 1);
+    if (rc == CLI_OK && both && !(cli_check_writable(CMD, tn) && cli_check_writable(CMD, vn)))
+        rc = CLI_FAIL;
     free(tn);
     free(vn);
     return rc;

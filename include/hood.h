@@ -126,8 +126,10 @@ typedef struct hood_output hood_output;
 /* Creates the temporary in path's folder (HOOD_EIO naming path when the folder cannot hold it);
  * path itself is not touched until the commit. The temporary is unnamed (Linux O_TMPFILE, named
  * through /proc at the commit) where the file system supports it, so a killed writer (even
- * SIGKILL) leaves nothing; elsewhere it is "<path>.tmp.XXXXXX" (the name cut to fit NAME_MAX),
- * removed by abort or a failed commit but left behind by SIGKILL. */
+ * SIGKILL) leaves nothing (to replace an existing path the commit links it to a short unique
+ * name and renames that over path at once: the one instant a name exists); elsewhere it is
+ * "<path>.tmp.XXXXXX" (the name cut to fit NAME_MAX), removed by abort or a failed commit but
+ * left behind by SIGKILL. */
 HOOD_API hood_status hood_output_open(hood_output **out, const char *path);
 /* The stream to write to (buffered); owned by file: do not fclose it. NULL once finished. */
 HOOD_API FILE *hood_output_stream(hood_output *file);
@@ -395,6 +397,19 @@ HOOD_API hood_status hood_dataset_save(const hood_dataset *ds, const char *path,
                                        const hood_csv_options *opts);
 HOOD_API hood_status hood_dataset_load(const char *path, const hood_csv_options *opts,
                                        hood_dataset **out);
+/* hood_dataset_write's flags (bits; 0 for none). */
+typedef enum hood_write_flags {
+    HOOD_WRITE_NPZ_COMPRESSED = 1 /* .npz: members DEFLATED, as hood_dataset_save_npz_compressed */
+} hood_write_flags;
+/* Writes ds into out, an output from hood_output_open, in the format out's path picks (as
+ * hood_dataset_save: .csv with opts, .npz, .npy), and finishes it (hood_output_finish) without
+ * committing: the caller commits it, e.g. only once several outputs are all written, so that
+ * none appears unless every one was written whole (`hood dataset --subset both`). On failure
+ * out's temporary is already gone (a later commit fails with "PATH: cannot write"); commit or
+ * abort it as usual, either frees it. flags: 0 or HOOD_WRITE_NPZ_COMPRESSED (any other bit:
+ * HOOD_EINVAL). Errors name out's path. */
+HOOD_API hood_status hood_dataset_write(const hood_dataset *ds, hood_output *out,
+                                        const hood_csv_options *opts, unsigned flags);
 
 /* ---------------------------------------------------------------------------------------------
  * Model: a Sequential stack of Dense layers.

@@ -189,6 +189,34 @@ bool hood__output_is_unnamed(const hood_output *file)
     return file != NULL && file->fd >= 0;
 }
 
+const char *hood__output_path(const hood_output *file)
+{
+    return file->target;
+}
+
+/* The temporary goes (closed, and unlinked when named); err is what commit reports later. */
+static void discard(hood_output *file, int err)
+{
+    file->error = err;
+    if (file->stream != NULL)
+        fclose(file->stream);
+    file->stream = NULL;
+    if (file->fd >= 0) {
+        close(file->fd); /* an unnamed temporary vanishes with its last descriptor */
+        file->fd = -1;
+    }
+    if (file->temp != NULL)
+        unlink(file->temp);
+    free(file->temp);
+    file->temp = NULL;
+}
+
+void hood__output_discard(hood_output *file)
+{
+    if (file != NULL && file->error == 0)
+        discard(file, ECANCELED);
+}
+
 FILE *hood_output_stream(hood_output *file)
 {
     return file != NULL ? file->stream : NULL;
@@ -213,15 +241,7 @@ hood_status hood_output_finish(hood_output *file)
     file->stream = NULL;
     if (err == 0)
         return HOOD_OK;
-    file->error = err;
-    if (file->fd >= 0) {
-        close(file->fd); /* an unnamed temporary vanishes with its last descriptor */
-        file->fd = -1;
-    }
-    if (file->temp != NULL)
-        unlink(file->temp);
-    free(file->temp);
-    file->temp = NULL;
+    discard(file, err);
     return hood__fail(HOOD_EIO, "%s: cannot write: %s", file->target, strerror(err));
 }
 

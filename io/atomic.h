@@ -16,6 +16,12 @@ typedef hood_output hood__atomic_file;
 hood_status hood__output_open_mode(hood_output **out, const char *path, bool allow_unnamed);
 /* Whether file writes to an unnamed temporary (nothing in the folder until the commit). */
 bool hood__output_is_unnamed(const hood_output *file);
+/* The path file will be committed to (for messages and the format's extension). */
+const char *hood__output_path(const hood_output *file);
+/* A writer that failed half-way into a caller's output: the temporary is removed now, so a
+ * later commit fails ("PATH: cannot write: Operation canceled") instead of placing half a file;
+ * the caller still commits or aborts (either frees). */
+void hood__output_discard(hood_output *file);
 
 /* Creates the temporary in path's folder and opens it for writing. */
 static inline hood_status hood__atomic_open(hood__atomic_file **out, const char *path)

@@ -496,43 +496,58 @@ hood_status hood__csv_options_read(hood_csv_options *dst, const hood_csv_options
                               what, "hood_csv_options");
 }
 
+/* Writes ds into file (opened here from path when NULL): committed when opened here, else
+ * finished for the caller (discarded on failure). */
+static hood_status save_csv(const hood_dataset *ds, const char *path, hood_output *file,
+                            const hood_csv_options *opts)
+{
+    hood_csv_options given;
+    hood_status status = hood__csv_options_read(&given, opts, path);
+    csv_writer *w = status == HOOD_OK ? calloc(1, sizeof *w) : NULL;
+    char *buf = status == HOOD_OK ? malloc(OUT_CAPACITY) : NULL;
+    if (status == HOOD_OK && (w == NULL || buf == NULL))
+        status = hood__fail(HOOD_ENOMEM, "%s: out of memory for the CSV writer", path);
+    bool borrowed = file != NULL;
+    if (status == HOOD_OK && !borrowed)
+        status = hood__atomic_open(&file, path);
+    if (status == HOOD_OK) {
+        w->buf = buf;
+        w->path = path;
+        w->stream = hood__atomic_stream(file);
+        if (w->stream == NULL)
+            status = hood__fail(HOOD_EINVAL, "%s: the output was finished before", path);
+        if (status == HOOD_OK && given.header)
+            status = write_hood_line(w, ds);
+        if (status == HOOD_OK && given.header)
+            status = write_header(w, hood_dataset_features(ds), hood_dataset_label_mode(ds),
+                                  hood_dataset_label_width(ds));
+        if (status == HOOD_OK)
+            status = write_rows(w, ds);
+        if (!borrowed && status == HOOD_OK)
+            status = hood__atomic_commit(file);
+        else if (!borrowed)
+            hood__atomic_abort(file);
+        else if (status == HOOD_OK)
+            status = hood_output_finish(file);
+    }
+    if (borrowed && status != HOOD_OK)
+        hood__output_discard(file);
+    free(buf);
+    free(w);
+    return status;
+}
+
 hood_status hood_dataset_save_csv(const hood_dataset *ds, const char *path,
                                   const hood_csv_options *opts)
 {
     hood__clear_error();
     if (ds == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_save_csv: dataset or path is NULL");
-    hood_csv_options given;
-    hood_status st = hood__csv_options_read(&given, opts, path);
-    if (st != HOOD_OK)
-        return st;
-    opts = &given;
-    csv_writer *w = calloc(1, sizeof *w);
-    char *buf = malloc(OUT_CAPACITY);
-    if (w == NULL || buf == NULL) {
-        free(w);
-        free(buf);
-        return hood__fail(HOOD_ENOMEM, "%s: out of memory for the CSV writer", path);
-    }
-    w->buf = buf;
-    w->path = path;
-    hood__atomic_file *file;
-    hood_status status = hood__atomic_open(&file, path);
-    if (status == HOOD_OK) {
-        w->stream = hood__atomic_stream(file);
-        if (opts->header)
-            status = write_hood_line(w, ds);
-        if (opts->header && status == HOOD_OK)
-            status = write_header(w, hood_dataset_features(ds), hood_dataset_label_mode(ds),
-                                  hood_dataset_label_width(ds));
-        if (status == HOOD_OK)
-            status = write_rows(w, ds);
-        if (status == HOOD_OK)
-            status = hood__atomic_commit(file);
-        else
-            hood__atomic_abort(file);
-    }
-    free(buf);
-    free(w);
-    return status;
+    return save_csv(ds, path, NULL, opts);
+}
+
+hood_status hood__csv_write_to(const hood_dataset *ds, hood_output *file,
+                               const hood_csv_options *opts)
+{
+    return save_csv(ds, hood__output_path(file), file, opts);
 }

@@ -11,6 +11,10 @@
 hood_status hood__csv_parse_buffer(const char *bytes, size_t len, const hood_csv_options *opts,
                                    const char *name, hood_dataset **out);
 
+/* hood_dataset_save_csv into a caller's open output (its path names the file in messages):
+ * finished, not committed; discarded on failure (io/atomic.h). */
+hood_status hood__csv_write_to(const hood_dataset *ds, hood_output *file,
+                               const hood_csv_options *opts);
 /* The caller's options into *dst (docs/abi.md); NULL gives the defaults. */
 hood_status hood__csv_options_read(hood_csv_options *dst, const hood_csv_options *src,
                                    const char *what);

@@ -13,6 +13,7 @@
  * numpy.load reads every member without pickle. Reading is wider: see read_labels. */
 #include "dataset_file.h"
 
+#include "atomic.h"
 #include "csv.h"
 #include "dataset.h"
 #include "error.h"
@@ -600,8 +601,10 @@ static hood_status preprocess_to_ucs4(const hood_dataset *ds, const char *path, 
     return HOOD_OK;
 }
 
-/* x, y, class_names and preprocess as .npy members, stored or (compress) deflated. */
-static hood_status save_npz(const hood_dataset *ds, const char *path, bool compress)
+/* x, y, class_names and preprocess as .npy members, stored or (compress) deflated; into file
+ * (the caller's output: finished, or discarded on failure) or, when NULL, to path. */
+static hood_status save_npz(const hood_dataset *ds, const char *path, hood_output *file,
+                            bool compress)
 {
     size_t n = hood_dataset_samples(ds), d = hood_dataset_features(ds);
     size_t width = hood_dataset_label_width(ds);
@@ -622,7 +625,9 @@ static hood_status save_npz(const hood_dataset *ds, const char *path, bool compr
     }
     hood__npz_writer *w = NULL;
     if (status == HOOD_OK)
-        status = hood__npz_writer_open(&w, path);
+        status = file != NULL ? hood__npz_writer_open_on(&w, file) : hood__npz_writer_open(&w, path);
+    else
+        hood__output_discard(file);
     if (status == HOOD_OK && compress)
         hood__npz_writer_compress(w);
     if (status == HOOD_OK) {
@@ -662,7 +667,7 @@ hood_status hood_dataset_save_npz(const hood_dataset *ds, const char *path)
     hood__clear_error();
     if (ds == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_save_npz: dataset or path is NULL");
-    return save_npz(ds, path, false);
+    return save_npz(ds, path, NULL, false);
 }
 
 hood_status hood_dataset_save_npz_compressed(const hood_dataset *ds, const char *path)
@@ -670,7 +675,7 @@ hood_status hood_dataset_save_npz_compressed(const hood_dataset *ds, const char 
     hood__clear_error();
     if (ds == NULL || path == NULL)
         return hood__fail(HOOD_EINVAL, "hood_dataset_save_npz_compressed: dataset or path is NULL");
-    return save_npz(ds, path, true);
+    return save_npz(ds, path, NULL, true);
 }
 
 hood_status hood_dataset_save_npy(const hood_dataset *ds, const char *path)
@@ -719,6 +724,40 @@ hood_status hood_dataset_save(const hood_dataset *ds, const char *path,
     case KIND_UNKNOWN:
         break;
     }
+    return hood__fail(HOOD_EINVAL, "%s: unknown dataset file extension (use .csv, .npz or .npy)",
+                      path);
+}
+
+hood_status hood_dataset_write(const hood_dataset *ds, hood_output *out,
+                               const hood_csv_options *opts, unsigned flags)
+{
+    hood__clear_error();
+    if (out == NULL)
+        return hood__fail(HOOD_EINVAL, "hood_dataset_write: out is NULL");
+    const char *path = hood__output_path(out);
+    hood_status status = HOOD_OK;
+    if (ds == NULL)
+        status = hood__fail(HOOD_EINVAL, "%s: hood_dataset_write: dataset is NULL", path);
+    else if ((flags & ~(unsigned)HOOD_WRITE_NPZ_COMPRESSED) != 0)
+        status = hood__fail(HOOD_EINVAL, "%s: hood_dataset_write: unknown flags 0x%x", path,
+                            flags);
+    if (status != HOOD_OK) {
+        hood__output_discard(out);
+        return status;
+    }
+    size_t shape[2] = {hood_dataset_samples(ds), hood_dataset_features(ds)};
+    switch (kind_of(path)) {
+    case KIND_CSV:
+        return hood__csv_write_to(ds, out, opts);
+    case KIND_NPZ:
+        return save_npz(ds, path, out, (flags & HOOD_WRITE_NPZ_COMPRESSED) != 0);
+    case KIND_NPY:
+        return hood__npy_write_to(out, HOOD_DTYPE_F32, shape, 2, sizeof(float),
+                                  hood_dataset_x(ds));
+    case KIND_UNKNOWN:
+        break;
+    }
+    hood__output_discard(out);
     return hood__fail(HOOD_EINVAL, "%s: unknown dataset file extension (use .csv, .npz or .npy)",
                       path);
 }

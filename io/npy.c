@@ -794,31 +794,55 @@ static hood_status write_all(FILE *f, const void *data, size_t n, const char *pa
     return HOOD_OK;
 }
 
-hood_status hood__npy_write(const char *path, hood__dtype dtype, const size_t *shape, size_t ndim,
-                            size_t item_size, const void *data)
+/* Writes the .npy into file (opened here from path when NULL): committed when opened here,
+ * else finished for the caller (discarded on failure). */
+static hood_status npy_write(const char *path, hood_output *file, hood__dtype dtype,
+                             const size_t *shape, size_t ndim, size_t item_size, const void *data)
 {
     npy_prefix prefix;
     hood_status status = npy_make_prefix(path, dtype, shape, ndim, item_size, &prefix);
-    if (status != HOOD_OK)
-        return status;
-    if (data == NULL && prefix.data_bytes > 0) {
+    if (status == HOOD_OK && data == NULL && prefix.data_bytes > 0) {
         free(prefix.bytes);
-        return hood__fail(HOOD_EINVAL, "%s: data is NULL", path);
+        status = hood__fail(HOOD_EINVAL, "%s: data is NULL", path);
     }
-    hood__atomic_file *file;
-    status = hood__atomic_open(&file, path);
+    if (status != HOOD_OK) {
+        hood__output_discard(file);
+        return status;
+    }
+    bool borrowed = file != NULL;
+    if (!borrowed)
+        status = hood__atomic_open(&file, path);
     if (status == HOOD_OK) {
         FILE *f = hood__atomic_stream(file);
-        status = write_all(f, prefix.bytes, prefix.len, path);
+        if (f == NULL)
+            status = hood__fail(HOOD_EINVAL, "%s: the output was finished before", path);
+        if (status == HOOD_OK)
+            status = write_all(f, prefix.bytes, prefix.len, path);
         if (status == HOOD_OK)
             status = write_all(f, data, prefix.data_bytes, path);
-        if (status == HOOD_OK)
+        if (borrowed && status == HOOD_OK)
+            status = hood_output_finish(file);
+        else if (borrowed)
+            hood__output_discard(file);
+        else if (status == HOOD_OK)
             status = hood__atomic_commit(file);
         else
             hood__atomic_abort(file);
     }
     free(prefix.bytes);
     return status;
+}
+
+hood_status hood__npy_write(const char *path, hood__dtype dtype, const size_t *shape, size_t ndim,
+                            size_t item_size, const void *data)
+{
+    return npy_write(path, NULL, dtype, shape, ndim, item_size, data);
+}
+
+hood_status hood__npy_write_to(hood_output *file, hood__dtype dtype, const size_t *shape,
+                               size_t ndim, size_t item_size, const void *data)
+{
+    return npy_write(hood__output_path(file), file, dtype, shape, ndim, item_size, data);
 }
 
 /* ---------------------------------------------------------------------------------------------

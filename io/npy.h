@@ -45,6 +45,9 @@ hood_status hood__element_to_f32(hood__dtype dtype, const void *data, size_t i, 
  * io/atomic.h). After a failed add the caller still calls abort (or commit, which then fails). */
 typedef struct hood__npz_writer hood__npz_writer;
 hood_status hood__npz_writer_open(hood__npz_writer **out, const char *path);
+/* The same into a caller's open output: commit finishes it without committing it; a failure
+ * or abort discards it (io/atomic.h). */
+hood_status hood__npz_writer_open_on(hood__npz_writer **out, hood_output *file);
 /* Adds `name`.npy with the given dtype, shape (C order) and data (native little-endian). */
 hood_status hood__npz_writer_add(hood__npz_writer *w, const char *name, hood__dtype dtype,
                                  const size_t *shape, size_t ndim, size_t item_size,
@@ -102,6 +105,10 @@ hood_status hood__npy_parse_buffer(const void *bytes, size_t len, const char *na
                                    hood__array *out);
 hood_status hood__npy_write(const char *path, hood__dtype dtype, const size_t *shape, size_t ndim,
                             size_t item_size, const void *data);
+/* The same into a caller's open output (its path names the file in messages): finished, not
+ * committed; discarded on failure (io/atomic.h). */
+hood_status hood__npy_write_to(hood_output *file, hood__dtype dtype, const size_t *shape,
+                               size_t ndim, size_t item_size, const void *data);
 
 /* For io/npz.c: a .npy read from an .npz member (io/zip.h), which the caller opened and checks
  * with hood__zip_member_finish after a whole read; and the bytes before a .npy's data (malloc'd

@@ -3,6 +3,7 @@
  * the array format io/npy.c. */
 #include "npy.h"
 
+#include "atomic.h"
 #include "error.h"
 #include "zip.h"
 
@@ -15,15 +16,19 @@ struct hood__npz_writer {
     char *path;
 };
 
-hood_status hood__npz_writer_open(hood__npz_writer **out, const char *path)
+/* A writer to path, or into file (the caller's output) when not NULL. */
+static hood_status writer_open(hood__npz_writer **out, const char *path, hood_output *file)
 {
     *out = NULL;
     hood__npz_writer *w = calloc(1, sizeof *w);
     if (w == NULL || (w->path = strdup(path != NULL ? path : "")) == NULL) {
         free(w);
+        if (file != NULL)
+            hood__output_discard(file);
         return hood__fail(HOOD_ENOMEM, "%s: out of memory", path != NULL ? path : "");
     }
-    hood_status status = hood__zip_writer_open(&w->zip, path);
+    hood_status status = file != NULL ? hood__zip_writer_open_on(&w->zip, file)
+                                      : hood__zip_writer_open(&w->zip, path);
     if (status != HOOD_OK) {
         free(w->path);
         free(w);
@@ -31,6 +36,16 @@ hood_status hood__npz_writer_open(hood__npz_writer **out, const char *path)
     }
     *out = w;
     return HOOD_OK;
+}
+
+hood_status hood__npz_writer_open(hood__npz_writer **out, const char *path)
+{
+    return writer_open(out, path, NULL);
+}
+
+hood_status hood__npz_writer_open_on(hood__npz_writer **out, hood_output *file)
+{
+    return writer_open(out, hood__output_path(file), file);
 }
 
 void hood__npz_writer_force_zip64(hood__npz_writer *w)

@@ -587,6 +587,7 @@ typedef struct zip_out {
 
 struct hood__zip_writer {
     hood__atomic_file *file;
+    bool borrowed; /* file is the caller's: finished, not committed; discarded on failure */
     FILE *stream;
     char *path;
     uint64_t offset; /* bytes written so far */
@@ -611,23 +612,40 @@ static hood_status zip_write(hood__zip_writer *w, const void *data, size_t n)
     return status;
 }
 
-hood_status hood__zip_writer_open(hood__zip_writer **out, const char *path)
+/* A writer into file (opened here when NULL, from path). */
+static hood_status writer_open(hood__zip_writer **out, const char *path, hood_output *file)
 {
     *out = NULL;
     hood__zip_writer *w = calloc(1, sizeof *w);
     if (w == NULL || (w->path = strdup(path != NULL ? path : "")) == NULL) {
         free(w);
+        hood__output_discard(file);
         return hood__fail(HOOD_ENOMEM, "%s: out of memory", path != NULL ? path : "");
     }
-    hood_status status = hood__atomic_open(&w->file, path);
+    w->borrowed = file != NULL;
+    w->file = file;
+    hood_status status = file != NULL ? HOOD_OK : hood__atomic_open(&w->file, path);
+    if (status == HOOD_OK && (w->stream = hood__atomic_stream(w->file)) == NULL)
+        status = hood__fail(HOOD_EINVAL, "%s: the output was finished before", path);
     if (status != HOOD_OK) {
+        if (w->borrowed)
+            hood__output_discard(w->file);
         free(w->path);
         free(w);
         return status;
     }
-    w->stream = hood__atomic_stream(w->file);
     *out = w;
     return HOOD_OK;
+}
+
+hood_status hood__zip_writer_open(hood__zip_writer **out, const char *path)
+{
+    return writer_open(out, path, NULL);
+}
+
+hood_status hood__zip_writer_open_on(hood__zip_writer **out, hood_output *file)
+{
+    return writer_open(out, hood__output_path(file), file);
 }
 
 void hood__zip_writer_force_zip64(hood__zip_writer *w)
@@ -871,10 +889,11 @@ hood_status hood__zip_writer_commit(hood__zip_writer *w)
         status = write_central_entry(w, &w->entries[i]);
     if (status == HOOD_OK)
         status = write_end(w, cd_offset);
-    if (status == HOOD_OK)
-        status = hood__atomic_commit(w->file);
-    else
-        hood__atomic_abort(w->file);
+    if (status != HOOD_OK) {
+        hood__zip_writer_abort(w);
+        return status;
+    }
+    status = w->borrowed ? hood_output_finish(w->file) : hood__atomic_commit(w->file);
     writer_free(w);
     return status;
 }
@@ -883,6 +902,9 @@ void hood__zip_writer_abort(hood__zip_writer *w)
 {
     if (w == NULL)
         return;
-    hood__atomic_abort(w->file);
+    if (w->borrowed)
+        hood__output_discard(w->file);
+    else
+        hood__atomic_abort(w->file);
     writer_free(w);
 }

@@ -74,6 +74,9 @@ hood_status hood__zip_member_finish(hood__zip_member *m);
  * failed add the caller still calls abort (or commit, which then fails). */
 typedef struct hood__zip_writer hood__zip_writer;
 hood_status hood__zip_writer_open(hood__zip_writer **out, const char *path);
+/* The same into a caller's open output (hood_output): commit finishes it (flush, fsync, close)
+ * without committing it; a failure or abort discards it (io/atomic.h). */
+hood_status hood__zip_writer_open_on(hood__zip_writer **out, hood_output *file);
 /* Members added from now on are DEFLATED at zlib level `level` (1-9; 0: STORED, the default). */
 void hood__zip_writer_set_level(hood__zip_writer *w, int level);
 /* Tests only: ZIP64 fields for every member even when small (otherwise only for members or

@@ -367,6 +367,106 @@ START_TEST(longest_legal_names_work)
 }
 END_TEST
 
+/* hood_dataset_write into caller-held outputs, as `hood dataset --subset both` uses it: two
+ * halves are written whole before either is committed; when the second fails to write, the
+ * caller commits neither and nothing at all is left in the folder (and, with the unnamed
+ * temporary, nothing named ever appears there); a failed write's output cannot be committed. */
+START_TEST(dataset_halves_both_or_neither)
+{
+    hood_test_make_tmpdir("atomic");
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 10, 1000), HOOD_OK); /* 40 KB of x */
+    const char *names[2] = {"d.train.npz", "d.val.npy"};
+    char *paths[2] = {strdup(hood_test_in_tmp(names[0])), strdup(hood_test_in_tmp(names[1]))};
+    hood_output *outs[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(OPEN(&outs[i], paths[i]), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_write(ds, outs[0], NULL, HOOD_WRITE_NPZ_COMPRESSED), HOOD_OK);
+    ck_assert_int_eq(count_entries(), TEMPS(outs[0]) + TEMPS(outs[1]));
+    /* The second half fails mid-write (a 1 KiB file-size limit): its temporary goes at once. */
+    struct rlimit old, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small.rlim_cur = 1024;
+    small.rlim_max = old.rlim_max;
+    void (*previous)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    hood_status st = hood_dataset_write(ds, outs[1], NULL, 0);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, previous);
+    ck_assert_int_eq(st, HOOD_EIO);
+    ck_assert_msg(strstr(hood_last_error(), names[1]) != NULL, "%s", hood_last_error());
+    ck_assert_int_eq(count_entries(), TEMPS(outs[0]));
+    /* Committing the failed half anyway places nothing; the caller aborts the good one. */
+    ck_assert_int_eq(hood_output_commit(outs[1]), HOOD_EIO);
+    hood_output_abort(outs[0]);
+    ck_assert_int_eq(count_entries(), 0);
+
+    /* A refused call (unknown flags) discards the output as well. */
+    ck_assert_int_eq(OPEN(&outs[0], paths[0]), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_write(ds, outs[0], NULL, 0x80), HOOD_EINVAL);
+    ck_assert_int_eq(count_entries(), 0);
+    ck_assert_int_eq(hood_output_commit(outs[0]), HOOD_EIO);
+    ck_assert_int_eq(count_entries(), 0);
+
+    /* Both written, then both committed: both appear, and they load. */
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(OPEN(&outs[i], paths[i]), HOOD_OK);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(hood_dataset_write(ds, outs[i], NULL, 0), HOOD_OK);
+    ck_assert_int_eq(count_entries(), TEMPS(outs[0]) + TEMPS(outs[1]));
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(hood_output_commit(outs[i]), HOOD_OK);
+    ck_assert_int_eq(count_entries(), 2);
+    for (int i = 0; i < 2; i++) {
+        hood_dataset *back = NULL;
+        ck_assert_int_eq(hood_dataset_load(paths[i], NULL, &back), HOOD_OK);
+        ck_assert_uint_eq(hood_dataset_samples(back), 1000);
+        ck_assert_uint_eq(hood_dataset_features(back), 10);
+        hood_dataset_free(back);
+    }
+    free(paths[0]);
+    free(paths[1]);
+    hood_dataset_free(ds);
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
+/* The commits themselves are separate: when the second fails (here its folder is gone), the
+ * first stays committed (the CLI removes a new first half again) and no temporary is left. */
+START_TEST(second_commit_can_fail_after_the_first)
+{
+    hood_test_make_tmpdir("atomic");
+    if (!folder_has_o_tmpfile(hood_test_tmpdir())) {
+        fprintf(stderr, "# skipped: %s has no O_TMPFILE\n", hood_test_tmpdir());
+        hood_test_remove_tmpdir();
+        return;
+    }
+    char *dirs[2] = {strdup(hood_test_in_tmp("a")), strdup(hood_test_in_tmp("b"))};
+    char *paths[2] = {strdup(hood_test_in_tmp("a/x.csv")), strdup(hood_test_in_tmp("b/x.csv"))};
+    hood_dataset *ds = NULL;
+    ck_assert_int_eq(hood_dataset_create(&ds, 2, 3), HOOD_OK);
+    hood_output *outs[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(mkdir(dirs[i], 0755), 0);
+        ck_assert_int_eq(hood_output_open(&outs[i], paths[i]), HOOD_OK);
+        ck_assert_int_eq(hood_dataset_write(ds, outs[i], NULL, 0), HOOD_OK);
+    }
+    ck_assert_int_eq(rmdir(dirs[1]), 0); /* empty: its temporary has no name */
+    ck_assert_int_eq(hood_output_commit(outs[0]), HOOD_OK);
+    ck_assert_int_eq(hood_output_commit(outs[1]), HOOD_EIO);
+    ck_assert_msg(strstr(hood_last_error(), "b/x.csv: cannot write") != NULL, "%s",
+                  hood_last_error());
+    ck_assert_int_eq(access(paths[0], F_OK), 0);
+    ck_assert_int_eq(count_entries(), 1); /* a/ only */
+    for (int i = 0; i < 2; i++) {
+        free(dirs[i]);
+        free(paths[i]);
+    }
+    hood_dataset_free(ds);
+    hood_test_remove_tmpdir();
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("atomic");
@@ -382,6 +482,8 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, unnamed_temporary_where_supported);
     tcase_add_loop_test(tc, sigkill_mid_write_leaves_the_old_file, 0, 2);
     tcase_add_loop_test(tc, longest_legal_names_work, 0, 2);
+    tcase_add_loop_test(tc, dataset_halves_both_or_neither, 0, 2);
+    tcase_add_test(tc, second_commit_can_fail_after_the_first);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -238,6 +238,68 @@ else
         "folder: $(listing kill); $(same_bytes kill/model.hood m.hood || echo 'model changed')"
 fi
 
+# SIGKILL `hood dataset --subset both` at several moments of its write (from the moment it holds
+# an output temporary of the folder open, after 0 to 400 ms): whatever the moment, the folder
+# holds no temporary and each half is either absent or byte-identical to an undisturbed run's.
+# The property holds at any kill moment (into an empty folder the unnamed temporaries are linked
+# straight to their names), so the case does not count how many kills landed in the write.
+if [ "$have_images" -eq 1 ]; then
+    mkdir both both/ref
+    DS=(--image-size 160x160 --validation-split 0.5 --subset both --seed 1 --quiet)
+    run_cmd 0 "$HOOD" dataset imgs -o both/ref/x.csv "${DS[@]}"
+    [ "$rc" -eq 0 ] || echo "# the undisturbed run failed: exit $rc: $err"
+    bad=
+    for delay in 0 0 0.01 0.02 0.05 0.1 0.2 0.4; do
+        rm -rf both/k && mkdir both/k
+        "$HOOD" dataset imgs -o "$T/both/k/x.csv" "${DS[@]}" >/dev/null 2>&1 &
+        pid=$!
+        while kill -0 "$pid" 2>/dev/null; do
+            if holds_temp "$pid" "$T/both/k"; then
+                sleep "$delay"
+                kill -9 "$pid" 2>/dev/null
+                break
+            fi
+        done
+        wait "$pid" 2>/dev/null
+        pid=
+        for f in $(ls -A both/k); do
+            case $f in
+            x.train.csv | x.val.csv) same_bytes "both/k/$f" "both/ref/$f" ||
+                bad="$bad [after ${delay}s: $f differs]" ;;
+            *) bad="$bad [after ${delay}s: $f left]" ;;
+            esac
+        done
+    done
+    if [ "$rc" -eq 0 ] && [ -z "$bad" ]; then
+        pass "dataset --subset both SIGKILLed mid-write: no temporary, halves whole or absent"
+    else
+        fail "dataset --subset both SIGKILLed mid-write: no temporary, halves whole or absent" \
+            "$bad"
+    fi
+else
+    skip "dataset --subset both SIGKILLed mid-write" "$no_images"
+fi
+
+# The second half cannot be committed (it is immutable: even root cannot replace it, chattr
+# +i): exit 1 naming it, the new first half removed again, the old second half untouched.
+if [ "$have_images" -eq 1 ] && mkdir imm && echo old >imm/x.val.csv &&
+    chattr +i imm/x.val.csv 2>/dev/null; then
+    run_cmd 0 "$HOOD" dataset imgs -o imm/x.csv --image-size 4x4 --validation-split 0.5 \
+        --subset both --seed 1
+    chattr -i imm/x.val.csv
+    if [ "$rc" -eq 1 ] && [[ $err == *"imm/x.val.csv: cannot write"*"nothing written"* ]] &&
+        [ "$(listing imm)" = "x.val.csv " ] && [ "$(cat imm/x.val.csv)" = old ]; then
+        pass "dataset --subset both, second half not replaceable: exit 1, nothing written"
+    else
+        fail "dataset --subset both, second half not replaceable: exit 1, nothing written" \
+            "exit $rc: $err" "folder: $(listing imm)"
+    fi
+else
+    [ -f imm/x.val.csv ] && chattr -i imm/x.val.csv 2>/dev/null
+    skip "dataset --subset both, second half not replaceable" \
+        "needs images and chattr +i (root on ext4/xfs/btrfs)"
+fi
+
 # A legal 250-byte name (NAME_MAX is 255): the temporary's name must not pass NAME_MAX.
 long=$(printf 'n%.0s' $(seq 1 245))
 mkdir long

@@ -58,8 +58,13 @@ finish() {
     fi
     pid=
 }
-# execd: $pid runs hood (not the shell forked to start it), so a signal reaches hood.
-execd() { [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == *hood* ]]; }
+# execd: $pid runs hood (not the shell forked to start it), so a signal reaches hood; with HOOD
+# a valgrind wrapper, hood runs inside valgrind's memcheck process.
+execd() {
+    local exe
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null)
+    [[ $exe == *hood* || $exe == *memcheck* ]]
+}
 temps() { ls -a "$1" | grep '\.tmp' | tr '\n' ' '; }
 # writing PID DIR OUT: PID holds an output temporary of DIR open: an unnamed O_TMPFILE
 # ("DIR/#123 (deleted)" under /proc/PID/fd) or, where the file system has none, OUT.tmp.*.

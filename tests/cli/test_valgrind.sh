@@ -40,6 +40,8 @@ memcheck() {
 
 memcheck "dataset folder -> npz" dataset "$T/img" -o "$T/d.npz" --image-size 6x6 --quiet
 memcheck "dataset folder -> csv" dataset "$T/img" -o "$T/d.csv" --image-size 6x6 --quiet
+memcheck "dataset --subset both (two outputs committed together)" dataset "$T/img" \
+    -o "$T/s.npz" --image-size 6x6 --validation-split 0.5 --subset both --seed 1 --quiet
 memcheck "train on npz" train "$T/d.npz" -o "$T/m.hood" --layers 4:relu,2:softmax \
     --optimizer adam --epochs 3 --batch-size 4 --verbose 0
 memcheck "train on an image folder with validation" train "$T/img" -o "$T/m2.hood" \
