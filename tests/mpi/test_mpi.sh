@@ -148,4 +148,45 @@ else
     fail "an unreadable image on one rank ends the job" "exit $rc after ${took}s" "$(err "$T/err")"
 fi
 
+# ---- a rank waiting for another does not spin (issue 16) ---------------------------------------
+# One rank is stopped (SIGSTOP) mid-training for 2 s; the other then waits in the step's
+# all-reduce. A busy-polling wait burns its whole core meanwhile; hood's naps use a few percent.
+# Passes when the waiting rank used under a quarter of those 2 s of CPU. (Not a timing assert:
+# a loaded machine can only lower the CPU a spinning rank gets, never raise a napping one's.)
+"${MPIRUN[@]}" -np 2 "$HOOD" train "$T/d.csv" -o "$T/wait.hood" --layers 8:tanh,3:softmax \
+    --epochs 100000 --batch-size 16 --seed 7 --verbose 0 >"$T/out" 2>"$T/err" &
+job=$!
+ranks=()
+for _ in $(seq 100); do
+    sleep 0.1
+    mapfile -t ranks < <(pgrep -f -- "-o $T/wait.hood")
+    [ ${#ranks[@]} -ge 3 ] && break # mpirun and its two ranks
+done
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo -1; }
+hz=$(getconf CLK_TCK)
+stopped="" waiter=""
+for p in "${ranks[@]}"; do
+    [ "$p" = "$job" ] || [ "$(ps -o comm= -p "$p")" != hood ] && continue
+    if [ -z "$stopped" ]; then stopped=$p; else waiter=$p; fi
+done
+if [ -n "$stopped" ] && [ -n "$waiter" ]; then
+    sleep 1 # both are training
+    kill -STOP "$stopped"
+    sleep 0.5 # the waiter reaches the next all-reduce
+    t0=$(ticks "$waiter")
+    sleep 2
+    t1=$(ticks "$waiter")
+    kill -CONT "$stopped"
+    used=$(((t1 - t0) * 100 / hz)) # hundredths of a second
+    if [ "$t0" -ge 0 ] && [ "$t1" -ge 0 ] && [ "$used" -lt 50 ]; then
+        pass "a rank waiting 2 s for a stopped rank used $used/100 s of CPU"
+    else
+        fail "a rank waiting 2 s for a stopped rank naps" "it used $used/100 s of CPU (ticks $t0 -> $t1)"
+    fi
+else
+    fail "a rank waiting for a stopped rank naps" "could not find the two ranks: ${ranks[*]}" "$(err "$T/err")"
+fi
+kill -TERM "$job" 2>/dev/null
+wait "$job" 2>/dev/null
+
 echo "1..$n"
