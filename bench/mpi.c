@@ -19,7 +19,7 @@
 /* The all-reduce hood's fit calls, timed. The gradient step's call carries the whole gradient
  * arena (plus a few sums); the handshake's and validation's carry only the sums. */
 typedef struct timed_reduce {
-    bool poll;     /* --wait poll: a napping barrier before the all-reduce (cli/hood_mpi.c) */
+    bool poll;     /* --wait poll: MPI_Iallreduce, tested and napped on (cli/hood_mpi.c) */
     size_t params;
     double step_s;            /* time inside the gradient calls */
     size_t steps, step_count; /* gradient calls; floats per gradient call */
@@ -27,30 +27,31 @@ typedef struct timed_reduce {
     size_t other_calls;
 } timed_reduce;
 
-/* A sum over the ranks in place. spin: MPI_Allreduce alone, which busy-polls while it waits
- * for the other rank (Open MPI does unless it sees oversubscription); poll: the ranks first
- * meet in an MPI_Ibarrier, tested and after a 100 us spin slept on in naps of 10-100 us, so a
- * waiting rank gives its core to the rank it waits for (or to a competitor), then
- * MPI_Allreduce. The same wait as cli/hood_mpi.c's, kept here so the bench can compare. */
+/* A sum over the ranks in place. spin: MPI_Allreduce, which busy-polls while it waits for the
+ * other rank (Open MPI does unless it sees oversubscription); poll: the same sum started with
+ * MPI_Iallreduce (Open MPI's ring, set in main), tested for 100 us, then between naps of
+ * 10-100 us, so a waiting rank gives its core to the rank it waits for (or to a competitor).
+ * The same wait as cli/hood_mpi.c's, kept here so the bench can compare the two. */
 static int reduce_sum(float *values, size_t count, bool poll)
 {
-    if (poll) {
-        MPI_Request req;
-        int rc = MPI_Ibarrier(MPI_COMM_WORLD, &req), done = 0;
-        double spin_until = MPI_Wtime() + 100e-6;
-        long nap = 10000;
-        while (rc == MPI_SUCCESS &&
-               (rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE)) == MPI_SUCCESS && !done) {
-            if (MPI_Wtime() < spin_until)
-                continue;
-            struct timespec ts = {0, nap};
-            nanosleep(&ts, NULL);
-            nap = nap < 50000 ? nap * 2 : 100000;
-        }
-        if (rc != MPI_SUCCESS)
-            return rc;
+    if (!poll)
+        return MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM,
+                             MPI_COMM_WORLD);
+    MPI_Request req;
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+                            &req);
+    int done = 0;
+    double spin_until = MPI_Wtime() + 100e-6;
+    long nap = 10000;
+    while (rc == MPI_SUCCESS && (rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE)) == MPI_SUCCESS &&
+           !done) {
+        if (MPI_Wtime() < spin_until)
+            continue;
+        struct timespec ts = {0, nap};
+        nanosleep(&ts, NULL);
+        nap = nap < 50000 ? nap * 2 : 100000;
     }
-    return MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    return rc;
 }
 
 static hood_status allreduce(void *user, float *values, size_t count)
@@ -276,8 +277,8 @@ static void usage(FILE *f)
                "  --idx-dir DIR    Fashion-MNIST IDX files (default "
                "/usr/share/datasets/fashion-mnist)\n"
                "  --json FILE      rank 0 writes the results as a JSON array\n"
-               "  --wait poll|spin how a rank waits for the others: poll (default, as hood train)\n"
-               "                   naps in a barrier first; spin waits inside MPI_Allreduce\n");
+               "  --wait poll|spin how a rank waits for the all-reduce: poll (default, as hood\n"
+               "                   train) tests and naps; spin blocks in MPI_Allreduce\n");
 }
 
 /* What the command line asks for. */
@@ -457,6 +458,9 @@ static int run_variants(const mpi_args *a, const rank_data *d, int rank, int siz
 
 int main(int argc, char **argv)
 {
+    /* as cli/hood_mpi.c: Open MPI's ring for MPI_Iallreduce (its default for 2 ranks is a
+     * binomial tree, half the speed); a user's setting wins */
+    setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", 0);
     MPI_Init(&argc, &argv);
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);

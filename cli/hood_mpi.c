@@ -23,6 +23,11 @@ void cli_mpi_init(int *argc, char ***argv)
     if (getenv("OMPI_COMM_WORLD_SIZE") == NULL && getenv("PMI_SIZE") == NULL &&
         getenv("PMIX_RANK") == NULL)
         return;
+    /* Open MPI's non-blocking all-reduce (libnbc) picks a binomial tree for 2-3 ranks or an
+     * in-place buffer: 190 us for the 0.94 MB of a Fashion-MNIST step here, where its ring
+     * takes 103 and the blocking MPI_Allreduce 98 (min of 300 calls, 2 ranks). A user's own
+     * setting wins; other MPIs ignore the variable. */
+    setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", 0);
     if (MPI_Init(argc, argv) != MPI_SUCCESS) {
         fprintf(stderr, "hood: MPI_Init failed\n");
         exit(CLI_FAIL);
@@ -73,22 +78,20 @@ void cli_mpi_shard_ingest(hood_ingest_options *in)
     in->shard_count = (size_t)mpi_size;
 }
 
-/* How long a rank polls for the other ranks before it naps, and its longest nap. */
+/* How long a rank polls an unfinished all-reduce before it naps, and its longest nap. */
 #define WAIT_SPIN_S 100e-6
 #define WAIT_NAP_MAX_NS 100000L
 
-/* Returns once every rank has called it, without busy-waiting (issue 16). MPI_Allreduce
- * busy-polls while another rank is still computing, and on a shared or oversubscribed machine
- * that takes the core from the very rank it waits for. So the ranks first meet in an
- * MPI_Ibarrier, tested for WAIT_SPIN_S (a peer that is running arrives within that), then
- * between naps of 10 us doubling to WAIT_NAP_MAX_NS; the all-reduce that follows finds every
- * rank there. Not an MPI_Iallreduce of the data itself: Open MPI's non-blocking all-reduce
- * (libnbc) took 190 us for the 0.94 MB of a Fashion-MNIST step where the blocking one (tuned)
- * takes 100 us, and a barrier costs a few. */
-static int wait_for_every_rank(void)
+/* One sum over the ranks in place, waited for without busy-polling (issue 16). MPI_Allreduce
+ * busy-polls while another rank is still computing, or is preempted mid-transfer, and on a
+ * shared or oversubscribed machine that takes the core from the very rank it waits for. So:
+ * MPI_Iallreduce, tested for WAIT_SPIN_S (a peer that is running arrives within that), then
+ * between naps of 10 us doubling to WAIT_NAP_MAX_NS. cli_mpi_init picks Open MPI's ring for it
+ * (see there). */
+static int sum_waiting_politely(float *values, int n)
 {
     MPI_Request req;
-    int rc = MPI_Ibarrier(MPI_COMM_WORLD, &req);
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, values, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &req);
     if (rc != MPI_SUCCESS)
         return rc;
     int done = 0;
@@ -110,12 +113,9 @@ static int wait_for_every_rank(void)
 static hood_status allreduce(void *user, float *values, size_t count)
 {
     (void)user;
-    if (wait_for_every_rank() != MPI_SUCCESS)
-        return HOOD_EMPI;
     while (count > 0) {
         int n = count > (size_t)INT_MAX ? INT_MAX : (int)count;
-        if (MPI_Allreduce(MPI_IN_PLACE, values, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) !=
-            MPI_SUCCESS)
+        if (sum_waiting_politely(values, n) != MPI_SUCCESS)
             return HOOD_EMPI;
         values += n;
         count -= (size_t)n;
