@@ -19,7 +19,7 @@
 /* The all-reduce hood's fit calls, timed. The gradient step's call carries the whole gradient
  * arena (plus a few sums); the handshake's and validation's carry only the sums. */
 typedef struct timed_reduce {
-    bool poll;     /* --wait poll: MPI_Iallreduce, tested and napped on (cli/hood_mpi.c) */
+    bool poll; /* --wait poll: MPI_Iallreduce, tested and napped on (cli/hood_mpi.c) */
     size_t params;
     double step_s;            /* time inside the gradient calls */
     size_t steps, step_count; /* gradient calls; floats per gradient call */
@@ -35,11 +35,10 @@ typedef struct timed_reduce {
 static int reduce_sum(float *values, size_t count, bool poll)
 {
     if (!poll)
-        return MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM,
-                             MPI_COMM_WORLD);
+        return MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     MPI_Request req;
-    int rc = MPI_Iallreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
-                            &req);
+    int rc =
+        MPI_Iallreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &req);
     int done = 0;
     double spin_until = MPI_Wtime() + 100e-6;
     long nap = 10000;
@@ -158,8 +157,8 @@ static double median_of(const double *v, size_t n)
 }
 
 static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset *ds, size_t first,
-                        size_t global_n, int rank, int size, int threads, size_t epochs,
-                        bool poll, run_result *r)
+                        size_t global_n, int rank, int size, int threads, size_t epochs, bool poll,
+                        run_result *r)
 {
     memset(r, 0, sizeof *r);
     r->batch = s->batches[vi] > global_n ? global_n : s->batches[vi];
@@ -295,14 +294,11 @@ typedef struct mpi_args {
 static int parse_args(int argc, char **argv, int rank, mpi_args *a)
 {
     bench_options *o = &a->o;
-    static const struct option longs[] = {{"threads", required_argument, NULL, 't'},
-                                          {"epochs", required_argument, NULL, 'e'},
-                                          {"variant", required_argument, NULL, 'v'},
-                                          {"idx-dir", required_argument, NULL, 'i'},
-                                          {"json", required_argument, NULL, 'j'},
-                                          {"wait", required_argument, NULL, 'w'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+    static const struct option longs[] = {
+        {"threads", required_argument, NULL, 't'}, {"epochs", required_argument, NULL, 'e'},
+        {"variant", required_argument, NULL, 'v'}, {"idx-dir", required_argument, NULL, 'i'},
+        {"json", required_argument, NULL, 'j'},    {"wait", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *prog = rank == 0 ? "hood-bench-mpi" : NULL;
     bool bad_args = false;
     size_t count = 1;

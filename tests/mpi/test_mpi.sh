@@ -111,6 +111,26 @@ same_model csv "$T/d.csv" --layers 8:tanh,3:softmax --validation-split 0.2
 same_model npz "$T/d.npz" --layers 16:relu,3:softmax --validation-split 0.25
 same_model folder "$T/img" --layers 16:relu,3:softmax --image-size 8x8 --validation-split 0.25
 
+# ---- the two sums: shared memory (the default on one node) and MPI_Iallreduce ----------------
+# For 2 ranks both add the same two partial gradients, a + b: the models must be the same bits.
+for np in 2 3; do
+    for shm in 1 0; do
+        HOOD_MPI_SHM=$shm "${MPIRUN[@]}" -x HOOD_MPI_SHM -np $np "$HOOD" train "$T/d.npz" \
+            -o "$T/shm$shm.$np.hood" --layers 16:relu,3:softmax "${COMMON[@]}" >"$T/out" 2>"$T/err" ||
+            echo "HOOD_MPI_SHM=$shm -np $np failed: $(err "$T/err")" >>"$T/shm-errors"
+    done
+done
+tol2=0 tol3=1e-5 # 3 ranks: (a + b) + c in rank order vs Open MPI's order
+for np in 2 3; do
+    tol=tol$np
+    if d=$("$MODEL_DIFF" "$T/shm1.$np.hood" "$T/shm0.$np.hood" "${!tol}") && [ ! -s "$T/shm-errors" ]; then
+        pass "-np $np: shared-memory sums give MPI_Iallreduce's weights (max relative difference $d)"
+    else
+        fail "-np $np: shared-memory sums give MPI_Iallreduce's weights" "difference $d" \
+            "$(cat "$T/shm-errors" 2>/dev/null)"
+    fi
+done
+
 # rank 0 alone printed and wrote: one history (4 epochs + header), the model where it was asked
 lines=$(wc -l <"$T/csv.3.csv" 2>/dev/null || echo 0)
 if [ "$lines" -eq 5 ] && ls "$T" | grep -q '^csv\.3\.hood$'; then
