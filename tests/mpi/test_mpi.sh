@@ -4,7 +4,9 @@
 # an .npz and an image folder (uneven shards with 3 ranks), and -np 2's model evaluates as one
 # process's (accuracy equal, loss within 1e-4); each rank ingests or reads exactly its columns (shard_probe); rank 0
 # alone writes the model and history; an unreadable image on one rank (--strict) ends the whole
-# job with the error and a non-zero exit, never a hang. Not the engine's shard arithmetic
+# job with the error and a non-zero exit, never a hang; the shared-memory sums give
+# MPI_Iallreduce's model (HOOD_MPI_SHM=0), and a rank waiting for a stopped rank naps instead of
+# spinning (issue 16). Not the engine's shard arithmetic
 # (tests/test_shard.c). Usage: HOOD=... MODEL_DIFF=... SHARD_PROBE=... test_mpi.sh (meson sets
 # them); MPIRUN_FLAGS adds mpirun options (e.g. "--mca btl self,vader" in some containers).
 set -u
