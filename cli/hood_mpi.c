@@ -95,6 +95,23 @@ static void nap_after_spin(double spin_until, long *nap)
     *nap = *nap < WAIT_NAP_MAX_NS / 2 ? *nap * 2 : WAIT_NAP_MAX_NS;
 }
 
+typedef float f8 __attribute__((vector_size(32)));
+
+/* out[i] = a[i] + b[i] (out may be a) */
+static void add_into(float *out, const float *a, const float *b, size_t count)
+{
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        f8 x, y;
+        memcpy(&x, a + i, sizeof x);
+        memcpy(&y, b + i, sizeof y);
+        x += y;
+        memcpy(out + i, &x, sizeof x);
+    }
+    for (; i < count; i++)
+        out[i] = a[i] + b[i];
+}
+
 static void shm_sum(float *values, size_t count)
 {
     unsigned long long call = ++shm_calls;
@@ -106,15 +123,12 @@ static void shm_sum(float *values, size_t count)
     for (int r = 0; r < mpi_size; r++)
         while (__atomic_load_n(shm_ranks[r].arrived, __ATOMIC_ACQUIRE) < call)
             nap_after_spin(spin_until, &nap);
-    /* ((s0 + s1) + s2) + ...: the first two in one pass */
-    const float *restrict s0 = shm_ranks[0].slot[parity], *restrict s1 = shm_ranks[1].slot[parity];
-    for (size_t i = 0; i < count; i++)
-        values[i] = s0[i] + s1[i];
-    for (int r = 2; r < mpi_size; r++) {
-        const float *sr = shm_ranks[r].slot[parity];
-        for (size_t i = 0; i < count; i++)
-            values[i] += sr[i];
-    }
+    /* ((s0 + s1) + s2) + ...: the first two in one pass; 8 lanes at a time (GCC and Clang
+     * vector types: -O2 does not vectorize the plain loop, which was 9 % of a rank's CPU),
+     * each lane an IEEE float addition, so the bits are the scalar loop's */
+    add_into(values, shm_ranks[0].slot[parity], shm_ranks[1].slot[parity], count);
+    for (int r = 2; r < mpi_size; r++)
+        add_into(values, values, shm_ranks[r].slot[parity], count);
 }
 
 /* One sum over the ranks in place, waited for without busy-polling (issue 16). MPI_Allreduce
