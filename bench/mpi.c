@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench.h"
 #include "hood.h"
@@ -18,6 +19,7 @@
 /* The all-reduce hood's fit calls, timed. The gradient step's call carries the whole gradient
  * arena (plus a few sums); the handshake's and validation's carry only the sums. */
 typedef struct timed_reduce {
+    bool poll; /* --wait poll: MPI_Iallreduce, tested and napped on (cli/hood_mpi.c) */
     size_t params;
     double step_s;            /* time inside the gradient calls */
     size_t steps, step_count; /* gradient calls; floats per gradient call */
@@ -25,13 +27,39 @@ typedef struct timed_reduce {
     size_t other_calls;
 } timed_reduce;
 
+/* A sum over the ranks in place. spin: MPI_Allreduce, which busy-polls while it waits for the
+ * other rank (Open MPI does unless it sees oversubscription); poll: the same sum started with
+ * MPI_Iallreduce (Open MPI's ring, set in main), tested for 100 us, then between naps of
+ * 10-100 us, so a waiting rank gives its core to the rank it waits for (or to a competitor).
+ * The same wait as cli/hood_mpi.c's, kept here so the bench can compare the two. */
+static int reduce_sum(float *values, size_t count, bool poll)
+{
+    if (!poll)
+        return MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Request req;
+    int rc =
+        MPI_Iallreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &req);
+    int done = 0;
+    double spin_until = MPI_Wtime() + 100e-6;
+    long nap = 10000;
+    while (rc == MPI_SUCCESS && (rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE)) == MPI_SUCCESS &&
+           !done) {
+        if (MPI_Wtime() < spin_until)
+            continue;
+        struct timespec ts = {0, nap};
+        nanosleep(&ts, NULL);
+        nap = nap < 50000 ? nap * 2 : 100000;
+    }
+    return rc;
+}
+
 static hood_status allreduce(void *user, float *values, size_t count)
 {
     timed_reduce *t = user;
     if (count > (size_t)1 << 30)
         return HOOD_EMPI; /* never for these models; keeps the int count honest */
     double start = MPI_Wtime();
-    int rc = MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    int rc = reduce_sum(values, count, t->poll);
     double took = MPI_Wtime() - start;
     if (count >= t->params) {
         t->step_s += took;
@@ -93,7 +121,7 @@ static hood_status take_shard(const hood_dataset *all, int rank, int size, hood_
 }
 
 /* The mean seconds of one bare MPI_Allreduce of count floats (after warm-up calls). */
-static double bare_allreduce(size_t count, int reps)
+static double bare_allreduce(size_t count, int reps, bool poll)
 {
     float *buf = calloc(count, sizeof *buf);
     if (buf == NULL)
@@ -103,7 +131,7 @@ static double bare_allreduce(size_t count, int reps)
     MPI_Barrier(MPI_COMM_WORLD);
     double start = MPI_Wtime();
     for (int i = 0; i < reps; i++)
-        MPI_Allreduce(MPI_IN_PLACE, buf, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        reduce_sum(buf, count, poll);
     double took = (MPI_Wtime() - start) / reps;
     free(buf);
     MPI_Allreduce(MPI_IN_PLACE, &took, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
@@ -129,14 +157,14 @@ static double median_of(const double *v, size_t n)
 }
 
 static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset *ds, size_t first,
-                        size_t global_n, int rank, int size, int threads, size_t epochs,
+                        size_t global_n, int rank, int size, int threads, size_t epochs, bool poll,
                         run_result *r)
 {
     memset(r, 0, sizeof *r);
     r->batch = s->batches[vi] > global_n ? global_n : s->batches[vi];
     hood_model *m = NULL;
     hood_status st = bench_train_model(s, threads, HOOD_OPT_SGD, &m);
-    timed_reduce t = {.params = 0};
+    timed_reduce t = {.poll = poll, .params = 0};
     epoch_marks marks = {.t = &t};
     if (st == HOOD_OK) {
         size_t in = s->input;
@@ -191,7 +219,7 @@ static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset
     r->steps = (global_n + r->batch - 1) / r->batch;
     r->step_count = t.step_count > 0 ? t.step_count : t.params;
     hood_model_free(m);
-    r->bare_s = size > 1 ? bare_allreduce(r->step_count, 200) : 0;
+    r->bare_s = size > 1 ? bare_allreduce(r->step_count, 200, poll) : 0;
     if (rank != 0)
         return;
     double secs[BENCH_MAX_EPOCHS];
@@ -247,13 +275,16 @@ static void usage(FILE *f)
                "  --variant V      b32, full (seed), b32, b128 (fmnist); repeatable; default all\n"
                "  --idx-dir DIR    Fashion-MNIST IDX files (default "
                "/usr/share/datasets/fashion-mnist)\n"
-               "  --json FILE      rank 0 writes the results as a JSON array\n");
+               "  --json FILE      rank 0 writes the results as a JSON array\n"
+               "  --wait poll|spin how a rank waits for the all-reduce: poll (default, as hood\n"
+               "                   train) tests and naps; spin blocks in MPI_Allreduce\n");
 }
 
 /* What the command line asks for. */
 typedef struct mpi_args {
     bench_options o;
     const char *json;
+    bool poll;                 /* --wait poll (default) or spin */
     const bench_train_spec *s; /* the workload */
 } mpi_args;
 
@@ -263,13 +294,11 @@ typedef struct mpi_args {
 static int parse_args(int argc, char **argv, int rank, mpi_args *a)
 {
     bench_options *o = &a->o;
-    static const struct option longs[] = {{"threads", required_argument, NULL, 't'},
-                                          {"epochs", required_argument, NULL, 'e'},
-                                          {"variant", required_argument, NULL, 'v'},
-                                          {"idx-dir", required_argument, NULL, 'i'},
-                                          {"json", required_argument, NULL, 'j'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+    static const struct option longs[] = {
+        {"threads", required_argument, NULL, 't'}, {"epochs", required_argument, NULL, 'e'},
+        {"variant", required_argument, NULL, 'v'}, {"idx-dir", required_argument, NULL, 'i'},
+        {"json", required_argument, NULL, 'j'},    {"wait", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *prog = rank == 0 ? "hood-bench-mpi" : NULL;
     bool bad_args = false;
     size_t count = 1;
@@ -298,6 +327,14 @@ static int parse_args(int argc, char **argv, int rank, mpi_args *a)
             break;
         case 'j':
             a->json = optarg;
+            break;
+        case 'w':
+            a->poll = strcmp(optarg, "poll") == 0;
+            if (!a->poll && strcmp(optarg, "spin") != 0) {
+                if (prog != NULL)
+                    fprintf(stderr, "%s: --wait: spin or poll (got '%s')\n", prog, optarg);
+                bad_args = true;
+            }
             break;
         case 'h':
             if (rank == 0)
@@ -366,8 +403,9 @@ static int run_variants(const mpi_args *a, const rank_data *d, int rank, int siz
     const bench_train_spec *s = a->s;
     FILE *f = NULL;
     if (rank == 0) {
-        fprintf(stderr, "hood-bench-mpi: %s, np %d, %d thread%s per rank, %s, load %.2f\n", s->name,
-                size, a->o.threads, a->o.threads == 1 ? "" : "s", mc->cpu, mc->loadavg);
+        fprintf(stderr, "hood-bench-mpi: %s, np %d, %d thread%s per rank, wait %s, %s, load %.2f\n",
+                s->name, size, a->o.threads, a->o.threads == 1 ? "" : "s",
+                a->poll ? "poll" : "spin", mc->cpu, mc->loadavg);
         printf("%-12s %3s %5s %10s %12s %12s %12s %12s %10s  %s\n", "run", "np", "batch", "epoch s",
                "allred/step", "bare allred", "backw/step", "forw/step", "grad KB", "check");
         if (a->json != NULL &&
@@ -384,7 +422,8 @@ static int run_variants(const mpi_args *a, const rank_data *d, int rank, int siz
         run_result *r = calloc(1, sizeof *r);
         if (r == NULL)
             MPI_Abort(MPI_COMM_WORLD, 1);
-        run_variant(s, vi, d->part, d->first, d->global_n, rank, size, a->o.threads, epochs, r);
+        run_variant(s, vi, d->part, d->first, d->global_n, rank, size, a->o.threads, epochs,
+                    a->poll, r);
         if (rank == 0) {
             size_t e = r->median_epoch;
             double steps = (double)(r->steps > 0 ? r->steps : 1);
@@ -415,6 +454,9 @@ static int run_variants(const mpi_args *a, const rank_data *d, int rank, int siz
 
 int main(int argc, char **argv)
 {
+    /* as cli/hood_mpi.c: Open MPI's ring for MPI_Iallreduce (its default for 2 ranks is a
+     * binomial tree, half the speed); a user's setting wins */
+    setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", 0);
     MPI_Init(&argc, &argv);
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -422,6 +464,7 @@ int main(int argc, char **argv)
     mpi_args a;
     memset(&a, 0, sizeof a);
     a.o.threads = 1;
+    a.poll = true;
     a.o.idx_dir = "/usr/share/datasets/fashion-mnist";
     int status = parse_args(argc, argv, rank, &a);
     if (status >= 0) {

@@ -24,7 +24,9 @@ int cli_mpi_rank(void);
 void cli_mpi_shard_ingest(hood_ingest_options *in);
 /* Before fit: every rank takes rank 0's kernels and biases, and *shard describes this rank's
  * samples of train (first = the samples of the ranks before it, so the global order is the one
- * a single process would have) with the MPI all-reduce. Returns CLI_OK or prints and fails. */
+ * a single process would have) with the all-reduce: a sum through an MPI shared window when
+ * every rank is on this node (up to 8 ranks; not with HOOD_MPI_SHM=0; cli_mpi_finish frees
+ * it), else MPI_Iallreduce; both nap while they wait. Returns CLI_OK or prints and fails. */
 int cli_mpi_prepare(const char *cmd, hood_model *model, const hood_dataset *train,
                     hood_shard *shard);
 

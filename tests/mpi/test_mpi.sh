@@ -4,7 +4,9 @@
 # an .npz and an image folder (uneven shards with 3 ranks), and -np 2's model evaluates as one
 # process's (accuracy equal, loss within 1e-4); each rank ingests or reads exactly its columns (shard_probe); rank 0
 # alone writes the model and history; an unreadable image on one rank (--strict) ends the whole
-# job with the error and a non-zero exit, never a hang. Not the engine's shard arithmetic
+# job with the error and a non-zero exit, never a hang; the shared-memory sums give
+# MPI_Iallreduce's model (HOOD_MPI_SHM=0), and a rank waiting for a stopped rank naps instead of
+# spinning (issue 16). Not the engine's shard arithmetic
 # (tests/test_shard.c). Usage: HOOD=... MODEL_DIFF=... SHARD_PROBE=... test_mpi.sh (meson sets
 # them); MPIRUN_FLAGS adds mpirun options (e.g. "--mca btl self,vader" in some containers).
 set -u
@@ -111,6 +113,26 @@ same_model csv "$T/d.csv" --layers 8:tanh,3:softmax --validation-split 0.2
 same_model npz "$T/d.npz" --layers 16:relu,3:softmax --validation-split 0.25
 same_model folder "$T/img" --layers 16:relu,3:softmax --image-size 8x8 --validation-split 0.25
 
+# ---- the two sums: shared memory (the default on one node) and MPI_Iallreduce ----------------
+# For 2 ranks both add the same two partial gradients, a + b: the models must be the same bits.
+for np in 2 3; do
+    for shm in 1 0; do
+        HOOD_MPI_SHM=$shm "${MPIRUN[@]}" -x HOOD_MPI_SHM -np $np "$HOOD" train "$T/d.npz" \
+            -o "$T/shm$shm.$np.hood" --layers 16:relu,3:softmax "${COMMON[@]}" >"$T/out" 2>"$T/err" ||
+            echo "HOOD_MPI_SHM=$shm -np $np failed: $(err "$T/err")" >>"$T/shm-errors"
+    done
+done
+tol2=0 tol3=1e-5 # 3 ranks: (a + b) + c in rank order vs Open MPI's order
+for np in 2 3; do
+    tol=tol$np
+    if d=$("$MODEL_DIFF" "$T/shm1.$np.hood" "$T/shm0.$np.hood" "${!tol}") && [ ! -s "$T/shm-errors" ]; then
+        pass "-np $np: shared-memory sums give MPI_Iallreduce's weights (max relative difference $d)"
+    else
+        fail "-np $np: shared-memory sums give MPI_Iallreduce's weights" "difference $d" \
+            "$(cat "$T/shm-errors" 2>/dev/null)"
+    fi
+done
+
 # rank 0 alone printed and wrote: one history (4 epochs + header), the model where it was asked
 lines=$(wc -l <"$T/csv.3.csv" 2>/dev/null || echo 0)
 if [ "$lines" -eq 5 ] && ls "$T" | grep -q '^csv\.3\.hood$'; then
@@ -147,5 +169,46 @@ if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'broken.png' "$T/err" &&
 else
     fail "an unreadable image on one rank ends the job" "exit $rc after ${took}s" "$(err "$T/err")"
 fi
+
+# ---- a rank waiting for another does not spin (issue 16) ---------------------------------------
+# One rank is stopped (SIGSTOP) mid-training for 2 s; the other then waits in the step's
+# all-reduce. A busy-polling wait burns its whole core meanwhile; hood's naps use a few percent.
+# Passes when the waiting rank used under a quarter of those 2 s of CPU. (Not a timing assert:
+# a loaded machine can only lower the CPU a spinning rank gets, never raise a napping one's.)
+"${MPIRUN[@]}" -np 2 "$HOOD" train "$T/d.csv" -o "$T/wait.hood" --layers 8:tanh,3:softmax \
+    --epochs 100000 --batch-size 16 --seed 7 --verbose 0 >"$T/out" 2>"$T/err" &
+job=$!
+ranks=()
+for _ in $(seq 100); do
+    sleep 0.1
+    mapfile -t ranks < <(pgrep -f -- "-o $T/wait.hood")
+    [ ${#ranks[@]} -ge 3 ] && break # mpirun and its two ranks
+done
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo -1; }
+hz=$(getconf CLK_TCK)
+stopped="" waiter=""
+for p in "${ranks[@]}"; do
+    [ "$p" = "$job" ] || [ "$(ps -o comm= -p "$p")" != hood ] && continue
+    if [ -z "$stopped" ]; then stopped=$p; else waiter=$p; fi
+done
+if [ -n "$stopped" ] && [ -n "$waiter" ]; then
+    sleep 1 # both are training
+    kill -STOP "$stopped"
+    sleep 0.5 # the waiter reaches the next all-reduce
+    t0=$(ticks "$waiter")
+    sleep 2
+    t1=$(ticks "$waiter")
+    kill -CONT "$stopped"
+    used=$(((t1 - t0) * 100 / hz)) # hundredths of a second
+    if [ "$t0" -ge 0 ] && [ "$t1" -ge 0 ] && [ "$used" -lt 50 ]; then
+        pass "a rank waiting 2 s for a stopped rank used $used/100 s of CPU"
+    else
+        fail "a rank waiting 2 s for a stopped rank naps" "it used $used/100 s of CPU (ticks $t0 -> $t1)"
+    fi
+else
+    fail "a rank waiting for a stopped rank naps" "could not find the two ranks: ${ranks[*]}" "$(err "$T/err")"
+fi
+kill -TERM "$job" 2>/dev/null
+wait "$job" 2>/dev/null
 
 echo "1..$n"
