@@ -287,7 +287,8 @@ HOOD_API size_t hood_color_mode_channels(hood_color_mode mode);
 /* The preprocessing that made a dataset's columns from image files (NULL clears it): kept with
  * the dataset so the files hood dataset writes (.npz 'preprocess' member, CSV "# hood:" line)
  * and the models trained on them can repeat it. HOOD_ESHAPE unless height * width * channels
- * is the dataset's features. */
+ * is the dataset's features. A dataset with no image shape yet (flat rows read from a .npz or
+ * CSV) takes height x width x channels as its hood_dataset_image_shape, so image layers fit. */
 HOOD_API hood_status hood_dataset_set_preprocess(hood_dataset *ds, const hood_preprocess *pp);
 /* false when the dataset does not say how its columns were made from images. */
 HOOD_API bool hood_dataset_preprocess(const hood_dataset *ds, hood_preprocess *out);
