@@ -556,6 +556,11 @@ HOOD_API hood_status hood_model_set_threads(hood_model *model, int threads);
 HOOD_API int hood_model_threads(const hood_model *model);
 
 HOOD_API size_t hood_model_input_features(const hood_model *model);
+/* The input's image shape (Keras' input_shape (height, width, channels)): true and the three
+ * values once the model has one (hood_model_set_input_shape, hood_model_set_preprocess, or a
+ * loaded file that had one); false and 0s while the input is a flat vector. */
+HOOD_API bool hood_model_input_shape(const hood_model *model, size_t *height, size_t *width,
+                                     size_t *channels);
 HOOD_API size_t hood_model_num_layers(const hood_model *model);
 /* Units of layer i; 0 if i is out of range. */
 HOOD_API size_t hood_model_layer_units(const hood_model *model, size_t layer);
