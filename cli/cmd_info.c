@@ -3,6 +3,7 @@
  * class names and a summary of the training history. Reads only; writes nothing. */
 #include "common.h"
 
+#include <float.h>
 #include <string.h>
 
 static const char *const CMD = "info";
@@ -11,8 +12,10 @@ static void print_help(void)
 {
     printf("Usage: hood info MODEL\n"
            "Describes MODEL as Keras' model.summary() does (layers, output shapes, parameter\n"
-           "counts), then its loss, optimizer, input, preprocessing, class names and training\n"
-           "history.\n\n"
+           "counts), then its loss, optimizer, input (values per sample, and Keras' input\n"
+           "shape for images), preprocessing, class names and training history. The learning\n"
+           "rate is the one the next batch would use: after --lr-schedule, the schedule's last\n"
+           "value (0 once a cosine decay has run out); the schedule itself is not kept.\n\n"
            "Options:\n"
            "  -h, --help   this help\n");
 }
@@ -131,14 +134,21 @@ static void print_fit(const hood_model *m)
 
 static void print_details(const hood_model *m)
 {
-    printf("Input:          %zu values per sample\n", hood_model_input_features(m));
+    size_t h, w, c; /* and Keras' input_shape, (28, 28, 1), when the input is an image */
+    printf("Input:          %zu values per sample", hood_model_input_features(m));
+    if (hood_model_input_shape(m, &h, &w, &c))
+        printf(", image shape (%zu, %zu, %zu)", h, w, c);
+    putchar('\n');
     if (hood_model_is_compiled(m)) {
         hood_optimizer_config opt;
         hood_optimizer_config_init(&opt, HOOD_OPT_SGD);
         hood_model_optimizer(m, &opt);
         printf("Loss:           %s\n", hood_loss_name(hood_model_loss(m)));
+        /* A rate must be > 0, so `hood train` keeps a schedule's end at 0 as FLT_MIN
+         * (train_run.c set_rate): that is a rate of 0 to the user. */
+        bool ended = opt.learning_rate <= FLT_MIN;
         printf("Optimizer:      %s (learning_rate=%g", hood_optimizer_name(opt.kind),
-               (double)opt.learning_rate);
+               ended ? 0.0 : (double)opt.learning_rate);
         if (opt.kind == HOOD_OPT_SGD)
             printf(", momentum=%g, nesterov=%s", (double)opt.momentum,
                    opt.nesterov ? "true" : "false");
@@ -149,6 +159,9 @@ static void print_details(const hood_model *m)
             printf(", rho=%g, momentum=%g, epsilon=%g", (double)opt.rho, (double)opt.momentum,
                    (double)opt.epsilon);
         printf(")\n");
+        if (ended)
+            printf("                learning_rate 0: a schedule decayed it to its end (the file "
+                   "keeps the last rate, not the schedule)\n");
     } else {
         printf("Loss:           (not compiled)\n");
     }

@@ -462,6 +462,8 @@ hood_status hood_dataset_set_preprocess(hood_dataset *ds, const hood_preprocess 
                           pp->height, pp->width, channels, ds->features);
     ds->preprocess = *pp;
     ds->has_preprocess = true;
+    if (ds->height == 0) /* flat rows of images (a .npz or CSV by hood dataset): their shape */
+        hood__dataset_set_image_shape(ds, pp->height, pp->width, channels);
     return HOOD_OK;
 }
 

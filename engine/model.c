@@ -450,6 +450,18 @@ size_t hood_model_input_features(const hood_model *model)
 {
     return model->input_features;
 }
+bool hood_model_input_shape(const hood_model *model, size_t *height, size_t *width,
+                           size_t *channels)
+{
+    bool image = model->input_image;
+    if (height != NULL)
+        *height = image ? model->input_h : 0;
+    if (width != NULL)
+        *width = image ? model->input_w : 0;
+    if (channels != NULL)
+        *channels = image ? model->input_c : 0;
+    return image;
+}
 size_t hood_model_num_layers(const hood_model *model)
 {
     return model->num_layers;

@@ -289,7 +289,8 @@ HOOD_API size_t hood_color_mode_channels(hood_color_mode mode);
 /* The preprocessing that made a dataset's columns from image files (NULL clears it): kept with
  * the dataset so the files hood dataset writes (.npz 'preprocess' member, CSV "# hood:" line)
  * and the models trained on them can repeat it. HOOD_ESHAPE unless height * width * channels
- * is the dataset's features. */
+ * is the dataset's features. A dataset with no image shape yet (flat rows read from a .npz or
+ * CSV) takes height x width x channels as its hood_dataset_image_shape, so image layers fit. */
 HOOD_API hood_status hood_dataset_set_preprocess(hood_dataset *ds, const hood_preprocess *pp);
 /* false when the dataset does not say how its columns were made from images. */
 HOOD_API bool hood_dataset_preprocess(const hood_dataset *ds, hood_preprocess *out);
@@ -570,6 +571,11 @@ HOOD_API hood_status hood_model_set_threads(hood_model *model, int threads);
 HOOD_API int hood_model_threads(const hood_model *model);
 
 HOOD_API size_t hood_model_input_features(const hood_model *model);
+/* The input's image shape (Keras' input_shape (height, width, channels)): true and the three
+ * values once the model has one (hood_model_set_input_shape, hood_model_set_preprocess, or a
+ * loaded file that had one); false and 0s while the input is a flat vector. */
+HOOD_API bool hood_model_input_shape(const hood_model *model, size_t *height, size_t *width,
+                                     size_t *channels);
 HOOD_API size_t hood_model_num_layers(const hood_model *model);
 /* Units of layer i; 0 if i is out of range. */
 HOOD_API size_t hood_model_layer_units(const hood_model *model, size_t layer);

@@ -191,4 +191,50 @@ run "$HOOD" predict "$T/cat.hood" "$T/cat.csv"
 check "9: without -o the human lines stay on stdout" \
     test "$(grep -c '^.*cat.csv\[[0-9]*\]: \(dark\|light\) (' "$T/out")" -eq 12
 
+# ---- 10: a CNN on hood dataset's files; hood info shows its input shape and rate ----------
+CNN=(--layers conv:4:3x3:relu,flatten,2:softmax "${FIT[@]}")
+# x flat (12, 64), preprocess 8x8 grey; --seed 3: the file order train's folder ingest draws
+run "$HOOD" dataset "$T/img" -o "$T/cnn.npz" "${DS[@]}" --seed 3
+run "$HOOD" train "$T/cnn.npz" -o "$T/cnn_npz.hood" "${CNN[@]}"
+check "10: folder -> .npz (flat x) -> train a conv model: the preprocess member gives 8x8x1" \
+    test "$rc" -eq 0 -a -s "$T/cnn_npz.hood"
+"$HOOD" train "$T/img" -o "$T/cnn_dir.hood" --image-size 8x8 "${CNN[@]}" >/dev/null 2>&1
+"$HOOD" evaluate "$T/cnn_dir.hood" "$T/cnn.npz" --json >"$T/e_dir" 2>&1
+run "$HOOD" evaluate "$T/cnn_npz.hood" "$T/cnn.npz" --json
+check "10: ... and evaluates on it exactly as the same CNN trained on the folder itself" \
+    test -s "$T/e_dir" -a "$(cat "$T/out")" = "$(cat "$T/e_dir")"
+run "$HOOD" predict "$T/cnn_npz.hood" "$T/new/new.png" --format csv
+"$HOOD" predict "$T/cnn_dir.hood" "$T/new/new.png" --format csv >"$T/p_dir" 2>&1
+check "10: ... and predicts a new image to the same bits" \
+    test -s "$T/p_dir" -a "$(cat "$T/out")" = "$(cat "$T/p_dir")"
+run "$HOOD" train "$T/cat.csv" -o "$T/cnn_csv.hood" "${CNN[@]}"
+check "10: a header CSV by hood dataset trains a conv model (its '# hood:' line's shape)" \
+    test "$rc" -eq 0 -a -s "$T/cnn_csv.hood"
+run "$HOOD" info "$T/cnn_npz.hood"
+check "10: hood info shows a CNN's input shape, Keras' (8, 8, 1), and the value count" \
+    out_has "^Input: *64 values per sample, image shape (8, 8, 1)$"
+run "$HOOD" info "$T/plain.hood"
+check "10: ... and no image shape for a model of a plain matrix" \
+    test "$(grep -c "^Input: *64 values per sample$" "$T/out")" -eq 1
+if [ "$HAVE_NUMPY" -eq 1 ]; then
+    "$PY" -c 'import numpy as np, sys; np.save(sys.argv[2], np.load(sys.argv[1])["x"].reshape(12, 8, 8, 1))' \
+        "$T/cnn.npz" "$T/x4.npy"
+    run "$HOOD" predict "$T/cnn_npz.hood" "$T/x4.npy"
+    check "10: predict takes an .npy of shape (n, 8, 8, 1) with the CNN" \
+        test "$rc" -eq 0 -a "$(grep -c 'x4.npy\[' "$T/out")" -eq 12
+else
+    skip "10: predict takes an .npy of shape (n, 8, 8, 1)" "no NumPy for /usr/bin/python3"
+fi
+# 12 samples, batch 4: 3 steps an epoch, 12 in all; cosine:6 reaches 0 half-way
+run "$HOOD" train "$T/cnn.npz" -o "$T/cos.hood" --optimizer adam --lr-schedule cosine:6 \
+    "${CNN[@]}" --batch-size 4
+run "$HOOD" info "$T/cos.hood"
+rate_ended() { out_has "^Optimizer: *adam (learning_rate=0, " && ! out_has "e-38" && out_has "schedule"; }
+check "10: after a cosine schedule ran out, hood info prints learning_rate=0 and says why" rate_ended
+run "$HOOD" train "$T/cnn.npz" -o "$T/cos2.hood" --optimizer adam --lr-schedule cosine:24 \
+    "${CNN[@]}" --batch-size 4
+run "$HOOD" info "$T/cos2.hood"
+check "10: ... and the schedule's current rate half-way (0.001 * (1 + cos(pi / 2)) / 2)" \
+    out_has "^Optimizer: *adam (learning_rate=0.0005, "
+
 echo "1..$n"
