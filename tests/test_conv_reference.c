@@ -1,7 +1,8 @@
 /* test_conv_reference.c — the image layers against a small double-precision reimplementation
- * (Conv2D with TF padding, max/average/global pooling, Flatten, Dense, MSE): hood's float
- * forward must match it, and hood's analytic gradients must match central differences of its
- * loss taken in double. Not a speed or a Keras-file test (test_conv.c, test_layers_file.c). */
+ * (Conv2D with TF padding, max/average/global pooling, Flatten, Dense, BatchNormalization,
+ * MSE and softmax + sparse crossentropy): hood's float forward must match it, and hood's
+ * analytic gradients central differences of its loss taken in double. Not a speed or a
+ * Keras-file test (test_conv.c, test_layers_file.c). */
 #include "check_main.h"
 
 #include "layer.h"
@@ -15,7 +16,11 @@
 
 /* ---- The reference network ----------------------------------------------------------- */
 
-typedef enum { R_CONV, R_MAX, R_AVG, R_GAP, R_FLAT, R_DENSE } rkind;
+typedef enum { R_CONV, R_MAX, R_AVG, R_GAP, R_FLAT, R_DENSE, R_BN } rkind;
+
+/* BatchNormalization's settings in every case (hood's arithmetic takes epsilon as a float). */
+#define BN_MOMENTUM 0.99f
+#define BN_EPSILON 1e-3f
 
 typedef struct rlayer {
     rkind kind;
@@ -28,12 +33,13 @@ typedef struct rnet {
     const char *name;
     size_t h, w, c;
     size_t n;
-    rlayer L[6];
+    rlayer L[8];
+    bool scce; /* sparse categorical crossentropy on a softmax output; else MSE */
 } rnet;
 
 /* One layer's resolved shapes and where its parameters sit in the arena. */
 typedef struct rshape {
-    size_t ih, iw, ic, oh, ow, oc, pad_top, pad_left, kernel, bias, off;
+    size_t ih, iw, ic, oh, ow, oc, pad_top, pad_left, kernel, bias, off, state;
 } rshape;
 
 /* Deliberate mistakes, to see the checks fail (set only by test_checks_can_fail): the extra
@@ -54,15 +60,17 @@ static void ref_window(size_t in, size_t k, size_t s, bool same, size_t *out, si
     }
 }
 
-/* Shapes of every layer; returns the parameter count (W then b per layer, in order). */
-static size_t ref_resolve(const rnet *net, rshape *S)
+/* Shapes of every layer; returns the parameter count (W then b per layer, in order) and
+ * *states the state count (BatchNormalization's moving mean then variance). */
+static size_t ref_resolve(const rnet *net, rshape *S, size_t *states)
 {
     size_t h = net->h, w = net->w, c = net->c, off = 0;
+    *states = 0;
     for (size_t i = 0; i < net->n; i++) {
         const rlayer *l = &net->L[i];
         rshape *s = &S[i];
         memset(s, 0, sizeof *s);
-        s->ih = h, s->iw = w, s->ic = c, s->off = off;
+        s->ih = h, s->iw = w, s->ic = c, s->off = off, s->state = *states;
         switch (l->kind) {
         case R_CONV:
         case R_MAX:
@@ -85,6 +93,11 @@ static size_t ref_resolve(const rnet *net, rshape *S)
             s->oh = s->ow = 1, s->oc = l->units;
             s->kernel = h * w * c * l->units;
             s->bias = l->bias ? l->units : 0;
+            break;
+        case R_BN:
+            s->oh = h, s->ow = w, s->oc = c;
+            s->kernel = s->bias = c; /* gamma, beta */
+            *states += 2 * c;
             break;
         }
         off += s->kernel + s->bias;
@@ -158,72 +171,130 @@ static void ref_pool(const rlayer *l, const rshape *s, const double *x, double *
             }
 }
 
-/* out (the last layer's values) = the network on one sample x; buf: two scratch vectors. */
-static void ref_forward(const rnet *net, const rshape *S, const double *P, const double *x0,
-                        double *out, double *buf0, double *buf1)
+/* y = one parameter-free or weighted layer on one sample x. */
+static void ref_layer(const rlayer *l, const rshape *s, const double *P, const double *x,
+                      double *y)
 {
-    const double *x = x0;
+    const double *W = P + s->off, *b = s->bias ? P + s->off + s->kernel : NULL;
+    size_t in = s->ih * s->iw * s->ic, outn = s->oh * s->ow * s->oc;
+    switch (l->kind) {
+    case R_CONV:
+        ref_conv(l, s, W, b, x, y);
+        break;
+    case R_MAX:
+    case R_AVG:
+        ref_pool(l, s, x, y);
+        break;
+    case R_GAP:
+        for (size_t c = 0; c < s->ic; c++) {
+            double sum = 0.0;
+            for (size_t p = 0; p < s->ih * s->iw; p++)
+                sum += x[p * s->ic + c];
+            y[c] = sum / (double)(s->ih * s->iw);
+        }
+        break;
+    case R_FLAT:
+        memcpy(y, x, in * sizeof(double));
+        break;
+    case R_DENSE: { /* W out x in, column-major (Keras' (in, out) row-major) */
+        double top = -INFINITY, sum = 0.0;
+        for (size_t o = 0; o < outn; o++) {
+            double z = b ? b[o] : 0.0;
+            for (size_t k = 0; k < in; k++)
+                z += W[o + k * outn] * x[k];
+            y[o] = l->act == HOOD_ACT_SOFTMAX ? z : ref_act(l->act, z);
+            top = fmax(top, z);
+        }
+        if (l->act == HOOD_ACT_SOFTMAX) {
+            for (size_t o = 0; o < outn; o++)
+                sum += (y[o] = exp(y[o] - top));
+            for (size_t o = 0; o < outn; o++)
+                y[o] /= sum;
+        }
+        break;
+    }
+    case R_BN:
+        break; /* over the batch: ref_batchnorm */
+    }
+}
+
+/* BatchNormalization over the batch's positions per channel: the batch's mean and biased
+ * variance in training, the moving statistics (state: mean then variance) otherwise. */
+static void ref_batchnorm(const rshape *s, const double *P, const double *state, bool training,
+                          const double *X, double *Y, size_t batch)
+{
+    const size_t C = s->ic, n = batch * s->ih * s->iw;
+    const double *gamma = P + s->off, *beta = P + s->off + C;
+    for (size_t c = 0; c < C; c++) {
+        double mean = state[c], var = state[C + c];
+        if (training) {
+            mean = var = 0.0;
+            for (size_t p = 0; p < n; p++)
+                mean += X[p * C + c];
+            mean /= (double)n;
+            for (size_t p = 0; p < n; p++)
+                var += (X[p * C + c] - mean) * (X[p * C + c] - mean);
+            var /= (double)n;
+        }
+        double inv = 1.0 / sqrt(var + (double)BN_EPSILON);
+        for (size_t p = 0; p < n; p++)
+            Y[p * C + c] = gamma[c] * (X[p * C + c] - mean) * inv + beta[c];
+    }
+}
+
+/* Out (units x batch) = the network on the batch X; buf0, buf1: scratch of the largest
+ * layer's values x batch. */
+static void ref_forward(const rnet *net, const rshape *S, const double *P, const double *state,
+                        bool training, const double *X, size_t batch, double *out,
+                        double *buf0, double *buf1)
+{
+    const double *x = X;
     double *bufs[2] = {buf0, buf1};
     for (size_t i = 0; i < net->n; i++) {
-        const rlayer *l = &net->L[i];
         const rshape *s = &S[i];
         double *y = bufs[i % 2];
-        const double *W = P + s->off, *b = s->bias ? P + s->off + s->kernel : NULL;
         size_t in = s->ih * s->iw * s->ic, outn = s->oh * s->ow * s->oc;
-        switch (l->kind) {
-        case R_CONV:
-            ref_conv(l, s, W, b, x, y);
-            break;
-        case R_MAX:
-        case R_AVG:
-            ref_pool(l, s, x, y);
-            break;
-        case R_GAP:
-            for (size_t c = 0; c < s->ic; c++) {
-                double sum = 0.0;
-                for (size_t p = 0; p < s->ih * s->iw; p++)
-                    sum += x[p * s->ic + c];
-                y[c] = sum / (double)(s->ih * s->iw);
-            }
-            break;
-        case R_FLAT:
-            memcpy(y, x, in * sizeof(double));
-            break;
-        case R_DENSE: /* W out x in, column-major (Keras' (in, out) row-major) */
-            for (size_t o = 0; o < outn; o++) {
-                double z = b ? b[o] : 0.0;
-                for (size_t k = 0; k < in; k++)
-                    z += W[o + k * outn] * x[k];
-                y[o] = ref_act(l->act, z);
-            }
-            break;
-        }
+        if (net->L[i].kind == R_BN)
+            ref_batchnorm(s, P, state + s->state, training, x, y, batch);
+        else
+            for (size_t j = 0; j < batch; j++)
+                ref_layer(&net->L[i], s, P, x + j * in, y + j * outn);
         x = y;
     }
     const rshape *last = &S[net->n - 1];
-    memcpy(out, x, last->oh * last->ow * last->oc * sizeof(double));
+    memcpy(out, x, last->oh * last->ow * last->oc * batch * sizeof(double));
 }
 
 /* The reference model bound to one batch (double copies of hood's inputs and labels). */
 typedef struct rcase {
     const rnet *net;
-    rshape S[6];
-    size_t np, d, units, batch, big;
-    double *X, *Y, *out, *b0, *b1;
+    rshape S[8];
+    size_t np, ns, d, units, lw, batch, big; /* lw: label width (1 for scce) */
+    double *X, *Y, *out, *b0, *b1, *state;
 } rcase;
 
-/* Sum over the batch of each sample's mean squared error (hood's loss_sum for MSE). */
+/* Sum over the batch of each sample's loss in training mode (hood's loss_sum): MSE the
+ * mean over the outputs; sparse crossentropy -log(c_t / sum c) with c the outputs clipped to
+ * [1e-7, 1 - 1e-7] as Keras does (hood's fused form takes the logits; the clip never binds
+ * in these cases). */
 static double ref_loss(rcase *rc, const double *P)
 {
+    ref_forward(rc->net, rc->S, P, rc->state, true, rc->X, rc->batch, rc->out, rc->b0, rc->b1);
     double sum = 0.0;
+    const double lo = (double)1e-7f, hi = (double)(1.0f - 1e-7f);
     for (size_t j = 0; j < rc->batch; j++) {
-        ref_forward(rc->net, rc->S, P, rc->X + j * rc->d, rc->out, rc->b0, rc->b1);
+        const double *a = rc->out + j * rc->units, *y = rc->Y + j * rc->lw;
         double v = 0.0;
-        for (size_t i = 0; i < rc->units; i++) {
-            double e = rc->out[i] - rc->Y[j * rc->units + i];
-            v += e * e;
+        if (rc->net->scce) {
+            for (size_t i = 0; i < rc->units; i++)
+                v += fmin(fmax(a[i], lo), hi);
+            v = log(v) - log(fmin(fmax(a[(size_t)y[0]], lo), hi));
+        } else {
+            for (size_t i = 0; i < rc->units; i++)
+                v += (a[i] - y[i]) * (a[i] - y[i]);
+            v /= (double)rc->units;
         }
-        sum += v / (double)rc->units;
+        sum += v;
     }
     return sum;
 }
@@ -266,12 +337,17 @@ static hood_model *build(const rnet *net, uint64_t seed)
         case R_DENSE:
             st = hood_model_add_dense(m, l->units, l->act, l->bias);
             break;
+        case R_BN:
+            st = hood_model_add_batch_normalization(m, BN_MOMENTUM, BN_EPSILON);
+            break;
         }
         ck_assert_int_eq(st, HOOD_OK);
     }
     hood_optimizer_config opt;
     hood_optimizer_config_init(&opt, HOOD_OPT_SGD);
-    ck_assert_int_eq(hood_model_compile(m, HOOD_LOSS_MEAN_SQUARED_ERROR, &opt, seed), HOOD_OK);
+    hood_loss loss = net->scce ? HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY
+                               : HOOD_LOSS_MEAN_SQUARED_ERROR;
+    ck_assert_int_eq(hood_model_compile(m, loss, &opt, seed), HOOD_OK);
     /* non-zero biases; kernels scaled to fan-in so activations stay in their curved range */
     fill(m->params, m->num_params, seed + 99, 0.3f);
     for (size_t l = 0; l < m->num_layers; l++) {
@@ -303,56 +379,63 @@ static rfound check_net(const rnet *net, uint64_t seed, size_t batch, long poke)
 {
     rfound found = {0};
     rcase rc = {.net = net, .batch = batch};
-    rc.np = ref_resolve(net, rc.S);
+    rc.np = ref_resolve(net, rc.S, &rc.ns);
     hood_model *m = build(net, seed);
     ck_assert_uint_eq(m->num_params, rc.np);
+    ck_assert_uint_eq(m->num_state, rc.ns);
     rc.d = net->h * net->w * net->c;
     rc.units = hood_model_output_units(m);
+    rc.lw = net->scce ? 1 : rc.units;
     const rshape *last = &rc.S[net->n - 1];
     ck_assert_uint_eq(rc.units, last->oh * last->ow * last->oc);
     rc.big = rc.d;
     for (size_t i = 0; i < net->n; i++)
         if (rc.S[i].oh * rc.S[i].ow * rc.S[i].oc > rc.big)
             rc.big = rc.S[i].oh * rc.S[i].ow * rc.S[i].oc;
-    float *X = malloc(rc.d * batch * sizeof(float)), *Y = malloc(rc.units * batch * sizeof(float));
+    rc.big *= batch;
+    float *X = malloc(rc.d * batch * sizeof(float)), *Y = malloc(rc.lw * batch * sizeof(float));
     float *pred = malloc(rc.units * batch * sizeof(float));
     rc.X = malloc(rc.d * batch * sizeof(double));
-    rc.Y = malloc(rc.units * batch * sizeof(double));
+    rc.Y = malloc(rc.lw * batch * sizeof(double));
     rc.out = malloc(rc.big * sizeof(double));
     rc.b0 = malloc(rc.big * sizeof(double));
     rc.b1 = malloc(rc.big * sizeof(double));
+    rc.state = malloc((rc.ns + 1) * sizeof(double));
     double *P = malloc(rc.np * sizeof(double));
     float *g = malloc(rc.np * sizeof(float));
     fill(X, rc.d * batch, seed + 1, 1.0f);
-    fill(Y, rc.units * batch, seed + 2, 1.0f);
+    fill(Y, rc.lw * batch, seed + 2, 1.0f);
     for (size_t i = 0; i < rc.d * batch; i++)
         rc.X[i] = X[i];
-    for (size_t i = 0; i < rc.units * batch; i++)
-        rc.Y[i] = Y[i];
+    for (size_t i = 0; i < rc.lw * batch; i++) /* scce: classes from the uniform draw */
+        rc.Y[i] = Y[i] = net->scce ? floorf((Y[i] + 1.0f) * 0.5f * (float)rc.units) : Y[i];
     for (size_t i = 0; i < rc.np; i++)
         P[i] = m->params[i];
+    for (size_t i = 0; i < rc.ns; i++) /* the moving statistics predict normalises with */
+        rc.state[i] = m->state[i];
 
-    /* 1. forward: hood's predict against the reference, sample by sample */
+    /* 1. forward: hood's predict (inference) against the reference */
     ck_assert_int_eq(hood_model_predict(m, X, batch, batch, pred), HOOD_OK);
+    ref_forward(net, rc.S, P, rc.state, false, rc.X, batch, rc.out, rc.b0, rc.b1);
     double fwd = 0.0;
     for (size_t j = 0; j < batch; j++) {
-        ref_forward(net, rc.S, P, rc.X + j * rc.d, rc.out, rc.b0, rc.b1);
+        const double *r = rc.out + j * rc.units;
         double top = 0.0;
         for (size_t i = 0; i < rc.units; i++)
-            top = fmax(top, fabs(rc.out[i]));
+            top = fmax(top, fabs(r[i]));
         for (size_t i = 0; i < rc.units; i++) {
-            double err = fabs((double)pred[j * rc.units + i] - rc.out[i]);
-            double rel = err / fmax(fabs(rc.out[i]), 1e-1 * top);
+            double err = fabs((double)pred[j * rc.units + i] - r[i]);
+            double rel = err / fmax(fabs(r[i]), 1e-1 * top);
             fwd = fmax(fwd, rel);
             if (rel > FWD_REL && found.fwd_bad++ < 3)
                 fprintf(stderr, "%s: sample %zu output %zu: hood %.9g reference %.9g\n",
-                        net->name, j, i, (double)pred[j * rc.units + i], rc.out[i]);
+                        net->name, j, i, (double)pred[j * rc.units + i], r[i]);
         }
     }
 
     /* 2. the loss and the analytic gradient of one batch */
     double loss = 0.0, want = ref_loss(&rc, P);
-    ck_assert_int_eq(hood__model_batch_gradient(m, X, Y, rc.units, batch, 1.0f, &loss), HOOD_OK);
+    ck_assert_int_eq(hood__model_batch_gradient(m, X, Y, rc.lw, batch, 1.0f, &loss), HOOD_OK);
     found.loss_bad = !(fabs(loss - want) <= FWD_REL * fabs(want));
     if (found.loss_bad)
         fprintf(stderr, "%s: loss %.9g reference %.9g\n", net->name, loss, want);
@@ -396,7 +479,7 @@ static rfound check_net(const rnet *net, uint64_t seed, size_t batch, long poke)
     fprintf(stderr, "%s: forward error %.3g, gradient error %.3g (of the tolerance's scale)\n",
             net->name, fwd, grad);
     free(X), free(Y), free(pred), free(P), free(g);
-    free(rc.X), free(rc.Y), free(rc.out), free(rc.b0), free(rc.b1);
+    free(rc.X), free(rc.Y), free(rc.out), free(rc.b0), free(rc.b1), free(rc.state);
     hood_model_free(m);
     return found;
 }
@@ -419,45 +502,53 @@ static void check_clean(const rnet *net, uint64_t seed, size_t batch)
 #define GAP {R_GAP, 0, 0, 0, 0, 0, false, false, HOOD_ACT_LINEAR}
 #define FLAT {R_FLAT, 0, 0, 0, 0, 0, false, false, HOOD_ACT_LINEAR}
 #define DENSE(u, act) {R_DENSE, u, 0, 0, 0, 0, false, true, act}
+#define BN {R_BN, 0, 0, 0, 0, 0, false, false, HOOD_ACT_LINEAR}
 
 /* Conv2D alone (its output is the model's output): stride 1 and 2, valid and same, odd and
  * even sizes, bias on and off. */
 static const rnet CONV_NETS[] = {
-    {"conv 5x5 s1 valid bias", 5, 5, 2, 1, {CONV(3, 3, 3, 1, false, true, HOOD_ACT_TANH)}},
-    {"conv 5x5 s2 same nobias", 5, 5, 2, 1, {CONV(3, 3, 3, 2, true, false, HOOD_ACT_TANH)}},
-    {"conv 7x7 s2 valid nobias", 7, 7, 3, 1, {CONV(2, 3, 2, 2, false, false, HOOD_ACT_LINEAR)}},
-    {"conv 7x7 s1 same bias", 7, 7, 1, 1, {CONV(2, 4, 3, 1, true, true, HOOD_ACT_SIGMOID)}},
-    {"conv 6x6 s1 same nobias", 6, 6, 2, 1, {CONV(3, 3, 3, 1, true, false, HOOD_ACT_TANH)}},
-    {"conv 6x6 s2 valid bias", 6, 6, 2, 1, {CONV(2, 2, 3, 2, false, true, HOOD_ACT_TANH)}},
-    {"conv 8x8 s2 same bias", 8, 8, 2, 1, {CONV(2, 3, 3, 2, true, true, HOOD_ACT_LINEAR)}},
-    {"conv 8x8 s1 valid nobias", 8, 8, 1, 1, {CONV(3, 2, 2, 1, false, false, HOOD_ACT_TANH)}},
-    {"conv 6x6 1x1 s1", 6, 6, 3, 1, {CONV(2, 1, 1, 1, false, true, HOOD_ACT_TANH)}},
-    {"conv 7x7 1x1 s2 same", 7, 7, 2, 1, {CONV(2, 1, 1, 2, true, false, HOOD_ACT_TANH)}},
+    {"conv 5x5 s1 valid bias", 5, 5, 2, 1, {CONV(3, 3, 3, 1, false, true, HOOD_ACT_TANH)}, false},
+    {"conv 5x5 s2 same nobias", 5, 5, 2, 1, {CONV(3, 3, 3, 2, true, false, HOOD_ACT_TANH)}, false},
+    {"conv 7x7 s2 valid nobias", 7, 7, 3, 1, {CONV(2, 3, 2, 2, false, false, HOOD_ACT_LINEAR)}, false},
+    {"conv 7x7 s1 same bias", 7, 7, 1, 1, {CONV(2, 4, 3, 1, true, true, HOOD_ACT_SIGMOID)}, false},
+    {"conv 6x6 s1 same nobias", 6, 6, 2, 1, {CONV(3, 3, 3, 1, true, false, HOOD_ACT_TANH)}, false},
+    {"conv 6x6 s2 valid bias", 6, 6, 2, 1, {CONV(2, 2, 3, 2, false, true, HOOD_ACT_TANH)}, false},
+    {"conv 8x8 s2 same bias", 8, 8, 2, 1, {CONV(2, 3, 3, 2, true, true, HOOD_ACT_LINEAR)}, false},
+    {"conv 8x8 s1 valid nobias", 8, 8, 1, 1, {CONV(3, 2, 2, 1, false, false, HOOD_ACT_TANH)}, false},
+    {"conv 6x6 1x1 s1", 6, 6, 3, 1, {CONV(2, 1, 1, 1, false, true, HOOD_ACT_TANH)}, false},
+    {"conv 7x7 1x1 s2 same", 7, 7, 2, 1, {CONV(2, 1, 1, 2, true, false, HOOD_ACT_TANH)}, false},
 };
 
 /* Pooling behind a conv (so the pool's dX reaches the conv's dW), and global average. */
 static const rnet POOL_NETS[] = {
-    {"max 2 valid 6x6", 6, 6, 2, 2, {CONV(2, 2, 2, 1, true, true, HOOD_ACT_TANH), MAXP(2, 2, false)}},
-    {"max 3/2 same 7x7", 7, 7, 2, 2, {CONV(2, 3, 3, 1, true, true, HOOD_ACT_TANH), MAXP(3, 2, true)}},
-    {"max 2 same 5x5", 5, 5, 1, 2, {CONV(3, 3, 3, 1, true, false, HOOD_ACT_TANH), MAXP(2, 2, true)}},
-    {"max 3/1 valid 8x8", 8, 8, 1, 2, {CONV(2, 3, 3, 1, false, true, HOOD_ACT_LINEAR), MAXP(3, 1, false)}},
-    {"avg 2 valid 8x8", 8, 8, 2, 2, {CONV(2, 3, 3, 1, true, true, HOOD_ACT_TANH), AVGP(2, 2, false)}},
-    {"avg 2 same 7x7", 7, 7, 2, 2, {CONV(2, 3, 3, 1, true, false, HOOD_ACT_TANH), AVGP(2, 2, true)}},
-    {"avg 3/2 same 6x6", 6, 6, 1, 2, {CONV(3, 2, 2, 1, true, true, HOOD_ACT_TANH), AVGP(3, 2, true)}},
-    {"avg 3/2 valid 5x5", 5, 5, 2, 2, {CONV(2, 2, 2, 1, true, true, HOOD_ACT_SIGMOID), AVGP(3, 2, false)}},
-    {"gap 7x6", 7, 6, 2, 2, {CONV(3, 3, 3, 2, true, true, HOOD_ACT_TANH), GAP}},
+    {"max 2 valid 6x6", 6, 6, 2, 2, {CONV(2, 2, 2, 1, true, true, HOOD_ACT_TANH), MAXP(2, 2, false)}, false},
+    {"max 3/2 same 7x7", 7, 7, 2, 2, {CONV(2, 3, 3, 1, true, true, HOOD_ACT_TANH), MAXP(3, 2, true)}, false},
+    {"max 2 same 5x5", 5, 5, 1, 2, {CONV(3, 3, 3, 1, true, false, HOOD_ACT_TANH), MAXP(2, 2, true)}, false},
+    {"max 3/1 valid 8x8", 8, 8, 1, 2, {CONV(2, 3, 3, 1, false, true, HOOD_ACT_LINEAR), MAXP(3, 1, false)}, false},
+    {"avg 2 valid 8x8", 8, 8, 2, 2, {CONV(2, 3, 3, 1, true, true, HOOD_ACT_TANH), AVGP(2, 2, false)}, false},
+    {"avg 2 same 7x7", 7, 7, 2, 2, {CONV(2, 3, 3, 1, true, false, HOOD_ACT_TANH), AVGP(2, 2, true)}, false},
+    {"avg 3/2 same 6x6", 6, 6, 1, 2, {CONV(3, 2, 2, 1, true, true, HOOD_ACT_TANH), AVGP(3, 2, true)}, false},
+    {"avg 3/2 valid 5x5", 5, 5, 2, 2, {CONV(2, 2, 2, 1, true, true, HOOD_ACT_SIGMOID), AVGP(3, 2, false)}, false},
+    {"gap 7x6", 7, 6, 2, 2, {CONV(3, 3, 3, 2, true, true, HOOD_ACT_TANH), GAP}, false},
     {"gap 6x6 then dense", 6, 6, 2, 3,
-     {CONV(4, 3, 3, 1, false, true, HOOD_ACT_RELU), GAP, DENSE(3, HOOD_ACT_LINEAR)}},
+     {CONV(4, 3, 3, 1, false, true, HOOD_ACT_RELU), GAP, DENSE(3, HOOD_ACT_LINEAR)}, false},
 };
 
 /* Stacked: conv -> pool -> conv -> flatten -> dense (the second conv's dX feeds the first's dW). */
 static const rnet STACK_NETS[] = {
     {"stack 8x8 max", 8, 8, 2, 5,
      {CONV(3, 3, 3, 1, true, true, HOOD_ACT_TANH), MAXP(2, 2, false),
-      CONV(4, 3, 3, 1, false, false, HOOD_ACT_TANH), FLAT, DENSE(3, HOOD_ACT_LINEAR)}},
+      CONV(4, 3, 3, 1, false, false, HOOD_ACT_TANH), FLAT, DENSE(3, HOOD_ACT_LINEAR)}, false},
     {"stack 9x7 avg s2", 9, 7, 1, 5,
      {CONV(3, 3, 3, 2, true, false, HOOD_ACT_RELU), AVGP(2, 1, true),
-      CONV(2, 2, 2, 1, true, true, HOOD_ACT_TANH), FLAT, DENSE(4, HOOD_ACT_TANH)}},
+      CONV(2, 2, 2, 1, true, true, HOOD_ACT_TANH), FLAT, DENSE(4, HOOD_ACT_TANH)}, false},
+    /* BatchNormalization (training mode) on images and on flat vectors; softmax + sparse
+     * categorical crossentropy */
+    {"stack bn softmax 8x7", 8, 7, 2, 7,
+     {CONV(3, 3, 3, 1, true, false, HOOD_ACT_TANH), BN, MAXP(2, 2, true), FLAT,
+      DENSE(6, HOOD_ACT_TANH), BN, DENSE(4, HOOD_ACT_SOFTMAX)}, true},
+    {"gap softmax 6x6 s2", 6, 6, 3, 3,
+     {CONV(4, 3, 3, 2, true, true, HOOD_ACT_RELU), GAP, DENSE(3, HOOD_ACT_SOFTMAX)}, true},
 };
 
 START_TEST(test_conv_alone)
