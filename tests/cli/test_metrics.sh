@@ -16,21 +16,8 @@ trap 'rm -rf "$T"' EXIT
 
 # shellcheck source=../tap.sh
 . "$(dirname "$0")/../tap.sh"
-tap_fail_context() {
-    echo "#   stdout: $(head -c 600 "$T/out" 2>/dev/null | tr '\n' '|')"
-    echo "#   stderr: $(head -c 600 "$T/err" 2>/dev/null | tr '\n' '|')"
-}
-run() {
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-check() {
-    local desc=$1
-    shift
-    if "$@"; then pass "$desc"; else fail "$desc"; fi
-}
-out_has() { grep -q -- "$1" "$T/out"; }
-err_has() { grep -q -- "$1" "$T/err"; }
+# shellcheck source=run.sh
+. "$(dirname "$0")/run.sh"
 PY=/usr/bin/python3
 HAVE_NUMPY=0
 if [ -x "$PY" ] && "$PY" -c 'import numpy' 2>/dev/null; then HAVE_NUMPY=1; fi

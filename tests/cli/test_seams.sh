@@ -18,25 +18,8 @@ export VIPS_WARNING=0
 
 # shellcheck source=../tap.sh
 . "$(dirname "$0")/../tap.sh"
-tap_fail_context() {
-    echo "#   stdout: $(head -c 600 "$T/out" 2>/dev/null | tr '\n' '|')"
-    echo "#   stderr: $(head -c 600 "$T/err" 2>/dev/null | tr '\n' '|')"
-}
-
-run() {
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-
-# check DESC CONDITION-COMMAND...: passes when the command succeeds.
-check() {
-    local desc=$1
-    shift
-    if "$@"; then pass "$desc"; else fail "$desc"; fi
-}
-
-out_has() { grep -q -- "$1" "$T/out"; }
-err_has() { grep -q -- "$1" "$T/err"; }
+# shellcheck source=run.sh
+. "$(dirname "$0")/run.sh"
 lines_out() { [ "$(wc -l <"$T/out")" -eq "$1" ]; }
 
 if ! command -v vips >/dev/null 2>&1; then
