@@ -36,6 +36,7 @@ typedef struct bench_result {
     char what[256]; /* what the check saw, or what went wrong */
     double peak_rss_mb;
     /* train */
+    bool x_u8; /* X held as 8-bit codes */
     size_t batch, samples, n_epochs; /* n_epochs includes the warm-up epoch 0 */
     bench_epoch epochs[BENCH_MAX_EPOCHS];
     bench_stats epoch_s;   /* over the epochs after the warm-up */
@@ -69,6 +70,8 @@ typedef struct bench_options {
     const char *photos_dir, *fmnist_dir, *idx_dir, *tmp_dir;
     bool jpeg_draft; /* ingest with JPEG shrink-on-load (hood_preprocess.jpeg_draft) */
     int optimizer;   /* training workloads' hood_optimizer_kind (default SGD, as the peers) */
+    bool x_u8;       /* training workloads hold X as 8-bit codes (hood_dataset_wrap_u8), as an
+                        ingest of their images would; default float32, as the peers' arrays */
     /* measured by `limits`, used for the lower bounds (0 = unknown) */
     double peak_gflops, bandwidth_gbs;
 } bench_options;
@@ -95,10 +98,11 @@ bool bench_variant_wanted(const bench_options *o, const char *variant);
 double bench_train_flops(const bench_train_spec *s, size_t n);
 size_t bench_train_params(const bench_train_spec *s);
 
-/* train.c's pieces, shared with the MPI harness (mpi.c). The workload's whole data set: for
- * fmnist a dataset wrapping *owned_x (free it after the dataset); returns 0 or -1 with err. */
+/* train.c's pieces, shared with the MPI harness (mpi.c). The workload's whole data set, float32
+ * or (o->x_u8) 8-bit codes: a dataset that may wrap *owned_x (free it after the dataset);
+ * returns 0 or -1 with err. */
 int bench_train_load(const bench_train_spec *s, const bench_options *o, hood_dataset **out,
-                     float **owned_x, char *err, size_t err_len);
+                     void **owned_x, char *err, size_t err_len);
 /* The workload's model, compiled with Keras' SGD and init seed 42, at `threads` threads. */
 hood_status bench_train_model(const bench_train_spec *s, int threads, int optimizer,
                               hood_model **out);

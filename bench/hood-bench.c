@@ -40,7 +40,9 @@ static void usage(FILE *f)
         "  --no-fork          run every workload in this process (for profilers)\n"
         "  --jpeg-draft       ingest with JPEG shrink-on-load (default: Pillow-exact pixels)\n"
         "  --optimizer NAME   training workloads' optimizer: sgd (default, as the peers), adam,\n"
-        "                     rmsprop (Keras' default learning rates)\n");
+        "                     rmsprop (Keras' default learning rates)\n"
+        "  --pixel-storage S  seed, fmnist: X as float (default, as the peers' float32 arrays) or\n"
+        "                     u8 (8-bit codes widened per batch, as hood keeps ingested images)\n");
 }
 
 typedef int (*workload_fn)(const char *name, const bench_options *o, const char *const *train,
@@ -166,7 +168,7 @@ typedef struct bench_args {
 static int parse_options(int argc, char **argv, bench_args *a)
 {
     bench_options *o = &a->o;
-    enum { O_FMNIST = 256, O_IDX, O_TMP, O_NOLIM, O_NOFORK, O_PHOTOS, O_DRAFT, O_SAMPLES, O_OPT };
+    enum { O_FMNIST = 256, O_IDX, O_TMP, O_NOLIM, O_NOFORK, O_PHOTOS, O_DRAFT, O_SAMPLES, O_OPT, O_STORAGE };
     static const struct option longs[] = {{"threads", required_argument, NULL, 't'},
                                           {"epochs", required_argument, NULL, 'e'},
                                           {"variant", required_argument, NULL, 'v'},
@@ -182,6 +184,7 @@ static int parse_options(int argc, char **argv, bench_args *a)
                                           {"jpeg-draft", no_argument, NULL, O_DRAFT},
                                           {"samples", required_argument, NULL, O_SAMPLES},
                                           {"optimizer", required_argument, NULL, O_OPT},
+                                          {"pixel-storage", required_argument, NULL, O_STORAGE},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     int c;
@@ -253,6 +256,13 @@ static int parse_options(int argc, char **argv, bench_args *a)
                         optarg);
                 return 2;
             }
+            break;
+        case O_STORAGE:
+            if (strcmp(optarg, "float") != 0 && strcmp(optarg, "u8") != 0) {
+                fprintf(stderr, "hood-bench: --pixel-storage: float or u8 (got '%s')\n", optarg);
+                return 2;
+            }
+            o->x_u8 = strcmp(optarg, "u8") == 0;
             break;
         case 'h':
             usage(stdout);

@@ -360,7 +360,7 @@ static int parse_args(int argc, char **argv, int rank, mpi_args *a)
 /* This rank's share of the workload's data. */
 typedef struct rank_data {
     hood_dataset *part;
-    float *owned_x; /* the samples part borrows, when it is the whole set */
+    void *owned_x; /* the samples part borrows, when it is the whole set */
     size_t first, global_n;
 } rank_data;
 

@@ -107,8 +107,10 @@ static void json_result(FILE *f, const bench_result *r)
     fprintf(f, ", \"kind\": \"%s\", \"threads\": %d", kinds[r->kind], r->threads);
     if (r->kind == BENCH_TRAIN && r->n_epochs >= 2) {
         double med = r->epoch_s.median;
-        fprintf(f, ", \"batch\": %zu, \"samples\": %zu, \"warmup_epochs\": 1, \"epochs\": [",
-                r->batch, r->samples);
+        fprintf(f,
+                ", \"batch\": %zu, \"samples\": %zu, \"x_storage\": \"%s\", \"warmup_epochs\": 1, "
+                "\"epochs\": [",
+                r->batch, r->samples, r->x_u8 ? "u8" : "float32");
         for (size_t e = 0; e < r->n_epochs; e++) {
             const bench_epoch *x = &r->epochs[e];
             fprintf(f,

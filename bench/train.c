@@ -139,50 +139,108 @@ static void fail(bench_result *r, const char *fmt, const char *a, const char *b)
     snprintf(r->what, sizeof r->what, fmt, a, b);
 }
 
-/* The data set once per workload; the variants share it. */
+/* The workload's X (input x n, column-major, float32 values code / 255) as 8-bit codes, checked
+ * to give back the same floats; NULL with err when a value is not one. */
+static uint8_t *codes_of(const float *X, size_t count, char *err, size_t err_len)
+{
+    uint8_t *codes = malloc(count);
+    if (codes == NULL) {
+        snprintf(err, err_len, "no memory for %zu 8-bit codes", count);
+        return NULL;
+    }
+    for (size_t k = 0; k < count; k++) {
+        float v = X[k] * 255.0f;
+        long c = v >= 0.0f && v <= 255.0f ? lrintf(v) : -1;
+        if (c < 0 || (float)c / 255.0f != X[k]) {
+            snprintf(err, err_len, "value %zu (%g) is not an 8-bit code / 255", k, (double)X[k]);
+            free(codes);
+            return NULL;
+        }
+        codes[k] = (uint8_t)c;
+    }
+    return codes;
+}
+
+/* The synthetic seed set (float32, owned by the dataset) with its labels. */
+static hood_status seed_dataset(const bench_train_spec *s, hood_dataset **out)
+{
+    int32_t *labels = malloc(s->samples * sizeof *labels);
+    hood_status st = hood_dataset_create(out, s->input, s->samples);
+    if (st == HOOD_OK && labels != NULL) {
+        bench_seed_data(hood_dataset_x_mutable(*out), labels, s->samples);
+        st = hood_dataset_set_labels(*out, HOOD_LABELS_BINARY, labels, 2);
+    } else if (st == HOOD_OK) {
+        st = HOOD_ENOMEM;
+    }
+    free(labels);
+    return st;
+}
+
+/* The data set once per workload; the variants share it. With o->x_u8 X is kept as 8-bit
+ * codes (the same values), as an image ingest holds it by default. */
 int bench_train_load(const bench_train_spec *s, const bench_options *o, hood_dataset **out,
-                     float **owned_x, char *err, size_t err_len)
+                     void **owned_x, char *err, size_t err_len)
 {
     *owned_x = NULL;
+    *out = NULL;
     hood_dataset *ds = NULL;
+    float *X = NULL;
+    int32_t *labels = NULL;
+    size_t n = s->samples;
     hood_status st;
     if (strcmp(s->name, "seed") == 0) {
-        int32_t *labels = malloc(s->samples * sizeof *labels);
-        st = hood_dataset_create(&ds, s->input, s->samples);
-        if (st != HOOD_OK || labels == NULL) {
+        st = seed_dataset(s, &ds);
+        if (st != HOOD_OK) {
             snprintf(err, err_len, "seed data: %s",
-                     st != HOOD_OK ? hood_last_error() : "no memory");
-            free(labels);
+                     st == HOOD_ENOMEM ? "no memory" : hood_last_error());
             hood_dataset_free(ds);
             return -1;
         }
-        bench_seed_data(hood_dataset_x_mutable(ds), labels, s->samples);
-        st = hood_dataset_set_labels(ds, HOOD_LABELS_BINARY, labels, 2);
-        free(labels);
+        if (!o->x_u8) {
+            *out = ds;
+            return 0;
+        }
+        X = hood_dataset_x_mutable(ds); /* borrowed until ds is freed below */
     } else {
-        float *X = NULL;
-        int32_t *labels = NULL;
-        size_t n = 0;
         if (bench_fmnist_idx(o->idx_dir, &X, &labels, &n, err, err_len) != 0)
             return -1;
         if (o->samples > 0 && o->samples < n)
             n = o->samples; /* the first columns: a quicker epoch, the same kind of work */
-        /* wrapped, not copied: one 188 MB matrix in memory, not two */
-        st = hood_dataset_wrap(&ds, X, s->input, n);
-        if (st == HOOD_OK)
-            st = hood_dataset_set_labels(ds, HOOD_LABELS_INT, labels, 10);
-        free(labels);
-        if (st != HOOD_OK)
-            free(X);
-        else
-            *owned_x = X;
     }
+    hood_dataset *wrapped = NULL;
+    uint8_t *codes = NULL;
+    if (o->x_u8) {
+        codes = codes_of(X, s->input * n, err, err_len);
+        if (codes == NULL) {
+            hood_dataset_free(ds);
+            if (ds == NULL)
+                free(X);
+            free(labels);
+            return -1;
+        }
+        /* wrapped, not copied: one matrix in memory (188 MB float32, 47 MB of codes) */
+        st = hood_dataset_wrap_u8(&wrapped, codes, s->input, n, 255.0f);
+    } else {
+        st = hood_dataset_wrap(&wrapped, X, s->input, n);
+    }
+    if (st == HOOD_OK && ds != NULL) { /* seed: the labels of the float set */
+        st = hood_dataset_set_label_values(wrapped, HOOD_LABELS_BINARY, hood_dataset_labels(ds),
+                                           1, 2);
+    } else if (st == HOOD_OK) {
+        st = hood_dataset_set_labels(wrapped, HOOD_LABELS_INT, labels, 10);
+    }
+    free(labels);
+    hood_dataset_free(ds); /* the seed's float set, when codes replace it */
+    if (ds == NULL && codes != NULL)
+        free(X);
     if (st != HOOD_OK) {
         snprintf(err, err_len, "%s data: %s", s->name, hood_last_error());
-        hood_dataset_free(ds);
+        hood_dataset_free(wrapped);
+        free(codes != NULL ? (void *)codes : (void *)X);
         return -1;
     }
-    *out = ds;
+    *owned_x = codes != NULL ? (void *)codes : (void *)X;
+    *out = wrapped;
     return 0;
 }
 
@@ -260,6 +318,7 @@ static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset
     snprintf(r->variant, sizeof r->variant, "%s", s->variants[vi]);
     r->kind = BENCH_TRAIN;
     r->threads = o->threads;
+    r->x_u8 = hood_dataset_storage(ds) == HOOD_PIXELS_U8;
     r->samples = hood_dataset_samples(ds);
     r->batch = s->batches[vi] > r->samples ? r->samples : s->batches[vi];
     size_t epochs = o->epochs ? o->epochs : s->default_epochs;
@@ -339,7 +398,7 @@ int bench_train(const char *workload, const bench_options *o, bench_results *out
     const bench_train_spec *s = bench_train_spec_find(workload);
     char err[256] = "";
     hood_dataset *ds = NULL;
-    float *owned_x = NULL; /* X behind a wrapped dataset: freed after it */
+    void *owned_x = NULL; /* X behind a wrapped dataset: freed after it */
     if (s == NULL || bench_train_load(s, o, &ds, &owned_x, err, sizeof err) != 0) {
         bench_result *r = bench_results_add(out, workload, workload);
         if (r != NULL) {

@@ -19,7 +19,8 @@ struct hood_dataset {
     /* 8-bit storage: x and x_owned are NULL, codes holds X and value = code / divisor;
      * widened is hood_dataset_x's float copy, made once on first call (set atomically: const
      * readers may race to make it, one copy wins). */
-    uint8_t *codes;
+    const uint8_t *codes;
+    uint8_t *codes_owned; /* == codes when the dataset owns them, NULL when it wraps them */
     float divisor;
     _Atomic(float *) widened;
     hood_label_mode label_mode;
@@ -105,7 +106,7 @@ void hood_dataset_free(hood_dataset *ds)
     if (ds == NULL)
         return;
     free(ds->x_owned);
-    free(ds->codes);
+    free(ds->codes_owned);
     free(atomic_load(&ds->widened));
     free(ds->labels);
     free_strings(ds->class_names, ds->num_class_names);
@@ -156,13 +157,15 @@ const float *hood_dataset_x(const hood_dataset *ds)
 
 float *hood_dataset_x_mutable(hood_dataset *ds)
 {
+    if (ds->codes != NULL && ds->codes_owned == NULL)
+        return NULL; /* wrapped codes: the caller's, as a wrapped float X */
     if (ds->codes != NULL) {
         float *x = atomic_load(&ds->widened);
         if (x == NULL && (x = widen_all(ds)) == NULL)
             return NULL;
         atomic_store(&ds->widened, NULL);
-        free(ds->codes);
-        ds->codes = NULL;
+        free(ds->codes_owned);
+        ds->codes = ds->codes_owned = NULL;
         ds->x = ds->x_owned = x;
     }
     return ds->x_owned;
@@ -185,7 +188,7 @@ size_t hood_dataset_x_bytes(const hood_dataset *ds)
     size_t count = ds->features * ds->samples;
     if (ds->codes == NULL)
         return ds->x_owned != NULL ? count * sizeof(float) : 0;
-    return count + (atomic_load(&((hood_dataset *)ds)->widened) != NULL ? count * sizeof(float)
+    return (ds->codes_owned != NULL ? count : 0) + (atomic_load(&((hood_dataset *)ds)->widened) != NULL ? count * sizeof(float)
                                                                           : 0);
 }
 
@@ -199,19 +202,43 @@ hood_status hood__dataset_create_u8(hood_dataset **out, size_t features, size_t 
     size_t count;
     if (hood__mul_overflows(features, samples, &count) ||
         count > SIZE_MAX / sizeof(float) /* hood_dataset_x may widen it */ ||
-        ((*out)->codes = calloc(count, 1)) == NULL) {
+        ((*out)->codes_owned = calloc(count, 1)) == NULL) {
         hood_dataset_free(*out);
         *out = NULL;
         return hood__fail(HOOD_ENOMEM, "cannot allocate a %zu x %zu 8-bit matrix", features,
                           samples);
     }
+    (*out)->codes = (*out)->codes_owned;
+    (*out)->divisor = divisor;
+    return HOOD_OK;
+}
+
+hood_status hood_dataset_wrap_u8(hood_dataset **out, const uint8_t *codes, size_t features,
+                                 size_t samples, float divisor)
+{
+    hood__clear_error();
+    *out = NULL;
+    if (codes == NULL)
+        return hood__fail(HOOD_EINVAL, "hood_dataset_wrap_u8: codes is NULL");
+    if (!isfinite(divisor) || divisor <= 0.0f)
+        return hood__fail(HOOD_EINVAL,
+                          "hood_dataset_wrap_u8: divisor must be a finite number > 0 (got %g)",
+                          (double)divisor);
+    size_t count;
+    if (hood__mul_overflows(features, samples, &count) || count > SIZE_MAX / sizeof(float))
+        return hood__fail(HOOD_EINVAL, "hood_dataset_wrap_u8: a %zu x %zu matrix is too large",
+                          features, samples);
+    hood_status status = dataset_new(out, features, samples);
+    if (status != HOOD_OK)
+        return status;
+    (*out)->codes = codes;
     (*out)->divisor = divisor;
     return HOOD_OK;
 }
 
 uint8_t *hood__dataset_u8_mutable(hood_dataset *ds)
 {
-    return ds->codes;
+    return ds->codes_owned;
 }
 
 hood__xsource hood__dataset_xsource(const hood_dataset *ds)
@@ -559,7 +586,7 @@ void hood_shard_range(size_t total, size_t index, size_t count, size_t *first, s
 
 hood_status hood__dataset_truncate(hood_dataset *ds, size_t samples)
 {
-    bool owned = ds->x_owned != NULL || ds->codes != NULL;
+    bool owned = ds->x_owned != NULL || ds->codes_owned != NULL;
     if (!owned || samples == 0 || samples > ds->samples)
         return hood__fail(HOOD_EINVAL, "cannot truncate a dataset of %zu samples to %zu%s",
                           ds->samples, samples, !owned ? " (it wraps caller memory)" : "");
@@ -570,10 +597,10 @@ hood_status hood__dataset_truncate(hood_dataset *ds, size_t samples)
         }
     /* Shrinking never fails in glibc, but if it does the old (larger) block is still valid.
      * A float copy of codes (hood_dataset_x) keeps its size: its first columns are still X. */
-    if (ds->codes != NULL) {
-        uint8_t *codes = realloc(ds->codes, ds->features * samples);
+    if (ds->codes_owned != NULL) {
+        uint8_t *codes = realloc(ds->codes_owned, ds->features * samples);
         if (codes != NULL)
-            ds->codes = codes;
+            ds->codes = ds->codes_owned = codes;
         ds->samples = samples;
         return HOOD_OK;
     }

@@ -493,9 +493,15 @@ static hood_status batch_gradient(hood_model *model, const split *sp, hood__work
      * (hood.h, Determinism): no copy of float X, one widening pass of 8-bit X
      * (docs/performance.md). */
     bool whole = sp->shard == NULL && k == sp->n_train;
-    r->X = whole ? hood__xsource_columns(&sp->X, 0, k, ws->Xb) : ws->Xb;
+    if (whole && !ws->Xb_whole) {
+        r->X = hood__xsource_columns(&sp->X, 0, k, ws->Xb);
+        ws->Xb_whole = r->X == ws->Xb; /* widened: the same columns every epoch */
+    } else {
+        r->X = ws->Xb;
+    }
     r->Y = whole ? sp->Y : ws->Yb;
     if (!whole) {
+        ws->Xb_whole = false;
         /* Xb (d x k), Yb (width x k) = the batch's columns, in permutation order */
         hood__xsource_gather_pool(ws->pool, ws->Xb, &sp->X, cols, k);
         hood__matrix_gather_cols(ws->Yb, sp->Y, width, cols, k);
@@ -614,6 +620,7 @@ static hood_status epoch_validation(hood_model *model, const split *sp, hood__wo
     double val_loss_sum = 0.0;
     size_t val_correct = 0;
     /* ws->Xb holds hood__inference_block(n_val) columns (fit_checked sizes it), idle here */
+    ws->Xb_whole = ws->Xb_whole && sp->n_val == 0;
     if (sp->n_val > 0 && !evaluate_columns(model, ws, &sp->val_X, ws->Xb, sp->val_Y,
                                            sp->val_width, sp->n_val, false, &val_loss_sum,
                                            &val_correct))

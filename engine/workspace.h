@@ -26,6 +26,8 @@ typedef struct hood__workspace {
     float **A;        /* A[l]: layer l's outputs (out_l x batch); forward keeps them for backward */
     float *Z;         /* the output layer's pre-activations (the fused losses need the logits) */
     float *Xb;        /* gathered batch inputs (features x batch), training only */
+    bool Xb_whole;    /* Xb holds every training sample widened from 8-bit codes, in storage
+                         order (a whole batch's epochs widen once; validation clears it) */
     float *Yb;        /* gathered batch labels (label_width x batch), training only */
     float *d[2];      /* backward ping-pong: dZ of one layer, dX of the next (max units x batch) */
     float **keep;     /* keep[l]: what layer l's forward keeps for its backward (layer.h) */

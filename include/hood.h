@@ -242,6 +242,14 @@ HOOD_API const uint8_t *hood_dataset_x_u8(const hood_dataset *ds, float *divisor
 /* Bytes of X the dataset owns now: features x samples x 4 (float32) or x 1 (8-bit), plus the
  * float copy once hood_dataset_x has made one; 0 for a wrapped dataset. */
 HOOD_API size_t hood_dataset_x_bytes(const hood_dataset *ds);
+/* A HOOD_PIXELS_U8 dataset over caller-owned 8-bit codes (features x samples, column-major,
+ * ld = features), no copy: value = (float)code / divisor, e.g. 255 for pixels in [0, 1] as
+ * ingest makes them, 1 for the raw 0..255 (a uint8 array converted to float32). Training and
+ * evaluating widen a batch at a time, as for ingested images; the caller keeps codes alive and
+ * unchanged until hood_dataset_free. hood_dataset_x_mutable is NULL, as for hood_dataset_wrap.
+ * HOOD_EINVAL for NULL codes, a divisor that is not finite and > 0, or an empty shape. */
+HOOD_API hood_status hood_dataset_wrap_u8(hood_dataset **out, const uint8_t *codes,
+                                          size_t features, size_t samples, float divisor);
 
 /* ---------------------------------------------------------------------------------------------
  * Image ingest: image_dataset_from_directory.

@@ -5,6 +5,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "hood.h"
+#include "model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -298,6 +299,122 @@ START_TEST(truncate_keeps_the_first_columns)
 }
 END_TEST
 
+/* hood_dataset_wrap_u8: the caller's codes, no copy, read through the one widening rule. */
+START_TEST(wrap_u8_borrows_codes)
+{
+    enum { D = 5, N = 7 };
+    uint8_t codes[D * N];
+    for (size_t k = 0; k < D * N; k++)
+        codes[k] = (uint8_t)(k * 37 + 3);
+    const float divisors[] = {255.0f, 1.0f, 3.5f};
+    for (size_t t = 0; t < 3; t++) {
+        hood_dataset *ds = NULL;
+        ck_assert_int_eq(hood_dataset_wrap_u8(&ds, codes, D, N, divisors[t]), HOOD_OK);
+        ck_assert_int_eq(hood_dataset_storage(ds), HOOD_PIXELS_U8);
+        float divisor = 0.0f;
+        ck_assert_ptr_eq(hood_dataset_x_u8(ds, &divisor), codes);
+        ck_assert(divisor == divisors[t]);
+        ck_assert_uint_eq(hood_dataset_x_bytes(ds), 0); /* the caller's memory */
+        ck_assert_ptr_null(hood_dataset_x_mutable(ds));
+        ck_assert_int_eq(hood_dataset_storage(ds), HOOD_PIXELS_U8); /* not converted */
+        const float *x = hood_dataset_x(ds);
+        ck_assert_ptr_nonnull(x);
+        for (size_t k = 0; k < D * N; k++)
+            ck_assert_msg(x[k] == (float)codes[k] / divisors[t], "value %zu", k);
+        ck_assert_uint_eq(hood_dataset_x_bytes(ds), D * N * sizeof(float)); /* the copy */
+        hood_dataset_free(ds);
+    }
+}
+END_TEST
+
+START_TEST(wrap_u8_errors_say_what)
+{
+    uint8_t codes[4] = {0};
+    hood_dataset *ds = (hood_dataset *)codes; /* must be reset to NULL */
+    ck_assert_int_eq(hood_dataset_wrap_u8(&ds, NULL, 2, 2, 255.0f), HOOD_EINVAL);
+    ck_assert_ptr_null(ds);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "codes is NULL"));
+    const float bad[] = {0.0f, -1.0f, NAN, INFINITY};
+    for (size_t t = 0; t < 4; t++) {
+        ds = (hood_dataset *)codes;
+        ck_assert_int_eq(hood_dataset_wrap_u8(&ds, codes, 2, 2, bad[t]), HOOD_EINVAL);
+        ck_assert_ptr_null(ds);
+        ck_assert_ptr_nonnull(strstr(hood_last_error(), "divisor"));
+    }
+    ck_assert_int_eq(hood_dataset_wrap_u8(&ds, codes, 0, 2, 255.0f), HOOD_EINVAL);
+    ck_assert_ptr_null(ds);
+    ck_assert_int_eq(hood_dataset_wrap_u8(&ds, codes, SIZE_MAX / 2, 3, 255.0f), HOOD_EINVAL);
+    ck_assert_ptr_null(ds);
+    ck_assert_ptr_nonnull(strstr(hood_last_error(), "too large"));
+}
+END_TEST
+
+/* A model fitted on wrapped codes equals one fitted on the widened floats, bit for bit: with
+ * shuffled batches (the 8-bit gather) and with one whole batch (X read in place, widened once),
+ * at 1 and 2 threads. */
+static hood_model *fit_small(const hood_dataset *ds, size_t batch, int threads)
+{
+    hood_model *m = NULL;
+    ck_assert_int_eq(hood_model_create(&m, hood_dataset_features(ds)), HOOD_OK);
+    ck_assert_int_eq(hood_model_add_dense(m, 12, HOOD_ACT_RELU, true), HOOD_OK);
+    ck_assert_int_eq(hood_model_add_dense(m, 3, HOOD_ACT_SOFTMAX, true), HOOD_OK);
+    hood_optimizer_config opt;
+    hood_optimizer_config_init(&opt, HOOD_OPT_RMSPROP);
+    ck_assert_int_eq(hood_model_compile(m, HOOD_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, &opt, 3),
+                     HOOD_OK);
+    ck_assert_int_eq(hood_model_set_threads(m, threads), HOOD_OK);
+    hood_fit_options fo;
+    hood_fit_options_init(&fo);
+    fo.epochs = 3;
+    fo.batch_size = batch;
+    fo.seed = 5;
+    ck_assert_msg(hood_model_fit(m, ds, &fo) == HOOD_OK, "%s", hood_last_error());
+    return m;
+}
+
+START_TEST(wrap_u8_trains_as_its_floats)
+{
+    enum { D = 600, N = 90 };
+    uint8_t *codes = malloc(D * N);
+    float *x = malloc(D * N * sizeof *x);
+    int32_t labels[N];
+    uint32_t r = 12345;
+    for (size_t j = 0; j < N; j++) {
+        labels[j] = (int32_t)(j % 3);
+        for (size_t i = 0; i < D; i++) {
+            r = r * 1664525u + 1013904223u;
+            codes[j * D + i] = (uint8_t)((r >> 24) / 2 + (i % 3 == (size_t)labels[j] ? 100 : 0));
+            x[j * D + i] = (float)codes[j * D + i] / 255.0f;
+        }
+    }
+    hood_dataset *u = NULL, *f = NULL;
+    ck_assert_int_eq(hood_dataset_wrap_u8(&u, codes, D, N, 255.0f), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_wrap(&f, x, D, N), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_set_labels(u, HOOD_LABELS_INT, labels, 3), HOOD_OK);
+    ck_assert_int_eq(hood_dataset_set_labels(f, HOOD_LABELS_INT, labels, 3), HOOD_OK);
+    const size_t batches[] = {8, N};
+    for (int threads = 1; threads <= 2; threads++)
+        for (size_t b = 0; b < 2; b++) {
+            hood_model *mu = fit_small(u, batches[b], threads);
+            hood_model *mf = fit_small(f, batches[b], threads);
+            ck_assert_uint_eq(mu->num_params, mf->num_params);
+            ck_assert_msg(memcmp(mu->params, mf->params, mu->num_params * sizeof(float)) == 0,
+                          "batch %zu, %d threads: weights differ", batches[b], threads);
+            const hood_epoch_log *a = hood_model_history(mu, 2), *c = hood_model_history(mf, 2);
+            ck_assert_msg(a->loss == c->loss, "batch %zu, %d threads: loss %.9g vs %.9g",
+                          batches[b], threads, a->loss, c->loss);
+            ck_assert(a->loss < hood_model_history(mu, 0)->loss); /* it learns: not noise */
+            hood_model_free(mu);
+            hood_model_free(mf);
+        }
+    ck_assert_uint_eq(hood_dataset_x_bytes(u), 0); /* no float copy was made */
+    hood_dataset_free(u);
+    hood_dataset_free(f);
+    free(codes);
+    free(x);
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("dataset");
@@ -318,6 +435,9 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, shard_ranges_tile_the_whole);
     tcase_add_test(tc, shard_info_defaults_to_the_whole);
     tcase_add_test(tc, truncate_keeps_the_first_columns);
+    tcase_add_test(tc, wrap_u8_borrows_codes);
+    tcase_add_test(tc, wrap_u8_errors_say_what);
+    tcase_add_test(tc, wrap_u8_trains_as_its_floats);
     suite_add_tcase(s, tc);
     return s;
 }

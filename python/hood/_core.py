@@ -29,9 +29,10 @@ def hood_array(owner, address, shape):
     return np.asarray(_ArrayOwner(owner, address, shape))
 
 
-def as_matrix(x, what="x"):
+def as_matrix(x, what="x", keep_uint8=False):
     """x as a C-contiguous float32 (n, d) array: the same object when it already is one (no
-    copy), else converted once (another dtype or order). (n, ...) is flattened to (n, d)."""
+    copy), else converted once (another dtype or order). (n, ...) is flattened to (n, d).
+    With keep_uint8 a uint8 array stays uint8 (Dataset.from_arrays wraps its codes)."""
     a = np.asarray(x)
     if a.ndim == 0:
         raise ValueError("%s must be an array of samples, got a scalar" % what)
@@ -39,25 +40,36 @@ def as_matrix(x, what="x"):
         a = a.reshape(-1, 1)
     elif a.ndim > 2:
         a = a.reshape(a.shape[0], -1)
-    return np.ascontiguousarray(a, dtype=np.float32)
+    dtype = np.uint8 if keep_uint8 and a.dtype == np.uint8 else np.float32
+    return np.ascontiguousarray(a, dtype=dtype)
 
 
 class Dataset:
     """A hood_dataset. Built from arrays it wraps x without a copy when x is C-contiguous
-    float32 (n, d) (and keeps x alive); labels are copied into hood."""
+    float32 or uint8 (n, d) (and keeps x alive); labels are copied into hood."""
 
     def __init__(self, ptr, keep=None):
         self._ptr = ptr
         self._keep = keep  # the NumPy array hood reads, when wrapped
 
     @classmethod
-    def from_arrays(cls, x, y=None, label_mode=LABELS_CATEGORICAL, num_classes=0):
-        x = as_matrix(x)
+    def from_arrays(cls, x, y=None, label_mode=LABELS_CATEGORICAL, num_classes=0, divisor=1.0):
+        """x: (n, ...) samples. A uint8 x is kept as 8-bit codes (a quarter of float32's
+        memory, widened a batch at a time): its values are code / divisor, so the default 1.0
+        trains on what np.float32(x) holds and 255.0 on what np.float32(x) / np.float32(255)
+        holds, bit for bit. Any other dtype is read as float32 (divisor must then be 1)."""
+        x = as_matrix(x, keep_uint8=True)
         n, d = x.shape
         if n == 0 or d == 0:
             raise ValueError("x must have samples and features, got shape %s" % (x.shape,))
         ptr = ctypes.c_void_p()
-        check(lib.hood_dataset_wrap(ctypes.byref(ptr), x.ctypes.data, d, n))
+        if x.dtype == np.uint8:
+            check(lib.hood_dataset_wrap_u8(ctypes.byref(ptr), x.ctypes.data, d, n,
+                                           float(divisor)))
+        elif divisor != 1.0:
+            raise ValueError("divisor applies to uint8 x only (x is %s)" % x.dtype)
+        else:
+            check(lib.hood_dataset_wrap(ctypes.byref(ptr), x.ctypes.data, d, n))
         ds = cls(ptr, keep=x)
         if y is not None:
             ds.set_label_values(y, label_mode, num_classes)

@@ -241,6 +241,8 @@ _sig("hood_dataset_check_finite", c_status, dataset_p)
 _sig("hood_dataset_storage", c_enum, dataset_p)
 _sig("hood_dataset_x_u8", ctypes.c_void_p, dataset_p, ctypes.POINTER(ctypes.c_float))
 _sig("hood_dataset_x_bytes", ctypes.c_size_t, dataset_p)
+_sig("hood_dataset_wrap_u8", c_status, _P(dataset_p), ctypes.c_void_p, ctypes.c_size_t,
+     ctypes.c_size_t, ctypes.c_float)
 
 _sig("hood_preprocess_init", None, _P(Preprocess))
 _sig("hood_ingest_options_init", None, _P(IngestOptions))

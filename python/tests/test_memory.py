@@ -44,6 +44,46 @@ def test_fit_and_predict_read_the_callers_buffer(monkeypatch):
     assert seen == [x.ctypes.data]
 
 
+def test_uint8_array_is_kept_as_codes_without_copy(monkeypatch):
+    import hood
+    import hood._core as core
+    from hood.keras import Sequential
+    from hood.keras.layers import Dense
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 256, size=(120, 40), dtype=np.uint8)
+    y = (codes[:, 0] > 127).astype(np.float32)
+    ds = hood.Dataset.from_arrays(codes, y, label_mode=2, divisor=255.0)
+    assert ds.pixel_storage == "u8" and ds.nbytes == 0  # the caller's bytes, no float copy
+    assert np.array_equal(ds.x, codes.astype(np.float32) / np.float32(255))
+    raw = hood.Dataset.from_arrays(codes)
+    assert np.array_equal(raw.x, codes.astype(np.float32))
+    try:
+        hood.Dataset.from_arrays(codes.astype(np.float32), divisor=255.0)
+        raise AssertionError("a divisor for float x was accepted")
+    except ValueError as e:
+        assert "uint8" in str(e)
+    # Keras' fit on a uint8 array trains on its float32 cast: the same bits as fitting that
+    # cast, and the codes are wrapped (their address), not converted
+    seen = []
+    wrap_u8 = core.lib.hood_dataset_wrap_u8
+
+    def spy(out, address, d, n, divisor):
+        seen.append((address, divisor))
+        return wrap_u8(out, address, d, n, divisor)
+
+    monkeypatch.setattr(core.lib, "hood_dataset_wrap_u8", spy)
+    weights = []
+    for x in (codes, codes.astype(np.float32)):
+        hood.keras.utils.set_random_seed(7)
+        model = Sequential([Dense(4, activation="relu", input_dim=40),
+                            Dense(1, activation="sigmoid")])
+        model.compile(optimizer="rmsprop", loss="binary_crossentropy")
+        model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+        weights.append(model.get_weights())
+    assert seen == [(codes.ctypes.data, 1.0)]
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+
+
 def test_views_of_hood_memory_outlive_their_dataset():
     import hood
     x, y = two_class_data()
