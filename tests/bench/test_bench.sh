@@ -41,6 +41,8 @@ usage_error "a count past 2^64 is refused" "--epochs: '99999999999999999999'" \
     --epochs 99999999999999999999 seed
 usage_error "a ninth --variant is refused" "--variant: at most 8" \
     -v b32 -v b32 -v b32 -v b32 -v b32 -v b32 -v b32 -v b32 -v b32 seed
+usage_error "--pixel-storage f16 is refused" "--pixel-storage: float or u8 (got 'f16')" \
+    --pixel-storage f16 seed
 
 "$BENCH" nosuch >"$T/out" 2>"$T/err"
 rc=$?
@@ -74,6 +76,21 @@ if head -c 200 "$T/seed.svg" | grep -q '<svg' && tail -c 20 "$T/seed.svg" | grep
     pass "seed b32: --plot writes a whole SVG"
 else
     fail "seed b32: --plot writes a whole SVG" "$(head -c 200 "$T/seed.svg" 2>&1)"
+fi
+
+# --- the same run with X as 8-bit codes: the same losses, bit for bit (the check prints them) -----
+"$BENCH" --no-limits --epochs 3 --variant b32 --pixel-storage u8 --json "$T/seed8.json" seed \
+    >"$T/out" 2>"$T/err"
+rc=$?
+want=$(grep -o '"check": {[^}]*}' "$j")
+got=$(grep -o '"check": {[^}]*}' "$T/seed8.json")
+losses() { grep -o '"loss": [0-9.e-]*' "$1" | tr '\n' ' '; }
+if [ "$rc" = 0 ] && grep -q '"x_storage": "float32"' "$j" && grep -q '"x_storage": "u8"' "$T/seed8.json" &&
+    [ -n "$want" ] && [ "$want" = "$got" ] && [ "$(losses "$j")" = "$(losses "$T/seed8.json")" ]; then
+    pass "seed b32 with --pixel-storage u8: x_storage u8, every epoch's loss equal to float32's"
+else
+    fail "seed b32 with --pixel-storage u8: the same losses as float32" "exit $rc" \
+        "float32: $(losses "$j")" "u8: $(losses "$T/seed8.json")" "$(tail -3 "$T/err")"
 fi
 
 # --- the ingest workload's check, on a small folder of 300x300 images ---------------------------
