@@ -6,8 +6,10 @@
 #include <cblas.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #if defined(HOOD_BLAS_BLIS)
 /* BLIS's own prototypes (blis.h) cannot share a translation unit with lapacke.h
@@ -184,6 +186,26 @@ const char *hood__blas_description(void)
     snprintf(text, sizeof text, "CBLAS");
 #endif
     return text;
+}
+
+bool hood__blas_small_kernels(void)
+{
+#if defined(HOOD_BLAS_OPENBLAS)
+    /* a process-wide constant (the kernel is chosen when OpenBLAS loads), asked per product:
+     * 0 = not asked yet, 1 = no, 2 = yes */
+    static atomic_int known;
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k == 0) {
+        const char *core = openblas_get_corename();
+        bool yes =
+            core != NULL && (strcmp(core, "SkylakeX") == 0 || strcmp(core, "Cooperlake") == 0);
+        k = yes ? 2 : 1;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k == 2;
+#else
+    return false;
+#endif
 }
 
 /* The one process-wide state hood keeps, because the BLAS's thread setting is process-wide. */

@@ -38,5 +38,10 @@ void hood__blas_release(void);
 /* "OpenBLAS 0.3.21 (Haswell)" (the kernel selected at run time), "BLIS 0.9.0" or "CBLAS": for
  * bench reports. Points to a per-thread buffer, valid until the next call on that thread. */
 const char *hood__blas_description(void);
+/* Whether the BLAS multiplies small products (m·n·k <= 10^6) without packing for the NN and NT
+ * layouts: OpenBLAS's SkylakeX and Cooperlake kernels (Debian's 0.3.21 is built with them).
+ * Decided once per process from the kernel OpenBLAS picked; false for other kernels and BLAS
+ * libraries, where cutting a product into such bands only adds calls (Haswell: 1.5x slower). */
+bool hood__blas_small_kernels(void);
 
 #endif

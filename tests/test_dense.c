@@ -11,6 +11,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 START_TEST(forward_by_hand)
@@ -266,6 +267,94 @@ START_TEST(all_finite_finds_every_non_finite)
 }
 END_TEST
 
+/* Wide layers above the BLAS's small-matrix size, whose products dense.c cuts into bands of
+ * rows where the BLAS has small-matrix kernels (Fashion-MNIST's 784 -> 256 and 256 -> 128 at
+ * batch 32; 500 -> 200 at batch 20, whose bands are uneven; one sample): Z, dW, dX and the
+ * SGD-folded W against the double-accumulating reference, within a bound from |W|·|X|. */
+static void assert_near(const float *got, const double *want, const double *scale, size_t n,
+                        const char *what, size_t in, size_t out, size_t batch)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabs((double)got[i] - want[i]) <= 1e-5 * scale[i] + 1e-30,
+                      "%zu -> %zu, batch %zu: %s[%zu] = %.9g, reference %.9g", in, out, batch, what,
+                      i, (double)got[i], want[i]);
+}
+
+/* out (m x n) = op(A) · op(B) in double, and scale = |op(A)| · |op(B)|. */
+static void reference(bool ta, bool tb, size_t m, size_t n, size_t k, const float *A, size_t lda,
+                      const float *B, size_t ldb, double *out, double *scale)
+{
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < m; i++) {
+            double sum = 0.0, abs = 0.0;
+            for (size_t p = 0; p < k; p++) {
+                double a = ta ? A[p + i * lda] : A[i + p * lda];
+                double b = tb ? B[j + p * ldb] : B[p + j * ldb];
+                sum += a * b;
+                abs += fabs(a * b);
+            }
+            out[i + j * m] = sum;
+            scale[i + j * m] = abs;
+        }
+}
+
+START_TEST(wide_products_match_the_reference)
+{
+    static const size_t shapes[][3] = {
+        {784, 256, 32}, {256, 128, 32}, {500, 200, 20}, {784, 256, 1}};
+    size_t in = shapes[_i][0], out = shapes[_i][1], B = shapes[_i][2], ldx = in + 5;
+    hood_rng rng;
+    hood__rng_seed(&rng, 40 + (uint64_t)_i);
+    float *W = hood__matrix_alloc(out * in, 1), *X = hood__matrix_alloc(ldx * B, 1);
+    float *dZ = hood__matrix_alloc(out * B, 1), *dW = hood__matrix_alloc(out * in, 1);
+    float *A = hood__matrix_alloc(out * B, 1), *Zk = hood__matrix_alloc(out * B, 1);
+    float *dX = hood__matrix_alloc(in * B, 1), *Wn = hood__matrix_alloc(out * in, 1);
+    float b[256], db[256];
+    double *want = malloc(out * in * sizeof *want), *scale = malloc(out * in * sizeof *scale);
+    double *wantx = malloc(in * B * sizeof *wantx), *scalex = malloc(in * B * sizeof *scalex);
+    for (size_t i = 0; i < out * in; i++)
+        W[i] = (float)(0.1 * hood__rng_normal(&rng));
+    for (size_t i = 0; i < ldx * B; i++)
+        X[i] = (float)hood__rng_normal(&rng);
+    for (size_t i = 0; i < out * B; i++)
+        dZ[i] = (float)hood__rng_normal(&rng);
+    for (size_t i = 0; i < out; i++)
+        b[i] = 0.0f;
+    hood__dense layer = {.in = in,
+                         .out = out,
+                         .act = HOOD_ACT_LINEAR,
+                         .use_bias = true,
+                         .W = W,
+                         .b = b,
+                         .dW = dW,
+                         .db = db};
+    hood__dense_forward(&layer, A, Zk, X, ldx, B);
+    reference(false, false, out, B, in, W, out, X, ldx, want, scale);
+    assert_near(A, want, scale, out * B, "Z", in, out, B);
+    hood__dense_backward(&layer, dX, dZ, X, ldx, B);
+    reference(false, true, out, in, B, dZ, out, X, ldx, want, scale);
+    assert_near(dW, want, scale, out * in, "dW", in, out, B);
+    reference(true, false, in, B, out, W, out, dZ, out, wantx, scalex);
+    assert_near(dX, wantx, scalex, in * B, "dX", in, out, B);
+    /* W - lr·dZ·Xᵀ in one call with beta = 1: against W - lr·(reference dW) */
+    const float lr = 0.5f;
+    ck_assert(hood__dense_backward_sgd_pool(NULL, &layer, Wn, lr, dZ, X, ldx, B));
+    reference(false, true, out, in, B, dZ, out, X, ldx, want, scale);
+    for (size_t i = 0; i < out * in; i++) {
+        want[i] = (double)W[i] - lr * want[i];
+        scale[i] = fabs((double)W[i]) + lr * scale[i];
+    }
+    assert_near(Wn, want, scale, out * in, "SGD-folded W", in, out, B);
+    float *bufs[] = {W, X, dZ, dW, A, Zk, dX, Wn};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        hood__matrix_free(bufs[i]);
+    free(want);
+    free(scale);
+    free(wantx);
+    free(scalex);
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("dense");
@@ -276,6 +365,7 @@ Suite *hood_test_suite(void)
     tcase_add_loop_test(tc, backward_matches_central_differences, 0, 5);
     tcase_add_test(tc, first_layer_and_no_bias_paths);
     tcase_add_test(tc, empty_batch_gives_zero_gradients);
+    tcase_add_loop_test(tc, wide_products_match_the_reference, 0, 4);
     suite_add_tcase(s, tc);
     TCase *mat = tcase_create("matrix");
     tcase_add_test(mat, matrix_alloc_is_aligned_and_checks_overflow);
