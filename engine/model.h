@@ -63,9 +63,11 @@ struct hood_model {
     float *params, *grads;
     size_t opt_slots; /* state arrays of num_params floats each (see optimizer.h) */
     float *opt_state; /* opt_slots * num_params floats, zero before the first step */
-    /* Where the next optimizer step writes: the step goes from (params, opt_state) to these,
-     * and only when every new value is finite are the pairs swapped (train.c), so a diverging
-     * step costs nothing to undo. Contents are scratch between steps. */
+    /* Where the next optimizer step writes when it is not proved finite beforehand (train.c
+     * batch_update, step_bounds): the step goes from (params, opt_state) to these, and only
+     * when every new value is finite are the pairs swapped, so a diverging step costs nothing
+     * to undo. A step proved finite writes params and opt_state in place. Contents are scratch
+     * between steps. */
     float *params_next, *opt_state_next;
     uint64_t opt_step; /* Keras' `iterations`: updates applied so far */
     hood__step_bounds step_bounds;

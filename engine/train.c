@@ -623,8 +623,8 @@ static hood_status batch_update(hood_model *model, const split *sp, hood__worksp
                                   model->grads + skip, state, params_out + skip,
                                   state_out != NULL ? state_out + skip : NULL, model->num_params,
                                   model->num_params - skip, &plan.max)) {
-        /* an in-place step is proved finite; were the proof wrong, the weights are not kept */
-        sb->valid = false;
+        /* only the out-of-place step refuses (in place is proved finite and checks nothing):
+         * the arenas, and so their bounds, are those of before this batch */
         return hood__fail(HOOD_EDIVERGED,
                           "training diverged at epoch %zu, batch %zu of %zu: a gradient or "
                           "updated weight is not finite (loss %g); try a lower learning rate",
