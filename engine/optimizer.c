@@ -503,6 +503,7 @@ bool hood__optimizer_step(const hood_optimizer_config *cfg, uint64_t t, const fl
     return hood__optimizer_step_pool(NULL, cfg, t, w, g, state, w_out, state_out, n);
 }
 
+STEP_CLONES
 float hood__optimizer_abs_max(const float *x, size_t n)
 {
     uint32_t mx = 0;

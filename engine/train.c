@@ -611,9 +611,9 @@ static hood_status batch_update(hood_model *model, const split *sp, hood__worksp
     bool folded_ok = true;
     if (sp->shard == NULL)
         folded_ok = backward_fold(model, ws, r->X, model->input_features, r->Bn, fold, &plan);
-    if (!fold)
-        plan_step(model, hood__optimizer_abs_max(model->grads, model->num_params), &plan);
     r->t[3] = now_seconds();
+    if (!fold) /* the gradients' bound: one read of them */
+        plan_step(model, hood__optimizer_abs_max(model->grads, model->num_params), &plan);
     /* the state's slot s of parameter i is at s * num_params + i, whatever is skipped */
     float *params_out = plan.in_place ? model->params : model->params_next;
     float *state_out = plan.in_place ? model->opt_state : model->opt_state_next;
