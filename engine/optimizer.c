@@ -60,10 +60,26 @@ static inline float ftz(float x)
      * the divergence guard still sees them. */
     uint32_t u;
     memcpy(&u, &x, sizeof u);
+    uint32_t keep = 0u - (uint32_t)((u & 0x7f800000u) != 0);
+    u &= keep | 0x80000000u;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* The same function spelt as a select: GCC 12 vectorizes the in-place loops ~10 % faster with it
+ * (AVX-512: a mask test and a masked and) but not the guarded loops with their max reductions
+ * (5x slower, scalar), so each kernel says which spelling it uses (`flush`); the bits are
+ * ftz's. */
+static inline float ftz_select(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
     u = (u & 0x7f800000u) != 0 ? u : u & 0x80000000u;
     memcpy(&x, &u, sizeof x);
     return x;
 }
+
+typedef float (*flush_fn)(float);
 
 /* Plain SGD: w -= g * lr. */
 static inline float sgd_w(const step_consts *c, float w, float g)
@@ -73,40 +89,42 @@ static inline float sgd_w(const step_consts *c, float w, float g)
 
 /* SGD with momentum (Keras): m = -g * lr + m * momentum; w += m, or with Nesterov
  * w += -g * lr + m * momentum using the updated m. */
-static inline void momentum_elem(const step_consts *c, bool nesterov, float *w, float *m, float g)
+static inline void momentum_elem(const step_consts *c, flush_fn flush, bool nesterov, float *w,
+                                 float *m, float g)
 {
     float step = -g * c->lr;
-    float m_new = ftz(step + *m * c->momentum);
+    float m_new = flush(step + *m * c->momentum);
     *m = m_new;
-    *w = ftz(nesterov ? *w + (step + m_new * c->momentum) : *w + m_new);
+    *w = flush(nesterov ? *w + (step + m_new * c->momentum) : *w + m_new);
 }
 
 /* Adam (Keras 3): m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= m * alpha / (sqrt(v) + eps).
  * Algebraically m = b1 m + (1 - b1) g; this is the order Keras rounds in. */
-static inline void adam_elem(const step_consts *c, float *w, float *m, float *v, float g)
+static inline void adam_elem(const step_consts *c, flush_fn flush, float *w, float *m, float *v,
+                             float g)
 {
-    float m_new = ftz(*m + (g - *m) * c->one_minus_b1);
-    float v_new = ftz(*v + (g * g - *v) * c->one_minus_b2);
+    float m_new = flush(*m + (g - *m) * c->one_minus_b1);
+    float v_new = flush(*v + (g * g - *v) * c->one_minus_b2);
     *m = m_new;
     *v = v_new;
-    *w = ftz(*w - (m_new * c->alpha) / (sqrtf(v_new) + c->epsilon));
+    *w = flush(*w - (m_new * c->alpha) / (sqrtf(v_new) + c->epsilon));
 }
 
 /* RMSprop (Keras 3, not centered): v = rho v + (1 - rho) g^2; increment = lr g / sqrt(v + eps)
  * (epsilon inside the root, as keras/optimizers/rmsprop.py); with momentum
  * mom = momentum * mom + increment, w -= mom; else w -= increment. */
-static inline void rmsprop_elem(const step_consts *c, bool with_mom, float *w, float *v, float *mom,
-                                float g)
+static inline void rmsprop_elem(const step_consts *c, flush_fn flush, bool with_mom, float *w,
+                                float *v, float *mom, float g)
 {
-    float v_new = ftz(c->rho * *v + c->one_minus_rho * (g * g));
+    float v_new = flush(c->rho * *v + c->one_minus_rho * (g * g));
     float increment = (c->lr * g) / sqrtf(v_new + c->epsilon);
     *v = v_new;
     if (with_mom) {
-        float mom_new = ftz(c->momentum * *mom + increment);
+        float mom_new = flush(c->momentum * *mom + increment);
         *mom = mom_new;
-        *w = ftz(*w - mom_new);
+        *w = flush(*w - mom_new);
     } else {
-        *w = ftz(*w - increment);
+        *w = flush(*w - increment);
     }
 }
 
@@ -150,7 +168,7 @@ static inline void sgd_run_ip(const step_consts *c, float *restrict w, const flo
                               size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        w[i] = sgd_w(c, w[i], ftz(g[i]));
+        w[i] = sgd_w(c, w[i], ftz_select(g[i]));
 }
 
 static inline void momentum_run(const step_consts *c, bool nesterov, const float *restrict w,
@@ -161,7 +179,7 @@ static inline void momentum_run(const step_consts *c, bool nesterov, const float
     uint32_t mw = 0, mm = 0;
     for (size_t i = 0; i < n; i++) {
         float wi = w[i], mi = m[i];
-        momentum_elem(c, nesterov, &wi, &mi, ftz(g[i]));
+        momentum_elem(c, ftz, nesterov, &wi, &mi, ftz(g[i]));
         mw = max_bits(mw, abs_bits(wi));
         mm = max_bits(mm, abs_bits(mi));
         w_out[i] = wi;
@@ -176,7 +194,7 @@ static inline void momentum_run_ip(const step_consts *c, bool nesterov, float *r
 {
     for (size_t i = 0; i < n; i++) {
         float wi = w[i], mi = m[i];
-        momentum_elem(c, nesterov, &wi, &mi, ftz(g[i]));
+        momentum_elem(c, ftz_select, nesterov, &wi, &mi, ftz_select(g[i]));
         w[i] = wi;
         m[i] = mi;
     }
@@ -189,7 +207,7 @@ static inline void adam_run(const step_consts *c, const float *restrict w, const
     uint32_t mw = 0, mm = 0, mv = 0;
     for (size_t i = 0; i < n; i++) {
         float wi = w[i], mi = m[i], vi = v[i];
-        adam_elem(c, &wi, &mi, &vi, ftz(g[i]));
+        adam_elem(c, ftz, &wi, &mi, &vi, ftz(g[i]));
         mw = max_bits(mw, abs_bits(wi));
         mm = max_bits(mm, abs_bits(mi));
         mv = max_bits(mv, abs_bits(vi));
@@ -207,7 +225,7 @@ static inline void adam_run_ip(const step_consts *c, float *restrict w, float *r
 {
     for (size_t i = 0; i < n; i++) {
         float wi = w[i], mi = m[i], vi = v[i];
-        adam_elem(c, &wi, &mi, &vi, ftz(g[i]));
+        adam_elem(c, ftz_select, &wi, &mi, &vi, ftz_select(g[i]));
         w[i] = wi;
         m[i] = mi;
         v[i] = vi;
@@ -223,7 +241,7 @@ static inline void rmsprop_run(const step_consts *c, bool with_mom, const float 
     uint32_t mw = 0, mv = 0, mm = 0;
     for (size_t i = 0; i < n; i++) {
         float wi = w[i], vi = v[i], momi = with_mom ? mom[i] : 0.0f;
-        rmsprop_elem(c, with_mom, &wi, &vi, &momi, ftz(g[i]));
+        rmsprop_elem(c, ftz, with_mom, &wi, &vi, &momi, ftz(g[i]));
         mw = max_bits(mw, abs_bits(wi));
         mv = max_bits(mv, abs_bits(vi));
         mm = max_bits(mm, abs_bits(momi));
@@ -243,7 +261,7 @@ static inline void rmsprop_run_ip(const step_consts *c, bool with_mom, float *re
 {
     for (size_t i = 0; i < n; i++) {
         float wi = w[i], vi = v[i], momi = with_mom ? mom[i] : 0.0f;
-        rmsprop_elem(c, with_mom, &wi, &vi, &momi, ftz(g[i]));
+        rmsprop_elem(c, ftz_select, with_mom, &wi, &vi, &momi, ftz_select(g[i]));
         w[i] = wi;
         v[i] = vi;
         if (with_mom)
