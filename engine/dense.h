@@ -6,6 +6,7 @@
 
 #include "hood.h"
 #include "layer.h"
+#include "optimizer.h"
 #include "parallel.h"
 
 /* A Dense layer is a hood__layer of kind HOOD_LAYER_DENSE: in, out, act, use_bias, W, b, dW,
@@ -50,13 +51,16 @@ bool hood__dense_fuses_step(const hood__dense *layer);
  * (band x out) = X[band, :] · dZᵀ, transposed into dW, then the optimizer's step on that band
  * of the kernel (hood__optimizer_step_slice: W at layer->W, its state at `state`, slot stride
  * `stride`, into W_out and state_out). db as in backward (the bias goes through the optimizer
- * with the rest of the arena). False when a new value is not finite (W untouched either way).
- * dW is neither written nor read: each band's gradient lives on the stack. */
+ * with the rest of the arena). False when a new value is not finite (W untouched either way,
+ * unless stepped in place: W_out == layer->W and state_out == state, which the caller may ask
+ * only after hood__optimizer_safe). `max` (NULL: not wanted) is raised to the maxima of the new
+ * kernel and its state (hood__optimizer_step_max). dW is neither written nor read: each band's
+ * gradient lives on the stack. */
 bool hood__dense_backward_step_pool(hood__pool *pool, const hood__dense *layer,
                                     const hood_optimizer_config *cfg, uint64_t t,
                                     const float *state, float *W_out, float *state_out,
                                     size_t stride, const float *dZ, const float *X, size_t ldx,
-                                    size_t batch);
+                                    size_t batch, hood__arena_max *max);
 /* C (m x n) = alpha op(A) op(B) + beta C (hood__sgemm's contract) split over the pool as the
  * cost model says (NULL pool: one call); for the other kinds' products (conv2d.c). */
 void hood__pool_sgemm(hood__pool *pool, bool ta, bool tb, size_t m, size_t n, size_t k,

@@ -25,6 +25,16 @@ typedef struct hood__train_position {
     double seconds, gather_seconds, forward_seconds, backward_seconds, update_seconds;
 } hood__train_position;
 
+/* What the in-place optimizer step knows (train.c batch_update): while `valid`, `max` bounds
+ * |params| and each |opt_state| slot (the maxima the last step wrote); x_max bounds |x| over
+ * the fit's training inputs (< 0: not measured yet). Reset at each fit's start and after an
+ * epoch callback, which may change the weights. */
+typedef struct hood__step_bounds {
+    bool valid;
+    hood__arena_max max;
+    float x_max;
+} hood__step_bounds;
+
 /* Floats after the gradients in model->grads: a sharded fit stages the step's loss sum, counts
  * and failure flag there, so one all-reduce over num_params + HOOD__GRAD_EXTRAS floats sums
  * everything a step needs (train.c). */
@@ -53,11 +63,14 @@ struct hood_model {
     float *params, *grads;
     size_t opt_slots; /* state arrays of num_params floats each (see optimizer.h) */
     float *opt_state; /* opt_slots * num_params floats, zero before the first step */
-    /* Where the next optimizer step writes: the step goes from (params, opt_state) to these,
-     * and only when every new value is finite are the pairs swapped (train.c), so a diverging
-     * step costs nothing to undo. Contents are scratch between steps. */
+    /* Where the next optimizer step writes when it is not proved finite beforehand (train.c
+     * batch_update, step_bounds): the step goes from (params, opt_state) to these, and only
+     * when every new value is finite are the pairs swapped, so a diverging step costs nothing
+     * to undo. A step proved finite writes params and opt_state in place. Contents are scratch
+     * between steps. */
     float *params_next, *opt_state_next;
     uint64_t opt_step; /* Keras' `iterations`: updates applied so far */
+    hood__step_bounds step_bounds;
     /* Non-trainable values (batchnorm's moving statistics), carved per layer like the
      * parameters; fit updates them in forward, never through the optimizer. */
     size_t num_state;

@@ -68,13 +68,60 @@ static void forward(const hood_model *model, hood__workspace *ws, float *out_las
     }
 }
 
+/* How batch_update steps the arena: in place (hood__optimizer_safe proved every new value
+ * finite; `next` bounds the arena after it) or out of place into the next arenas (`max`: the
+ * maxima the step writes). */
+typedef struct step_plan {
+    bool in_place;
+    hood__arena_max max, next;
+} step_plan;
+
+/* Whether a step with gradients |g| <= g_max may run in place, into plan. */
+static void plan_step(const hood_model *model, double g_max, step_plan *plan)
+{
+    const hood__step_bounds *b = &model->step_bounds;
+    plan->in_place =
+        b->valid && hood__optimizer_safe(&model->opt, model->opt_step, &b->max, g_max, &plan->next);
+}
+
+/* The first layer's fused step (hood__dense_backward_step_pool) from its dZ (out x batch), in
+ * place when the whole step is proved finite: its kernel's gradient is dZ · Xᵀ, so
+ * |dW| <= max|x| · max_i sum_b |dZ_ib| (and |db| <= that sum) up to the sums' rounding (the
+ * factor 2); the later layers' gradients (already made) are read. */
+static bool fused_first_step(const hood_model *model, hood__workspace *ws, const hood__layer *layer,
+                             const float *dZ, const float *X, size_t ldx, size_t batch,
+                             step_plan *plan)
+{
+    const hood__step_bounds *b = &model->step_bounds;
+    if (b->valid && b->x_max >= 0.0f) {
+        double rows = 0.0;
+        for (size_t i = 0; i < layer->out; i++) {
+            double sum = 0.0;
+            for (size_t j = 0; j < batch; j++)
+                sum += fabs((double)dZ[i + j * layer->out]);
+            rows = sum > rows || isnan(sum) ? sum : rows;
+        }
+        size_t rest =
+            model->num_layers > 1 ? hood__model_layer_offset(model, 1) : model->num_params;
+        double g_max = 2.0 * rows * (b->x_max > 1.0f ? b->x_max : 1.0f);
+        double later = hood__optimizer_abs_max(model->grads + rest, model->num_params - rest);
+        plan_step(model, later > g_max || isnan(later) ? later : g_max, plan);
+    }
+    float *W_out = plan->in_place ? model->params : model->params_next;
+    float *state_out = plan->in_place ? model->opt_state : model->opt_state_next;
+    return hood__dense_backward_step_pool(ws->pool, layer, &model->opt, model->opt_step,
+                                          model->opt_state, W_out, state_out, model->num_params, dZ,
+                                          X, ldx, batch, &plan->max);
+}
+
 /* Gradients into the model's gradient arena from dZ of the output layer in ws->d[0], last
  * layer to first; the inputs X (d x batch, ld = ldx) and ws->A are forward's. With fuse_first
- * the first (Dense) layer's kernel is stepped here into the next arenas, which start with it
- * (banded dWᵀ and the step for a narrow layer, else SGD folded into the dW sgemm: dense.h); the
- * optimizer steps the rest. false when a new value there is not finite. */
+ * the first (Dense) layer's kernel is stepped here as `plan` says, into the arenas (banded dWᵀ
+ * and the step for a narrow layer: fused_first_step; else SGD folded into the dW sgemm into the
+ * next arenas: dense.h); the optimizer steps the rest. false when a new value there is not
+ * finite. */
 static bool backward_fold(const hood_model *model, hood__workspace *ws, const float *X, size_t ldx,
-                          size_t batch, bool fuse_first)
+                          size_t batch, bool fuse_first, step_plan *plan)
 {
     int cur = 0; /* d[cur] holds dZ of layer l */
     for (size_t l = model->num_layers; l-- > 0;) {
@@ -86,9 +133,7 @@ static bool backward_fold(const hood_model *model, hood__workspace *ws, const fl
          * layer 0); the other kinds in layer.h's contract */
         bool fused = l == 0 && fuse_first && layer->kind == HOOD_LAYER_DENSE;
         if (fused && hood__dense_fuses_step(layer))
-            return hood__dense_backward_step_pool(
-                ws->pool, layer, &model->opt, model->opt_step, model->opt_state, model->params_next,
-                model->opt_state_next, model->num_params, ws->d[cur], in, ld, batch);
+            return fused_first_step(model, ws, layer, ws->d[cur], in, ld, batch, plan);
         if (fused)
             return hood__dense_backward_sgd_pool(ws->pool, layer, model->params_next,
                                                  model->opt.learning_rate, ws->d[cur], in, ld,
@@ -108,7 +153,7 @@ static bool backward_fold(const hood_model *model, hood__workspace *ws, const fl
 static void backward(const hood_model *model, hood__workspace *ws, const float *X, size_t ldx,
                      size_t batch)
 {
-    (void)backward_fold(model, ws, X, ldx, batch, false);
+    (void)backward_fold(model, ws, X, ldx, batch, false, NULL);
 }
 
 hood_status hood__model_batch_gradient(hood_model *model, const float *X, const float *Y,
@@ -542,9 +587,19 @@ static hood_status batch_gradient(hood_model *model, const split *sp, hood__work
     return HOOD_OK;
 }
 
-/* The batch's update after batch_gradient: backward in one process, then the optimizer step
- * into the other pair of arenas, made current only when every new value is finite (a refused
- * step leaves the weights of before this batch: HOOD_EDIVERGED). */
+/* max |x| over the fit's training inputs: 8-bit codes widen to at most 255 / divisor. */
+static float train_x_max(const split *sp)
+{
+    if (sp->X.u8 != NULL)
+        return 255.0f / sp->X.divisor;
+    return hood__optimizer_abs_max(sp->X.f, sp->X.rows * sp->n_local_train);
+}
+
+/* The batch's update after batch_gradient: backward in one process, then the optimizer step.
+ * In place when hood__optimizer_safe proves every new value finite from the arena's maxima
+ * (model->step_bounds, measured by the previous step) and a bound on the gradients; else into
+ * the other pair of arenas, made current only when every new value is finite (a refused step
+ * leaves the weights of before this batch: HOOD_EDIVERGED). Both give the same bits. */
 static hood_status batch_update(hood_model *model, const split *sp, hood__workspace *ws, batch_run *r)
 {
     /* In one process the first kernel's step is fused into its gradient's product (a narrow
@@ -553,24 +608,40 @@ static hood_status batch_update(hood_model *model, const split *sp, hood__worksp
     bool fold = sp->shard == NULL && first->kind == HOOD_LAYER_DENSE &&
                 (hood__dense_fuses_step(first) ||
                  (model->opt.kind == HOOD_OPT_SGD && model->opt.momentum <= 0.0f));
+    bool fused = fold && hood__dense_fuses_step(first);
     size_t skip = fold ? first->in * first->out : 0;
+    hood__step_bounds *sb = &model->step_bounds;
+    step_plan plan = {.in_place = false};
+    if (fused && sb->valid && sb->x_max < 0.0f)
+        sb->x_max = train_x_max(sp); /* once per fit */
     bool folded_ok = true;
     if (sp->shard == NULL)
-        folded_ok = backward_fold(model, ws, r->X, model->input_features, r->Bn, fold);
+        folded_ok = backward_fold(model, ws, r->X, model->input_features, r->Bn, fold, &plan);
     r->t[3] = now_seconds();
+    if (!fold) /* the gradients' bound: one read of them */
+        plan_step(model, hood__optimizer_abs_max(model->grads, model->num_params), &plan);
     /* the state's slot s of parameter i is at s * num_params + i, whatever is skipped */
+    float *params_out = plan.in_place ? model->params : model->params_next;
+    float *state_out = plan.in_place ? model->opt_state : model->opt_state_next;
     const float *state = model->opt_state != NULL ? model->opt_state + skip : NULL;
-    float *state_next = model->opt_state_next != NULL ? model->opt_state_next + skip : NULL;
-    if (!folded_ok || !hood__optimizer_step_slice_pool(ws->pool, &model->opt, model->opt_step,
-                                                       model->params + skip, model->grads + skip,
-                                                       state, model->params_next + skip, state_next,
-                                                       model->num_params, model->num_params - skip))
+    if (!folded_ok ||
+        !hood__optimizer_step_max(ws->pool, &model->opt, model->opt_step, model->params + skip,
+                                  model->grads + skip, state, params_out + skip,
+                                  state_out != NULL ? state_out + skip : NULL, model->num_params,
+                                  model->num_params - skip, &plan.max)) {
+        /* only the out-of-place step refuses (in place is proved finite and checks nothing):
+         * the arenas, and so their bounds, are those of before this batch */
         return hood__fail(HOOD_EDIVERGED,
                           "training diverged at epoch %zu, batch %zu of %zu: a gradient or "
                           "updated weight is not finite (loss %g); try a lower learning rate",
                           r->epoch + 1, r->b + 1, r->num_batches, r->loss / (double)r->Bn);
+    }
     model->opt_step++;
-    hood__model_swap_arenas(model);
+    if (!plan.in_place)
+        hood__model_swap_arenas(model);
+    /* plain SGD folded into a wide first layer's sgemm measures no maxima */
+    sb->valid = fused || !fold;
+    sb->max = plan.in_place ? plan.next : plan.max;
     r->t[4] = now_seconds();
     return HOOD_OK;
 }
@@ -680,6 +751,8 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
     const size_t num_batches = (n + B - 1) / B;
     hood__train_position *pos = &model->position;
     const size_t first_epoch = pos->epochs_done, end_epoch = first_epoch + opts->epochs;
+    /* the in-place step's knowledge starts anew: the weights may have been set since */
+    model->step_bounds = (hood__step_bounds){.valid = false, .x_max = -1.0f};
 
     for (size_t epoch = first_epoch; epoch < end_epoch; epoch++) {
         double epoch_start = now_seconds();
@@ -705,6 +778,8 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
         }
         bool stop = false;
         hood_status st = epoch_end(model, opts, sp, ws, es, epoch, first_epoch, epoch_start, &stop);
+        if (opts->on_epoch_end != NULL)
+            model->step_bounds.valid = false; /* it may have changed the weights */
         if (st != HOOD_OK || stop)
             return st;
     }

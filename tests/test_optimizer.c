@@ -419,6 +419,154 @@ START_TEST(pool_step_equals_one_thread_bit_for_bit)
 }
 END_TEST
 
+/* The largest |x| of n floats, in double. */
+static double abs_max(const float *x, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs((double)x[i]) > m ? fabs((double)x[i]) : m;
+    return m;
+}
+
+START_TEST(in_place_step_matches_guarded_bit_for_bit)
+{
+    /* The in-place step (outputs = inputs) gives exactly the guarded out-of-place step's bits for
+     * every rule, alone and over 2 and 3 threads, and the guarded step's maxima are those of
+     * what it wrote. */
+    enum { N = 100003 };
+    float *w = malloc(N * sizeof *w), *g = malloc(N * sizeof *g);
+    float *st = malloc(2 * N * sizeof *st), *w1 = malloc(N * sizeof *w1);
+    float *s1 = malloc(2 * N * sizeof *s1), *w2 = malloc(N * sizeof *w2);
+    float *s2 = malloc(2 * N * sizeof *s2);
+    ck_assert(w && g && st && w1 && s1 && w2 && s2);
+    fill_arena(w, N, 15u, false);
+    fill_arena(g, N, 16u, false);
+    fill_arena(st, 2 * N, 17u, true);
+    for (int T = 1; T <= 3; T++) {
+        hood__pool *pool = NULL;
+        if (T > 1)
+            ck_assert_int_eq(hood__pool_create(&pool, T), HOOD_OK);
+        for (int r = 0; r < 6; r++) {
+            hood_optimizer_config cfg;
+            rule_config(r, &cfg);
+            size_t slots = hood__optimizer_slots(&cfg);
+            memset(s1, 0, 2 * N * sizeof *s1);
+            hood__arena_max mx = {0.0f, {0.0f, 0.0f}};
+            ck_assert(hood__optimizer_step_max(pool, &cfg, 6, w, g, st, w1, s1, N, N, &mx));
+            memcpy(w2, w, N * sizeof *w2);
+            memcpy(s2, st, 2 * N * sizeof *s2);
+            ck_assert(hood__optimizer_step_max(pool, &cfg, 6, w2, g, s2, w2, s2, N, N, NULL));
+            ck_assert_msg(memcmp(w1, w2, N * sizeof *w1) == 0, "T %d rule %d: weights", T, r);
+            ck_assert_msg(memcmp(s1, s2, slots * N * sizeof *s1) == 0, "T %d rule %d: state", T, r);
+            ck_assert_double_eq(mx.w, abs_max(w1, N));
+            ck_assert_double_eq(mx.s[0], slots > 0 ? abs_max(s1, N) : 0.0);
+            ck_assert_double_eq(mx.s[1], slots > 1 ? abs_max(s1 + N, N) : 0.0);
+            ck_assert(mx.w > 0.0f && (slots == 0 || mx.s[0] > 0.0f));
+        }
+        hood__pool_free(pool);
+    }
+    free(w), free(g), free(st), free(w1), free(s1), free(w2), free(s2);
+}
+END_TEST
+
+/* A float of magnitude 10^e (e uniform in [lo, hi)) from an LCG, signed unless nonneg. */
+static float draw(uint32_t *seed, int lo, int hi, bool nonneg)
+{
+    *seed = *seed * 1664525u + 1013904223u;
+    double e = lo + (hi - lo) * (double)(*seed >> 8) / 16777216.0;
+    float f = (float)pow(10.0, e);
+    return (!nonneg && (*seed & 1u)) ? -f : f;
+}
+
+START_TEST(safe_bound_covers_the_step)
+{
+    /* Whenever hood__optimizer_safe says a step is safe (from the exact maxima and gradient
+     * bound), the step is finite and its new maxima stay within the bounds it gave; over
+     * magnitudes up to 10^38, so both answers come up often. Settings vary too (a tiny
+     * epsilon, a large learning rate). */
+    enum { N = 256, TRIALS = 600 };
+    float w[N], g[N], st[2 * N], w_out[N], s_out[2 * N];
+    uint32_t seed = 99u;
+    int safe = 0, unsafe = 0;
+    for (int trial = 0; trial < TRIALS; trial++) {
+        hood_optimizer_config cfg;
+        rule_config(trial % 6, &cfg);
+        if (trial % 5 == 1)
+            cfg.learning_rate = draw(&seed, -4, 8, true);
+        if (trial % 7 == 2 && cfg.kind != HOOD_OPT_SGD)
+            cfg.epsilon = draw(&seed, -30, -7, true);
+        int top_w = (int)(seed % 40), top_g = (int)((seed >> 8) % 40),
+            top_s = (int)((seed >> 16) % 40);
+        for (int i = 0; i < N; i++) {
+            w[i] = draw(&seed, -20, top_w - 1, false);
+            g[i] = draw(&seed, -20, top_g - 1, false);
+            st[i] = draw(&seed, -20, top_s - 1, cfg.kind == HOOD_OPT_RMSPROP);
+            st[N + i] = draw(&seed, -20, top_s - 1, cfg.kind == HOOD_OPT_ADAM);
+        }
+        hood__arena_max now = {(float)abs_max(w, N),
+                               {(float)abs_max(st, N), (float)abs_max(st + N, N)}};
+        hood__arena_max next;
+        uint64_t t = seed % 1000;
+        if (!hood__optimizer_safe(&cfg, t, &now, abs_max(g, N), &next)) {
+            unsafe++;
+            continue;
+        }
+        safe++;
+        size_t slots = hood__optimizer_slots(&cfg);
+        ck_assert_msg(hood__optimizer_step(&cfg, t, w, g, st, w_out, s_out, N), "trial %d", trial);
+        ck_assert_msg(abs_max(w_out, N) <= next.w, "trial %d: w %g > %g", trial, abs_max(w_out, N),
+                      (double)next.w);
+        ck_assert(slots < 1 || abs_max(s_out, N) <= next.s[0]);
+        ck_assert(slots < 2 || abs_max(s_out + N, N) <= next.s[1]);
+    }
+    ck_assert_int_gt(safe, TRIALS / 5);
+    ck_assert_int_gt(unsafe, TRIALS / 5);
+}
+END_TEST
+
+START_TEST(safe_refuses_large_values)
+{
+    /* Small everything is safe; a weight, a gradient or a state value past the margin (1e30 for
+     * values, 1e15 for gradients of the rules that square them) is not, nor a NaN; the state
+     * alone can make a step unsafe. An unsafe step may still be finite: the guarded step then
+     * takes it (here Adam with v = 1e31). */
+    hood__arena_max small = {1.0f, {1e-3f, 1e-6f}};
+    for (int r = 0; r < 6; r++) {
+        hood_optimizer_config cfg;
+        rule_config(r, &cfg);
+        size_t slots = hood__optimizer_slots(&cfg);
+        ck_assert_msg(hood__optimizer_safe(&cfg, 3, &small, 10.0, NULL), "rule %d", r);
+        hood__arena_max big_w = small;
+        big_w.w = 1e31f;
+        ck_assert(!hood__optimizer_safe(&cfg, 3, &big_w, 10.0, NULL));
+        ck_assert(!hood__optimizer_safe(&cfg, 3, &small, 1e31, NULL));
+        ck_assert(!hood__optimizer_safe(&cfg, 3, &small, NAN, NULL));
+        if (cfg.kind != HOOD_OPT_SGD)
+            ck_assert(!hood__optimizer_safe(&cfg, 3, &small, 1e16, NULL));
+        for (size_t s = 0; s < slots; s++) {
+            hood__arena_max big_s = small;
+            big_s.s[s] = 1e31f;
+            ck_assert_msg(!hood__optimizer_safe(&cfg, 3, &big_s, 10.0, NULL), "rule %d slot %zu", r,
+                          s);
+            big_s.s[s] = NAN;
+            ck_assert(!hood__optimizer_safe(&cfg, 3, &big_s, 10.0, NULL));
+        }
+    }
+    hood_optimizer_config adam;
+    hood_optimizer_config_init(&adam, HOOD_OPT_ADAM);
+    hood__arena_max big_v = {1.0f, {1e-3f, 1e31f}};
+    ck_assert(!hood__optimizer_safe(&adam, 0, &big_v, 1.0, NULL));
+    float w[2] = {1.0f, -1.0f}, g[2] = {0.5f, -0.5f}, st[4] = {1e-3f, 0.0f, 1e31f, 0.0f};
+    float w_out[2], s_out[4];
+    ck_assert(hood__optimizer_step(&adam, 0, w, g, st, w_out, s_out, 2));
+    /* and with m near FLT_MAX, v = 0 and g = 0 the step overflows (m alpha / eps): refused */
+    st[0] = 3e38f;
+    st[2] = 0.0f;
+    g[0] = 0.0f;
+    ck_assert(!hood__optimizer_step(&adam, 0, w, g, st, w_out, s_out, 2));
+}
+END_TEST
+
 START_TEST(config_check_rejects_bad_values)
 {
     hood_optimizer_config cfg;
@@ -539,6 +687,9 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, long_arena_matches_element_by_element);
     tcase_add_test(tc, step_matches_scalar_reference_bit_for_bit);
     tcase_add_test(tc, pool_step_equals_one_thread_bit_for_bit);
+    tcase_add_test(tc, in_place_step_matches_guarded_bit_for_bit);
+    tcase_add_test(tc, safe_bound_covers_the_step);
+    tcase_add_test(tc, safe_refuses_large_values);
     suite_add_tcase(s, tc);
     TCase *cfg = tcase_create("config");
     tcase_add_test(cfg, config_check_rejects_bad_values);

@@ -649,7 +649,7 @@ static void check_fused_step(const shape *s, int T, hood_optimizer_kind kind)
         dW[i] = -7.0f; /* not written: the bands' gradients stay on the stack */
     layer.dW = dW;
     ck_assert(hood__dense_backward_step_pool(pool, &layer, &cfg, 4, slots ? state : NULL, got,
-                                             slots ? state_got : NULL, stride, dZ, X, in, B));
+                                             slots ? state_got : NULL, stride, dZ, X, in, B, NULL));
     ck_assert_int_eq(memcmp(W, W_before, n * sizeof(float)), 0); /* W untouched */
     size_t moved = 0;
     for (size_t i = 0; i < n; i++) {
@@ -673,7 +673,8 @@ static void check_fused_step(const shape *s, int T, hood_optimizer_kind kind)
     /* A non-finite gradient input: false, and W still untouched. */
     dZ[0] = INFINITY;
     ck_assert(!hood__dense_backward_step_pool(pool, &layer, &cfg, 4, slots ? state : NULL, got,
-                                              slots ? state_got : NULL, stride, dZ, X, in, B));
+                                              slots ? state_got : NULL, stride, dZ, X, in, B,
+                                              NULL));
     ck_assert_int_eq(memcmp(W, W_before, n * sizeof(float)), 0);
     hood__pool_free(pool);
     float *bufs[] = {W, X, dZ, dW, state, want, got, state_got, dW_want, W_before, v_want, sw};
