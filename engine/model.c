@@ -317,6 +317,11 @@ void hood__model_swap_arenas(hood_model *model)
     point_views(model);
 }
 
+void hood__model_arenas_written(hood_model *model)
+{
+    model->step_bounds.valid = false;
+}
+
 hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
                                     const hood_optimizer_config *opt, uint64_t seed)
 {
@@ -593,6 +598,7 @@ hood_status hood_model_drop_optimizer_state(hood_model *model)
     }
     model->opt_step = 0;
     model->optimizer_dropped = true;
+    hood__model_arenas_written(model);
     return HOOD_OK;
 }
 
@@ -664,6 +670,7 @@ hood_status hood_model_set_kernel(hood_model *model, size_t layer, const float *
         return hood__fail(HOOD_EINVAL, "set_kernel: layer %zu (%s) has no weights", layer,
                           hood_layer_kind_snake(l->kind));
     memcpy(l->W, kernel, hood__layer_kernel_floats(l) * sizeof(float));
+    hood__model_arenas_written(model);
     return HOOD_OK;
 }
 
@@ -690,6 +697,7 @@ hood_status hood_model_set_bias(hood_model *model, size_t layer, const float *bi
     if (l->b == NULL)
         return hood__fail(HOOD_EINVAL, "set_bias: layer %zu has no bias", layer);
     memcpy(l->b, bias, hood__layer_bias_floats(l) * sizeof(float));
+    hood__model_arenas_written(model);
     return HOOD_OK;
 }
 

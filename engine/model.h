@@ -110,6 +110,9 @@ hood_status hood__model_compile_raw(hood_model *model, hood_loss loss,
 /* Makes the step's output arenas current (swaps params/params_next and the optimizer state
  * pair) and re-points the layers' W and b views. */
 void hood__model_swap_arenas(hood_model *model);
+/* The weights or optimizer state were written from outside a step (a setter, a file, a
+ * callback's call): the next step is guarded again, whatever the carried bounds said. */
+void hood__model_arenas_written(hood_model *model);
 /* Appends one epoch log to the history (grows it geometrically). */
 hood_status hood__model_push_history(hood_model *model, const hood_epoch_log *log);
 /* One batch's forward, loss and backward without an update: the model's gradient arena gets

@@ -181,6 +181,7 @@ hood_status hood_model_load_weights_npz(hood_model *model, const char *path)
     hood__npz_reader_close(r);
     if (st == HOOD_OK) {
         memcpy(model->params, staged, model->num_params * sizeof(float));
+        hood__model_arenas_written(model);
         if (model->num_state > 0)
             memcpy(model->state, staged + model->num_params, model->num_state * sizeof(float));
     }

@@ -290,6 +290,64 @@ START_TEST(large_state_is_guarded)
 }
 END_TEST
 
+/* A batch callback that writes the weights through the public API (here: the same kernel back)
+ * after batch 2: the step after it is guarded (out of place: the arenas swap), the ones after
+ * that in place again, for a fused and an unfused first layer. */
+typedef struct rewrite {
+    hood_model *model;
+    float *kernel;
+    size_t batches;
+    const float *where[8]; /* model->params after each batch */
+} rewrite;
+
+static int rewrite_kernel(void *user, size_t epoch, size_t batch, size_t num_batches, double loss,
+                          double accuracy)
+{
+    (void)epoch, (void)batch, (void)num_batches, (void)loss, (void)accuracy;
+    rewrite *w = user;
+    if (w->batches < 8)
+        w->where[w->batches] = w->model->params;
+    if (w->batches++ == 1) {
+        ck_assert_int_eq(hood_model_get_kernel(w->model, 0, w->kernel), HOOD_OK);
+        ck_assert_int_eq(hood_model_set_kernel(w->model, 0, w->kernel), HOOD_OK);
+    }
+    return 0;
+}
+
+START_TEST(public_weight_writes_guard_the_next_step)
+{
+    enum { D = 20, N = 96 };
+    hood_dataset *ds = data(D, N, N, 0.0f);
+    for (size_t hidden = 8; hidden <= 24; hidden += 16) {
+        hood_optimizer_config cfg;
+        rule_config(3, &cfg);
+        hood_model *m = model(D, hidden, &cfg, 1);
+        rewrite w = {.model = m, .kernel = malloc(D * hidden * sizeof(float))};
+        ck_assert_ptr_nonnull(w.kernel);
+        hood_fit_options fo;
+        hood_fit_options_init(&fo);
+        fo.epochs = 1;
+        fo.batch_size = 16; /* 6 batches */
+        fo.shuffle = false;
+        fo.on_batch_end = rewrite_kernel;
+        fo.user = &w;
+        ck_assert_int_eq(hood_model_fit(m, ds, &fo), HOOD_OK);
+        ck_assert_uint_eq(w.batches, 6);
+        /* batch 1 guarded (no bounds yet), 2 in place; the write after 2: batch 3 guarded,
+         * 4-6 in place */
+        ck_assert_msg(w.where[1] == w.where[0], "%zu units: batch 2 was not in place", hidden);
+        ck_assert_msg(w.where[2] != w.where[1], "%zu units: the step after set_kernel ran in "
+                      "place on the old bounds", hidden);
+        for (int b = 3; b < 6; b++)
+            ck_assert_msg(w.where[b] == w.where[2], "%zu units: batch %d not in place", hidden,
+                          b + 1);
+        free(w.kernel);
+        hood_model_free(m);
+    }
+    hood_dataset_free(ds);
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("step_in_place");
@@ -299,6 +357,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(tc, fit_in_place_matches_guarded);
     tcase_add_test(tc, diverging_gradient_is_refused_after_in_place_steps);
     tcase_add_test(tc, large_state_is_guarded);
+    tcase_add_test(tc, public_weight_writes_guard_the_next_step);
     suite_add_tcase(s, tc);
     return s;
 }
