@@ -336,8 +336,10 @@ START_TEST(public_weight_writes_guard_the_next_step)
         /* batch 1 guarded (no bounds yet), 2 in place; the write after 2: batch 3 guarded,
          * 4-6 in place */
         ck_assert_msg(w.where[1] == w.where[0], "%zu units: batch 2 was not in place", hidden);
-        ck_assert_msg(w.where[2] != w.where[1], "%zu units: the step after set_kernel ran in "
-                      "place on the old bounds", hidden);
+        ck_assert_msg(w.where[2] != w.where[1],
+                      "%zu units: the step after set_kernel ran in "
+                      "place on the old bounds",
+                      hidden);
         for (int b = 3; b < 6; b++)
             ck_assert_msg(w.where[b] == w.where[2], "%zu units: batch %d not in place", hidden,
                           b + 1);
