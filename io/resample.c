@@ -149,6 +149,12 @@ void hood__convert_rgb8_gray(uint8_t *out, const uint8_t *in, size_t n)
         out[i] = luma(in[3 * i], in[3 * i + 1], in[3 * i + 2]);
 }
 
+void hood__convert_rgba8_gray(uint8_t *out, const uint8_t *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = luma(in[4 * i], in[4 * i + 1], in[4 * i + 2]);
+}
+
 /* --- resampling ------------------------------------------------------------------------- */
 /* Kernels, as Pillow's Image.resize defines them (so Pillow is the reference the tests use):
  *   nearest   the source pixel under the output pixel's centre, floor((x + 0.5) * scale)

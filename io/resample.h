@@ -44,6 +44,8 @@ void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mo
                           int32_t background);
 /* The common 8-bit RGB -> grey case without the general loop's branches. */
 void hood__convert_rgb8_gray(uint8_t *out, const uint8_t *in, size_t n);
+/* The same from 8-bit RGBA, alpha dropped (Pillow's convert('L')). */
+void hood__convert_rgba8_gray(uint8_t *out, const uint8_t *in, size_t n);
 
 /* The region of a w x h source that is resampled to the output: Keras' smart_resize centre
  * crop (crop_to_aspect_ratio), the padded canvas (pad_to_aspect_ratio, image centred on black),
