@@ -23,6 +23,8 @@ typedef struct hood__resampler {
     size_t acc_cap;
     uint8_t *premul; /* RGBA with premultiplied alpha, as Pillow resizes it */
     size_t premul_cap;
+    int16_t *coef16; /* grey 8-tap weights split in 16-bit halves (resample.c hpass_gray8) */
+    size_t coef16_cap;
 } hood__resampler;
 
 /* pp must have passed hood__preprocess_check; no allocation (scratch grows on first use). */
