@@ -210,7 +210,8 @@ static size_t hand_png(uint8_t *out, const uint8_t *scanlines, size_t rawlen, in
     uLongf zlen = sizeof z;
     ck_assert_int_eq(compress2(z, &zlen, scanlines, rawlen, 6), Z_OK);
     ck_assert(zlen + extra_len <= sizeof z);
-    memcpy(z + zlen, extra, extra_len);
+    if (extra_len > 0)
+        memcpy(z + zlen, extra, extra_len);
     zlen += extra_len;
     size_t n = 0;
     memcpy(out, "\x89PNG\r\n\x1a\n", 8), n = 8;
