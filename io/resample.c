@@ -157,16 +157,28 @@ void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mo
     }
 }
 
-SIMD_CLONES void hood__convert_rgb8_gray(uint8_t *out, const uint8_t *in, size_t n)
+/* The clones are static, behind plain wrappers: a cloned function's resolver would be
+ * exported whatever the visibility (tests/abi checks the exported list). */
+SIMD_CLONES static void rgb8_gray(uint8_t *out, const uint8_t *in, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = luma(in[3 * i], in[3 * i + 1], in[3 * i + 2]);
 }
 
-SIMD_CLONES void hood__convert_rgba8_gray(uint8_t *out, const uint8_t *in, size_t n)
+SIMD_CLONES static void rgba8_gray(uint8_t *out, const uint8_t *in, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = luma(in[4 * i], in[4 * i + 1], in[4 * i + 2]);
+}
+
+void hood__convert_rgb8_gray(uint8_t *out, const uint8_t *in, size_t n)
+{
+    rgb8_gray(out, in, n);
+}
+
+void hood__convert_rgba8_gray(uint8_t *out, const uint8_t *in, size_t n)
+{
+    rgba8_gray(out, in, n);
 }
 
 /* --- resampling ------------------------------------------------------------------------- */
@@ -419,8 +431,8 @@ static void emit_row(const hood__resampler *rs, bool premultiplied, const uint8_
     }
 }
 
-SIMD_CLONES hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t stride,
-                                       size_t w, size_t h, float *column)
+SIMD_CLONES static hood_status resample(hood__resampler *rs, const uint8_t *src, size_t stride,
+                                        size_t w, size_t h, float *column)
 {
     const size_t W = rs->width, H = rs->height, C = rs->channels;
     const float *table = rs->table;
@@ -527,4 +539,10 @@ SIMD_CLONES hood_status hood__resample(hood__resampler *rs, const uint8_t *src, 
         }
     }
     return HOOD_OK;
+}
+
+hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t stride, size_t w,
+                           size_t h, float *column)
+{
+    return resample(rs, src, stride, w, h, column);
 }
