@@ -60,29 +60,82 @@ static inline __m128i select16(__m128i mask, __m128i yes, __m128i no)
 
 /* Paeth on whole pixels at once (libpng's filter_sse2_intrinsics.c method): the channels of a
  * pixel are independent, so one pixel's worth of lanes replaces bpp scalar predictions. */
+static inline void store_pixel(uint8_t *p, __m128i x, size_t bpp)
+{
+    uint32_t v = (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(x, x));
+    for (size_t k = 0; k < bpp; k++)
+        p[k] = (uint8_t)(v >> (8 * k));
+}
+
+/* One Paeth step: the filtered pixel x plus the prediction from left a, above b, upper-left c. */
+static inline __m128i paeth_step(__m128i x, __m128i a, __m128i b, __m128i c)
+{
+    __m128i pa = _mm_sub_epi16(b, c), pb = _mm_sub_epi16(a, c);
+    __m128i pc = abs16(_mm_add_epi16(pa, pb));
+    pa = abs16(pa);
+    pb = abs16(pb);
+    __m128i least = _mm_min_epi16(pc, _mm_min_epi16(pa, pb));
+    __m128i pred = select16(_mm_cmpeq_epi16(least, pa), a,
+                            select16(_mm_cmpeq_epi16(least, pb), b, c));
+    /* bytewise add: each lane's high byte stays 0, its low byte wraps mod 256 */
+    return _mm_add_epi8(x, pred);
+}
+
 static inline __attribute__((always_inline)) void paeth_sse2(uint8_t *row, const uint8_t *prev,
                                                               size_t n, size_t bpp)
 {
     __m128i a = _mm_setzero_si128(), c = a;
     for (size_t i = 0; i + bpp <= n; i += bpp) {
-        __m128i b = load_pixel(prev + i, bpp), x = load_pixel(row + i, bpp);
-        __m128i pa = _mm_sub_epi16(b, c), pb = _mm_sub_epi16(a, c);
-        __m128i pc = abs16(_mm_add_epi16(pa, pb));
-        pa = abs16(pa);
-        pb = abs16(pb);
-        __m128i least = _mm_min_epi16(pc, _mm_min_epi16(pa, pb));
-        __m128i pred = select16(_mm_cmpeq_epi16(least, pa), a,
-                                select16(_mm_cmpeq_epi16(least, pb), b, c));
-        /* bytewise add: each lane's high byte stays 0, its low byte wraps mod 256 */
-        x = _mm_add_epi8(x, pred);
-        uint32_t v = (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(x, x));
-        for (size_t k = 0; k < bpp; k++)
-            row[i + k] = (uint8_t)(v >> (8 * k));
+        __m128i b = load_pixel(prev + i, bpp);
+        a = paeth_step(load_pixel(row + i, bpp), a, b, c);
+        store_pixel(row + i, a, bpp);
         c = b;
-        a = x;
     }
 }
+
+/* Two Paeth rows at once, the second a pixel behind the first (its pixel i needs the first's
+ * i - 1 and i): each row's pixels form one long dependency chain (a pixel's left neighbour is
+ * the previous result), so two chains side by side keep the core busy twice as long a time. */
+static inline __attribute__((always_inline)) void paeth2_sse2(uint8_t *row0, uint8_t *row1,
+                                                               const uint8_t *prev, size_t n,
+                                                               size_t bpp)
+{
+    const __m128i zero = _mm_setzero_si128();
+    __m128i a0 = zero, c0 = zero, a1 = zero, c1 = zero;
+    for (size_t i = 0; i + bpp <= n; i += bpp) {
+        __m128i b0 = load_pixel(prev + i, bpp);
+        __m128i up = a0; /* row0's pixel i - bpp: above row1's pixel i - bpp */
+        a0 = paeth_step(load_pixel(row0 + i, bpp), a0, b0, c0);
+        store_pixel(row0 + i, a0, bpp);
+        c0 = b0;
+        if (i > 0) {
+            a1 = paeth_step(load_pixel(row1 + i - bpp, bpp), a1, up, c1);
+            store_pixel(row1 + i - bpp, a1, bpp);
+            c1 = up;
+        }
+    }
+    if (n >= bpp) /* row1's last pixel */
+        store_pixel(row1 + n - bpp, paeth_step(load_pixel(row1 + n - bpp, bpp), a1, a0, c1),
+                    bpp);
+}
 #endif
+
+void hood__png_unfilter_paeth2(uint8_t *row0, uint8_t *row1, const uint8_t *prev, size_t n,
+                               size_t bpp)
+{
+#if defined(__SSE2__)
+    if (bpp == 3) {
+        paeth2_sse2(row0, row1, prev, n, 3);
+        return;
+    }
+    if (bpp == 4) {
+        paeth2_sse2(row0, row1, prev, n, 4);
+        return;
+    }
+#endif
+    hood__png_unfilter(4, row0, prev, n, bpp);
+    hood__png_unfilter(4, row1, row0, n, bpp);
+}
 
 bool hood__png_unfilter(uint8_t filter, uint8_t *row, const uint8_t *prev, size_t n, size_t bpp)
 {
@@ -235,9 +288,15 @@ int hood__png_rows_decode(hood__png_rows *pr, const uint8_t *bytes, size_t size,
         return 0;
     const uint8_t *prev = pr->zero;
     for (size_t y = 0; y < height; y++) {
-        uint8_t *line = pr->raw + y * (rowbytes + 1);
-        if (!hood__png_unfilter(line[0], line + 1, prev, rowbytes, ch))
+        uint8_t *line = pr->raw + y * (rowbytes + 1), *next = line + rowbytes + 1;
+        if (y + 1 < height && line[0] == 4 && next[0] == 4) { /* photos: nearly every row */
+            hood__png_unfilter_paeth2(line + 1, next + 1, prev, rowbytes, ch);
+            emit(*pixels + y * width * out_bands, line + 1, width, ch, gray);
+            line = next;
+            y++;
+        } else if (!hood__png_unfilter(line[0], line + 1, prev, rowbytes, ch)) {
             return 0;
+        }
         emit(*pixels + y * width * out_bands, line + 1, width, ch, gray);
         prev = line + 1;
     }

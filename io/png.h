@@ -34,5 +34,8 @@ int hood__png_rows_decode(hood__png_rows *pr, const uint8_t *bytes, size_t size,
 /* Unfilters one scanline in place: filter 0-4, bpp bytes per pixel, n bytes, prev the
  * unfiltered row above (zeros for the first). Returns false on an unknown filter type. */
 bool hood__png_unfilter(uint8_t filter, uint8_t *row, const uint8_t *prev, size_t n, size_t bpp);
+/* Two consecutive Paeth rows (row1 below row0) at once: the same bytes as two calls above. */
+void hood__png_unfilter_paeth2(uint8_t *row0, uint8_t *row1, const uint8_t *prev, size_t n,
+                               size_t bpp);
 
 #endif

@@ -355,12 +355,36 @@ START_TEST(unfilter_matches_the_spec)
 }
 END_TEST
 
+/* Two Paeth rows at once give what two single rows give, at every pixel size and width. */
+START_TEST(paeth_pairs_equal_single_rows)
+{
+    uint32_t seed = 11;
+    for (size_t bpp = 1; bpp <= 8; bpp++) {
+        for (size_t px = 1; px <= 9; px++) {
+            size_t n = px * bpp;
+            uint8_t prev[72], r0[72], r1[72], s0[72], s1[72];
+            for (size_t i = 0; i < n; i++) {
+                prev[i] = (uint8_t)lcg(&seed);
+                r0[i] = s0[i] = (uint8_t)lcg(&seed);
+                r1[i] = s1[i] = i % 7 < 3 ? 0 : (uint8_t)lcg(&seed); /* runs: ties */
+            }
+            hood__png_unfilter_paeth2(r0, r1, prev, n, bpp);
+            ck_assert(hood__png_unfilter(4, s0, prev, n, bpp));
+            ck_assert(hood__png_unfilter(4, s1, s0, n, bpp));
+            ck_assert_msg(memcmp(r0, s0, n) == 0 && memcmp(r1, s1, n) == 0,
+                          "bpp %zu, %zu pixels", bpp, px);
+        }
+    }
+}
+END_TEST
+
 Suite *hood_test_suite(void)
 {
     Suite *s = suite_create("png");
     TCase *tc = tcase_create("png");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, unfilter_matches_the_spec);
+    tcase_add_test(tc, paeth_pairs_equal_single_rows);
     tcase_add_test(tc, every_kind_equals_libspng);
     tcase_add_test(tc, declines_what_it_must);
     suite_add_tcase(s, tc);
