@@ -14,7 +14,8 @@
 /* The integer loops are built twice on x86-64 with GCC, plain and for AVX2, and the loader
  * picks one by the CPU (function multiversioning): the sums are exact integers, so both give the
  * same bytes; AVX2 widens the u8 -> int32 multiply-adds the compiler vectorises. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_THREAD__) /* TSan instruments the resolver, run before TSan starts */
 #define SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define SIMD_CLONES
