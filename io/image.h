@@ -23,6 +23,8 @@ enum {
     HOOD__IMAGE_VIPS_ONLY = 1u << 0,
     /* Refuse libvips loaders flagged untrusted (ImageMagick for BMP, ...). */
     HOOD__IMAGE_BLOCK_UNTRUSTED = 1u << 1,
+    /* Decode PNG pixels with libspng only, never png.c's row path (tests compare the two). */
+    HOOD__IMAGE_SPNG_PIXELS = 1u << 2,
 };
 
 /* pp is copied. vips_lock, when not NULL, is held around every libvips call: libvips is

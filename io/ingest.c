@@ -152,13 +152,13 @@ static uint8_t *codes_of(const run *r, size_t i)
  * checked to widen back to the same float (the engine's one rule), so 8-bit storage can never
  * hold other values than float storage would: a value that is not a code is an internal error. */
 static hood_status encode_column(uint8_t *codes, const float *column, size_t d, float divisor,
-                                 const char *path)
+                                 const float widen[256], const char *path)
 {
     for (size_t i = 0; i < d; i++) {
         float v = column[i];
         float scaled = v * divisor; /* the code, to rounding */
         long k = scaled >= 0.0f && scaled < 255.5f ? (long)(scaled + 0.5f) : -1;
-        if (k < 0 || k > 255 || hood__pixel_widen((uint8_t)k, divisor) != v)
+        if (k < 0 || k > 255 || widen[k] != v)
             return hood__fail(HOOD_EDATA,
                               "%s: value %g is not an 8-bit code / %g: ingest with pixel "
                               "storage float",
@@ -178,8 +178,11 @@ static void decode_loop(run *r, bool reporter)
         record_failure(r, 0, status, true);
         return;
     }
-    /* 8-bit storage: each image is decoded into this thread's float column, then encoded */
-    float *scratch = NULL;
+    /* 8-bit storage: each image is decoded into this thread's float column, then encoded;
+     * widen[k] = hood__pixel_widen(k), tabled once instead of a division per value */
+    float *scratch = NULL, widen[256];
+    for (int k = 0; k < 256; k++)
+        widen[k] = hood__pixel_widen((uint8_t)k, r->divisor);
     if ((r->part_u8[0] != NULL || r->part_u8[1] != NULL) &&
         (scratch = malloc(r->d * sizeof *scratch)) == NULL) {
         hood__image_decoder_free(dec);
@@ -195,7 +198,8 @@ static void decode_loop(run *r, bool reporter)
         status = hood__image_decode_file(dec, r->paths[i], scratch ? scratch : column_of(r, i));
         bool fatal = status == HOOD_ENOMEM;
         if (status == HOOD_OK && scratch != NULL &&
-            (status = encode_column(codes_of(r, i), scratch, r->d, r->divisor, r->paths[i])) !=
+            (status = encode_column(codes_of(r, i), scratch, r->d, r->divisor, widen,
+                                    r->paths[i])) !=
                 HOOD_OK)
             fatal = true;
         if (status != HOOD_OK)

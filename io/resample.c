@@ -7,6 +7,20 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* The integer loops are built twice on x86-64 with GCC, plain and for AVX2, and the loader
+ * picks one by the CPU (function multiversioning): the sums are exact integers, so both give the
+ * same bytes; AVX2 widens the u8 -> int32 multiply-adds the compiler vectorises. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_THREAD__) /* TSan instruments the resolver, run before TSan starts */
+#define SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SIMD_CLONES
+#endif
+
 /* Pillow's fixed-point precision for 8-bit resampling: 32 bits minus 8 for the pixel value and
  * 2 of headroom for kernels whose negative lobes push partial sums past 255. */
 enum { PRECISION_BITS = 32 - 8 - 2 };
@@ -32,6 +46,7 @@ void hood__resampler_release(hood__resampler *rs)
     free(rs->bounds_y);
     free(rs->acc);
     free(rs->premul);
+    free(rs->coef16);
 }
 
 /* --- geometry --------------------------------------------------------------------------- */
@@ -143,10 +158,28 @@ void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mo
     }
 }
 
-void hood__convert_rgb8_gray(uint8_t *out, const uint8_t *in, size_t n)
+/* The clones are static, behind plain wrappers: a cloned function's resolver would be
+ * exported whatever the visibility (tests/abi checks the exported list). */
+SIMD_CLONES static void rgb8_gray(uint8_t *out, const uint8_t *in, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = luma(in[3 * i], in[3 * i + 1], in[3 * i + 2]);
+}
+
+SIMD_CLONES static void rgba8_gray(uint8_t *out, const uint8_t *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = luma(in[4 * i], in[4 * i + 1], in[4 * i + 2]);
+}
+
+void hood__convert_rgb8_gray(uint8_t *out, const uint8_t *in, size_t n)
+{
+    rgb8_gray(out, in, n);
+}
+
+void hood__convert_rgba8_gray(uint8_t *out, const uint8_t *in, size_t n)
+{
+    rgba8_gray(out, in, n);
 }
 
 /* --- resampling ------------------------------------------------------------------------- */
@@ -226,6 +259,9 @@ static hood_status precompute(size_t in_size, size_t out_size, kernel k, int32_t
     double support = k.support * filterscale;
     double ss = 1.0 / filterscale; /* multiplied, not divided: Pillow's rounding */
     size_t ksize = (size_t)ceil(support) * 2 + 1, count, bytes;
+    /* Up to 8 taps are stored as 8, the extra weights 0: hpass_gray8's fixed count. */
+    if (ksize < 8)
+        ksize = 8;
     if (hood__mul_overflows(ksize, out_size, &count) ||
         hood__mul_overflows(count, sizeof(int32_t), &bytes))
         return hood__fail(HOOD_ENOMEM, "resampling %zu -> %zu does not fit in memory", in_size,
@@ -273,6 +309,59 @@ static inline uint8_t clip8(int32_t ss)
 {
     int32_t v = ss >> PRECISION_BITS;
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/* Grey rows through a kernel stored as 8 taps (weights past the true count are 0). With SSE2,
+ * each 22-bit weight is split as w = hi * 2^11 + lo (0 <= lo < 2^11), both halves 16-bit, so
+ * pmaddwd's exact 16 x 16 -> 32-bit products give sum(in * w) = 2^11 sum(in * hi) + sum(in * lo):
+ * the integers Pillow adds, summed in another order (the true sum fits in int32, so lanes that
+ * wrap on the way still end exact). An output whose 8-byte window would run past the row's end
+ * sums its true count in plain C. */
+static hood_status hpass_gray8(hood__resampler *rs, const uint8_t *src, size_t stride, size_t w,
+                               size_t h, size_t W)
+{
+    const int32_t *coef = rs->coef_x;
+    const size_t *bounds = rs->bounds_x;
+#if defined(__SSE2__)
+    hood_status status = hood__grow(&rs->coef16, &rs->coef16_cap, W * 16 * sizeof(int16_t),
+                                    "resampling weights");
+    if (status != HOOD_OK)
+        return status;
+    int16_t *split = rs->coef16;
+    for (size_t i = 0; i < W * 8; i++) {
+        split[(i / 8) * 16 + i % 8] = (int16_t)(coef[i] >> 11); /* arithmetic: floor */
+        split[(i / 8) * 16 + 8 + i % 8] = (int16_t)(coef[i] & 2047);
+    }
+    const __m128i zero = _mm_setzero_si128();
+#endif
+    for (size_t y = 0; y < h; y++) {
+        const uint8_t *row = src + y * stride;
+        uint8_t *o = rs->hpass + y * W;
+        for (size_t x = 0; x < W; x++) {
+            size_t x0 = bounds[2 * x], n = bounds[2 * x + 1];
+            const uint8_t *in = row + x0;
+            uint32_t ss = 1u << (PRECISION_BITS - 1);
+#if defined(__SSE2__)
+            if (x0 + 8 <= w) {
+                __m128i px = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(const void *)in),
+                                               zero);
+                const __m128i *k = (const __m128i *)(const void *)(split + x * 16);
+                __m128i sum = _mm_add_epi32(
+                    _mm_slli_epi32(_mm_madd_epi16(px, _mm_loadu_si128(k)), 11),
+                    _mm_madd_epi16(px, _mm_loadu_si128(k + 1)));
+                sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(1, 0, 3, 2)));
+                sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(2, 3, 0, 1)));
+                o[x] = clip8((int32_t)(ss + (uint32_t)_mm_cvtsi128_si32(sum)));
+                continue;
+            }
+#endif
+            const int32_t *kk = coef + x * 8;
+            for (size_t i = 0; i < n; i++)
+                ss += (uint32_t)((int32_t)in[i] * kk[i]);
+            o[x] = clip8((int32_t)ss);
+        }
+    }
+    return HOOD_OK;
 }
 
 /* Nearest-neighbour source index per output position, accumulated as Pillow's affine scaler
@@ -343,8 +432,8 @@ static void emit_row(const hood__resampler *rs, bool premultiplied, const uint8_
     }
 }
 
-hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t stride, size_t w,
-                           size_t h, float *column)
+SIMD_CLONES static hood_status resample(hood__resampler *rs, const uint8_t *src, size_t stride,
+                                        size_t w, size_t h, float *column)
 {
     const size_t W = rs->width, H = rs->height, C = rs->channels;
     const float *table = rs->table;
@@ -391,7 +480,7 @@ hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t strid
         if ((status = hood__mul3(h, W, C, &len)) != HOOD_OK ||
             (status = hood__grow(&rs->hpass, &rs->hpass_cap, len, "resampling buffer")) != HOOD_OK)
             return status;
-        for (size_t y = 0; y < h; y++) {
+        for (size_t y = 0; y < h && !(C == 1 && kx == 8); y++) {
             const uint8_t *row = src + y * stride;
             uint8_t *out = rs->hpass + y * W * C;
             for (size_t x = 0; x < W; x++) {
@@ -406,6 +495,8 @@ hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t strid
                 }
             }
         }
+        if (C == 1 && kx == 8 && (status = hpass_gray8(rs, src, stride, w, h, W)) != HOOD_OK)
+            return status;
         vsrc = rs->hpass;
         vstride = W * C;
     }
@@ -449,4 +540,10 @@ hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t strid
         }
     }
     return HOOD_OK;
+}
+
+hood_status hood__resample(hood__resampler *rs, const uint8_t *src, size_t stride, size_t w,
+                           size_t h, float *column)
+{
+    return resample(rs, src, stride, w, h, column);
 }

@@ -23,6 +23,8 @@ typedef struct hood__resampler {
     size_t acc_cap;
     uint8_t *premul; /* RGBA with premultiplied alpha, as Pillow resizes it */
     size_t premul_cap;
+    int16_t *coef16; /* grey 8-tap weights split in 16-bit halves (resample.c hpass_gray8) */
+    size_t coef16_cap;
 } hood__resampler;
 
 /* pp must have passed hood__preprocess_check; no allocation (scratch grows on first use). */
@@ -44,6 +46,8 @@ void hood__convert_pixels(uint8_t *out, const hood__raw_image *im, hood_color_mo
                           int32_t background);
 /* The common 8-bit RGB -> grey case without the general loop's branches. */
 void hood__convert_rgb8_gray(uint8_t *out, const uint8_t *in, size_t n);
+/* The same from 8-bit RGBA, alpha dropped (Pillow's convert('L')). */
+void hood__convert_rgba8_gray(uint8_t *out, const uint8_t *in, size_t n);
 
 /* The region of a w x h source that is resampled to the output: Keras' smart_resize centre
  * crop (crop_to_aspect_ratio), the padded canvas (pad_to_aspect_ratio, image centred on black),
