@@ -87,6 +87,10 @@ struct hood__pool {
     _Alignas(64) atomic_int finished; /* shares of the current run that have returned */
     atomic_int sleepers;              /* workers asleep (or about to be) on `wake` */
     atomic_bool caller_asleep;        /* the caller sleeps (or is about to) on `done` */
+    /* The caller runs its shares alone (ADAPTIVE's caller-only way): a spinning worker goes to
+     * sleep at once instead of spinning out WORKER_SPIN_NS on a core the caller, or another
+     * process, needs. */
+    atomic_bool solo;
     atomic_bool stop;
     /* The caller's own: generation, policy and its bookkeeping, counters. */
     _Alignas(64) uint32_t generation;
@@ -168,6 +172,8 @@ static uint32_t wait_for_run(hood__pool *pool, uint32_t seen)
         uint32_t gen = state_generation(atomic_load_explicit(&pool->state, memory_order_acquire));
         if (gen != seen || atomic_load_explicit(&pool->stop, memory_order_relaxed))
             return gen;
+        if (atomic_load_explicit(&pool->solo, memory_order_relaxed))
+            break;
         CPU_RELAX();
         if (i % CLOCK_EVERY == 0) {
             uint64_t t = now_ns();
@@ -426,6 +432,7 @@ void hood__pool_run(hood__pool *pool, hood__task_fn fn, void *arg)
     pool->stats.shares += (unsigned long long)T;
     if (!run_shared(pool)) {
         /* The same shares in index order: the same bits as a shared run. */
+        atomic_store_explicit(&pool->solo, true, memory_order_relaxed);
         pool->stats.caller_runs++;
         for (int i = 0; i < T; i++)
             fn(arg, i, T);
@@ -434,6 +441,7 @@ void hood__pool_run(hood__pool *pool, hood__task_fn fn, void *arg)
 
     pool->fn = fn;
     pool->arg = arg;
+    atomic_store_explicit(&pool->solo, false, memory_order_relaxed);
     atomic_store_explicit(&pool->finished, 0, memory_order_relaxed);
     uint32_t gen = ++pool->generation;
     /* Published with share 0 already claimed: the caller's. */
