@@ -49,11 +49,18 @@ enum {
      * EXPLOIT_MAX (so trying the slower way costs under 1 % of the steps), and the preference
      * changes when the other was faster by more than 1/MARGIN. */
     EXPLORE = 8,
+    EXPLORE_MAX = 256,
     EXPLOIT_MIN = 16,
     EXPLOIT_MAX = 1024,
     MARGIN = 32,
     SLOWER = 8, /* the other way is "clearly slower" above 1 + 1/SLOWER of the preferred */
 };
+/* A try of the other way lasts at least this long (up to EXPLORE_MAX steps) unless it is
+ * clearly slower: several scheduler slices. Beside a busy process a worker just woken runs at
+ * once (the scheduler favours a waking thread) and falls behind only later in the slice, so
+ * 8 short steps of sharing (Fashion-MNIST b32: 3 ms) looked faster than they were, and the pool
+ * went back to sharing every time it tried (2 threads 0.8x of 1 beside a nice-0 process). */
+static const uint64_t EXPLORE_MIN_NS = 20000000;
 
 /* ADAPTIVE's state, the caller's alone. */
 typedef struct adaptive {
@@ -372,11 +379,17 @@ void hood__pool_step_end(hood__pool *pool)
     /* Trying the other way ends early once it is clearly slower (half over the preferred way's
      * mean after one step, a quarter after two): on a quiet machine that is every try of the
      * caller-only way, which would otherwise cost EXPLORE steps at half speed each time. */
+    bool clearly_slower = false;
     if (ad->exploring && ad->count[1] > 0 && ad->count[0] > 0) {
         uint64_t best = ad->sum[0] * ad->count[1];
-        if (ad->sum[1] * ad->count[0] > best + (ad->count[1] == 1 ? best / 2 : best / 4))
-            ad->left = 1;
+        clearly_slower =
+            ad->sum[1] * ad->count[0] > best + (ad->count[1] == 1 ? best / 2 : best / 4);
     }
+    if (clearly_slower)
+        ad->left = 1;
+    else if (ad->left == 1 && ad->exploring && ad->count[1] < EXPLORE_MAX &&
+             ad->sum[1] < EXPLORE_MIN_NS)
+        ad->left++; /* too short a try to judge by */
     if (--ad->left > 0)
         return;
     if (!ad->exploring) {

@@ -253,6 +253,38 @@ START_TEST(adaptive_keeps_the_faster_way)
 }
 END_TEST
 
+/* Beside a busy process a worker just woken gets a core at once and falls behind only later:
+ * the first 12 steps of a run of shared steps take 0.3 ms, later ones 2 ms; on the caller alone
+ * a step takes 0.4 ms. A try of sharing must last long enough to see that (EXPLORE_MIN_NS):
+ * 8 steps of it looked faster than the caller, and the pool went back to sharing every time. */
+START_TEST(adaptive_is_not_fooled_by_a_fast_start)
+{
+    enum { STEPS = 4000, US = 1000 };
+    hood__pool *pool;
+    ck_assert_int_eq(hood__pool_create(&pool, 2), HOOD_OK);
+    fake_clock clock = {.now = 1000000000u};
+    hood__pool_set_clock(pool, fake_now, &clock);
+    unsigned shared_run = 0;
+    for (int s = 0; s < STEPS; s++) {
+        hood__pool_stats before, after;
+        hood__pool_get_stats(pool, &before);
+        hood__pool_step_begin(pool);
+        hood__pool_run(pool, no_work, NULL);
+        hood__pool_get_stats(pool, &after);
+        bool shared = after.caller_runs == before.caller_runs;
+        shared_run = shared ? shared_run + 1 : 0;
+        clock.now += !shared ? 400 * US : shared_run <= 12 ? 300 * US : 2000 * US;
+        hood__pool_step_end(pool);
+    }
+    hood__pool_stats st;
+    hood__pool_get_stats(pool, &st);
+    /* the caller alone nearly always: sharing costs 2 ms a step once it has settled */
+    ck_assert_msg(st.caller_runs >= 9 * STEPS / 10, "%llu of %d steps on the caller alone",
+                  (unsigned long long)st.caller_runs, STEPS);
+    hood__pool_free(pool);
+}
+END_TEST
+
 START_TEST(pool_create_free_restores_blas_threads)
 {
     hood__pool_free(NULL); /* no-op */
@@ -831,6 +863,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(pool, pool_runs_every_share_once);
     tcase_add_test(pool, pool_shares_stolen_run_exactly_once);
     tcase_add_test(pool, adaptive_keeps_the_faster_way);
+    tcase_add_test(pool, adaptive_is_not_fooled_by_a_fast_start);
     tcase_add_test(pool, pool_waits_for_slow_shares_and_sleeping_workers);
     tcase_add_test(pool, pool_create_free_restores_blas_threads);
     suite_add_tcase(s, pool);
