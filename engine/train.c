@@ -779,7 +779,7 @@ static hood_status fit_loop(hood_model *model, const hood_fit_options *opts, con
         bool stop = false;
         hood_status st = epoch_end(model, opts, sp, ws, es, epoch, first_epoch, epoch_start, &stop);
         if (opts->on_epoch_end != NULL)
-            model->step_bounds.valid = false; /* it may have changed the weights */
+            hood__model_arenas_written(model); /* it may have changed the weights */
         if (st != HOOD_OK || stop)
             return st;
     }

@@ -1,6 +1,7 @@
 /* test_optimizer.c — one and two hand-worked steps of every Keras update rule on a 2-parameter
  * problem, the divergence probe, option checks, and the Keras names and defaults (names.c). */
 #include "check_main.h"
+#include "optimizer_rules.h"
 
 #include "error.h"
 #include "optimizer.h"
@@ -310,16 +311,6 @@ static void ref_step(const hood_optimizer_config *cfg, uint64_t t, size_t n, con
             }
         }
     }
-}
-
-/* The five rule shapes: SGD, momentum, Nesterov, Adam, RMSprop, RMSprop with momentum. */
-static void rule_config(int r, hood_optimizer_config *cfg)
-{
-    static const hood_optimizer_kind kind[6] = {HOOD_OPT_SGD,  HOOD_OPT_SGD,     HOOD_OPT_SGD,
-                                                HOOD_OPT_ADAM, HOOD_OPT_RMSPROP, HOOD_OPT_RMSPROP};
-    hood_optimizer_config_init(cfg, kind[r]);
-    cfg->momentum = (r == 1 || r == 2 || r == 5) ? 0.9f : 0.0f;
-    cfg->nesterov = r == 2;
 }
 
 /* An arena of n values over many magnitudes (some subnormal, some zero) from a fixed LCG. */

@@ -3,6 +3,7 @@
  * step in the fused first layer and in whole fits, and a diverging step still refused with the
  * weights of before the batch. The rules' arithmetic itself is test_optimizer's. */
 #include "check_main.h"
+#include "optimizer_rules.h"
 
 #include "dense.h"
 #include "matrix.h"
@@ -12,16 +13,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* SGD, momentum, Nesterov, Adam, RMSprop, RMSprop with momentum. */
-static void rule_config(int r, hood_optimizer_config *cfg)
-{
-    static const hood_optimizer_kind kind[6] = {HOOD_OPT_SGD,  HOOD_OPT_SGD,     HOOD_OPT_SGD,
-                                                HOOD_OPT_ADAM, HOOD_OPT_RMSPROP, HOOD_OPT_RMSPROP};
-    hood_optimizer_config_init(cfg, kind[r]);
-    cfg->momentum = (r == 1 || r == 2 || r == 5) ? 0.9f : 0.0f;
-    cfg->nesterov = r == 2;
-}
 
 static float lcg(uint32_t *s)
 {
