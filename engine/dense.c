@@ -385,31 +385,14 @@ bool hood__dense_backward_sgd_pool(hood__pool *pool, const hood__dense *layer, f
  * dWᵀ = X · dZᵀ (M = in) the same product ran 1.3x faster at batch 32 and 1.5x at 1027 on the
  * seed model (22500 -> 10). Each band of FUSE_FLOATS gradient values is made, transposed and
  * stepped on the stack, in L1/L2: the gradient never goes to memory (writing it to the arena's
- * dW as well cost 3-10 % of the seed model's epoch). */
+ * dW as well cost 3-10 % of the seed model's epoch). Computing dW directly (M = out) instead of
+ * transposing was 1.3 ms per seed epoch slower at batch 32 with OpenBLAS's small-matrix kernel;
+ * the transpose in registers (hood__matrix_transpose) costs ~0.4 ms of it. */
 enum { FUSE_OUT_MAX = 16, FUSE_FLOATS = 8192 };
 
 bool hood__dense_fuses_step(const hood__dense *layer)
 {
     return layer->out <= FUSE_OUT_MAX && layer->dW != NULL;
-}
-
-/* g (out x c, ld out) = gtᵀ (gt: c x out, ld c): in blocks of 16 columns of g, each row of gt's
- * block read in one run of 16 floats and unrolled (a fixed trip count): the plain double loop ran
- * one float per iteration, and its speed (up to 2x) hung on where the linker put it. */
-static void transpose_band(float *restrict g, const float *restrict gt, size_t c, size_t out)
-{
-    enum { TB = 16 };
-    size_t full = c - c % TB;
-    for (size_t q0 = 0; q0 < full; q0 += TB)
-        for (size_t r = 0; r < out; r++) {
-            const float *src = gt + q0 + r * c;
-            float *dst = g + r + q0 * out;
-            for (size_t k = 0; k < TB; k++)
-                dst[k * out] = src[k];
-        }
-    for (size_t q = full; q < c; q++)
-        for (size_t r = 0; r < out; r++)
-            g[r + q * out] = gt[q + r * c];
 }
 
 typedef struct step_fold {
@@ -440,7 +423,7 @@ static void step_fold_share(void *arg, int i, int T)
         /* gt (c x out) = X[a .. a+c, :] (c x batch, ld ldx) · dZᵀ (batch x out; dZ is out x
          * batch, ld out) */
         hood__sgemm(false, true, c, out, f->batch, 1.0f, f->X + a, f->ldx, f->dZ, out, 0.0f, gt, c);
-        transpose_band(g, gt, c, out);
+        hood__matrix_transpose(g, gt, c, out);
         bad |= !hood__optimizer_step_max(NULL, f->cfg, f->t, l->W + at, g,
                                          f->state != NULL ? f->state + at : NULL, f->W_out + at,
                                          f->state_out != NULL ? f->state_out + at : NULL, f->stride,

@@ -50,6 +50,61 @@ __attribute__((target("avx512f"))) static bool all_finite_avx512(const float *p,
 }
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Rows q0 .. q0+15 of src (rows x cols, ld rows; cols <= 16) to dst's columns q0 .. q0+15 (cols
+ * floats each): src's columns are loaded as 16 vectors (zero past cols) and transposed in
+ * registers: pairs of floats, then pairs of pairs, then 128-bit lanes twice; each result's
+ * first cols floats are one masked store. */
+__attribute__((target("avx512f"))) static void transpose_block16(float *restrict dst,
+                                                                 const float *restrict src,
+                                                                 size_t rows, size_t cols)
+{
+    __m512 r[16], t[16];
+    for (size_t j = 0; j < 16; j++)
+        r[j] = j < cols ? _mm512_loadu_ps(src + j * rows) : _mm512_setzero_ps();
+    for (int i = 0; i < 8; i++) { /* t: float pairs of src columns 2i, 2i+1 */
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* r[4i+j], lane l: column 4i..4i+3 of src row 4l+j */
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    const __mmask16 keep = (__mmask16)((1u << cols) - 1u);
+    for (int j = 0; j < 4; j++) { /* src row 4l+j: lane l of r[j], r[4+j], r[8+j], r[12+j] */
+        __m512 ab_lo = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44);
+        __m512 ab_hi = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xee);
+        __m512 cd_lo = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44);
+        __m512 cd_hi = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xee);
+        _mm512_mask_storeu_ps(dst + (size_t)j * cols, keep, _mm512_shuffle_f32x4(ab_lo, cd_lo, 0x88));
+        _mm512_mask_storeu_ps(dst + (size_t)(4 + j) * cols, keep,
+                              _mm512_shuffle_f32x4(ab_lo, cd_lo, 0xdd));
+        _mm512_mask_storeu_ps(dst + (size_t)(8 + j) * cols, keep,
+                              _mm512_shuffle_f32x4(ab_hi, cd_hi, 0x88));
+        _mm512_mask_storeu_ps(dst + (size_t)(12 + j) * cols, keep,
+                              _mm512_shuffle_f32x4(ab_hi, cd_hi, 0xdd));
+    }
+}
+#endif
+
+void hood__matrix_transpose(float *restrict dst, const float *restrict src, size_t rows,
+                            size_t cols)
+{
+    size_t done = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (cols <= 16 && __builtin_cpu_supports("avx512f"))
+        for (; done + 16 <= rows; done += 16)
+            transpose_block16(dst + done * cols, src + done, rows, cols);
+#endif
+    for (size_t q = done; q < rows; q++)
+        for (size_t r = 0; r < cols; r++)
+            dst[r + q * cols] = src[q + r * rows];
+}
+
 bool hood__matrix_all_finite(const float *p, size_t n)
 {
 #if defined(__x86_64__) && defined(__GNUC__)

@@ -267,6 +267,36 @@ START_TEST(all_finite_finds_every_non_finite)
 }
 END_TEST
 
+/* Every shape the register blocks take (1 to 16 columns, and 17, past them) with rows in whole
+ * blocks, a tail and fewer than one block: each element lands where the definition says, bits
+ * copied (a NaN payload included), and nothing past dst's end is written. */
+START_TEST(transpose_is_exact)
+{
+    static const size_t row_counts[] = {1, 15, 16, 17, 48, 53};
+    for (size_t cols = 1; cols <= 17; cols++)
+        for (size_t k = 0; k < sizeof row_counts / sizeof *row_counts; k++) {
+            const size_t rows = row_counts[k], n = rows * cols;
+            float *src = hood__matrix_alloc(n, 1), *dst = hood__matrix_alloc(n + 16, 1);
+            ck_assert(src != NULL && dst != NULL);
+            for (size_t i = 0; i < n; i++)
+                src[i] = (float)i + 0.25f;
+            src[n / 2] = -NAN;
+            for (size_t i = 0; i < n + 16; i++)
+                dst[i] = -7.0f;
+            hood__matrix_transpose(dst, src, rows, cols);
+            for (size_t q = 0; q < rows; q++)
+                for (size_t r = 0; r < cols; r++)
+                    ck_assert_msg(memcmp(&dst[r + q * cols], &src[q + r * rows], sizeof(float)) == 0,
+                                  "%zu x %zu: (%zu, %zu) = %g, want %g", rows, cols, q, r,
+                                  (double)dst[r + q * cols], (double)src[q + r * rows]);
+            for (size_t i = n; i < n + 16; i++)
+                ck_assert_float_eq(dst[i], -7.0f);
+            hood__matrix_free(src);
+            hood__matrix_free(dst);
+        }
+}
+END_TEST
+
 /* Wide layers above the BLAS's small-matrix size, whose products dense.c cuts into bands of
  * rows where the BLAS has small-matrix kernels (Fashion-MNIST's 784 -> 256 and 256 -> 128 at
  * batch 32; 500 -> 200 at batch 20, whose bands are uneven; one sample): Z, dW, dX and the
@@ -371,6 +401,7 @@ Suite *hood_test_suite(void)
     tcase_add_test(mat, matrix_alloc_is_aligned_and_checks_overflow);
     tcase_add_test(mat, gather_cols_is_exact);
     tcase_add_test(mat, all_finite_finds_every_non_finite);
+    tcase_add_test(mat, transpose_is_exact);
     suite_add_tcase(s, mat);
     return s;
 }
