@@ -387,7 +387,7 @@ bool hood__dense_backward_sgd_pool(hood__pool *pool, const hood__dense *layer, f
  * stepped on the stack, in L1/L2: the gradient never goes to memory (writing it to the arena's
  * dW as well cost 3-10 % of the seed model's epoch). Computing dW directly (M = out) instead of
  * transposing was 1.3 ms per seed epoch slower at batch 32 with OpenBLAS's small-matrix kernel;
- * the transpose in registers (hood__matrix_transpose) costs ~0.4 ms of it. */
+ * the transpose in registers (hood__matrix_transpose) costs ~0.6 ms of an epoch (perf). */
 enum { FUSE_OUT_MAX = 16, FUSE_FLOATS = 8192 };
 
 bool hood__dense_fuses_step(const hood__dense *layer)
