@@ -55,9 +55,8 @@ __attribute__((target("avx512f"))) static bool all_finite_avx512(const float *p,
  * floats each): src's columns are loaded as 16 vectors (zero past cols) and transposed in
  * registers: pairs of floats, then pairs of pairs, then 128-bit lanes twice; each result's
  * first cols floats are one masked store. */
-__attribute__((target("avx512f"))) static void transpose_block16(float *restrict dst,
-                                                                 const float *restrict src,
-                                                                 size_t rows, size_t cols)
+__attribute__((target("avx512f"))) static void
+transpose_block16(float *restrict dst, const float *restrict src, size_t rows, size_t cols)
 {
     __m512 r[16], t[16];
     for (size_t j = 0; j < 16; j++)
@@ -80,7 +79,8 @@ __attribute__((target("avx512f"))) static void transpose_block16(float *restrict
         __m512 ab_hi = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xee);
         __m512 cd_lo = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44);
         __m512 cd_hi = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xee);
-        _mm512_mask_storeu_ps(dst + (size_t)j * cols, keep, _mm512_shuffle_f32x4(ab_lo, cd_lo, 0x88));
+        _mm512_mask_storeu_ps(dst + (size_t)j * cols, keep,
+                              _mm512_shuffle_f32x4(ab_lo, cd_lo, 0x88));
         _mm512_mask_storeu_ps(dst + (size_t)(4 + j) * cols, keep,
                               _mm512_shuffle_f32x4(ab_lo, cd_lo, 0xdd));
         _mm512_mask_storeu_ps(dst + (size_t)(8 + j) * cols, keep,

@@ -285,10 +285,12 @@ START_TEST(transpose_is_exact)
                 dst[i] = -7.0f;
             hood__matrix_transpose(dst, src, rows, cols);
             for (size_t q = 0; q < rows; q++)
-                for (size_t r = 0; r < cols; r++)
-                    ck_assert_msg(memcmp(&dst[r + q * cols], &src[q + r * rows], sizeof(float)) == 0,
+                for (size_t r = 0; r < cols; r++) {
+                    const float *got = &dst[r + q * cols], *want = &src[q + r * rows];
+                    ck_assert_msg(memcmp(got, want, sizeof(float)) == 0,
                                   "%zu x %zu: (%zu, %zu) = %g, want %g", rows, cols, q, r,
-                                  (double)dst[r + q * cols], (double)src[q + r * rows]);
+                                  (double)*got, (double)*want);
+                }
             for (size_t i = n; i < n + 16; i++)
                 ck_assert_float_eq(dst[i], -7.0f);
             hood__matrix_free(src);
