@@ -15,11 +15,12 @@
 
 #include "bench.h"
 #include "hood.h"
+#include "ranks_sum.h"
 
 /* The all-reduce hood's fit calls, timed. The gradient step's call carries the whole gradient
  * arena (plus a few sums); the handshake's and validation's carry only the sums. */
 typedef struct timed_reduce {
-    bool poll; /* --wait poll: MPI_Iallreduce, tested and napped on (cli/hood_mpi.c) */
+    ranks_sum *sum; /* the same sum as `mpirun hood train` (cli/ranks_sum.c), or --wait's */
     size_t params;
     double step_s;            /* time inside the gradient calls */
     size_t steps, step_count; /* gradient calls; floats per gradient call */
@@ -27,39 +28,11 @@ typedef struct timed_reduce {
     size_t other_calls;
 } timed_reduce;
 
-/* A sum over the ranks in place. spin: MPI_Allreduce, which busy-polls while it waits for the
- * other rank (Open MPI does unless it sees oversubscription); poll: the same sum started with
- * MPI_Iallreduce (Open MPI's ring, set in main), tested for 100 us, then between naps of
- * 10-100 us, so a waiting rank gives its core to the rank it waits for (or to a competitor).
- * The same wait as cli/hood_mpi.c's, kept here so the bench can compare the two. */
-static int reduce_sum(float *values, size_t count, bool poll)
-{
-    if (!poll)
-        return MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-    MPI_Request req;
-    int rc =
-        MPI_Iallreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &req);
-    int done = 0;
-    double spin_until = MPI_Wtime() + 100e-6;
-    long nap = 10000;
-    while (rc == MPI_SUCCESS && (rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE)) == MPI_SUCCESS &&
-           !done) {
-        if (MPI_Wtime() < spin_until)
-            continue;
-        struct timespec ts = {0, nap};
-        nanosleep(&ts, NULL);
-        nap = nap < 50000 ? nap * 2 : 100000;
-    }
-    return rc;
-}
-
 static hood_status allreduce(void *user, float *values, size_t count)
 {
     timed_reduce *t = user;
-    if (count > (size_t)1 << 30)
-        return HOOD_EMPI; /* never for these models; keeps the int count honest */
     double start = MPI_Wtime();
-    int rc = reduce_sum(values, count, t->poll);
+    int rc = ranks_sum_values(t->sum, values, count);
     double took = MPI_Wtime() - start;
     if (count >= t->params) {
         t->step_s += took;
@@ -120,18 +93,18 @@ static hood_status take_shard(const hood_dataset *all, int rank, int size, hood_
     return HOOD_OK;
 }
 
-/* The mean seconds of one bare MPI_Allreduce of count floats (after warm-up calls). */
-static double bare_allreduce(size_t count, int reps, bool poll)
+/* The mean seconds of one bare sum of count floats, the fit's way (after warm-up calls). */
+static double bare_allreduce(size_t count, int reps, ranks_sum *sum)
 {
     float *buf = calloc(count, sizeof *buf);
     if (buf == NULL)
         return -1;
     for (int i = 0; i < 5; i++)
-        MPI_Allreduce(MPI_IN_PLACE, buf, (int)count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        ranks_sum_values(sum, buf, count);
     MPI_Barrier(MPI_COMM_WORLD);
     double start = MPI_Wtime();
     for (int i = 0; i < reps; i++)
-        reduce_sum(buf, count, poll);
+        ranks_sum_values(sum, buf, count);
     double took = (MPI_Wtime() - start) / reps;
     free(buf);
     MPI_Allreduce(MPI_IN_PLACE, &took, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
@@ -148,6 +121,7 @@ typedef struct run_result {
     size_t step_count;
     double bare_s, median_s;
     size_t median_epoch;
+    ranks_sum_way way; /* as taken */
 } run_result;
 
 static double median_of(const double *v, size_t n)
@@ -157,21 +131,22 @@ static double median_of(const double *v, size_t n)
 }
 
 static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset *ds, size_t first,
-                        size_t global_n, int rank, int size, int threads, size_t epochs, bool poll,
-                        run_result *r)
+                        size_t global_n, int rank, int size, int threads, size_t epochs,
+                        ranks_sum_way way, run_result *r)
 {
     memset(r, 0, sizeof *r);
     r->batch = s->batches[vi] > global_n ? global_n : s->batches[vi];
+    timed_reduce t = {.params = 0};
+    for (size_t l = 0, in = s->input; l < s->n_layers; in = s->units[l], l++)
+        t.params += in * s->units[l] + s->units[l];
+    /* collective, so on every rank whatever happens next; + 64: the step's sums */
+    if (ranks_sum_create(&t.sum, MPI_COMM_WORLD, way, t.params + 64) != MPI_SUCCESS)
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    r->way = ranks_sum_taken(t.sum);
     hood_model *m = NULL;
     hood_status st = bench_train_model(s, threads, HOOD_OPT_SGD, &m);
-    timed_reduce t = {.poll = poll, .params = 0};
     epoch_marks marks = {.t = &t};
     if (st == HOOD_OK) {
-        size_t in = s->input;
-        for (size_t l = 0; l < s->n_layers; l++) {
-            t.params += in * s->units[l] + s->units[l];
-            in = s->units[l];
-        }
         hood_shard shard = {
             .global_samples = global_n, .first = first, .allreduce = allreduce, .user = &t};
         hood_fit_options fo;
@@ -193,6 +168,7 @@ static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset
         snprintf(r->what, sizeof r->what, "fit failed: %s",
                  bad ? hood_last_error() : "on another rank");
         hood_model_free(m);
+        ranks_sum_free(t.sum);
         return;
     }
     size_t h = hood_model_history_length(m);
@@ -219,7 +195,8 @@ static void run_variant(const bench_train_spec *s, size_t vi, const hood_dataset
     r->steps = (global_n + r->batch - 1) / r->batch;
     r->step_count = t.step_count > 0 ? t.step_count : t.params;
     hood_model_free(m);
-    r->bare_s = size > 1 ? bare_allreduce(r->step_count, 200, poll) : 0;
+    r->bare_s = size > 1 ? bare_allreduce(r->step_count, 200, t.sum) : 0;
+    ranks_sum_free(t.sum);
     if (rank != 0)
         return;
     double secs[BENCH_MAX_EPOCHS];
@@ -246,15 +223,16 @@ static void write_json(FILE *f, const bench_train_spec *s, size_t vi, const run_
     double steps = (double)r->steps;
     fprintf(f,
             "%s{\"schema\": \"hood-bench-mpi/1\", \"workload\": \"%s\", \"variant\": \"%s\", "
-            "\"np\": %d, \"threads\": %d, \"batch\": %zu, \"samples\": %zu, \"ok\": %s, "
+            "\"np\": %d, \"threads\": %d, \"sum\": \"%s\", \"batch\": %zu, \"samples\": %zu, "
+            "\"ok\": %s, "
             "\"what\": \"%s\",\n \"cpu\": \"%s\", \"cores\": %d, \"loadavg\": %.2f, "
             "\"params\": %zu, \"allreduce_floats\": %zu, \"gradient_bytes_per_step\": %zu, "
             "\"steps_per_epoch\": %zu, \"flops_per_epoch\": %.6g,\n \"epoch_s_median\": %.6f, "
             "\"median_epoch\": %zu, \"allreduce_s_per_step\": %.9f, "
             "\"allreduce_min_rank_s_per_step\": %.9f, \"bare_allreduce_s\": %.9f, "
             "\"backward_s_per_step\": %.9f, \"forward_s_per_step\": %.9f,\n \"epochs\": [",
-            comma ? ",\n" : "", s->name, s->variants[vi], size, threads, r->batch, global_n,
-            r->ok ? "true" : "false", r->what, mc->cpu, mc->cores, mc->loadavg,
+            comma ? ",\n" : "", s->name, s->variants[vi], size, threads, ranks_sum_way_name(r->way),
+            r->batch, global_n, r->ok ? "true" : "false", r->what, mc->cpu, mc->cores, mc->loadavg,
             bench_train_params(s), r->step_count, 4 * r->step_count, r->steps,
             bench_train_flops(s, global_n), r->median_s, e, r->reduce[e] / steps,
             r->reduce_min[e] / steps, r->bare_s, r->backward[e] / steps, r->forward[e] / steps);
@@ -276,15 +254,16 @@ static void usage(FILE *f)
                "  --idx-dir DIR    Fashion-MNIST IDX files (default "
                "/usr/share/datasets/fashion-mnist)\n"
                "  --json FILE      rank 0 writes the results as a JSON array\n"
-               "  --wait poll|spin how a rank waits for the all-reduce: poll (default, as hood\n"
-               "                   train) tests and naps; spin blocks in MPI_Allreduce\n");
+               "  --wait W         the sum over the ranks: shared (default, as hood train: an MPI\n"
+               "                   shared window on one node, else poll), poll (MPI_Iallreduce,\n"
+               "                   tested and napped on) or spin (MPI_Allreduce)\n");
 }
 
 /* What the command line asks for. */
 typedef struct mpi_args {
     bench_options o;
     const char *json;
-    bool poll;                 /* --wait poll (default) or spin */
+    ranks_sum_way way;         /* --wait shared (default), poll or spin */
     const bench_train_spec *s; /* the workload */
 } mpi_args;
 
@@ -328,14 +307,20 @@ static int parse_args(int argc, char **argv, int rank, mpi_args *a)
         case 'j':
             a->json = optarg;
             break;
-        case 'w':
-            a->poll = strcmp(optarg, "poll") == 0;
-            if (!a->poll && strcmp(optarg, "spin") != 0) {
+        case 'w': {
+            static const ranks_sum_way ways[] = {RANKS_SUM_SHARED, RANKS_SUM_POLL, RANKS_SUM_SPIN};
+            size_t k = 0;
+            while (k < 3 && strcmp(optarg, ranks_sum_way_name(ways[k])) != 0)
+                k++;
+            if (k == 3) {
                 if (prog != NULL)
-                    fprintf(stderr, "%s: --wait: spin or poll (got '%s')\n", prog, optarg);
+                    fprintf(stderr, "%s: --wait: shared, poll or spin (got '%s')\n", prog, optarg);
                 bad_args = true;
+            } else {
+                a->way = ways[k];
             }
             break;
+        }
         case 'h':
             if (rank == 0)
                 usage(stdout);
@@ -405,7 +390,7 @@ static int run_variants(const mpi_args *a, const rank_data *d, int rank, int siz
     if (rank == 0) {
         fprintf(stderr, "hood-bench-mpi: %s, np %d, %d thread%s per rank, wait %s, %s, load %.2f\n",
                 s->name, size, a->o.threads, a->o.threads == 1 ? "" : "s",
-                a->poll ? "poll" : "spin", mc->cpu, mc->loadavg);
+                ranks_sum_way_name(a->way), mc->cpu, mc->loadavg);
         printf("%-12s %3s %5s %10s %12s %12s %12s %12s %10s  %s\n", "run", "np", "batch", "epoch s",
                "allred/step", "bare allred", "backw/step", "forw/step", "grad KB", "check");
         if (a->json != NULL &&
@@ -422,8 +407,8 @@ static int run_variants(const mpi_args *a, const rank_data *d, int rank, int siz
         run_result *r = calloc(1, sizeof *r);
         if (r == NULL)
             MPI_Abort(MPI_COMM_WORLD, 1);
-        run_variant(s, vi, d->part, d->first, d->global_n, rank, size, a->o.threads, epochs,
-                    a->poll, r);
+        run_variant(s, vi, d->part, d->first, d->global_n, rank, size, a->o.threads, epochs, a->way,
+                    r);
         if (rank == 0) {
             size_t e = r->median_epoch;
             double steps = (double)(r->steps > 0 ? r->steps : 1);
@@ -454,9 +439,7 @@ static int run_variants(const mpi_args *a, const rank_data *d, int rank, int siz
 
 int main(int argc, char **argv)
 {
-    /* as cli/hood_mpi.c: Open MPI's ring for MPI_Iallreduce (its default for 2 ranks is a
-     * binomial tree, half the speed); a user's setting wins */
-    setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", 0);
+    ranks_sum_prefer_ring(); /* as hood train */
     MPI_Init(&argc, &argv);
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -464,7 +447,7 @@ int main(int argc, char **argv)
     mpi_args a;
     memset(&a, 0, sizeof a);
     a.o.threads = 1;
-    a.poll = true;
+    a.way = RANKS_SUM_SHARED;
     a.o.idx_dir = "/usr/share/datasets/fashion-mnist";
     int status = parse_args(argc, argv, rank, &a);
     if (status >= 0) {

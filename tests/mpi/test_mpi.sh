@@ -211,4 +211,36 @@ fi
 kill -TERM "$job" 2>/dev/null
 wait "$job" 2>/dev/null
 
+# ---- hood-bench-mpi times hood train's sum (issue 16) ------------------------------------------
+# Its default --wait is the command's shared-memory sum (cli/ranks_sum.c); poll is the napping
+# MPI_Iallreduce. At 2 ranks both add each element once, so the losses are the same to the bit.
+if [ -n "${HOOD_BENCH_MPI:-}" ] && [ -x "$HOOD_BENCH_MPI" ]; then
+    for way in default poll; do
+        args=()
+        [ "$way" = default ] || args=(--wait "$way")
+        "${MPIRUN[@]}" -np 2 "$HOOD_BENCH_MPI" seed --variant b32 --epochs 2 --json "$T/b-$way.json" \
+            "${args[@]}" >/dev/null 2>"$T/b-$way.err" || echo "exit $?" >>"$T/b-$way.err"
+    done
+    sum_of() { grep -o '"sum": "[a-z]*"' "$1" | head -1; }
+    losses_of() { grep -o '"loss": [0-9.e+-]*' "$1" | tr '\n' ' '; }
+    if [ "$(sum_of "$T/b-default.json" 2>/dev/null)" = '"sum": "shared"' ] &&
+        [ "$(sum_of "$T/b-poll.json" 2>/dev/null)" = '"sum": "poll"' ] &&
+        grep -q '"ok": true' "$T/b-default.json" &&
+        [ "$(losses_of "$T/b-default.json")" = "$(losses_of "$T/b-poll.json")" ]; then
+        pass "hood-bench-mpi sums as hood train (shared window by default; poll gives the same losses)"
+    else
+        fail "hood-bench-mpi sums as hood train" "default: $(sum_of "$T/b-default.json" 2>/dev/null) $(losses_of "$T/b-default.json" 2>/dev/null) $(err "$T/b-default.err")" \
+            "poll: $(sum_of "$T/b-poll.json" 2>/dev/null) $(losses_of "$T/b-poll.json" 2>/dev/null) $(err "$T/b-poll.err")"
+    fi
+    if "${MPIRUN[@]}" -np 1 "$HOOD_BENCH_MPI" seed --wait sideways >/dev/null 2>"$T/b-bad.err"; then
+        fail "hood-bench-mpi --wait sideways is refused" "it exited 0"
+    elif grep -q -- "--wait: shared, poll or spin (got 'sideways')" "$T/b-bad.err"; then
+        pass "hood-bench-mpi --wait sideways is refused, naming the three ways"
+    else
+        fail "hood-bench-mpi --wait sideways is refused, naming the three ways" "$(err "$T/b-bad.err")"
+    fi
+else
+    skip "hood-bench-mpi sums as hood train" "built without -Dbench"
+fi
+
 echo "1..$n"
