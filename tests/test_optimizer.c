@@ -328,17 +328,45 @@ static void fill_arena(float *x, size_t n, uint32_t seed, bool nonneg)
     }
 }
 
+/* The arenas a step comparison needs: w and g (n floats), the state st (2n), and two outputs,
+ * (w1, s1) and (w2, s2). */
+typedef struct arenas {
+    float *w, *g, *st, *w1, *s1, *w2, *s2;
+} arenas;
+
+static arenas arenas_alloc(size_t n)
+{
+    arenas a = {malloc(n * sizeof(float)),     malloc(n * sizeof(float)),
+                malloc(2 * n * sizeof(float)), malloc(n * sizeof(float)),
+                malloc(2 * n * sizeof(float)), malloc(n * sizeof(float)),
+                malloc(2 * n * sizeof(float))};
+    ck_assert(a.w && a.g && a.st && a.w1 && a.s1 && a.w2 && a.s2);
+    return a;
+}
+
+/* w, g and st from fill_arena with seeds seed, seed + 1, seed + 2 (st non-negative). */
+static void arenas_fill(const arenas *a, size_t n, uint32_t seed)
+{
+    fill_arena(a->w, n, seed, false);
+    fill_arena(a->g, n, seed + 1, false);
+    fill_arena(a->st, 2 * n, seed + 2, true);
+}
+
+static void arenas_free(arenas *a)
+{
+    float *all[] = {a->w, a->g, a->st, a->w1, a->s1, a->w2, a->s2};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        free(all[i]);
+}
+
 START_TEST(step_matches_scalar_reference_bit_for_bit)
 {
     /* Every rule, several steps t, arena lengths around the block and vector widths: the
      * optimized step (whatever vector width the CPU picks) equals the scalar reference exactly. */
     static const size_t lens[] = {1, 15, 16, 17, 64, 65, 1000, 4099};
     enum { MAXN = 4099 };
-    float *w = malloc(MAXN * sizeof *w), *g = malloc(MAXN * sizeof *g);
-    float *st = malloc(2 * MAXN * sizeof *st), *w1 = malloc(MAXN * sizeof *w1);
-    float *s1 = malloc(2 * MAXN * sizeof *s1), *w2 = malloc(MAXN * sizeof *w2);
-    float *s2 = malloc(2 * MAXN * sizeof *s2);
-    ck_assert(w && g && st && w1 && s1 && w2 && s2);
+    arenas a = arenas_alloc(MAXN);
+    float *w = a.w, *g = a.g, *st = a.st, *w1 = a.w1, *s1 = a.s1, *w2 = a.w2, *s2 = a.s2;
     for (int r = 0; r < 6; r++) {
         hood_optimizer_config cfg;
         rule_config(r, &cfg);
@@ -360,7 +388,7 @@ START_TEST(step_matches_scalar_reference_bit_for_bit)
             }
         }
     }
-    free(w), free(g), free(st), free(w1), free(s1), free(w2), free(s2);
+    arenas_free(&a);
 }
 END_TEST
 
@@ -369,14 +397,9 @@ START_TEST(pool_step_equals_one_thread_bit_for_bit)
     /* The update cut over 2 and 3 threads (workers or the caller running every share) gives the
      * bits of the 1-thread step, and the divergence flag from any band reaches the caller. */
     enum { N = 100003 };
-    float *w = malloc(N * sizeof *w), *g = malloc(N * sizeof *g);
-    float *st = malloc(2 * N * sizeof *st), *w1 = malloc(N * sizeof *w1);
-    float *s1 = malloc(2 * N * sizeof *s1), *w2 = malloc(N * sizeof *w2);
-    float *s2 = malloc(2 * N * sizeof *s2);
-    ck_assert(w && g && st && w1 && s1 && w2 && s2);
-    fill_arena(w, N, 5u, false);
-    fill_arena(g, N, 6u, false);
-    fill_arena(st, 2 * N, 7u, true);
+    arenas a = arenas_alloc(N);
+    arenas_fill(&a, N, 5u);
+    float *w = a.w, *g = a.g, *st = a.st, *w1 = a.w1, *s1 = a.s1, *w2 = a.w2, *s2 = a.s2;
     static const hood__pool_policy policies[2] = {HOOD__POOL_SHARED, HOOD__POOL_CALLER};
     for (int T = 2; T <= 3; T++) {
         for (int p = 0; p < 2; p++) {
@@ -406,7 +429,7 @@ START_TEST(pool_step_equals_one_thread_bit_for_bit)
             hood__pool_free(pool);
         }
     }
-    free(w), free(g), free(st), free(w1), free(s1), free(w2), free(s2);
+    arenas_free(&a);
 }
 END_TEST
 
@@ -425,14 +448,9 @@ START_TEST(in_place_step_matches_guarded_bit_for_bit)
      * every rule, alone and over 2 and 3 threads, and the guarded step's maxima are those of
      * what it wrote. */
     enum { N = 100003 };
-    float *w = malloc(N * sizeof *w), *g = malloc(N * sizeof *g);
-    float *st = malloc(2 * N * sizeof *st), *w1 = malloc(N * sizeof *w1);
-    float *s1 = malloc(2 * N * sizeof *s1), *w2 = malloc(N * sizeof *w2);
-    float *s2 = malloc(2 * N * sizeof *s2);
-    ck_assert(w && g && st && w1 && s1 && w2 && s2);
-    fill_arena(w, N, 15u, false);
-    fill_arena(g, N, 16u, false);
-    fill_arena(st, 2 * N, 17u, true);
+    arenas a = arenas_alloc(N);
+    arenas_fill(&a, N, 15u);
+    float *w = a.w, *g = a.g, *st = a.st, *w1 = a.w1, *s1 = a.s1, *w2 = a.w2, *s2 = a.s2;
     for (int T = 1; T <= 3; T++) {
         hood__pool *pool = NULL;
         if (T > 1)
@@ -456,7 +474,7 @@ START_TEST(in_place_step_matches_guarded_bit_for_bit)
         }
         hood__pool_free(pool);
     }
-    free(w), free(g), free(st), free(w1), free(s1), free(w2), free(s2);
+    arenas_free(&a);
 }
 END_TEST
 
